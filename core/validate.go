@@ -1,0 +1,311 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core/iban"
+)
+
+// ValidationError is a site that breaks a rule. Element is the path of the
+// offending key as the site file spells it ("meters[2].role",
+// "tenants[0].to"), so that a parser can point at the file's line.
+type ValidationError struct {
+	Element string
+	Msg     string
+}
+
+func (e *ValidationError) Error() string { return e.Element + ": " + e.Msg }
+
+func verr(format string, args ...any) func(elem string) error {
+	return func(elem string) error { return &ValidationError{Element: elem, Msg: fmt.Sprintf(format, args...)} }
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// Validate checks s against the rules every site must meet and returns the
+// first *ValidationError. On success it sorts the tariff versions by date.
+func (s *Site) Validate() error {
+	e := func(elem, format string, args ...any) error { return verr(format, args...)(elem) }
+	if !idPattern.MatchString(s.ID) {
+		return e("id", "expected an id of letters, digits, '.', '_' or '-' (at most 64), got %q", s.ID)
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		return e("name", "expected the site's name")
+	}
+	if s.Timezone == "" {
+		s.Timezone = "Europe/Zurich"
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil || !strings.Contains(s.Timezone, "/") && s.Timezone != "UTC" {
+		return e("timezone", "unknown time zone %q: expected an IANA name such as Europe/Zurich", s.Timezone)
+	}
+	if s.Allocation == "" {
+		s.Allocation = AllocProportional
+	}
+	if !slices.Contains(Allocations, s.Allocation) {
+		return e("allocation", "unknown allocation %q: expected proportional, equal or balance", s.Allocation)
+	}
+	if s.VATNumber != "" && !vatPattern.MatchString(s.VATNumber) {
+		return e("vat_number", "expected a Swiss VAT number such as CHE-123.456.789 MWST, got %q", s.VATNumber)
+	}
+	if strings.TrimSpace(s.Operator.Name) == "" {
+		return e("operator.name", "expected the operator's name (the creditor of the invoices)")
+	}
+	if s.Operator.IBAN != "" {
+		if err := iban.Check(s.Operator.IBAN); err != nil {
+			return e("operator.iban", "%v", err)
+		}
+	}
+	if s.Settings.CollectSelf && s.Operator.IBAN == "" {
+		return e("operator.iban", "expected an IBAN: the office collects itself (settings.collect_self)")
+	}
+	units := map[string]int{}
+	for i, u := range s.Units {
+		el := fmt.Sprintf("units[%d]", i)
+		if !idPattern.MatchString(u.ID) {
+			return e(el+".id", "expected a unit id of letters, digits, '.', '_' or '-', got %q", u.ID)
+		}
+		if _, dup := units[u.ID]; dup {
+			return e(el+".id", "unit %q is defined twice", u.ID)
+		}
+		if u.Area < 0 {
+			return e(el+".area_m2", "expected a positive area")
+		}
+		units[u.ID] = i
+	}
+	meters := map[string]bool{}
+	var haveGrid bool
+	for i, m := range s.Meters {
+		el := fmt.Sprintf("meters[%d]", i)
+		if !idPattern.MatchString(m.ID) {
+			return e(el+".id", "expected a meter id of letters, digits, '.', '_' or '-', got %q", m.ID)
+		}
+		if meters[m.ID] {
+			return e(el+".id", "meter %q is defined twice", m.ID)
+		}
+		meters[m.ID] = true
+		if !slices.Contains(Roles, m.Role) {
+			return e(el+".role", "unknown role %q: expected one of %s", m.Role, joinStrings(Roles))
+		}
+		switch m.Role {
+		case RoleGrid:
+			if haveGrid {
+				return e(el+".role", "a site has one grid meter; %q is a second one", m.ID)
+			}
+			haveGrid = true
+		case RoleUnit:
+			if m.Unit == "" {
+				return e(el+".unit", "expected the unit that meter %q belongs to", m.ID)
+			}
+		case RoleCommon, RoleHeatPump:
+			if m.Key == "" {
+				s.Meters[i].Key = KeyUnits
+			} else if !slices.Contains(Keys, m.Key) {
+				return e(el+".key", "unknown key %q: expected one of %s", m.Key, joinStrings(Keys))
+			}
+		}
+		if m.Unit != "" {
+			if _, ok := units[m.Unit]; !ok {
+				return e(el+".unit", "unit %q does not exist (define it under [[units]])", m.Unit)
+			}
+		}
+		if m.Key == KeyArea || s.Meters[i].Key == KeyArea {
+			for _, u := range s.Units {
+				if u.Area <= 0 {
+					return e(el+".key", "key \"area\" needs an area_m2 for every unit; unit %q has none", u.ID)
+				}
+			}
+		}
+		if m.Key == KeyQuota {
+			for _, u := range s.Units {
+				if u.Quota <= 0 {
+					return e(el+".key", "key \"quota\" needs a quota for every unit; unit %q has none", u.ID)
+				}
+			}
+		}
+		if m.MaxPowerW < 0 {
+			return e(el+".max_power_w", "expected a positive power in W")
+		}
+	}
+	for i, o := range s.Occupancies {
+		el := fmt.Sprintf("tenants[%d]", i)
+		if _, ok := units[o.Unit]; !ok {
+			return e(el+".unit", "unit %q does not exist (define it under [[units]])", o.Unit)
+		}
+		if strings.TrimSpace(o.Name) == "" {
+			return e(el+".name", "expected the tenant's name")
+		}
+		if !o.From.Valid() {
+			return e(el+".from", "expected the first day of the tenancy (YYYY-MM-DD)")
+		}
+		if !o.To.IsZero() && o.To.Before(o.From) {
+			return e(el+".to", "last day %s is before the first day %s", o.To, o.From)
+		}
+		if o.Language == "" {
+			s.Occupancies[i].Language = "de"
+		} else if !slices.Contains(Languages, o.Language) {
+			return e(el+".language", "unknown language %q: expected de, fr, it or en", o.Language)
+		}
+		for j, p := range s.Occupancies[:i] {
+			if p.Unit == o.Unit && overlaps(p, o) {
+				return e(el+".from", "tenancy of %q in unit %s overlaps tenants[%d] (%q, %s..%s)",
+					o.Name, o.Unit, j, p.Name, p.From, endString(p.To))
+			}
+		}
+	}
+	for i, t := range s.Tariffs {
+		el := fmt.Sprintf("tariffs[%d]", i)
+		if !t.From.Valid() {
+			return e(el+".from", "expected the first day the tariff applies (YYYY-MM-DD)")
+		}
+		if t.Solar < 0 {
+			return e(el+".solar_chf_kwh", "expected a price of zero or more")
+		}
+		switch {
+		case t.TwoRate() && (t.GridHT <= 0 || t.GridNT <= 0):
+			return e(el, "HT windows are set: expected grid_ht_chf_kwh and grid_nt_chf_kwh")
+		case !t.TwoRate() && (t.GridHT != 0 || t.GridNT != 0) && t.Grid == 0:
+			return e(el, "grid_ht_chf_kwh and grid_nt_chf_kwh need the HT windows: expected ht = [\"mon-fri 07:00-20:00\", ...]")
+		case !t.TwoRate() && t.Grid <= 0:
+			return e(el, "expected a grid price: either grid_chf_kwh, or grid_ht_chf_kwh, grid_nt_chf_kwh and ht")
+		case t.TwoRate() && t.Grid != 0:
+			return e(el+".grid_chf_kwh", "a tariff has either a single grid price or HT/NT prices, not both")
+		}
+		if t.VAT != nil && (*t.VAT < 0 || *t.VAT > 2500) {
+			return e(el+".vat_percent", "expected a VAT rate between 0 and 25 %%")
+		}
+		if t.BaseFeeMonth < 0 || t.MeteringMonth < 0 {
+			return e(el, "expected fees of zero or more")
+		}
+		for j, p := range s.Tariffs[:i] {
+			if p.From == t.From {
+				return e(el+".from", "tariffs[%d] starts on the same day %s", j, t.From)
+			}
+		}
+	}
+	slices.SortStableFunc(s.Tariffs, func(a, b Tariff) int { return a.From.Compare(b.From) })
+	for i, h := range s.Holidays {
+		if !h.Valid() {
+			return e(fmt.Sprintf("holidays[%d]", i), "expected a date YYYY-MM-DD")
+		}
+	}
+	if s.Settings.Period != "" && !slices.Contains([]string{"month", "quarter", "half", "year"}, s.Settings.Period) {
+		return e("settings.period", "unknown period %q: expected month, quarter, half or year", s.Settings.Period)
+	}
+	return nil
+}
+
+var vatPattern = regexp.MustCompile(`^CHE-?\d{3}\.?\d{3}\.?\d{3}( ?(MWST|TVA|IVA|VAT))?$`)
+
+func overlaps(a, b Occupancy) bool {
+	aEnd, bEnd := a.To, b.To
+	far := Date{9999, 12, 31}
+	if aEnd.IsZero() {
+		aEnd = far
+	}
+	if bEnd.IsZero() {
+		bEnd = far
+	}
+	return !a.From.After(bEnd) && !b.From.After(aEnd)
+}
+
+func endString(d Date) string {
+	if d.IsZero() {
+		return "open"
+	}
+	return d.String()
+}
+
+func joinStrings[T ~string](vs []T) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}
+
+var weekdays = map[string]time.Weekday{
+	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
+}
+
+// ErrWindowSyntax is wrapped by ParseWindow's errors.
+var ErrWindowSyntax = errors.New(`expected a window such as "mon-fri 07:00-20:00" or "sat 07:00-13:00"`)
+
+// ParseWindow parses a weekly window "mon-fri 07:00-20:00", "sat 07:00-13:00"
+// or "mon,wed 06:00-24:00".
+func ParseWindow(s string) (Window, error) {
+	var w Window
+	days, hours, ok := strings.Cut(strings.TrimSpace(strings.ToLower(s)), " ")
+	if !ok {
+		return w, fmt.Errorf("%q: %w", s, ErrWindowSyntax)
+	}
+	for _, part := range strings.Split(days, ",") {
+		a, b, isRange := strings.Cut(part, "-")
+		da, okA := weekdays[a]
+		if !okA {
+			return w, fmt.Errorf("%q: unknown day %q: %w", s, a, ErrWindowSyntax)
+		}
+		db := da
+		if isRange {
+			var okB bool
+			if db, okB = weekdays[b]; !okB {
+				return w, fmt.Errorf("%q: unknown day %q: %w", s, b, ErrWindowSyntax)
+			}
+		}
+		for d := da; ; d = (d + 1) % 7 {
+			w.Days[d] = true
+			if d == db {
+				break
+			}
+		}
+	}
+	from, to, ok := strings.Cut(strings.TrimSpace(hours), "-")
+	if !ok {
+		return w, fmt.Errorf("%q: %w", s, ErrWindowSyntax)
+	}
+	var err error
+	if w.Start, err = parseClock(from); err != nil {
+		return w, fmt.Errorf("%q: %w", s, err)
+	}
+	if w.End, err = parseClock(to); err != nil {
+		return w, fmt.Errorf("%q: %w", s, err)
+	}
+	if w.End <= w.Start {
+		return w, fmt.Errorf("%q: the window ends before it starts: %w", s, ErrWindowSyntax)
+	}
+	return w, nil
+}
+
+// String formats w the way ParseWindow reads it.
+func (w Window) String() string {
+	names := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+	var parts []string
+	for d := 1; d <= 7; d++ { // from Monday, Sunday last
+		if !w.Days[d%7] || w.Days[(d+6)%7] && d != 1 {
+			continue
+		}
+		e := d
+		for e+1 <= 7 && w.Days[(e+1)%7] {
+			e++
+		}
+		if e == d {
+			parts = append(parts, names[d%7])
+		} else {
+			parts = append(parts, names[d%7]+"-"+names[e%7])
+		}
+	}
+	return fmt.Sprintf("%s %02d:%02d-%02d:%02d", strings.Join(parts, ","), w.Start/60, w.Start%60, w.End/60, w.End%60)
+}
+
+func parseClock(s string) (int, error) {
+	var h, m int
+	if n, err := fmt.Sscanf(s, "%d:%d", &h, &m); n != 2 || err != nil || len(s) != 5 || h < 0 || h > 24 || m < 0 || m > 59 || h == 24 && m != 0 {
+		return 0, fmt.Errorf("invalid time %q: %w", s, ErrWindowSyntax)
+	}
+	return h*60 + m, nil
+}
