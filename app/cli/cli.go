@@ -1,0 +1,218 @@
+// Package cli implements zevdesk's subcommands. Each command lives in a file
+// of its own and registers itself with Register from an init function, so
+// that adding one never touches another's code.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
+)
+
+// Command is one subcommand.
+type Command struct {
+	// Name is the command's words, e.g. "bill" or "site import".
+	Name string
+	// Args is the synopsis after the name, e.g. "--site ID --from DATE --to DATE".
+	Args string
+	// Summary is a one-line description for the help text.
+	Summary string
+	// Run executes the command with the arguments after its name. It
+	// returns a *UsageError for bad arguments.
+	Run func(env *Env, args []string) error
+}
+
+var commands = map[string]Command{}
+
+// Register adds a command; it panics on a duplicate name (a programming error).
+func Register(c Command) {
+	if _, dup := commands[c.Name]; dup {
+		panic("cli: command registered twice: " + c.Name)
+	}
+	commands[c.Name] = c
+}
+
+// Env is what a command runs with. Commands write results to Stdout and
+// never call os.Exit.
+type Env struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	Clock  core.Clock
+	// DBPath is the office database, from --db or the default location.
+	DBPath string
+
+	st store.Store
+}
+
+// Store opens the database at DBPath on first use (creating it and its
+// directory if needed) and returns it; Main closes it.
+func (e *Env) Store() (store.Store, error) {
+	if e.st != nil {
+		return e.st, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(e.DBPath), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the database directory: %w", err)
+	}
+	st, err := bolt.Open(e.DBPath, nil)
+	if err != nil {
+		return nil, fmt.Errorf("opening database %s: %w", e.DBPath, err)
+	}
+	e.st = st
+	return st, nil
+}
+
+// Close closes the store if it was opened.
+func (e *Env) Close() error {
+	if e.st == nil {
+		return nil
+	}
+	err := e.st.Close()
+	e.st = nil
+	return err
+}
+
+// UsageError is a bad command line: it is printed with the command's synopsis.
+type UsageError struct {
+	Cmd string
+	Msg string
+}
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef returns a *UsageError for cmd.
+func Usagef(cmd, format string, args ...any) error {
+	return &UsageError{Cmd: cmd, Msg: fmt.Sprintf(format, args...)}
+}
+
+// DefaultDBPath is the database in the user's config directory.
+func DefaultDBPath() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		dir = "."
+	}
+	return filepath.Join(dir, "zevdesk", "zevdesk.db")
+}
+
+// Desktop asks the caller (main) to open the desktop app on Env's store.
+type Desktop struct {
+	Env *Env
+	// SiteID is the site to show first; empty for the first site.
+	SiteID string
+}
+
+// desktopResult is the error value by which a command ("zevdesk demo") asks
+// Main to hand the open store to the desktop app instead of closing it.
+type desktopResult struct{ site string }
+
+// OpenDesktop is returned by a command's Run to ask main to open the app.
+func OpenDesktop(site string) error { return &desktopResult{site: site} }
+
+func (d *desktopResult) Error() string { return "open the desktop app" }
+
+// Main parses the global flags, runs the subcommand and returns the exit
+// status. When the command asks for the desktop app it returns a Desktop whose
+// Env holds the open store; the caller opens the window and then calls
+// Desktop.Env.Close.
+func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
+	env := &Env{Stdout: stdout, Stderr: stderr, Clock: core.SystemClock{}, DBPath: DefaultDBPath()}
+	gf := flag.NewFlagSet("zevdesk", flag.ContinueOnError)
+	gf.SetOutput(io.Discard)
+	gf.StringVar(&env.DBPath, "db", env.DBPath, "database file")
+	help := gf.Bool("help", false, "show help")
+	if err := gf.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "zevdesk: %v\n\n", err)
+		printHelp(stderr)
+		return nil, 2
+	}
+	if *help || gf.NArg() > 0 && (gf.Arg(0) == "help" || gf.Arg(0) == "-h") {
+		printHelp(stdout)
+		return nil, 0
+	}
+	rest := gf.Args()
+	if len(rest) == 0 {
+		return &Desktop{Env: env}, 0
+	}
+	cmd, cargs, ok := lookup(rest)
+	if !ok {
+		fmt.Fprintf(stderr, "zevdesk: unknown command %q\n\n", strings.Join(rest, " "))
+		printHelp(stderr)
+		return nil, 2
+	}
+	err := cmd.Run(env, cargs)
+	var dr *desktopResult
+	if errors.As(err, &dr) {
+		return &Desktop{Env: env, SiteID: dr.site}, 0
+	}
+	if cerr := env.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err == nil {
+		return nil, 0
+	}
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "zevdesk %s: %s\nusage: zevdesk %s %s\n", cmd.Name, ue.Msg, cmd.Name, cmd.Args)
+		return nil, 2
+	}
+	fmt.Fprintf(stderr, "zevdesk %s: %v\n", cmd.Name, err)
+	return nil, 1
+}
+
+// lookup finds the longest registered command name that prefixes args.
+func lookup(args []string) (Command, []string, bool) {
+	for n := min(len(args), 3); n > 0; n-- {
+		if c, ok := commands[strings.Join(args[:n], " ")]; ok {
+			return c, args[n:], true
+		}
+	}
+	return Command{}, nil, false
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "zevdesk: metering and billing for self-consumption communities (ZEV/RCP, vZEV, LEG)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "usage:")
+	fmt.Fprintln(w, "  zevdesk [--db FILE]                 open the desktop app")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		c := commands[n]
+		fmt.Fprintf(w, "  zevdesk [--db FILE] %s %s\n      %s\n", c.Name, c.Args, c.Summary)
+	}
+}
+
+// NewFlagSet returns a flag set for a command that reports errors as
+// *UsageError instead of printing them.
+func NewFlagSet(cmd string) *flag.FlagSet {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// ParseFlags parses args into fs and wraps errors as *UsageError. Flags may
+// follow positional arguments ("import readings a.csv --site X").
+func ParseFlags(cmd string, fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, Usagef(cmd, "%v", err)
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
