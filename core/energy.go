@@ -109,19 +109,26 @@ func ParsePercent(s string) (BasisPoints, error) {
 	return BasisPoints(v), nil
 }
 
-// Cost returns the exact cost of energy e at price p in nano-CHF
-// (mWh × µCHF/kWh = 1e-9 CHF). It panics on overflow, which needs more than
-// 9 GWh at 1 CHF/kWh in a single line.
+// Cost returns the cost of energy e at price p in nano-CHF. The product
+// mWh × µCHF/kWh is in pico-CHF; it is computed in 128 bits and rounded to
+// the nano-CHF (halves away from zero), far below any Rappen rounding. It
+// panics on overflow, which needs more than 9 billion CHF in one line.
 func Cost(e Energy, p Price) NanoCHF {
 	neg := (e < 0) != (p < 0)
 	hi, lo := bits.Mul64(abs64(int64(e)), abs64(int64(p)))
-	if hi != 0 || lo > 1<<63-1 {
+	lo, carry := bits.Add64(lo, 500, 0) // round half away from zero
+	hi += carry
+	if hi >= 1000 {
+		panic(fmt.Sprintf("core.Cost: overflow: %d mWh × %d µCHF/kWh", e, p))
+	}
+	q, _ := bits.Div64(hi, lo, 1000)
+	if q > 1<<63-1 {
 		panic(fmt.Sprintf("core.Cost: overflow: %d mWh × %d µCHF/kWh", e, p))
 	}
 	if neg {
-		return -NanoCHF(lo)
+		return -NanoCHF(q)
 	}
-	return NanoCHF(lo)
+	return NanoCHF(q)
 }
 
 // NanoCHF is an exact intermediate amount in 1e-9 CHF, kept until a line is

@@ -1,0 +1,94 @@
+package core
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func validSite() *Site {
+	vat := BasisPoints(810)
+	return &Site{
+		ID: "birkenweg", Name: "ZEV Birkenweg 12", Timezone: "Europe/Zurich",
+		Operator: Operator{Name: "Immo Muster AG", IBAN: "CH44 3199 9123 0008 8901 2"},
+		Units:    []Unit{{ID: "W01", Area: 6250}, {ID: "W02", Area: 8000}},
+		Meters: []Meter{
+			{ID: "PV", Role: RoleProduction}, {ID: "GRID", Role: RoleGrid},
+			{ID: "M-W01", Role: RoleUnit, Unit: "W01"}, {ID: "ALLG", Role: RoleCommon, Key: KeyArea},
+		},
+		Occupancies: []Occupancy{
+			{Unit: "W01", Name: "Anna Muster", From: MustDate(2026, 1, 1), To: MustDate(2026, 2, 14)},
+			{Unit: "W01", Name: "Beat Beispiel", From: MustDate(2026, 2, 15)},
+		},
+		Tariffs: []Tariff{{From: MustDate(2026, 1, 1), Solar: 200_000, GridHT: 300_000, GridNT: 220_000,
+			HT: []Window{{Days: [7]bool{false, true, true, true, true, true, false}, Start: 420, End: 1200}}, VAT: &vat}},
+	}
+}
+
+func TestValidate(t *testing.T) {
+	if err := validSite().Validate(); err != nil {
+		t.Fatalf("valid site refused: %v", err)
+	}
+	for _, tc := range []struct {
+		name    string
+		mutate  func(s *Site)
+		element string
+		msg     string
+	}{
+		{"unknown role", func(s *Site) { s.Meters[0].Role = "pv" }, "meters[0].role", `unknown role "pv"`},
+		{"missing unit", func(s *Site) { s.Meters[2].Unit = "W09" }, "meters[2].unit", `unit "W09" does not exist`},
+		{"overlap", func(s *Site) { s.Occupancies[1].From = MustDate(2026, 2, 14) }, "tenants[1].from", "overlaps tenants[0]"},
+		{"no price", func(s *Site) { s.Tariffs[0].HT = nil; s.Tariffs[0].GridHT, s.Tariffs[0].GridNT = 0, 0 }, "tariffs[0]", "expected a grid price"},
+		{"bad iban", func(s *Site) { s.Operator.IBAN = "CH44 3199 9123 0008 8901 3" }, "operator.iban", "check digits"},
+		{"bad zone", func(s *Site) { s.Timezone = "Europe/Bern" }, "timezone", "unknown time zone"},
+		{"area key without area", func(s *Site) { s.Units[1].Area = 0 }, "meters[3].key", `unit "W02" has none`},
+		{"to before from", func(s *Site) { s.Occupancies[0].To = MustDate(2025, 12, 1) }, "tenants[0].to", "before the first day"},
+		{"language", func(s *Site) { s.Occupancies[0].Language = "rm" }, "tenants[0].language", "expected de, fr, it or en"},
+		{"two grid meters", func(s *Site) { s.Meters[0].Role = RoleGrid }, "meters[1].role", "one grid meter"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := validSite()
+			tc.mutate(s)
+			err := s.Validate()
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("got %v, want a ValidationError", err)
+			}
+			if ve.Element != tc.element || !strings.Contains(ve.Msg, tc.msg) {
+				t.Errorf("got %q: %q, want %q containing %q", ve.Element, ve.Msg, tc.element, tc.msg)
+			}
+		})
+	}
+}
+
+func TestParseWindow(t *testing.T) {
+	w, err := ParseWindow("mon-fri 07:00-20:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := time.UTC
+	if !w.Contains(time.Date(2026, 11, 27, 7, 0, 0, 0, loc)) { // a Friday
+		t.Error("Friday 07:00 not in HT")
+	}
+	if w.Contains(time.Date(2026, 11, 27, 20, 0, 0, 0, loc)) {
+		t.Error("Friday 20:00 in HT: the end is exclusive")
+	}
+	if w.Contains(time.Date(2026, 11, 28, 10, 0, 0, 0, loc)) {
+		t.Error("Saturday in a mon-fri window")
+	}
+	if w.String() != "mon-fri 07:00-20:00" {
+		t.Errorf("String() = %q", w.String())
+	}
+	if w, err := ParseWindow("sat 07:00-13:00"); err != nil || w.String() != "sat 07:00-13:00" {
+		t.Errorf("sat window: %v %q", err, w.String())
+	}
+	if w, err := ParseWindow("fri-mon 00:00-24:00"); err != nil || !w.Days[time.Sunday] || w.Days[time.Wednesday] {
+		t.Errorf("wrapping range: %v %+v", err, w.Days)
+	}
+	for _, bad := range []string{"mon-fri", "mon-fri 07:00", "xyz 07:00-20:00", "mon 20:00-07:00", "mon 7:00-20:00", "mon 07:00-25:00"} {
+		if _, err := ParseWindow(bad); !errors.Is(err, ErrWindowSyntax) {
+			t.Errorf("ParseWindow(%q) = %v, want ErrWindowSyntax", bad, err)
+		}
+	}
+}
