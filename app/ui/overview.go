@@ -1,0 +1,212 @@
+// Package ui is zevdesk's desktop interface (Fyne). It is the only package
+// that imports Fyne widgets; it runs on Fyne's test driver in tests, so
+// nothing here needs cgo or a display. main.go opens the real window.
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/totals"
+)
+
+// Overview shows one site: its meters with the energy of the last complete
+// day, and the building's totals for that day. It is not safe for concurrent
+// use; call its methods on Fyne's goroutine (fyne.Do from elsewhere).
+type Overview struct {
+	st    store.Store
+	clock core.Clock
+
+	sites   *widget.Select
+	title   *widget.Label
+	day     *widget.Label
+	figures map[string]*widget.Label // building totals by name
+	table   *widget.Table
+	status  *widget.Label
+	content fyne.CanvasObject
+
+	site *core.Site
+	tot  totals.Totals
+}
+
+// figureNames are the building totals in display order.
+var figureNames = []string{"Production", "Consumption", "Self-consumed", "Grid supply", "Fed in", "Self-sufficiency"}
+
+// NewOverview builds the overview on st. It shows nothing until ShowSite.
+func NewOverview(st store.Store, clock core.Clock) *Overview {
+	o := &Overview{st: st, clock: clock, figures: map[string]*widget.Label{}}
+	o.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	o.day = widget.NewLabel("")
+	o.status = widget.NewLabel("")
+	o.sites = widget.NewSelect(nil, func(id string) {
+		if o.site == nil || o.site.ID != id {
+			o.onSite(id)
+		}
+	})
+	grid := container.New(layout.NewGridLayout(3))
+	for _, n := range figureNames {
+		v := widget.NewLabelWithStyle("–", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		o.figures[n] = v
+		grid.Add(widget.NewCard("", n, v))
+	}
+	o.table = widget.NewTable(o.tableSize, func() fyne.CanvasObject {
+		return widget.NewLabel("M-W01 (heatpump) wide")
+	}, o.updateCell)
+	o.table.ShowHeaderRow = true
+	o.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}) }
+	o.table.UpdateHeader = func(id widget.TableCellID, c fyne.CanvasObject) {
+		if id.Row < 0 && id.Col >= 0 && id.Col < len(columns) {
+			c.(*widget.Label).SetText(columns[id.Col])
+		}
+	}
+	for i, w := range []float32{140, 110, 130, 130, 90} {
+		o.table.SetColumnWidth(i, w)
+	}
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, o.sites, o.title), o.day, grid)
+	o.content = container.NewBorder(top, o.status, nil, nil, o.table)
+	return o
+}
+
+var columns = []string{"Meter", "Role", "Import kWh", "Export kWh", "Missing"}
+
+// Content returns the overview's canvas object.
+func (o *Overview) Content() fyne.CanvasObject { return o.content }
+
+// ShowSite loads the site with the given id (the first site if empty) and
+// shows its last complete day.
+func (o *Overview) ShowSite(id string) error {
+	var ids []string
+	err := o.st.View(func(tx store.Tx) error {
+		var err error
+		ids, err = tx.SiteIDs()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("listing sites: %w", err)
+	}
+	o.sites.Options = ids
+	if len(ids) == 0 {
+		o.title.SetText("No site yet")
+		o.status.SetText("Import a site file (zevdesk site import FILE.toml) or start the demo (zevdesk demo).")
+		return nil
+	}
+	if id == "" {
+		id = ids[0]
+	}
+	return o.load(id)
+}
+
+func (o *Overview) onSite(id string) {
+	if err := o.load(id); err != nil {
+		o.status.SetText(err.Error())
+	}
+}
+
+func (o *Overview) load(id string) error {
+	var site *core.Site
+	var tot totals.Totals
+	err := o.st.View(func(tx store.Tx) error {
+		var err error
+		if site, err = tx.Site(id); err != nil {
+			return fmt.Errorf("loading site %s: %w", id, err)
+		}
+		yesterday := core.DateOf(o.clock.Now().In(site.Location())).AddDays(-1)
+		tot, err = totals.Of(tx, site, core.Period{From: yesterday, To: yesterday})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	o.site, o.tot = site, tot
+	sort.SliceStable(o.tot.Meters, func(i, j int) bool { return roleOrder(o.tot.Meters[i].Role) < roleOrder(o.tot.Meters[j].Role) })
+	o.refresh()
+	return nil
+}
+
+func roleOrder(r core.Role) int {
+	for i, x := range core.Roles {
+		if x == r {
+			return i
+		}
+	}
+	return len(core.Roles)
+}
+
+// refresh draws the loaded state.
+func (o *Overview) refresh() {
+	s, t := o.site, o.tot
+	o.sites.SetSelected(s.ID)
+	o.title.SetText(s.Name)
+	o.day.SetText("Last complete day: " + t.Period.From.Midnight(time.UTC).Format("Monday, 02.01.2006") +
+		fmt.Sprintf(" (%d intervals)", t.Slots))
+	set := func(name string, e core.Energy) { o.figures[name].SetText(kwh(e) + " kWh") }
+	set("Production", t.Production)
+	set("Consumption", t.Consumption)
+	set("Self-consumed", t.SelfConsumed)
+	set("Grid supply", t.GridImport)
+	set("Fed in", t.FeedIn)
+	o.figures["Self-sufficiency"].SetText(fmt.Sprintf("%.1f %%", t.SelfSufficiency()))
+	missing := 0
+	for _, m := range t.Meters {
+		missing += m.Missing
+	}
+	if missing > 0 {
+		o.status.SetText(fmt.Sprintf("%d intervals without data on this day.", missing))
+	} else {
+		o.status.SetText(fmt.Sprintf("%d meters, all intervals measured.", len(t.Meters)))
+	}
+	o.table.Refresh()
+}
+
+func (o *Overview) tableSize() (int, int) { return len(o.tot.Meters), len(columns) }
+
+func (o *Overview) updateCell(id widget.TableCellID, c fyne.CanvasObject) {
+	l := c.(*widget.Label)
+	if id.Row >= len(o.tot.Meters) {
+		l.SetText("")
+		return
+	}
+	m := o.tot.Meters[id.Row]
+	l.Alignment = fyne.TextAlignTrailing
+	switch id.Col {
+	case 0:
+		l.Alignment = fyne.TextAlignLeading
+		l.SetText(m.ID)
+	case 1:
+		l.Alignment = fyne.TextAlignLeading
+		l.SetText(string(m.Role))
+	case 2:
+		l.SetText(kwh(m.Import))
+	case 3:
+		l.SetText(kwh(m.Export))
+	case 4:
+		l.SetText(fmt.Sprint(m.Missing))
+	}
+}
+
+// kwh formats e in kWh with one decimal and Swiss thousands separators
+// (1'234.5), the way the office reads figures.
+func kwh(e core.Energy) string {
+	tenths := core.DivRound(int64(e), int64(core.KWh/10))
+	neg := tenths < 0
+	if neg {
+		tenths = -tenths
+	}
+	s := fmt.Sprint(tenths / 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "'" + s[i:]
+	}
+	s = fmt.Sprintf("%s.%d", s, tenths%10)
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
