@@ -1,0 +1,163 @@
+package importer
+
+import (
+	"strconv"
+	"strings"
+)
+
+// keyLines maps the key paths of a TOML file ("operator.iban",
+// "meters[2].role", "tariffs[0]") to the line where they are defined.
+//
+// The TOML library keeps key positions to itself, so a light line scan finds
+// them: table headers, array-of-tables headers (counted per name to give the
+// index) and "key = value" lines, skipping the inside of multi-line strings
+// and arrays. That is all a site file uses; an inline table's keys fall back
+// to the line of the table's key.
+type keyLines map[string]int
+
+// find returns the line of path, or of its nearest enclosing element that has
+// one ("tariffs[0].ht[1]" → "tariffs[0].ht" → "tariffs[0]"), or 0.
+func (kl keyLines) find(path string) int {
+	for path != "" {
+		if n, ok := kl[path]; ok {
+			return n
+		}
+		path = parentPath(path)
+	}
+	return 0
+}
+
+func parentPath(path string) string {
+	if strings.HasSuffix(path, "]") {
+		if i := strings.LastIndexByte(path, '['); i >= 0 {
+			return path[:i]
+		}
+	}
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+func scanKeyLines(data []byte) keyLines {
+	kl := keyLines{}
+	counts := map[string]int{}
+	prefix := ""
+	var multi string // the closing delimiter of an open multi-line string
+	depth := 0       // open brackets of a multi-line array or inline table
+	for i, line := range strings.Split(string(data), "\n") {
+		n := i + 1
+		if multi != "" {
+			if strings.Contains(line, multi) {
+				multi = ""
+			}
+			continue
+		}
+		if depth > 0 {
+			d, m := scanValue(line)
+			depth += d
+			multi = m
+			continue
+		}
+		trim := strings.TrimSpace(line)
+		switch {
+		case trim == "" || trim[0] == '#':
+			continue
+		case strings.HasPrefix(trim, "[["):
+			end := strings.Index(trim, "]]")
+			if end < 0 {
+				continue
+			}
+			name := normalizeKey(trim[2:end])
+			idx := counts[name]
+			counts[name]++
+			prefix = name + "[" + strconv.Itoa(idx) + "]"
+			kl[prefix] = n
+			if _, ok := kl[name]; !ok {
+				kl[name] = n
+			}
+			continue
+		case trim[0] == '[':
+			end := strings.IndexByte(trim, ']')
+			if end < 0 {
+				continue
+			}
+			prefix = normalizeKey(trim[1:end])
+			kl[prefix] = n
+			continue
+		}
+		key, value, ok := cutKey(trim)
+		if !ok {
+			continue
+		}
+		path := normalizeKey(key)
+		if prefix != "" {
+			path = prefix + "." + path
+		}
+		kl[path] = n
+		depth, multi = scanValue(value)
+	}
+	return kl
+}
+
+// cutKey splits "key = value" at the first '=' outside quotes.
+func cutKey(s string) (key, value string, ok bool) {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '=':
+			return s[:i], s[i+1:], true
+		case c == '#':
+			return "", "", false
+		}
+	}
+	return "", "", false
+}
+
+// normalizeKey turns a TOML key as written (`a . "b"`) into a path ("a.b").
+func normalizeKey(k string) string {
+	parts := strings.Split(k, ".")
+	for i, p := range parts {
+		parts[i] = strings.Trim(strings.TrimSpace(p), `"'`)
+	}
+	return strings.Join(parts, ".")
+}
+
+// scanValue returns how many brackets a value leaves open and the closing
+// delimiter of a multi-line string it leaves open, ignoring strings and
+// comments.
+func scanValue(s string) (depth int, multi string) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '#':
+			return depth, ""
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+		case '"', '\'':
+			delim := string([]byte{c, c, c})
+			if strings.HasPrefix(s[i:], delim) {
+				end := strings.Index(s[i+3:], delim)
+				if end < 0 {
+					return depth, delim
+				}
+				i += 3 + end + 2
+				continue
+			}
+			for i++; i < len(s) && s[i] != c; i++ {
+				if c == '"' && s[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return depth, ""
+}
