@@ -1,0 +1,479 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+)
+
+// ReadingsKind says what a readings file holds.
+type ReadingsKind uint8
+
+// Readings kinds, named by the file's header.
+const (
+	// IntervalReadings is 15-minute interval energy: meter,start,kwh_in[,kwh_out].
+	IntervalReadings ReadingsKind = iota + 1
+	// RegisterReadings is cumulative register readings:
+	// meter,time,register_in_kwh[,register_out_kwh].
+	RegisterReadings
+)
+
+// String returns "intervals" or "registers".
+func (k ReadingsKind) String() string {
+	switch k {
+	case IntervalReadings:
+		return "intervals"
+	case RegisterReadings:
+		return "registers"
+	}
+	return "unknown"
+}
+
+func (k ReadingsKind) file() string {
+	if k == RegisterReadings {
+		return "a file of register readings"
+	}
+	return "a file of interval energy"
+}
+
+// SeriesKey names one channel of one meter within a readings file.
+type SeriesKey struct {
+	Meter   string
+	Channel store.Channel
+}
+
+// Readings is a parsed readings file. Values are in file order per meter.
+type Readings struct {
+	File string
+	Kind ReadingsKind
+	// Rows is the number of data rows read.
+	Rows int
+	// Intervals holds interval energy per meter and channel (IntervalReadings).
+	Intervals map[SeriesKey][]store.Value
+	// Registers holds register readings per meter (RegisterReadings).
+	Registers map[string][]store.Register
+
+	lines map[lineKey]int
+}
+
+type lineKey struct {
+	meter string
+	ch    store.Channel
+	slot  core.Slot
+	nanos int64 // register readings: the reading's instant
+}
+
+// Series returns the interval series' keys sorted by meter, then channel.
+func (r *Readings) Series() []SeriesKey {
+	keys := make([]SeriesKey, 0, len(r.Intervals))
+	for k := range r.Intervals {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b SeriesKey) int {
+		if c := strings.Compare(a.Meter, b.Meter); c != 0 {
+			return c
+		}
+		return int(a.Channel) - int(b.Channel)
+	})
+	return keys
+}
+
+// RegisterMeters returns the meters with register readings, sorted.
+func (r *Readings) RegisterMeters() []string {
+	ms := make([]string, 0, len(r.Registers))
+	for m := range r.Registers {
+		ms = append(ms, m)
+	}
+	slices.Sort(ms)
+	return ms
+}
+
+// IntervalLine returns the line (row) of the file that gave meter's value on
+// channel ch for slot, or 0.
+func (r *Readings) IntervalLine(meter string, ch store.Channel, slot core.Slot) int {
+	return r.lines[lineKey{meter: meter, ch: ch, slot: slot}]
+}
+
+// RegisterLine returns the line (row) of the file that gave meter's reading
+// at t, or 0.
+func (r *Readings) RegisterLine(meter string, t time.Time) int {
+	return r.lines[lineKey{meter: meter, nanos: t.UnixNano()}]
+}
+
+// Column names of readings files.
+const (
+	colMeter       = "meter"
+	colStart       = "start"
+	colKWhIn       = "kwh_in"
+	colKWhOut      = "kwh_out"
+	colTime        = "time"
+	colRegisterIn  = "register_in_kwh"
+	colRegisterOut = "register_out_kwh"
+)
+
+var (
+	intervalHeader = []string{colMeter, colStart, colKWhIn, colKWhOut}
+	registerHeader = []string{colMeter, colTime, colRegisterIn, colRegisterOut}
+)
+
+// ReadReadingsFile parses the readings file at path: XLSX by its extension
+// (.xlsx), CSV otherwise. The error names the file by its base name.
+// site, if not nil, is the site whose meters the file must name.
+func ReadReadingsFile(path string, site *core.Site) (*Readings, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	name := filepath.Base(path)
+	if strings.EqualFold(filepath.Ext(path), ".xlsx") {
+		return ParseReadingsXLSX(name, f, site)
+	}
+	return ParseReadingsCSV(name, f, site)
+}
+
+// ParseReadingsCSV parses a readings CSV file (docs/formats.md) named name.
+// The delimiter is a comma, or a semicolon if the header uses semicolons.
+// When site is not nil every meter must be one of the site's. Bad input is
+// returned as one *Error naming the line and column.
+func ParseReadingsCSV(name string, r io.Reader, site *core.Site) (*Readings, error) {
+	br := bufio.NewReader(r)
+	first, err := br.Peek(4096)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	cr.TrimLeadingSpace = true
+	if hdr, _, _ := bytes.Cut(first, []byte("\n")); bytes.Count(hdr, []byte(";")) > bytes.Count(hdr, []byte(",")) {
+		cr.Comma = ';'
+	}
+	p := newReadingsParser(name, site, false)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, &Error{File: name, Line: pe.Line, Column: pe.Column, Msg: pe.Err.Error(), Err: err}
+			}
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if err := p.row(line, rec); err != nil {
+			return nil, err
+		}
+	}
+	return p.finish()
+}
+
+// readingsParser turns rows of cells into Readings; CSV and XLSX differ only
+// in how they name a cell in errors.
+type readingsParser struct {
+	rd   *Readings
+	site *core.Site
+	xlsx bool
+	// cols maps a column index to its field; -1 for none.
+	cols   []string
+	header bool
+	seen   map[string]bool // meters checked against the site
+}
+
+func newReadingsParser(name string, site *core.Site, xlsx bool) *readingsParser {
+	return &readingsParser{
+		rd:   &Readings{File: name, lines: map[lineKey]int{}},
+		site: site, xlsx: xlsx, seen: map[string]bool{},
+	}
+}
+
+// cellErr reports a problem with the cell in column col (0-based) of line.
+func (p *readingsParser) cellErr(line, col int, format string, args ...any) error {
+	e := &Error{File: p.rd.File, Line: line, Column: col + 1, Msg: fmt.Sprintf(format, args...)}
+	name := ""
+	if col < len(p.cols) {
+		name = p.cols[col]
+	}
+	switch {
+	case p.xlsx:
+		e.Element = columnLetter(col+1) + strconv.Itoa(line)
+		if name != "" {
+			e.Msg = "column " + name + ": " + e.Msg
+		}
+	case name != "":
+		e.Element = "column " + name
+	default:
+		e.Element = "column " + strconv.Itoa(col+1)
+	}
+	return e
+}
+
+func (p *readingsParser) row(line int, cells []string) error {
+	if !p.header {
+		if allEmpty(cells) {
+			return nil
+		}
+		return p.readHeader(line, cells)
+	}
+	if allEmpty(cells) {
+		return nil
+	}
+	if len(cells) > len(p.cols) {
+		for c := len(p.cols); c < len(cells); c++ {
+			if strings.TrimSpace(cells[c]) != "" {
+				return p.cellErr(line, c, "expected %d columns (%s), got a value in column %d: %q",
+					len(p.cols), strings.Join(p.cols, ","), c+1, cells[c])
+			}
+		}
+	}
+	p.rd.Rows++
+	get := func(name string) (string, int) {
+		i := slices.Index(p.cols, name)
+		if i < 0 || i >= len(cells) {
+			return "", i
+		}
+		return strings.TrimSpace(cells[i]), i
+	}
+	meter, mc := get(colMeter)
+	if meter == "" {
+		return p.cellErr(line, mc, "expected a meter id, got an empty cell")
+	}
+	if !p.seen[meter] {
+		if p.site != nil && p.site.Meter(meter) == nil {
+			return p.cellErr(line, mc, "unknown meter %q: site %s has %s", meter, p.site.ID, meterList(p.site))
+		}
+		p.seen[meter] = true
+	}
+	if p.rd.Kind == IntervalReadings {
+		return p.intervalRow(line, meter, get)
+	}
+	return p.registerRow(line, meter, get)
+}
+
+func meterList(s *core.Site) string {
+	if len(s.Meters) == 0 {
+		return "no meters"
+	}
+	ids := make([]string, len(s.Meters))
+	for i, m := range s.Meters {
+		ids[i] = m.ID
+	}
+	return strings.Join(ids, ", ")
+}
+
+func (p *readingsParser) readHeader(line int, cells []string) error {
+	cols := make([]string, len(cells))
+	for i, c := range cells {
+		c = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(c, "\uFEFF")))
+		cols[i] = c
+	}
+	for len(cols) > 0 && cols[len(cols)-1] == "" {
+		cols = cols[:len(cols)-1]
+	}
+	p.cols = cols
+	switch {
+	case slices.Contains(cols, colStart) || slices.Contains(cols, colKWhIn) || slices.Contains(cols, colKWhOut):
+		p.rd.Kind = IntervalReadings
+		p.rd.Intervals = map[SeriesKey][]store.Value{}
+	case slices.Contains(cols, colTime) || slices.Contains(cols, colRegisterIn) || slices.Contains(cols, colRegisterOut):
+		p.rd.Kind = RegisterReadings
+		p.rd.Registers = map[string][]store.Register{}
+	default:
+		return &Error{File: p.rd.File, Line: line, Element: "header",
+			Msg: fmt.Sprintf("expected the header meter,start,kwh_in[,kwh_out] or meter,time,register_in_kwh[,register_out_kwh], got %q", strings.Join(cells, ","))}
+	}
+	allowed := intervalHeader
+	if p.rd.Kind == RegisterReadings {
+		allowed = registerHeader
+	}
+	for i, c := range cols {
+		if !slices.Contains(allowed, c) {
+			return &Error{File: p.rd.File, Line: line, Column: i + 1, Element: "header",
+				Msg: fmt.Sprintf("unknown column %q: %s has the columns %s", c, p.rd.Kind.file(), strings.Join(allowed, ","))}
+		}
+		if slices.Index(cols, c) != i {
+			return &Error{File: p.rd.File, Line: line, Column: i + 1, Element: "header",
+				Msg: fmt.Sprintf("column %q appears twice", c)}
+		}
+	}
+	for _, need := range allowed[:3] {
+		if !slices.Contains(cols, need) {
+			return &Error{File: p.rd.File, Line: line, Element: "header",
+				Msg: fmt.Sprintf("missing column %q: %s has the columns %s (the last optional)", need, p.rd.Kind.file(), strings.Join(allowed, ","))}
+		}
+	}
+	p.header = true
+	return nil
+}
+
+func allEmpty(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// parseInstant reads an ISO 8601 / RFC 3339 instant with Z or an offset,
+// optionally with fractional seconds; a space may stand for the T.
+func parseInstant(s string) (time.Time, bool) {
+	if len(s) > 10 && s[10] == ' ' {
+		s = s[:10] + "T" + s[11:]
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+func (p *readingsParser) instant(line, col int, s string) (time.Time, error) {
+	t, ok := parseInstant(s)
+	if ok {
+		return t, nil
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil && p.xlsx {
+		return t, p.cellErr(line, col, "expected an ISO 8601 time with Z or an offset as text, such as 2026-01-31T23:45:00Z, got a spreadsheet date %s (it has no time zone)", s)
+	}
+	return t, p.cellErr(line, col, "expected an ISO 8601 time with Z or an offset, such as 2026-01-31T23:45:00Z or 2026-02-01T00:45:00+01:00, got %q", s)
+}
+
+// energy reads a kWh cell exactly. Workbook cells may carry binary noise from
+// a float ("0.30000000000000004"); they are read at 15 significant digits,
+// which keeps every value a meter can show.
+func (p *readingsParser) energy(line, col int, s, what string) (core.Energy, error) {
+	e, err := core.ParseKWh(s)
+	if err != nil && p.xlsx {
+		if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && !strings.ContainsAny(s, ",") {
+			e, err = core.ParseKWh(strconv.FormatFloat(f, 'f', -1, 64))
+			if err != nil {
+				e, err = core.ParseKWh(strconv.FormatFloat(roundSignificant(f), 'f', -1, 64))
+			}
+		}
+	}
+	if err != nil {
+		return 0, p.cellErr(line, col, "expected %s, got %q", what, s)
+	}
+	if e < 0 {
+		return 0, p.cellErr(line, col, "expected %s of zero or more, got %s", what, s)
+	}
+	return e, nil
+}
+
+func roundSignificant(f float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+	return v
+}
+
+func (p *readingsParser) intervalRow(line int, meter string, get func(string) (string, int)) error {
+	start, sc := get(colStart)
+	t, err := p.instant(line, sc, start)
+	if err != nil {
+		return err
+	}
+	slot, onGrid := core.SlotAt(t)
+	if !onGrid {
+		return p.cellErr(line, sc, "expected the start of a 15-minute interval (minute 00, 15, 30 or 45), got %q", start)
+	}
+	found := false
+	for _, c := range []struct {
+		col string
+		ch  store.Channel
+	}{{colKWhIn, store.Import}, {colKWhOut, store.Export}} {
+		s, i := get(c.col)
+		if s == "" {
+			continue // no value on this channel in this row
+		}
+		found = true
+		e, err := p.energy(line, i, s, "a decimal number of kWh")
+		if err != nil {
+			return err
+		}
+		lk := lineKey{meter: meter, ch: c.ch, slot: slot}
+		key := SeriesKey{meter, c.ch}
+		if prev, dup := p.rd.lines[lk]; dup {
+			vals := p.rd.Intervals[key]
+			for _, v := range vals {
+				if v.Slot == slot && v.Energy != e {
+					return p.cellErr(line, i, "meter %s, interval %s: %s kWh, but line %d has %s kWh",
+						meter, slot, core.FormatKWh(e), prev, core.FormatKWh(v.Energy))
+				}
+			}
+			continue // the same value twice: nothing new
+		}
+		p.rd.lines[lk] = line
+		p.rd.Intervals[key] = append(p.rd.Intervals[key], store.Value{Slot: slot, Energy: e, Quality: store.Measured})
+	}
+	if !found {
+		_, i := get(colKWhIn)
+		return p.cellErr(line, i, "expected a decimal number of kWh, got an empty cell")
+	}
+	return nil
+}
+
+func (p *readingsParser) registerRow(line int, meter string, get func(string) (string, int)) error {
+	ts, tc := get(colTime)
+	t, err := p.instant(line, tc, ts)
+	if err != nil {
+		return err
+	}
+	var reg store.Register
+	reg.Time = t
+	in, ic := get(colRegisterIn)
+	if reg.Import, err = p.energy(line, ic, in, "a register reading in kWh"); err != nil {
+		return err
+	}
+	if slices.Contains(p.cols, colRegisterOut) {
+		out, oc := get(colRegisterOut)
+		if reg.Export, err = p.energy(line, oc, out, "a register reading in kWh"); err != nil {
+			return err
+		}
+	}
+	lk := lineKey{meter: meter, nanos: t.UnixNano()}
+	if prev, dup := p.rd.lines[lk]; dup {
+		for _, r := range p.rd.Registers[meter] {
+			if r.Time.Equal(t) && r != reg {
+				return p.cellErr(line, ic, "meter %s at %s: line %d has a different reading (%s/%s kWh)",
+					meter, t.Format(time.RFC3339Nano), prev, core.FormatKWh(r.Import), core.FormatKWh(r.Export))
+			}
+		}
+		return nil
+	}
+	p.rd.lines[lk] = line
+	p.rd.Registers[meter] = append(p.rd.Registers[meter], reg)
+	return nil
+}
+
+func (p *readingsParser) finish() (*Readings, error) {
+	if !p.header {
+		return nil, &Error{File: p.rd.File, Line: 1, Element: "header",
+			Msg: "the file is empty: expected the header meter,start,kwh_in[,kwh_out] or meter,time,register_in_kwh[,register_out_kwh]"}
+	}
+	return p.rd, nil
+}
+
+// columnLetter returns a spreadsheet column's letters: 1 → A, 27 → AA.
+func columnLetter(n int) string {
+	var b []byte
+	for n > 0 {
+		n--
+		b = append([]byte{byte('A' + n%26)}, b...)
+		n /= 26
+	}
+	return string(b)
+}
