@@ -1,0 +1,344 @@
+package billing
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+)
+
+// Meta buckets billing keeps in the store. Keys start with the site id and a
+// slash.
+const (
+	// BucketSessions holds EV sessions: key "SITE/START/ID" (START in
+	// RFC 3339 UTC), value the Session as JSON.
+	BucketSessions = "billing.sessions"
+	// BucketUtility holds utility bills: key "SITE/FROM..TO", value JSON.
+	BucketUtility = "billing.utility"
+	// BucketPrices holds dynamic price series: key "SITE/FROMSLOT" (20
+	// digits), value JSON.
+	BucketPrices = "billing.prices"
+	// BucketRuns holds committed runs: key "SITE/FROM..TO", value a Record
+	// as JSON.
+	BucketRuns = "billing.runs"
+	// BucketCounter holds each site's last invoice number: key "SITE",
+	// value decimal.
+	BucketCounter = "billing.counter"
+	// BucketSolarCosts holds each site's effective solar costs for the
+	// Art. 16 check: key "SITE", value SolarCosts as JSON.
+	BucketSolarCosts = "billing.solarcosts"
+)
+
+// Load reads what Bill needs for site over p from tx: every meter's
+// channels once (one pass, whatever the number of tenants), the unit meters'
+// registers at the period's boundaries, EV sessions, the utility bill and
+// dynamic prices stored for the period, and the invoice numbers of an
+// earlier commit of the same period.
+func Load(tx store.Tx, site *core.Site, p core.Period) (*Input, error) {
+	if !p.Valid() {
+		return nil, fmt.Errorf("loading %s: invalid period %s", site.ID, p)
+	}
+	loc := site.Location()
+	from, to := p.Slots(loc)
+	in := &Input{Site: site, Period: p, Data: map[string]MeterData{}, Readings: map[string]Readings{}}
+	for _, m := range site.Meters {
+		var md MeterData
+		read := func(ch store.Channel, dst *store.Series) error {
+			id := store.SeriesID{Site: site.ID, Meter: m.ID, Channel: ch}
+			if err := tx.ReadIntervals(id, from, to, dst); err != nil {
+				return fmt.Errorf("reading %s %s intervals: %w", m.ID, ch, err)
+			}
+			return nil
+		}
+		switch {
+		case m.Role.Consumer():
+			if err := read(store.Import, &md.Import); err != nil {
+				return nil, err
+			}
+		case m.Role == core.RoleProduction:
+			if err := read(store.Export, &md.Export); err != nil {
+				return nil, err
+			}
+		case m.Role == core.RoleGrid:
+			if err := read(store.Import, &md.Import); err != nil {
+				return nil, err
+			}
+			if err := read(store.Export, &md.Export); err != nil {
+				return nil, err
+			}
+		}
+		in.Data[m.ID] = md
+		if m.Role.Consumer() {
+			r, err := loadReadings(tx, site.ID, m.ID, from.Time(), to.Time())
+			if err != nil {
+				return nil, err
+			}
+			in.Readings[m.ID] = r
+		}
+	}
+	var err error
+	if in.Sessions, err = loadSessions(tx, site.ID, from.Time(), to.Time()); err != nil {
+		return nil, err
+	}
+	if v, err := tx.GetMeta(BucketUtility, site.ID+"/"+p.String()); err == nil {
+		in.Utility = new(UtilityBill)
+		if err := json.Unmarshal(v, in.Utility); err != nil {
+			return nil, fmt.Errorf("reading the utility bill of %s: %w", p, err)
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("reading the utility bill: %w", err)
+	}
+	if in.Prices, err = loadPrices(tx, site.ID, from, to); err != nil {
+		return nil, err
+	}
+	rec, err := StoredRun(tx, site.ID, p)
+	if err == nil {
+		in.Numbers = rec.Numbers
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return in, nil
+}
+
+// loadReadings returns the readings at (or last before) start and at (or
+// first after) end, and the exchanges in between.
+func loadReadings(tx store.Tx, site, meter string, start, end time.Time) (Readings, error) {
+	var r Readings
+	at := func(t time.Time, before bool) (*store.Register, error) {
+		reg, err := tx.RegisterAtOrAfter(site, meter, t)
+		if err == nil && (reg.Time.Equal(t) || !before) {
+			return &reg, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("reading %s registers: %w", meter, err)
+		}
+		if !before {
+			return nil, nil
+		}
+		reg, err = tx.RegisterBefore(site, meter, t)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s registers: %w", meter, err)
+		}
+		return &reg, nil
+	}
+	var err error
+	if r.Start, err = at(start, true); err != nil {
+		return r, err
+	}
+	if r.End, err = at(end, false); err != nil {
+		return r, err
+	}
+	reps, err := tx.Replacements(site, meter)
+	if err != nil {
+		return r, fmt.Errorf("reading %s replacements: %w", meter, err)
+	}
+	for _, x := range reps {
+		if !x.Time.Before(start) && x.Time.Before(end) {
+			r.Replacements = append(r.Replacements, x)
+		}
+	}
+	return r, nil
+}
+
+func loadSessions(tx store.Tx, site string, start, end time.Time) ([]Session, error) {
+	var out []Session
+	var bad error
+	prefix := site + "/"
+	err := tx.ScanMeta(BucketSessions, func(k string, v []byte) bool {
+		if !strings.HasPrefix(k, prefix) {
+			return true
+		}
+		var s Session
+		if err := json.Unmarshal(v, &s); err != nil {
+			bad = fmt.Errorf("reading EV session %s: %w", k, err)
+			return false
+		}
+		if s.End.After(start) && s.Start.Before(end) {
+			out = append(out, s)
+		}
+		return true
+	})
+	if err == nil {
+		err = bad
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("reading EV sessions: %w", err)
+	}
+	return out, nil
+}
+
+// PutSessions stores EV sessions of a site (replacing any with the same
+// start and id), for Load to find.
+func PutSessions(tx store.Tx, site string, ss []Session) error {
+	for _, s := range ss {
+		v, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		k := site + "/" + s.Start.UTC().Format(time.RFC3339) + "/" + s.ID
+		if err := tx.PutMeta(BucketSessions, k, v); err != nil {
+			return fmt.Errorf("storing EV session %s: %w", s.ID, err)
+		}
+	}
+	return nil
+}
+
+// PutUtilityBill stores the utility's bill for period u.Period of a site.
+func PutUtilityBill(tx store.Tx, site string, u *UtilityBill) error {
+	v, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	return tx.PutMeta(BucketUtility, site+"/"+u.Period.String(), v)
+}
+
+// PutPrices stores a dynamic price series of a site.
+func PutPrices(tx store.Tx, site string, p *DynamicPrices) error {
+	v, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return tx.PutMeta(BucketPrices, fmt.Sprintf("%s/%020d", site, int64(p.From)), v)
+}
+
+func loadPrices(tx store.Tx, site string, from, to core.Slot) (*DynamicPrices, error) {
+	var out *DynamicPrices
+	var bad error
+	prefix := site + "/"
+	err := tx.ScanMeta(BucketPrices, func(k string, v []byte) bool {
+		if !strings.HasPrefix(k, prefix) {
+			return true
+		}
+		var p DynamicPrices
+		if err := json.Unmarshal(v, &p); err != nil {
+			bad = fmt.Errorf("reading dynamic prices %s: %w", k, err)
+			return false
+		}
+		if p.From >= to || p.From+core.Slot(len(p.Grid)) <= from {
+			return true
+		}
+		if out == nil {
+			out = &DynamicPrices{From: from, Grid: make([]core.Price, to-from)}
+		}
+		for i, pr := range p.Grid {
+			if s := p.From + core.Slot(i); s >= from && s < to && pr != 0 {
+				out.Grid[s-from] = pr
+			}
+		}
+		return true
+	})
+	if err == nil {
+		err = bad
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("reading dynamic prices: %w", err)
+	}
+	return out, nil
+}
+
+// Record is a committed run as stored: its numbers by invoice key, when it
+// was committed, and the run as `bill --json` prints it.
+type Record struct {
+	Site      string          `json:"site"`
+	Period    core.Period     `json:"period"`
+	Committed time.Time       `json:"committed"`
+	Numbers   map[string]int  `json:"numbers"`
+	Run       json.RawMessage `json:"run"`
+}
+
+// StoredRun returns the committed run of exactly p, or an error wrapping
+// store.ErrNotFound.
+func StoredRun(tx store.Tx, site string, p core.Period) (*Record, error) {
+	v, err := tx.GetMeta(BucketRuns, site+"/"+p.String())
+	if err != nil {
+		return nil, fmt.Errorf("reading the billing run of %s: %w", p, err)
+	}
+	var rec Record
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return nil, fmt.Errorf("reading the billing run of %s: %w", p, err)
+	}
+	return &rec, nil
+}
+
+// Commit makes a run final: it gives every draft invoice the next number of
+// the site (an invoice billed before under the same key, in an earlier
+// commit of this period that was unlocked since, keeps its number), stores
+// the run and locks the period. It refuses a period that overlaps a locked
+// one. Commit changes run's invoice numbers in place.
+func Commit(tx store.Tx, run *Run, now time.Time) error {
+	locks, err := tx.LocksOf(run.Site)
+	if err != nil {
+		return fmt.Errorf("reading locks: %w", err)
+	}
+	for _, l := range locks {
+		if _, ok := l.Period.Intersect(run.Period); ok {
+			return fmt.Errorf("billing %s: %s overlaps the billed period %s: %w", run.Site, run.Period, l.Period, store.ErrLocked)
+		}
+	}
+	prior := map[string]int{}
+	if rec, err := StoredRun(tx, run.Site, run.Period); err == nil {
+		prior = rec.Numbers
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	last := 0
+	if v, err := tx.GetMeta(BucketCounter, run.Site); err == nil {
+		if last, err = strconv.Atoi(string(v)); err != nil {
+			return fmt.Errorf("reading the invoice counter of %s: %q is not a number", run.Site, v)
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("reading the invoice counter: %w", err)
+	}
+	numbers := map[string]int{}
+	first, lastNew := 0, 0
+	for i := range run.Invoices {
+		inv := &run.Invoices[i]
+		if inv.Number == 0 {
+			if n, ok := prior[inv.Key]; ok {
+				inv.Number = n
+			} else {
+				last++
+				inv.Number = last
+			}
+		}
+		numbers[inv.Key] = inv.Number
+		if first == 0 || inv.Number < first {
+			first = inv.Number
+		}
+		lastNew = max(lastNew, inv.Number)
+	}
+	if err := tx.PutMeta(BucketCounter, run.Site, []byte(strconv.Itoa(last))); err != nil {
+		return fmt.Errorf("storing the invoice counter: %w", err)
+	}
+	rj, err := json.Marshal(run)
+	if err != nil {
+		return err
+	}
+	rec, err := json.Marshal(Record{Site: run.Site, Period: run.Period, Committed: now.UTC(), Numbers: numbers, Run: rj})
+	if err != nil {
+		return err
+	}
+	if err := tx.PutMeta(BucketRuns, run.Site+"/"+run.Period.String(), rec); err != nil {
+		return fmt.Errorf("storing the billing run: %w", err)
+	}
+	note := fmt.Sprintf("billed: %d invoices", len(run.Invoices))
+	if len(run.Invoices) > 0 {
+		note += fmt.Sprintf(", numbers %d to %d", first, lastNew)
+	}
+	if err := tx.LockPeriod(store.Lock{Site: run.Site, Period: run.Period, Time: now.UTC(), Note: note}); err != nil {
+		return fmt.Errorf("locking %s: %w", run.Period, err)
+	}
+	if _, err := tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: "billing", Site: run.Site, Action: "period.bill",
+		Detail: run.Period.String() + ": " + note}); err != nil {
+		return fmt.Errorf("logging the billing: %w", err)
+	}
+	return nil
+}
