@@ -1,0 +1,246 @@
+package protocol
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core"
+)
+
+// The vectors were computed independently (Python's hmac module) so that a
+// third-party implementation can check itself against docs/protocol.md.
+func TestProofVectors(t *testing.T) {
+	fp := strings.Repeat("ab", 32)
+	cn := strings.Repeat("01", 32)
+	gn := strings.Repeat("02", 32)
+	if got, want := Proof("12345678", RoleClient, fp, cn, gn), "46c912bdb322676db2f2a745182f2fc10c0a4f465f3a2a7116314c474fee974d"; got != want {
+		t.Errorf("client proof = %s, want %s", got, want)
+	}
+	if got, want := Proof("12345678", RoleGateway, fp, cn, gn), "28a589e52890a221db96d7a2becd7c7e2fc586274284e2c683f598548f9b6194"; got != want {
+		t.Errorf("gateway proof = %s, want %s", got, want)
+	}
+	p := Proof("12345678", RoleClient, fp, cn, gn)
+	if !VerifyProof(p, "12345678", RoleClient, fp, cn, gn) {
+		t.Error("VerifyProof refused a correct proof")
+	}
+	for name, ok := range map[string]bool{
+		"wrong code":        VerifyProof(p, "12345679", RoleClient, fp, cn, gn),
+		"wrong role":        VerifyProof(p, "12345678", RoleGateway, fp, cn, gn),
+		"other fingerprint": VerifyProof(p, "12345678", RoleClient, strings.Repeat("cd", 32), cn, gn),
+		"other nonce":       VerifyProof(p, "12345678", RoleClient, fp, gn, cn),
+	} {
+		if ok {
+			t.Errorf("VerifyProof accepted a proof with a %s", name)
+		}
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gw"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(der)
+	fp := Fingerprint(cert)
+	if fp != hex.EncodeToString(sum[:]) || len(fp) != 64 {
+		t.Errorf("Fingerprint = %s, want SHA-256 of the DER", fp)
+	}
+	if p := FingerprintPrefix(fp); p != fp[:16] {
+		t.Errorf("FingerprintPrefix = %s", p)
+	}
+}
+
+func TestNoncesAndTokens(t *testing.T) {
+	n1, n2 := NewNonce(), NewNonce()
+	if n1 == n2 || !ValidNonce(n1) || len(n1) != 64 {
+		t.Errorf("nonces %q %q", n1, n2)
+	}
+	tok := NewToken()
+	if !ValidToken(tok) {
+		t.Errorf("token %q not valid", tok)
+	}
+	for _, bad := range []string{"", "abc", strings.Repeat("g", 64), strings.Repeat("A", 64), strings.Repeat("a", 129)} {
+		if ValidNonce(bad) {
+			t.Errorf("ValidNonce(%q) = true", bad)
+		}
+	}
+}
+
+func TestWh(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want core.Energy
+		out  string
+	}{
+		{"0", 0, "0"},
+		{"1234.5", 1234500, "1234.5"},
+		{"17.001", 17001, "17.001"},
+		{"17.0010", 17001, "17.001"},
+		{"1.0005", 1001, "1.001"},  // rounded to the nearest mWh
+		{"1.00049", 1000, "1"},     // rounded down
+		{"1.5e3", 1500000, "1500"}, // exponent form
+		{"9000000000", 9_000_000_000_000, "9000000000"},
+	} {
+		got, err := ParseWh(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("ParseWh(%q) = %d, %v; want %d", c.in, got, err, c.want)
+			continue
+		}
+		if s := FormatWh(got); s != c.out {
+			t.Errorf("FormatWh(%d) = %q, want %q", got, s, c.out)
+		}
+	}
+	for _, bad := range []string{"", "-1", "1.", ".5", "abc", "1x", "99999999999999999999"} {
+		if _, err := ParseWh(bad); err == nil {
+			t.Errorf("ParseWh(%q) accepted", bad)
+		}
+	}
+}
+
+func TestRecordJSONRoundTrip(t *testing.T) {
+	tm := time.Date(2026, 3, 1, 12, 15, 0, 123e6, time.UTC)
+	recs := []Record{
+		{Seq: 1, Meter: "m1", Time: tm, Import: 1234567891, Export: 0},
+		{Seq: 7, Meter: `odd "meter" ü`, Time: tm.Add(time.Second), Import: 1, Export: 999},
+	}
+	for _, r := range recs {
+		b := r.AppendJSON(nil)
+		var got Record
+		if err := got.UnmarshalJSON(b); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if got != r {
+			t.Errorf("round trip of %s gave %+v, want %+v", b, got, r)
+		}
+	}
+	if s := string(recs[0].AppendJSON(nil)); s != `{"seq":1,"meter":"m1","time":"2026-03-01T12:15:00.123Z","import_wh":1234567.891,"export_wh":0}` {
+		t.Errorf("wire form %s", s)
+	}
+	// A third party may order keys differently, add keys and leave out
+	// export_wh.
+	var r Record
+	if err := r.UnmarshalJSON([]byte(`{"time":"2026-03-01T13:15:00+01:00","meter":"x","import_wh":5,"seq":3,"extra":{"a":1}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if r.Seq != 3 || r.Meter != "x" || !r.Time.Equal(tm.Truncate(time.Second)) || r.Time.Location() != time.UTC || r.Import != 5000 || r.Export != 0 {
+		t.Errorf("decoded %+v", r)
+	}
+	for _, bad := range []string{
+		`{"meter":"x","time":"2026-03-01T12:00:00Z","import_wh":1}`,
+		`{"seq":0,"meter":"x","time":"2026-03-01T12:00:00Z","import_wh":1}`,
+		`{"seq":1,"time":"2026-03-01T12:00:00Z","import_wh":1}`,
+		`{"seq":1,"meter":"x","import_wh":1}`,
+		`{"seq":1,"meter":"x","time":"yesterday","import_wh":1}`,
+		`{"seq":1,"meter":"x","time":"2026-03-01T12:00:00Z"}`,
+		`{"seq":1,"meter":"x","time":"2026-03-01T12:00:00Z","import_wh":-1}`,
+	} {
+		if err := r.UnmarshalJSON([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+func page(recs ...Record) []byte {
+	b := WriteRecordsHead(nil, "gw1", 1)
+	for i, r := range recs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = r.AppendJSON(b)
+	}
+	return WriteRecordsTail(b, 10, true)
+}
+
+func TestReadRecords(t *testing.T) {
+	tm := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	body := page(Record{Seq: 2, Meter: "a", Time: tm, Import: 1000}, Record{Seq: 5, Meter: "b", Time: tm, Import: 2000, Export: 3})
+	var got []uint64
+	p, err := ReadRecords(bytes.NewReader(body), func(r Record) error { got = append(got, r.Seq); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p != (RecordsPage{Gateway: "gw1", OldestSeq: 1, LastSeq: 10, More: true, Count: 2}) || len(got) != 2 || got[1] != 5 {
+		t.Errorf("page %+v, seqs %v", p, got)
+	}
+
+	// Not increasing.
+	body = page(Record{Seq: 5, Meter: "a", Time: tm}, Record{Seq: 5, Meter: "b", Time: tm})
+	if _, err := ReadRecords(bytes.NewReader(body), func(Record) error { return nil }); err == nil || !strings.Contains(err.Error(), "strictly increase") {
+		t.Errorf("repeated seq: %v", err)
+	}
+	// Truncated mid-way: the records before the cut were delivered, the
+	// call fails.
+	body = page(Record{Seq: 1, Meter: "a", Time: tm}, Record{Seq: 2, Meter: "b", Time: tm})
+	n := 0
+	if _, err := ReadRecords(bytes.NewReader(body[:len(body)-30]), func(Record) error { n++; return nil }); err == nil {
+		t.Error("truncated body accepted")
+	}
+	// fn's error stops the read.
+	stop := errors.New("stop")
+	if _, err := ReadRecords(bytes.NewReader(page(Record{Seq: 1, Meter: "a", Time: tm})), func(Record) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("fn error: %v", err)
+	}
+	if _, err := ReadRecords(strings.NewReader(`{"records":[]}`), func(Record) error { return nil }); err == nil {
+		t.Error("response without last_seq accepted")
+	}
+}
+
+func TestDecodeStrict(t *testing.T) {
+	var req PairFinishRequest
+	if err := DecodeStrict(strings.NewReader(`{"client_nonce":"a","gateway_nonce":"b","proof":"c"}`), MaxRequestBody, &req); err != nil || req.Proof != "c" {
+		t.Fatalf("%+v %v", req, err)
+	}
+	for name, body := range map[string]string{
+		"unknown field": `{"client_nonce":"a","x":1}`,
+		"trailing":      `{"proof":"c"} {}`,
+		"garbage":       `\x00\x01`,
+		"empty":         ``,
+		"wrong type":    `{"proof":5}`,
+	} {
+		if err := DecodeStrict(strings.NewReader(body), MaxRequestBody, &req); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	big := `{"proof":"` + strings.Repeat("a", MaxRequestBody) + `"}`
+	if err := DecodeStrict(strings.NewReader(big), MaxRequestBody, &req); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("oversize body: %v", err)
+	}
+}
+
+func BenchmarkReadRecords(b *testing.B) {
+	tm := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	recs := make([]Record, 10000)
+	for i := range recs {
+		recs[i] = Record{Seq: uint64(i + 1), Meter: "meter-" + string(rune('a'+i%26)), Time: tm.Add(time.Duration(i) * time.Minute), Import: core.Energy(i) * 1234, Export: 17}
+	}
+	body := page(recs...)
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ReadRecords(bytes.NewReader(body), func(Record) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*float64(len(recs))/b.Elapsed().Seconds(), "records/s")
+}
