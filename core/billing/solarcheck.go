@@ -1,0 +1,135 @@
+package billing
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/zevdesk/zevdesk/core"
+)
+
+// SolarCosts are a plant's effective yearly costs for the Energy Ordinance
+// Art. 16 check (effective-cost method). Either CostPrice is given, or the
+// yearly figures from which it is computed.
+type SolarCosts struct {
+	// CostPrice is the cost of a self-consumed kWh if already known; when
+	// set, the other fields are ignored.
+	CostPrice core.Price `json:"cost_price,omitempty"`
+	// Investment is the plant's cost and Subsidy the one-off subsidy that
+	// reduces it; the rest is depreciated over Years and bears interest at
+	// Interest per year.
+	Investment core.Rappen      `json:"investment,omitempty"`
+	Subsidy    core.Rappen      `json:"subsidy,omitempty"`
+	Years      int              `json:"years,omitempty"`
+	Interest   core.BasisPoints `json:"interest,omitempty"`
+	// Operation, Metering (metering and administration) and FeedIn
+	// (revenue from energy fed into the grid, deducted) are per year.
+	Operation core.Rappen `json:"operation,omitempty"`
+	Metering  core.Rappen `json:"metering,omitempty"`
+	FeedIn    core.Rappen `json:"feed_in,omitempty"`
+	// SelfConsumed is the solar energy consumed in the community per year.
+	SelfConsumed core.Energy `json:"self_consumed,omitempty"`
+}
+
+// SolarPriceCheck is the result of the Art. 16 check: the arithmetic, line
+// by line, and the verdict. All prices per kWh include VAT, like the
+// standard product they are compared with.
+type SolarPriceCheck struct {
+	Solar    core.Price // the solar price charged, incl. VAT
+	Standard core.Price // the utility's standard product, incl. VAT
+	// FlatMax is 80 % of Standard: the flat-rate limit.
+	FlatMax core.Price
+	// CostPrice is the effective cost per kWh (0 without SolarCosts) and
+	// EffectiveMax the limit under the effective-cost method: CostPrice plus
+	// half the saving against Standard, at most Standard.
+	CostPrice    core.Price
+	EffectiveMax core.Price
+	// Max is the higher applicable limit; OK reports Solar <= Max.
+	Max     core.Price
+	OK      bool
+	Lines   []string
+	Verdict string
+}
+
+// ErrNoStandardPrice is returned by CheckSolarPrice when the tariff has no
+// standard product price to compare with.
+var ErrNoStandardPrice = errors.New("the tariff has no standard product price (standard_chf_kwh)")
+
+// CheckSolarPrice checks tariff t's solar price against Energy Ordinance
+// Art. 16: a flat rate of at most 80 % of the standard electricity product,
+// or, with costs, the effective cost price plus at most half of the saving,
+// capped at 100 % of the standard product. vat is the VAT rate added to the
+// solar price on invoices.
+func CheckSolarPrice(t core.Tariff, vat core.BasisPoints, costs *SolarCosts) (*SolarPriceCheck, error) {
+	if t.Standard <= 0 {
+		return nil, ErrNoStandardPrice
+	}
+	c := &SolarPriceCheck{Standard: t.Standard}
+	c.Solar = core.Price(core.DivRound(int64(t.Solar)*int64(10000+vat), 10000))
+	add := func(format string, args ...any) { c.Lines = append(c.Lines, fmt.Sprintf(format, args...)) }
+	if vat != 0 {
+		add("solar price            %s CHF/kWh + VAT %s %% = %s CHF/kWh", t.Solar, vat, c.Solar)
+	} else {
+		add("solar price            %s CHF/kWh (no VAT)", c.Solar)
+	}
+	add("standard product       %s CHF/kWh (incl. VAT, HT/NT mix)", c.Standard)
+	c.FlatMax = core.Price(core.DivRound(int64(t.Standard)*80, 100))
+	add("flat rate limit        80 %% × %s = %s CHF/kWh", c.Standard, c.FlatMax)
+	c.Max = c.FlatMax
+	if costs != nil {
+		cp, err := costs.costPrice(add)
+		if err != nil {
+			return nil, err
+		}
+		c.CostPrice = cp
+		if cp < c.Standard {
+			half := core.Price(core.DivRound(int64(c.Standard-cp), 2))
+			c.EffectiveMax = cp + half
+			add("effective-cost limit   %s + (%s − %s) / 2 = %s CHF/kWh", cp, c.Standard, cp, c.EffectiveMax)
+		} else {
+			c.EffectiveMax = c.Standard
+			add("effective-cost limit   cost price %s ≥ standard: capped at 100 %% = %s CHF/kWh", cp, c.Standard)
+		}
+		c.Max = max(c.Max, c.EffectiveMax)
+	}
+	c.OK = c.Solar <= c.Max
+	method := "the flat rate"
+	if c.Max != c.FlatMax {
+		method = "the effective-cost method"
+	}
+	if c.OK {
+		c.Verdict = fmt.Sprintf("OK: the solar price %s CHF/kWh is within the limit of %s CHF/kWh (%s)", c.Solar, c.Max, method)
+	} else {
+		c.Verdict = fmt.Sprintf("TOO HIGH: the solar price %s CHF/kWh exceeds the limit of %s CHF/kWh (%s) by %s CHF/kWh",
+			c.Solar, c.Max, method, c.Solar-c.Max)
+	}
+	return c, nil
+}
+
+func (s *SolarCosts) costPrice(add func(string, ...any)) (core.Price, error) {
+	if s.CostPrice > 0 {
+		add("effective cost price   %s CHF/kWh (given)", s.CostPrice)
+		return s.CostPrice, nil
+	}
+	if s.SelfConsumed <= 0 {
+		return 0, errors.New("solar costs: expected the yearly self-consumed energy (or a cost price)")
+	}
+	var capital core.Rappen
+	if s.Investment > 0 {
+		if s.Years <= 0 {
+			return 0, errors.New("solar costs: expected the depreciation period in years")
+		}
+		net := s.Investment - s.Subsidy
+		dep := core.Rappen(core.DivRound(int64(net), int64(s.Years)))
+		interest := core.Rappen(core.DivRound(int64(net)*int64(s.Interest), 10000))
+		capital = dep + interest
+		add("capital                (%s − subsidy %s) / %d years + %s %% interest = %s CHF/year",
+			s.Investment, s.Subsidy, s.Years, s.Interest, capital)
+	}
+	year := capital + s.Operation + s.Metering - s.FeedIn
+	add("yearly cost            %s + operation %s + metering/admin %s − feed-in %s = %s CHF",
+		capital, s.Operation, s.Metering, s.FeedIn, year)
+	// Rappen per year over mWh per year, in µCHF per kWh.
+	cp := core.Price(core.DivRound(int64(year)*10_000*int64(core.KWh), int64(s.SelfConsumed)))
+	add("effective cost price   %s CHF / %s kWh = %s CHF/kWh", year, core.FormatKWh(s.SelfConsumed), cp)
+	return cp, nil
+}
