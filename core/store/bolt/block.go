@@ -1,0 +1,199 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+)
+
+// A day block holds one series' 96 values of one UTC day (slots
+// day*96 .. day*96+95). Its encoding:
+//
+//	byte 0     header: bits 0-3 scale exponent k (values are stored divided
+//	           by 10^k, so Wh-resolution data in mWh costs nothing for the
+//	           three trailing zeros); bit 4 set: every slot has the quality
+//	           in bits 5-6 (no bitmap); bit 7 must be 0 (format version 1).
+//	24 bytes   quality bitmap, 2 bits per slot (slot i in byte i/4, bits
+//	           2*(i%4)), present only when bit 4 is clear.
+//	varints    for each slot whose quality is not Missing, in slot order, the
+//	           zigzag-encoded difference of its scaled value from the previous
+//	           one (starting at 0), computed with wrap-around so that every
+//	           int64 round-trips.
+//
+// Delta coding makes a flat night of zeros one byte per value and a
+// household's 15-minute load one or two bytes.
+const (
+	slotsPerDay  = core.SlotsPerUTCDay
+	bitmapLen    = slotsPerDay / 4
+	hdrUniform   = 1 << 4
+	hdrQualShift = 5
+	hdrVersion   = 1 << 7
+	maxScaleExp  = 15
+)
+
+// pow10 holds 10^k for the scale exponents.
+var pow10 = func() (p [maxScaleExp + 1]int64) {
+	v := int64(1)
+	for i := range p {
+		p[i] = v
+		v *= 10
+	}
+	return p
+}()
+
+// dayBlock is a decoded day block.
+type dayBlock struct {
+	e [slotsPerDay]core.Energy
+	q [slotsPerDay]store.Quality
+}
+
+func (b *dayBlock) reset() {
+	b.e = [slotsPerDay]core.Energy{}
+	b.q = [slotsPerDay]store.Quality{}
+}
+
+// empty reports whether every slot is Missing.
+func (b *dayBlock) empty() bool {
+	for _, q := range b.q {
+		if q != store.Missing {
+			return false
+		}
+	}
+	return true
+}
+
+// errCorrupt is wrapped by every decoding error.
+var errCorrupt = errors.New("corrupt interval block")
+
+// appendBlock appends the encoding of b to dst. b must not be empty.
+func appendBlock(dst []byte, b *dayBlock) []byte {
+	// The largest scale that divides every present value.
+	k := 0
+	for k < maxScaleExp {
+		p := pow10[k+1]
+		ok := true
+		for i, q := range b.q {
+			if q != store.Missing && int64(b.e[i])%p != 0 {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			break
+		}
+		k++
+	}
+	uniform := true
+	q0 := b.q[0]
+	for _, q := range b.q[1:] {
+		if q != q0 {
+			uniform = false
+			break
+		}
+	}
+	hdr := byte(k)
+	if uniform {
+		hdr |= hdrUniform | byte(q0&3)<<hdrQualShift
+		dst = append(dst, hdr)
+	} else {
+		dst = append(dst, hdr)
+		var bm [bitmapLen]byte
+		for i, q := range b.q {
+			bm[i/4] |= byte(q&3) << (2 * (i % 4))
+		}
+		dst = append(dst, bm[:]...)
+	}
+	p := pow10[k]
+	var prev uint64
+	for i, q := range b.q {
+		if q == store.Missing {
+			continue
+		}
+		v := uint64(int64(b.e[i]) / p)
+		d := int64(v - prev)
+		prev = v
+		dst = binary.AppendUvarint(dst, uint64(d<<1)^uint64(d>>63))
+	}
+	return dst
+}
+
+// decodeBlock decodes src into b.
+func decodeBlock(src []byte, b *dayBlock) error {
+	if len(src) == 0 {
+		return fmt.Errorf("%w: empty", errCorrupt)
+	}
+	hdr := src[0]
+	if hdr&hdrVersion != 0 {
+		return fmt.Errorf("%w: unknown format (header %#x)", errCorrupt, hdr)
+	}
+	k := int(hdr & 0x0f)
+	src = src[1:]
+	if hdr&hdrUniform != 0 {
+		q := store.Quality(hdr>>hdrQualShift) & 3
+		if q == store.Missing {
+			return fmt.Errorf("%w: no values", errCorrupt)
+		}
+		for i := range b.q {
+			b.q[i] = q
+		}
+	} else {
+		if len(src) < bitmapLen {
+			return fmt.Errorf("%w: truncated quality bitmap", errCorrupt)
+		}
+		for i := range b.q {
+			b.q[i] = store.Quality(src[i/4]>>(2*(i%4))) & 3
+		}
+		src = src[bitmapLen:]
+	}
+	p := pow10[k]
+	var prev uint64
+	for i, q := range b.q {
+		if q == store.Missing {
+			b.e[i] = 0
+			continue
+		}
+		u, n := uvarint(src)
+		if n <= 0 {
+			return fmt.Errorf("%w: truncated value at slot %d of the day", errCorrupt, i)
+		}
+		src = src[n:]
+		d := int64(u>>1) ^ -int64(u&1)
+		prev += uint64(d)
+		v := int64(prev)
+		if k > 0 {
+			hi, lo := bits.Mul64(uint64(abs(v)), uint64(p))
+			if hi != 0 || lo > 1<<63 || (lo == 1<<63 && v > 0) {
+				return fmt.Errorf("%w: value out of range at slot %d of the day", errCorrupt, i)
+			}
+			v *= p
+		}
+		b.e[i] = core.Energy(v)
+	}
+	if len(src) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(src))
+	}
+	return nil
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// uvarint is binary.Uvarint with a fast path for one- and two-byte values,
+// which are most of them.
+func uvarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	if len(b) > 1 && b[1] < 0x80 {
+		return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
+	}
+	return binary.Uvarint(b)
+}

@@ -1,0 +1,285 @@
+package bolt
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+)
+
+// span is a locked slot range [from, to) with its period, for messages.
+type span struct {
+	from, to core.Slot
+	p        core.Period
+}
+
+// pendingPut is a day block waiting to be written: offsets into the arena.
+type pendingPut struct{ k0, k1, v1 int }
+
+// PutIntervals stores vals into the series following mode (see store.Intervals).
+// The whole call is computed before anything is written, so an ErrLocked
+// leaves the series untouched.
+func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutMode) (store.PutResult, error) {
+	var res store.PutResult
+	if !t.btx.Writable() {
+		return res, store.ErrReadOnly
+	}
+	if err := checkSeries(id); err != nil {
+		return res, err
+	}
+	if mode > store.Replace {
+		return res, fmt.Errorf("unknown put mode %d", mode)
+	}
+	sorted := true
+	for i := range vals {
+		if err := checkSlot(vals[i].Slot); err != nil {
+			return res, fmt.Errorf("writing intervals of %s/%s: %w", id.Site, id.Meter, err)
+		}
+		if vals[i].Quality > store.Edited {
+			return res, fmt.Errorf("writing intervals of %s/%s at %s: invalid quality %d", id.Site, id.Meter, vals[i].Slot, vals[i].Quality)
+		}
+		if i > 0 && vals[i].Slot < vals[i-1].Slot {
+			sorted = false
+		}
+	}
+	if !sorted {
+		vals = slices.Clone(vals)
+		slices.SortStableFunc(vals, func(a, b store.Value) int { return cmp.Compare(a.Slot, b.Slot) })
+	}
+	locks, err := t.lockSpans(id.Site)
+	if err != nil {
+		return res, err
+	}
+
+	sb := t.btx.Bucket(bktIntervals).Bucket([]byte(id.Site))
+	// bbolt keeps references to the keys and values written until commit,
+	// so each call encodes into an arena of its own.
+	var arena []byte
+	pend := t.pend[:0]
+	blk := &t.blk
+	var keyBuf [64]byte
+	for i := 0; i < len(vals); {
+		day := dayOf(vals[i].Slot)
+		j := i + 1
+		for j < len(vals) && dayOf(vals[j].Slot) == day {
+			j++
+		}
+		key := appendDayKey(keyBuf[:0], id.Meter, id.Channel, day)
+		blk.reset()
+		if sb != nil {
+			if old := sb.Get(key); old != nil {
+				if err := decodeBlock(old, blk); err != nil {
+					return store.PutResult{}, fmt.Errorf("reading intervals %s/%s/%s of %s: %w",
+						id.Site, id.Meter, id.Channel, dayStart(day), err)
+				}
+			}
+		}
+		base := core.Slot(day * slotsPerDay)
+		changed := false
+		for _, v := range vals[i:j] {
+			if v.Quality == store.Missing {
+				continue
+			}
+			k := v.Slot - base
+			sq, se := blk.q[k], blk.e[k]
+			switch {
+			case sq == v.Quality && se == v.Energy:
+				res.Unchanged++
+				continue
+			case sq == store.Missing || sq == store.Estimated:
+				res.Written++
+			case mode == store.Replace:
+				res.Replaced++
+			default:
+				res.Conflicts = append(res.Conflicts, store.Conflict{
+					Slot:     v.Slot,
+					Stored:   store.Value{Slot: v.Slot, Energy: se, Quality: sq},
+					Incoming: v,
+				})
+				continue
+			}
+			for _, l := range locks {
+				if v.Slot >= l.from && v.Slot < l.to {
+					return store.PutResult{}, fmt.Errorf("writing intervals of %s/%s at %s: site %s, period %s: %w",
+						id.Site, id.Meter, v.Slot, id.Site, l.p, store.ErrLocked)
+				}
+			}
+			blk.q[k], blk.e[k] = v.Quality, v.Energy
+			changed = true
+		}
+		if changed {
+			if arena == nil {
+				arena = make([]byte, 0, (len(vals)/slotsPerDay+1)*(len(key)+bitmapLen+3*slotsPerDay))
+			}
+			k0 := len(arena)
+			arena = append(arena, key...)
+			k1 := len(arena)
+			arena = appendBlock(arena, blk)
+			pend = append(pend, pendingPut{k0, k1, len(arena)})
+		}
+		i = j
+	}
+	t.pend = pend[:0]
+	if len(pend) == 0 {
+		return res, nil
+	}
+	if sb == nil {
+		if sb, err = t.btx.Bucket(bktIntervals).CreateBucket([]byte(id.Site)); err != nil {
+			return store.PutResult{}, fmt.Errorf("creating the interval bucket of site %s: %w", id.Site, err)
+		}
+	}
+	sb.FillPercent = fillPercent
+	for _, p := range pend {
+		if err := sb.Put(arena[p.k0:p.k1:p.k1], arena[p.k1:p.v1:p.v1]); err != nil {
+			return store.PutResult{}, fmt.Errorf("writing intervals of %s/%s: %w", id.Site, id.Meter, err)
+		}
+	}
+	return res, nil
+}
+
+// ReadIntervals fills dst with the series' values for [from, to).
+func (t *tx) ReadIntervals(id store.SeriesID, from, to core.Slot, dst *store.Series) error {
+	if err := checkSeries(id); err != nil {
+		return err
+	}
+	if to < from {
+		return fmt.Errorf("reading intervals of %s/%s: range end %s before start %s", id.Site, id.Meter, to, from)
+	}
+	if err := checkSlot(from); err != nil {
+		return err
+	}
+	if err := checkSlot(to); err != nil {
+		return err
+	}
+	n := int(to - from)
+	dst.From = from
+	dst.Energy = resize(dst.Energy, n)
+	dst.Quality = resize(dst.Quality, n)
+	clear(dst.Energy)
+	clear(dst.Quality)
+	if n == 0 {
+		return nil
+	}
+	sb := t.btx.Bucket(bktIntervals).Bucket([]byte(id.Site))
+	if sb == nil {
+		return nil
+	}
+	var keyBuf [64]byte
+	pre := seriesPrefix(keyBuf[:0], id.Meter, id.Channel)
+	lastDay := dayOf(to - 1)
+	c := sb.Cursor()
+	blk := &t.blk
+	for k, v := c.Seek(appendDayKey(keyBuf[len(pre):len(pre)], id.Meter, id.Channel, dayOf(from))); k != nil; k, v = c.Next() {
+		if len(k) != len(pre)+4 || !bytes.HasPrefix(k, pre) {
+			break
+		}
+		_, day, _ := parseDayKey(id.Site, k)
+		if day > lastDay {
+			break
+		}
+		if err := decodeBlock(v, blk); err != nil {
+			return fmt.Errorf("reading intervals %s/%s/%s of %s: %w", id.Site, id.Meter, id.Channel, dayStart(day), err)
+		}
+		base := core.Slot(day * slotsPerDay)
+		lo, hi := max(from, base), min(to, base+slotsPerDay)
+		copy(dst.Energy[lo-from:hi-from], blk.e[lo-base:hi-base])
+		copy(dst.Quality[lo-from:hi-from], blk.q[lo-base:hi-base])
+	}
+	return nil
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
+// SeriesIDs lists the series stored for a site, ordered by meter then
+// channel.
+func (t *tx) SeriesIDs(site string) ([]store.SeriesID, error) {
+	if err := checkID("site", site); err != nil {
+		return nil, err
+	}
+	sb := t.btx.Bucket(bktIntervals).Bucket([]byte(site))
+	if sb == nil {
+		return nil, nil
+	}
+	var ids []store.SeriesID
+	c := sb.Cursor()
+	for k, _ := c.First(); k != nil; {
+		id, _, ok := parseDayKey(site, k)
+		if !ok {
+			return nil, fmt.Errorf("intervals of site %s: malformed key %x", site, k)
+		}
+		ids = append(ids, id)
+		// Skip the rest of the series: seek past its last possible day.
+		next := seriesPrefix(nil, id.Meter, id.Channel)
+		next = append(next, 0xff, 0xff, 0xff, 0xff, 0xff)
+		k, _ = c.Seek(next)
+	}
+	return ids, nil
+}
+
+func checkSeries(id store.SeriesID) error {
+	if err := checkID("site", id.Site); err != nil {
+		return err
+	}
+	if err := checkID("meter", id.Meter); err != nil {
+		return err
+	}
+	if id.Channel > store.Export {
+		return fmt.Errorf("invalid channel %d", id.Channel)
+	}
+	return nil
+}
+
+// lockSpans returns the site's locked slot ranges, computed in the site's
+// time zone and cached for the transaction (LockPeriod, UnlockPeriod and
+// PutSite drop the cache).
+func (t *tx) lockSpans(site string) ([]span, error) {
+	if s, ok := t.locks[site]; ok {
+		return s, nil
+	}
+	ls, err := t.LocksOf(site)
+	if err != nil {
+		return nil, err
+	}
+	var spans []span
+	if len(ls) > 0 {
+		st, err := t.Site(site)
+		if err != nil {
+			return nil, fmt.Errorf("site %s has locked periods but its definition cannot be read (needed for its time zone): %w", site, err)
+		}
+		loc := st.Location()
+		for _, l := range ls {
+			from, to := l.Period.Slots(loc)
+			spans = append(spans, span{from, to, l.Period})
+		}
+	}
+	if t.locks == nil {
+		t.locks = map[string][]span{}
+	}
+	t.locks[site] = spans
+	return spans, nil
+}
+
+// ensure tx satisfies the interface.
+var _ store.Tx = (*tx)(nil)
+
+// tx is a store.Tx on a bbolt transaction.
+type tx struct {
+	btx   *bbolt.Tx
+	locks map[string][]span
+	blk   dayBlock
+	pend  []pendingPut
+}
+
+func newTx(btx *bbolt.Tx) *tx { return &tx{btx: btx} }
+
+type bbucket = bbolt.Bucket
