@@ -129,19 +129,18 @@ var (
 )
 
 // ReadReadingsFile parses the readings file at path: XLSX by its extension
-// (.xlsx), CSV otherwise. The error names the file by its base name.
-// site, if not nil, is the site whose meters the file must name.
+// (.xlsx), CSV otherwise. Errors name the file by path as given. site, if
+// not nil, is the site whose meters the file must name.
 func ReadReadingsFile(path string, site *core.Site) (*Readings, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	name := filepath.Base(path)
 	if strings.EqualFold(filepath.Ext(path), ".xlsx") {
-		return ParseReadingsXLSX(name, f, site)
+		return ParseReadingsXLSX(path, f, site)
 	}
-	return ParseReadingsCSV(name, f, site)
+	return ParseReadingsCSV(path, f, site)
 }
 
 // ParseReadingsCSV parses a readings CSV file (docs/formats.md) named name.
