@@ -1,0 +1,353 @@
+package intake
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/ingest/protocol"
+)
+
+// Pairing is what the workstation keeps about a paired gateway, in the
+// store's Meta bucket PairingsBucket under the gateway id, as JSON.
+type Pairing struct {
+	GatewayID string `json:"gateway_id"`
+	// Address is the gateway's host:port; mDNS may update it when the
+	// gateway's DHCP address changes (the pinned certificate still proves
+	// it is the same gateway).
+	Address string `json:"address"`
+	// Fingerprint is the pinned certificate's protocol.Fingerprint.
+	Fingerprint string `json:"fingerprint"`
+	// Token is the bearer token the gateway issued.
+	Token string `json:"token"`
+	// Site is the site the gateway's meters belong to; empty until assigned
+	// (records are then kept raw but not derived).
+	Site string `json:"site,omitempty"`
+	// Meters maps a gateway meter id to a meter id of Site; a gateway meter
+	// not listed maps to the site meter with the same id.
+	Meters map[string]string `json:"meters,omitempty"`
+	// PairedAt is when the pairing was made.
+	PairedAt time.Time `json:"paired_at"`
+}
+
+// SiteMeter returns the site meter that the gateway's meter maps to.
+func (p *Pairing) SiteMeter(gatewayMeter string) string {
+	if m, ok := p.Meters[gatewayMeter]; ok {
+		return m
+	}
+	return gatewayMeter
+}
+
+// PairingsBucket is the Meta bucket holding one Pairing per gateway.
+const PairingsBucket = "gateways"
+
+// ErrWrongCode means the gateway rejected the pairing code.
+var ErrWrongCode = errors.New("wrong pairing code: check the 8-digit code on the gateway's label or screen")
+
+// ErrRateLimited means the gateway refuses pairing attempts for a while after
+// too many wrong codes.
+var ErrRateLimited = errors.New("too many wrong pairing codes: the gateway refuses pairing for a while; wait and try again")
+
+// ErrCertChanged means a paired gateway presented a certificate other than
+// the pinned one.
+var ErrCertChanged = errors.New("certificate changed: possible man in the middle; re-pair the gateway if it was reset or replaced")
+
+// ErrGatewayProof means the gateway could not prove that it knows the
+// pairing code for the certificate we saw.
+var ErrGatewayProof = errors.New("the gateway's pairing proof is wrong: possible man in the middle; pairing aborted")
+
+// NormalizeCode strips spaces and dashes from a pairing code as people type
+// it ("1234 5678", "1234-5678") and checks that CodeDigits digits remain.
+func NormalizeCode(code string) (string, error) {
+	c := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, code)
+	if len(c) != protocol.CodeDigits {
+		return "", fmt.Errorf("invalid pairing code %q: expected %d digits", code, protocol.CodeDigits)
+	}
+	for _, r := range c {
+		if r < '0' || r > '9' {
+			return "", fmt.Errorf("invalid pairing code %q: expected %d digits", code, protocol.CodeDigits)
+		}
+	}
+	return c, nil
+}
+
+// Pair pairs with the gateway at addr (host:port) using its pairing code.
+// It accepts the gateway's self-signed certificate on first sight, proves
+// knowledge of the code bound to that certificate's fingerprint, checks the
+// gateway's proof in return (so a man in the middle, who cannot present the
+// gateway's certificate, learns nothing and gets nothing), and checks that
+// the gateway's id is gatewayID (when not empty). The returned Pairing pins
+// the certificate; store it with SavePairing.
+func Pair(ctx context.Context, addr, gatewayID, code string) (Pairing, error) {
+	code, err := NormalizeCode(code)
+	if err != nil {
+		return Pairing{}, err
+	}
+	var (
+		mu sync.Mutex
+		fp string
+	)
+	cfg := &tls.Config{
+		// The certificate is self-signed: there is no CA to verify against.
+		// Trust comes from the code-based proof over its fingerprint below.
+		InsecureSkipVerify: true,
+		MinVersion:         tls.VersionTLS12,
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			f, err := leafFingerprint(raw)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			// Every connection of this pairing must show the same
+			// certificate, else the proof would bind a different one.
+			if fp != "" && fp != f {
+				return ErrCertChanged
+			}
+			fp = f
+			return nil
+		},
+	}
+	hc := &http.Client{Transport: newTransport(cfg, 10*time.Second), Timeout: 20 * time.Second}
+	defer hc.CloseIdleConnections()
+	base := "https://" + addr
+
+	var start protocol.PairStartResponse
+	if err := postJSON(ctx, hc, base+protocol.PathPairStart, struct{}{}, &start); err != nil {
+		return Pairing{}, fmt.Errorf("pairing with %s: %w", addr, err)
+	}
+	if !protocol.ValidNonce(start.GatewayNonce) {
+		return Pairing{}, fmt.Errorf("pairing with %s: the gateway sent a malformed nonce", addr)
+	}
+	mu.Lock()
+	seen := fp
+	mu.Unlock()
+	if seen == "" {
+		return Pairing{}, fmt.Errorf("pairing with %s: no certificate seen", addr)
+	}
+	cn := protocol.NewNonce()
+	req := protocol.PairFinishRequest{
+		ClientNonce:  cn,
+		GatewayNonce: start.GatewayNonce,
+		Proof:        protocol.Proof(code, protocol.RoleClient, seen, cn, start.GatewayNonce),
+		Client:       clientName(),
+	}
+	var fin protocol.PairFinishResponse
+	if err := postJSON(ctx, hc, base+protocol.PathPairFinish, req, &fin); err != nil {
+		return Pairing{}, fmt.Errorf("pairing with %s: %w", addr, err)
+	}
+	mu.Lock()
+	seen2 := fp
+	mu.Unlock()
+	if seen2 != seen {
+		return Pairing{}, fmt.Errorf("pairing with %s: %w", addr, ErrCertChanged)
+	}
+	if !protocol.VerifyProof(fin.GatewayProof, code, protocol.RoleGateway, seen, cn, start.GatewayNonce) {
+		return Pairing{}, fmt.Errorf("pairing with %s: %w", addr, ErrGatewayProof)
+	}
+	if !protocol.ValidToken(fin.Token) {
+		return Pairing{}, fmt.Errorf("pairing with %s: the gateway sent a malformed token", addr)
+	}
+	p := Pairing{Address: addr, Fingerprint: seen, Token: fin.Token, PairedAt: time.Now().UTC()}
+	// From here on the certificate is pinned: ask who we paired with.
+	st, err := NewClient(nil, p, nil).Status(ctx)
+	if err != nil {
+		return Pairing{}, fmt.Errorf("pairing with %s: reading its status: %w", addr, err)
+	}
+	if gatewayID != "" && st.ID != gatewayID {
+		return Pairing{}, fmt.Errorf("pairing with %s: the gateway there is %q, not %q", addr, st.ID, gatewayID)
+	}
+	p.GatewayID = st.ID
+	return p, nil
+}
+
+func clientName() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "zevdesk"
+	}
+	return "zevdesk@" + h
+}
+
+// leafFingerprint parses the peer's leaf certificate and returns its
+// fingerprint.
+func leafFingerprint(raw [][]byte) (string, error) {
+	if len(raw) == 0 {
+		return "", errors.New("the gateway presented no certificate")
+	}
+	cert, err := x509.ParseCertificate(raw[0])
+	if err != nil {
+		return "", fmt.Errorf("parsing the gateway's certificate: %w", err)
+	}
+	return protocol.Fingerprint(cert), nil
+}
+
+// pinnedTLS returns a TLS configuration that accepts exactly the certificate
+// with fingerprint fp.
+func pinnedTLS(fp string) *tls.Config {
+	return &tls.Config{
+		// Verification is the pin below, not a CA chain.
+		InsecureSkipVerify: true,
+		MinVersion:         tls.VersionTLS12,
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			f, err := leafFingerprint(raw)
+			if err != nil {
+				return err
+			}
+			if f != fp {
+				return ErrCertChanged
+			}
+			return nil
+		},
+	}
+}
+
+func newTransport(cfg *tls.Config, headerTimeout time.Duration) *http.Transport {
+	return &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       cfg,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: headerTimeout,
+		MaxIdleConnsPerHost:   2,
+		IdleConnTimeout:       90 * time.Second,
+	}
+}
+
+func postJSON(ctx context.Context, hc *http.Client, url string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return unwrapCert(err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			return fmt.Errorf("%w (retry after %s s)", ErrRateLimited, ra)
+		}
+		return ErrRateLimited
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return ErrWrongCode
+	case resp.StatusCode != http.StatusOK:
+		return httpError(resp)
+	}
+	return decodeSmall(resp.Body, out)
+}
+
+// decodeSmall decodes a small JSON response strictly: one value, nothing
+// after it, at most protocol.MaxResponseBody bytes.
+func decodeSmall(r io.Reader, out any) error {
+	b, err := io.ReadAll(io.LimitReader(r, protocol.MaxResponseBody+1))
+	if err != nil {
+		return fmt.Errorf("reading response: %w", err)
+	}
+	if len(b) > protocol.MaxResponseBody {
+		return fmt.Errorf("response larger than %d bytes", protocol.MaxResponseBody)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("malformed response: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("malformed response: data after the JSON value")
+	}
+	return nil
+}
+
+// httpError turns a non-200 response into an error quoting the gateway's
+// message.
+func httpError(resp *http.Response) error {
+	var e protocol.Error
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if json.Unmarshal(b, &e) == nil && e.Error != "" {
+		return fmt.Errorf("gateway answered %s: %s", resp.Status, e.Error)
+	}
+	return fmt.Errorf("gateway answered %s", resp.Status)
+}
+
+// unwrapCert makes a pin mismatch, buried in url and TLS errors, the error
+// a person reads.
+func unwrapCert(err error) error {
+	if errors.Is(err, ErrCertChanged) {
+		return ErrCertChanged
+	}
+	return err
+}
+
+// SavePairing stores p in tx under its gateway id and logs it in the audit
+// log as actor.
+func SavePairing(tx store.Tx, p Pairing, now time.Time, actor string) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encoding pairing: %w", err)
+	}
+	if err := tx.PutMeta(PairingsBucket, p.GatewayID, b); err != nil {
+		return fmt.Errorf("storing pairing of %s: %w", p.GatewayID, err)
+	}
+	detail := fmt.Sprintf("gateway %s at %s, certificate %s", p.GatewayID, p.Address, p.Fingerprint)
+	if p.Site != "" {
+		detail += ", site " + p.Site
+	}
+	if _, err := tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: actor, Site: p.Site, Action: "gateway.pair", Detail: detail}); err != nil {
+		return fmt.Errorf("logging pairing of %s: %w", p.GatewayID, err)
+	}
+	return nil
+}
+
+// LoadPairing returns the pairing of gateway id, or an error wrapping
+// store.ErrNotFound.
+func LoadPairing(tx store.Tx, id string) (Pairing, error) {
+	b, err := tx.GetMeta(PairingsBucket, id)
+	if err != nil {
+		return Pairing{}, fmt.Errorf("reading pairing of gateway %s: %w", id, err)
+	}
+	var p Pairing
+	if err := json.Unmarshal(b, &p); err != nil {
+		return Pairing{}, fmt.Errorf("decoding pairing of gateway %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// Pairings lists every paired gateway, ordered by id.
+func Pairings(tx store.Tx) ([]Pairing, error) {
+	var ps []Pairing
+	var derr error
+	err := tx.ScanMeta(PairingsBucket, func(key string, v []byte) bool {
+		var p Pairing
+		if err := json.Unmarshal(v, &p); err != nil {
+			derr = fmt.Errorf("decoding pairing of gateway %s: %w", key, err)
+			return false
+		}
+		ps = append(ps, p)
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing pairings: %w", err)
+	}
+	return ps, derr
+}
