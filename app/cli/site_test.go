@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
+)
+
+// testSite is a small site file with two unit meters.
+const testSite = `id = "linde"
+name = "ZEV Linde"
+
+[operator]
+name = "Linde Verwaltung"
+iban = "CH44 3199 9123 0008 8901 2"
+
+[[units]]
+id = "A"
+[[units]]
+id = "B"
+
+[[meters]]
+id = "GRID"
+role = "grid"
+[[meters]]
+id = "PV"
+role = "production"
+[[meters]]
+id = "MA"
+role = "unit"
+unit = "A"
+[[meters]]
+id = "MB"
+role = "unit"
+unit = "B"
+
+[[tariffs]]
+from = 2026-01-01
+solar_chf_kwh = 0.20
+grid_chf_kwh = 0.30
+`
+
+// run runs zevdesk in-process on the database db and returns its exit
+// status, stdout and stderr.
+func run(t *testing.T, db string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	d, code := Main(append([]string{"--db", db}, args...), &out, &errb)
+	if d != nil {
+		d.Env.Close()
+		t.Fatalf("%v asked for the desktop app", args)
+	}
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// siteNames opens the database after the command closed it and returns the
+// stored site's name and the audit actions.
+func siteState(t *testing.T, db, id string) (name string, actions []string) {
+	t.Helper()
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.View(func(tx store.Tx) error {
+		if s, err := tx.Site(id); err == nil {
+			name = s.Name
+		}
+		return tx.ScanAudit(0, func(e store.Entry) bool { actions = append(actions, e.Action); return true })
+	})
+	return name, actions
+}
+
+func TestSiteImportCreatesThenUpdates(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "office.db")
+	f := writeFile(t, dir, "linde.toml", testSite)
+	code, out, errs := run(t, db, "site", "import", f)
+	if code != 0 || out != "created site linde\n" || errs != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	writeFile(t, dir, "linde.toml", strings.Replace(testSite, `"ZEV Linde"`, `"ZEV Linde Ost"`, 1))
+	code, out, _ = run(t, db, "site", "import", f)
+	if code != 0 || out != "updated site linde\n" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	name, actions := siteState(t, db, "linde")
+	if name != "ZEV Linde Ost" || strings.Join(actions, ",") != "site.import,site.update" {
+		t.Errorf("stored name %q, audit %v", name, actions)
+	}
+}
+
+func TestSiteImportErrors(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "office.db")
+	bad := writeFile(t, dir, "bad.toml", strings.Replace(testSite, `role = "production"`, `role = "pv"`, 1))
+	code, out, errs := run(t, db, "site", "import", bad)
+	want := "zevdesk site import: " + bad + `:18: meters[1].role: unknown role "pv": expected one of production, grid, unit, common, heatpump, ev` + "\n"
+	if code != 1 || out != "" || errs != want {
+		t.Errorf("exit %d, stdout %q\nstderr %q\nwant   %q", code, out, errs, want)
+	}
+	if name, actions := siteState(t, db, "linde"); name != "" || len(actions) != 0 {
+		t.Errorf("a bad site file wrote %q %v", name, actions)
+	}
+
+	code, _, errs = run(t, db, "site", "import")
+	if code != 2 || !strings.Contains(errs, "expected one site file") || !strings.Contains(errs, "usage: zevdesk site import FILE.toml") {
+		t.Errorf("no file: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = run(t, db, "site", "import", filepath.Join(dir, "missing.toml"))
+	if code != 1 || !strings.Contains(errs, "missing.toml") {
+		t.Errorf("missing file: exit %d, stderr %q", code, errs)
+	}
+}
