@@ -209,7 +209,7 @@ func (f *fakeTx) ScanRecords(source string, after uint64, fn func(store.Record) 
 	}
 	return nil
 }
-func (f *fakeTx) Cursor(source string) (uint64, error)       { return f.cursors[source], nil }
+func (f *fakeTx) Cursor(source string) (uint64, error)      { return f.cursors[source], nil }
 func (f *fakeTx) SetCursor(source string, seq uint64) error { f.cursors[source] = seq; return nil }
 
 func (f *fakeTx) PutFlags(fs []store.Flag) error {
