@@ -313,8 +313,9 @@ func (t *table) date(k string, dst *core.Date) {
 	if !ok {
 		return
 	}
-	*dst, ok = t.dateValue(t.key(k), v)
-	_ = ok
+	if d, ok := t.dateValue(t.key(k), v); ok {
+		*dst = d
+	}
 }
 
 func (t *table) dateValue(path string, v any) (core.Date, bool) {

@@ -68,7 +68,7 @@ func scanKeyLines(data []byte) keyLines {
 			if end < 0 {
 				continue
 			}
-			name := normalizeKey(trim[2:end])
+			name := indexArrays(normalizeKey(trim[2:end]), counts)
 			idx := counts[name]
 			counts[name]++
 			prefix = name + "[" + strconv.Itoa(idx) + "]"
@@ -82,7 +82,7 @@ func scanKeyLines(data []byte) keyLines {
 			if end < 0 {
 				continue
 			}
-			prefix = normalizeKey(trim[1:end])
+			prefix = indexArrays(normalizeKey(trim[1:end]), counts)
 			kl[prefix] = n
 			continue
 		}
@@ -98,6 +98,24 @@ func scanKeyLines(data []byte) keyLines {
 		depth, multi = scanValue(value)
 	}
 	return kl
+}
+
+// indexArrays resolves the parts of a header path that name an array of
+// tables to its latest element, as TOML does: after the second [[tenants]],
+// [tenants.address] is "tenants[1].address".
+func indexArrays(path string, counts map[string]int) string {
+	parts := strings.Split(path, ".")
+	out := ""
+	for i, p := range parts {
+		if i > 0 {
+			out += "."
+		}
+		out += p
+		if i < len(parts)-1 && counts[out] > 0 {
+			out += "[" + strconv.Itoa(counts[out]-1) + "]"
+		}
+	}
+	return out
 }
 
 // cutKey splits "key = value" at the first '=' outside quotes.

@@ -290,6 +290,8 @@ func TestParseSiteErrors(t *testing.T) {
 			`expected a date such as 2026-01-31 without a time, got date-time 2026-02-14T12:00:00Z`},
 		{"wrong type", `area_m2 = 62.5`, `area_m2 = "62.5"`, 26, "units[0].area_m2",
 			`expected an area in m² such as 62.5, got string "62.5"`},
+		{"wrong type in a tenant's address", `language = "de"`, "language = \"de\"\n[tenants.address]\ntown = 5", 50, "tenants[0].address.town",
+			`expected a string, got integer 5`},
 		{"wrong type for a string", `name = "Immo Muster AG"`, `name = 42`, 15, "operator.name",
 			`expected a string, got integer 42`},
 		{"unknown key", "role = \"grid\"", "role = \"grid\"\ncolour = \"red\"", 34, "meters[1].colour",
@@ -356,9 +358,13 @@ g = 'it''s' # h = 2
 g = 3
 [t . "q"]
 r = 4
+[[x.y]]
+[x.z]
+s = 5
 `
 	kl := scanKeyLines([]byte(src))
-	want := map[string]int{"a": 1, "b": 2, "d": 5, "x": 9, "x[0]": 9, "x[0].g": 10, "x[1]": 11, "x[1].g": 12, "t.q": 13, "t.q.r": 14}
+	want := map[string]int{"a": 1, "b": 2, "d": 5, "x": 9, "x[0]": 9, "x[0].g": 10, "x[1]": 11, "x[1].g": 12, "t.q": 13, "t.q.r": 14,
+		"x[1].y[0]": 15, "x[1].z": 16, "x[1].z.s": 17}
 	for k, n := range want {
 		if kl[k] != n {
 			t.Errorf("line of %s = %d, want %d", k, kl[k], n)
@@ -371,5 +377,53 @@ r = 4
 	}
 	if kl.find("x[1].g[3]") != 12 || kl.find("x[1].nope") != 11 || kl.find("zz") != 0 {
 		t.Error("find does not fall back to the enclosing element")
+	}
+}
+
+// TestSiteFileDocsCoverEveryKey checks docs/site-file.md against the parser:
+// every key a table accepts (as its unknown-key error lists them) is
+// documented there.
+func TestSiteFileDocsCoverEveryKey(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "site-file.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := []struct{ header, path string }{
+		{"", "the top level"},
+		{"[address]", "address"},
+		{"[operator]", "operator"},
+		{"[[units]]", "units[1]"},
+		{"[[meters]]", "meters[4]"},
+		{"[[tenants]]", "tenants[1]"},
+		{"[tenants.address]", "tenants[1].address"},
+		{"[[tariffs]]", "tariffs[1]"},
+		{"[settings]", "settings"},
+	}
+	for _, tb := range tables {
+		// A table header with only the unknown key; for arrays a new
+		// element, whose other keys are then missing, but the unknown key
+		// is reported first.
+		src := designSite + "\n" + tb.header + "\nzz_unknown = 1\n"
+		if tb.header == "" {
+			src = "zz_unknown = 1\n" + designSite
+		}
+		if tb.header == "[address]" || tb.header == "[operator]" {
+			src = strings.Replace(designSite, tb.header, tb.header+"\nzz_unknown = 1", 1)
+		}
+		if tb.header == "[tenants.address]" {
+			src = designSite + "\n[[tenants]]\n[tenants.address]\nzz_unknown = 1\n"
+		}
+		_, err := ParseSite("site.toml", strings.NewReader(src))
+		var e *Error
+		if !errors.As(err, &e) || !strings.HasPrefix(e.Msg, `unknown key "zz_unknown": `+tb.path+" has ") {
+			t.Fatalf("%s: err = %v", tb.path, err)
+		}
+		list := strings.TrimSuffix(strings.TrimPrefix(e.Msg, `unknown key "zz_unknown": `+tb.path+" has "), " (see docs/site-file.md)")
+		for _, k := range strings.Split(list, ", ") {
+			if !strings.Contains(string(doc), "| `"+k+"` |") && !strings.Contains(string(doc), "| `["+k+"]` |") &&
+				!strings.Contains(string(doc), "| `[["+k+"]]` |") && !strings.Contains(string(doc), "| `[tenants."+k+"]` |") {
+				t.Errorf("key %s of %s is not documented in a table of docs/site-file.md", k, tb.path)
+			}
+		}
 	}
 }
