@@ -589,25 +589,39 @@ func (a *acceptor) intervals(id store.SeriesID, vals []store.Value, mode store.P
 		}
 	}
 	a.checkValues(id, sv)
-	// Gaps inside the delivery's span.
+	// Gaps inside the delivery's span and since the last stored value
+	// before it (looking back a day at most), like readings continuing from
+	// the last stored one.
 	var cur store.Series
-	if err := a.tx.ReadIntervals(id, first, last+1, &cur); err != nil {
+	from := first - gapLookBack
+	if err := a.tx.ReadIntervals(id, from, last+1, &cur); err != nil {
 		return fmt.Errorf("reading %s %s: %w", id.Meter, id.Channel, err)
 	}
-	if err := a.tx.DeleteFlags(a.site.ID, id.Meter, KindGap, first, last+1); err != nil {
+	start := int(first - from)
+	for i := start - 1; i >= 0; i-- {
+		if cur.Quality[i] != store.Missing {
+			start = i + 1
+			break
+		}
+	}
+	if err := a.tx.DeleteFlags(a.site.ID, id.Meter, KindGap, from+core.Slot(start), last+1); err != nil {
 		return fmt.Errorf("clearing flags: %w", err)
 	}
-	for i, q := range cur.Quality {
-		switch q {
+	for i := start; i < len(cur.Quality); i++ {
+		s := from + core.Slot(i)
+		switch cur.Quality[i] {
 		case store.Missing:
-			a.flag(id.Meter, first+core.Slot(i), KindGap, fmt.Sprintf("%s: no value for this interval (the data covers %s to %s)",
-				id.Channel, stamp(first.Time()), stamp(last.End())))
+			a.flag(id.Meter, s, KindGap, fmt.Sprintf("%s: no value for this interval", id.Channel))
 		case store.Estimated:
-			a.flag(id.Meter, first+core.Slot(i), KindGap, fmt.Sprintf("%s: no measurement, estimated", id.Channel))
+			a.flag(id.Meter, s, KindGap, fmt.Sprintf("%s: no measurement, estimated", id.Channel))
 		}
 	}
 	return nil
 }
+
+// gapLookBack is how far before an interval delivery a gap since the last
+// stored value is still flagged.
+const gapLookBack = core.SlotsPerUTCDay
 
 // checkValues runs the per-interval checks on measured values.
 func (a *acceptor) checkValues(id store.SeriesID, vals []slotValue) {
