@@ -27,7 +27,7 @@ func benchDay(site *core.Site) map[string][]store.Register {
 		var imp, exp core.Energy = core.Energy(mi) * core.MWh, 0
 		rs := make([]store.Register, 0, 97)
 		for i := 0; i <= 96; i++ {
-			rs = append(rs, store.Register{Time: at(15*i).Add(time.Duration(i%7) * time.Second), Import: imp, Export: exp})
+			rs = append(rs, store.Register{Time: at(15 * i).Add(time.Duration(i%7) * time.Second), Import: imp, Export: exp})
 			imp += core.Energy(100_000 + 997*((i*mi)%50))
 			if m.Role == core.RoleProduction {
 				exp += core.Energy(500_000 * (i % 3))
