@@ -151,3 +151,22 @@ func TestImportReadingsChoosesSite(t *testing.T) {
 		t.Errorf("no file: exit %d, stderr %q", code, errs)
 	}
 }
+
+func TestImportReadingsListsFlags(t *testing.T) {
+	db, dir := newOffice(t)
+	// 10 kWh in 15 minutes is 40 kW, above the default 27.7 kW of a unit meter.
+	f := writeFile(t, dir, "peak.csv", "meter,start,kwh_in\nMA,2026-03-02T00:00:00Z,10\nMA,2026-03-02T00:15:00Z,0.1\n")
+	code, out, errs := run(t, db, "import", "readings", f)
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || lines[0] != f+": 2 rows, 2 values written, 0 unchanged, 0 conflicts, 1 flags" ||
+		!strings.HasPrefix(lines[1], "  flag MA 2026-03-02T00:00:00Z max-power: ") {
+		t.Errorf("stdout:\n%s", out)
+	}
+	// The value is stored as it came: a flag explains, nothing is dropped.
+	if e, q := storedEnergy(t, db, "MA", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); e != 10*core.KWh || q != store.Measured {
+		t.Errorf("MA 00:00 = %v %v, want 10 kWh measured", e, q)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -224,6 +226,27 @@ func TestParseReadingsXLSX(t *testing.T) {
 	// Row 3 is empty: the rows after it keep their sheet numbers.
 	if l := rd.IntervalLine("M1", store.Import, slotAt(t, "2026-01-01T00:15:00Z")); l != 4 {
 		t.Errorf("line of M1 00:15 = %d, want row 4", l)
+	}
+}
+
+func TestReadReadingsFileByExtension(t *testing.T) {
+	dir := t.TempDir()
+	xlsxPath := filepath.Join(dir, "Day.XLSX")
+	data := xlsxFile(t, [][]any{{"meter", "start", "kwh_in"}, {"M1", "2026-01-01T00:00:00Z", 1.5}}, -1)
+	if err := os.WriteFile(xlsxPath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := ReadReadingsFile(xlsxPath, readingsSite(t))
+	if err != nil || rd.Rows != 1 || rd.File != xlsxPath {
+		t.Fatalf("xlsx: rd %+v err %v", rd, err)
+	}
+	csvPath := filepath.Join(dir, "day.csv")
+	if err := os.WriteFile(csvPath, []byte("meter,start,kwh_in\nM1,2026-01-01T00:00:00Z,x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ReadReadingsFile(csvPath, readingsSite(t))
+	if want := csvPath + `:2: column kwh_in: expected a decimal number of kWh, got "x"`; err == nil || err.Error() != want {
+		t.Errorf("csv: err = %v, want %s", err, want)
 	}
 }
 

@@ -8,6 +8,7 @@
 package importer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -72,6 +73,8 @@ func ParseSite(name string, r io.Reader) (*core.Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
+	// Windows editors may start the file with a byte-order mark.
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	var tree map[string]any
 	if _, err := toml.Decode(string(data), &tree); err != nil {
 		return nil, tomlError(name, data, err)

@@ -153,6 +153,21 @@ func TestParseSiteDesignExample(t *testing.T) {
 	}
 }
 
+func TestParseSiteWindowsFile(t *testing.T) {
+	src := "\uFEFF" + strings.ReplaceAll(designSite, "\n", "\r\n")
+	s, err := ParseSite("site.toml", strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ID != "birkenweg" || s.Tariffs[0].Solar != 200_000 {
+		t.Errorf("site = %+v", s)
+	}
+	_, err = ParseSite("site.toml", strings.NewReader(strings.Replace(src, `role = "grid"`, `role = "net"`, 1)))
+	if e := (*Error)(nil); !errors.As(err, &e) || e.Line != 33 || e.Element != "meters[1].role" {
+		t.Errorf("err = %v, want line 33 meters[1].role", err)
+	}
+}
+
 func TestParseSiteOptionalKeys(t *testing.T) {
 	src := `id = "linde"
 name = "ZEV Linde"
