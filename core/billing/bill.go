@@ -62,22 +62,26 @@ type dayAcc struct {
 }
 
 type engine struct {
-	in     *Input
-	site   *core.Site
-	loc    *time.Location
-	from   core.Slot
-	n      int
-	days   []core.Date
-	dayOf  []int32 // slot -> day index
-	class  []uint8 // slot -> clsHT or clsNT
-	tidx   []int   // day -> tariff index
-	rate   []core.BasisPoints
-	dyn    []core.Price // slot -> dynamic price, 0 if none
-	cons   []consumer
-	acc    []dayAcc // consumer*days + day
-	evSol  [][]core.Energy
-	evGrid [][]core.Energy
-	run    *Run
+	in      *Input
+	site    *core.Site
+	loc     *time.Location
+	from    core.Slot
+	n       int
+	days    []core.Date
+	dayOf   []int32 // slot -> day index
+	class   []uint8 // slot -> clsHT or clsNT
+	tidx    []int   // day -> tariff index
+	rate    []core.BasisPoints
+	dyn     []core.Price // slot -> dynamic price, 0 if none
+	cons    []consumer
+	acc     []dayAcc // consumer*days + day
+	evSol   [][]core.Energy
+	evGrid  [][]core.Energy
+	prod    [][]core.Energy
+	gridIn  []core.Energy // nil without a grid meter
+	gridOut []core.Energy
+	gridQ   []store.Quality
+	run     *Run
 }
 
 // Bill allocates the period's energy and computes every invoice. It is a
@@ -166,8 +170,9 @@ func (e *engine) calendar() error {
 }
 
 // aligned returns s's values for the period's slots, sharing s's arrays when
-// they line up, and counts the missing slots.
-func (e *engine) aligned(meter string, ch store.Channel, s store.Series) ([]core.Energy, []store.Quality) {
+// they line up, and, if count, reports the missing slots: those of the
+// channels the invoices depend on.
+func (e *engine) aligned(meter string, ch store.Channel, s store.Series, count bool) ([]core.Energy, []store.Quality) {
 	var en []core.Energy
 	var q []store.Quality
 	if s.From == e.from && len(s.Energy) >= e.n && len(s.Quality) >= e.n {
@@ -180,6 +185,9 @@ func (e *engine) aligned(meter string, ch store.Channel, s store.Series) ([]core
 				en[i], q[i] = s.Energy[j], s.Quality[j]
 			}
 		}
+	}
+	if !count {
+		return en, q
 	}
 	m := Missing{Meter: meter, Channel: ch}
 	for i, v := range q {
@@ -216,8 +224,19 @@ func (e *engine) loadMeters() {
 			c.evSlot = ev
 			ev++
 		}
-		c.e, c.q = e.aligned(m.ID, store.Import, e.in.Data[m.ID].Import)
+		c.e, c.q = e.aligned(m.ID, store.Import, e.in.Data[m.ID].Import, true)
 		e.cons = append(e.cons, c)
+	}
+	for _, m := range e.site.MetersWithRole(core.RoleProduction) {
+		en, _ := e.aligned(m.ID, store.Export, e.in.Data[m.ID].Export, true)
+		e.prod = append(e.prod, en)
+	}
+	if gm := e.site.MetersWithRole(core.RoleGrid); len(gm) > 0 {
+		// The grid meter's import decides the balance model's solar and the
+		// redistributed difference; otherwise it is only compared.
+		needed := e.run.Allocation == core.AllocBalance || e.site.Settings.Redistribute
+		e.gridIn, e.gridQ = e.aligned(gm[0].ID, store.Import, e.in.Data[gm[0].ID].Import, needed)
+		e.gridOut, _ = e.aligned(gm[0].ID, store.Export, e.in.Data[gm[0].ID].Export, false)
 	}
 }
 
@@ -232,17 +251,7 @@ func (e *engine) allocate() {
 			e.evGrid = append(e.evGrid, make([]core.Energy, e.n))
 		}
 	}
-	var prod [][]core.Energy
-	for _, m := range e.site.MetersWithRole(core.RoleProduction) {
-		en, _ := e.aligned(m.ID, store.Export, e.in.Data[m.ID].Export)
-		prod = append(prod, en)
-	}
-	var gridIn, gridOut []core.Energy
-	var gridQ []store.Quality
-	if gm := e.site.MetersWithRole(core.RoleGrid); len(gm) > 0 {
-		gridIn, gridQ = e.aligned(gm[0].ID, store.Import, e.in.Data[gm[0].ID].Import)
-		gridOut, _ = e.aligned(gm[0].ID, store.Export, e.in.Data[gm[0].ID].Export)
-	}
+	prod, gridIn, gridOut, gridQ := e.prod, e.gridIn, e.gridOut, e.gridQ
 	method := e.run.Allocation
 	redistribute := e.site.Settings.Redistribute && gridIn != nil
 	c := make([]int64, nc)

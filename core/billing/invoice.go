@@ -432,16 +432,18 @@ func (e *engine) finish(a *account) Invoice {
 		if k.cls != clsSolar {
 			switch {
 			case b.isPas:
-				l.Price = 0
+				l.Price, l.Varying = 0, "utility"
 				l.Amount = b.pass
 				what += " at the utility's cost"
 			case k.cls >= clsDynHT:
 				l.Amount = b.cost.Rappen()
+				l.Varying = "dynamic"
 				what += ", dynamic price"
 			default:
 				l.Amount = core.Cost(b.e, l.Price).Rappen()
 			}
 		}
+		l.Class = l.Kind
 		if k.src != srcOwn {
 			l.Kind = srcKind[k.src]
 			what = srcLabel[k.src] + ": " + what

@@ -245,7 +245,7 @@ const (
 	KindTotal     LineKind = "total"      // total (not a charge)
 	KindAdvance   LineKind = "advance"    // advance payments, negative
 	KindBalance   LineKind = "balance"    // total less advance payments
-	KindDifferent LineKind = "difference" // share of the redistributed metering difference
+	KindDifferent LineKind = "difference" // reserved: the redistributed difference is billed within the grid lines
 )
 
 // Charge reports whether lines of kind k add up to the subtotal.
@@ -281,4 +281,11 @@ type Line struct {
 	Amount core.Rappen
 	// Tariff is the first day of the tariff version the line is priced by.
 	Tariff core.Date
+	// Class is the energy an energy line prices: KindSolar, KindGridHT or
+	// KindGridNT. For own lines it equals Kind; for shares of general
+	// electricity, heat pump and EV it tells solar from grid energy.
+	Class LineKind
+	// Varying says why Price is 0 on an energy line: "dynamic" (a dynamic
+	// price series) or "utility" (the utility's costs passed through).
+	Varying string
 }

@@ -1,0 +1,286 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/billing"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
+)
+
+// billDB creates a database with a two-unit site: on every interval of
+// January 2026, W01 uses 0.1 kWh, W02 0.3 kWh, PV gives 0.2 kWh.
+func billDB(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "z.db")
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d := func(s string) core.Date { v, _ := core.ParseDate(s); return v }
+	site := &core.Site{ID: "birke", Name: "ZEV Birke", Timezone: "Europe/Zurich",
+		VATNumber: "CHE-123.456.789 MWST",
+		Operator:  core.Operator{Name: "Immo Muster AG"},
+		Units:     []core.Unit{{ID: "W01"}, {ID: "W02"}},
+		Meters: []core.Meter{{ID: "PV", Role: core.RoleProduction}, {ID: "GRID", Role: core.RoleGrid},
+			{ID: "M1", Role: core.RoleUnit, Unit: "W01"}, {ID: "M2", Role: core.RoleUnit, Unit: "W02"}},
+		Occupancies: []core.Occupancy{{Unit: "W01", Name: "Anna Muster", From: d("2025-01-01"), To: d("2026-01-15")},
+			{Unit: "W02", Name: "Beat Beispiel", From: d("2025-01-01")}},
+		Tariffs: []core.Tariff{{From: d("2025-01-01"), Solar: 200_000, Grid: 300_000, BaseFeeMonth: 500, Standard: 280_000}},
+	}
+	if err := site.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	loc := site.Location()
+	from, to := core.Period{From: d("2026-01-01"), To: d("2026-01-31")}.Slots(loc)
+	vals := func(kwh core.Energy) []store.Value {
+		var vs []store.Value
+		for s := from; s < to; s++ {
+			vs = append(vs, store.Value{Slot: s, Energy: kwh, Quality: store.Measured})
+		}
+		return vs
+	}
+	err = st.Update(func(tx store.Tx) error {
+		if err := tx.PutSite(site); err != nil {
+			return err
+		}
+		for _, x := range []struct {
+			m  string
+			ch store.Channel
+			e  core.Energy
+		}{{"M1", store.Import, 100_000}, {"M2", store.Import, 300_000}, {"PV", store.Export, 200_000}, {"GRID", store.Import, 200_000}} {
+			if _, err := tx.PutIntervals(store.SeriesID{Site: "birke", Meter: x.m, Channel: x.ch}, vals(x.e), store.KeepFirst); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+type billJSON struct {
+	Site     string `json:"site"`
+	From     string `json:"from"`
+	Building struct {
+		Production   json.Number `json:"production_kwh"`
+		SelfConsumed json.Number `json:"self_consumed_kwh"`
+		FedIn        json.Number `json:"fed_in_kwh"`
+		Grid         json.Number `json:"grid_kwh"`
+		Consumption  json.Number `json:"consumption_kwh"`
+	} `json:"building"`
+	Invoices []struct {
+		Number *int   `json:"number"`
+		Unit   string `json:"unit"`
+		Tenant string `json:"tenant"`
+		From   string `json:"from"`
+		To     string `json:"to"`
+		KWh    struct {
+			Solar, Grid, Total json.Number
+		} `json:"kwh"`
+		Lines []struct {
+			Label, Unit, Price, Amount string
+			Quantity                   *json.Number
+		} `json:"lines"`
+		Net, VAT, Total string
+		Estimated       json.Number `json:"estimated_kwh"`
+	} `json:"invoices"`
+}
+
+func TestBillJSONAndFinal(t *testing.T) {
+	db := billDB(t)
+	code, out, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var j billJSON
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.UseNumber()
+	if err := dec.Decode(&j); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// 31 days × 96 intervals; S = 0.2 of C = 0.4 per interval.
+	b := j.Building
+	if b.Production != "595.2" && b.Production != "595.200" {
+		t.Errorf("production %s", b.Production)
+	}
+	if b.SelfConsumed != "595.200" || b.Consumption != "1190.400" || b.Grid != "595.200" || b.FedIn != "0.000" {
+		t.Errorf("building %+v", b)
+	}
+	if len(j.Invoices) != 3 {
+		t.Fatalf("%d invoices, want Anna, a vacancy and Beat", len(j.Invoices))
+	}
+	anna := j.Invoices[0]
+	if anna.Number != nil || anna.Tenant != "Anna Muster" || anna.To != "2026-01-15" {
+		t.Errorf("first invoice: number %v tenant %q to %s", anna.Number, anna.Tenant, anna.To)
+	}
+	// 15 days × 96 × 0.05 kWh solar = 72 kWh × 0.20 = 14.40, grid 72 × 0.30
+	// = 21.60, base fee 15/31 × 5.00 = 2.42: net 38.42, VAT 8.1 % 3.11.
+	if anna.KWh.Solar != "72.000" || anna.Net != "38.42" || anna.VAT != "3.11" || anna.Total != "41.53" {
+		t.Errorf("Anna: solar %s net %s VAT %s total %s", anna.KWh.Solar, anna.Net, anna.VAT, anna.Total)
+	}
+	if l := anna.Lines[0]; l.Label != "Solar energy" || l.Unit != "kWh" || l.Price != "0.20" || l.Amount != "14.40" ||
+		l.Quantity == nil || *l.Quantity != "72.000" {
+		t.Errorf("first line %+v", l)
+	}
+	if vac := j.Invoices[1]; vac.Tenant != "Immo Muster AG" || vac.From != "2026-01-16" || vac.Unit != "W01" {
+		t.Errorf("vacancy invoice %+v", vac)
+	}
+
+	// The readable table.
+	code, out, _ = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--lines")
+	if code != 0 || !strings.Contains(out, "Anna Muster") || !strings.Contains(out, "draft") || !strings.Contains(out, "Solar energy") {
+		t.Errorf("table (exit %d):\n%s", code, out)
+	}
+
+	// --final numbers 1..3 and locks; a second --final is refused, a dry
+	// run shows the committed numbers.
+	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final", "--json")
+	if code != 0 {
+		t.Fatalf("final: exit %d: %s", code, errs)
+	}
+	j = billJSON{}
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	for i, inv := range j.Invoices {
+		if inv.Number == nil || *inv.Number != i+1 {
+			t.Errorf("invoice %d number %v", i, inv.Number)
+		}
+	}
+	code, _, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-16", "--to", "2026-02-15", "--final")
+	if code != 1 || !strings.Contains(errs, "locked") {
+		t.Errorf("billing into a locked period: exit %d, %s", code, errs)
+	}
+	code, out, _ = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--json")
+	j = billJSON{}
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != 0 || j.Invoices[2].Number == nil || *j.Invoices[2].Number != 3 {
+		t.Errorf("dry run of the billed period: exit %d %v", code, err)
+	}
+
+	// Unlock, bill again: the same numbers, and February continues at 4.
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(func(tx store.Tx) error {
+		return tx.UnlockPeriod("birke", core.Period{From: core.MustDate(2026, 1, 1), To: core.MustDate(2026, 1, 31)})
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final", "--json")
+	j = billJSON{}
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != 0 {
+		t.Fatalf("re-bill: exit %d %v %s", code, err, errs)
+	}
+	for i, inv := range j.Invoices {
+		if inv.Number == nil || *inv.Number != i+1 {
+			t.Errorf("re-billed invoice %d number %v", i, inv.Number)
+		}
+	}
+	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-02-01", "--to", "2026-02-28", "--final", "--json")
+	if code != 0 {
+		t.Fatalf("February: exit %d %s", code, errs)
+	}
+	j = billJSON{}
+	if err := json.Unmarshal([]byte(out), &j); err != nil || *j.Invoices[0].Number != 4 {
+		t.Errorf("February numbers continue at 4: %v", err)
+	}
+	if !strings.Contains(errs, "missing") {
+		t.Errorf("February has no data: no warning on stderr: %q", errs)
+	}
+}
+
+func TestBillArguments(t *testing.T) {
+	db := billDB(t)
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"bill", "--from", "2026-01-01", "--to", "2026-01-31"}, 2, "--site is required"},
+		{[]string{"bill", "--site", "birke", "--from", "2026-13-01", "--to", "2026-01-31"}, 2, "--from: invalid date"},
+		{[]string{"bill", "--site", "birke", "--from", "2026-02-01", "--to", "2026-01-31"}, 2, "before"},
+		{[]string{"bill", "--site", "nope", "--from", "2026-01-01", "--to", "2026-01-31"}, 1, `site "nope"`},
+		{[]string{"bill", "--site", "birke", "--from", "2024-01-01", "--to", "2024-01-31"}, 1, "no tariff in force on 2024-01-01"},
+	} {
+		code, _, errs := run(t, db, c.args...)
+		if code != c.code || !strings.Contains(errs, c.msg) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", c.args, code, errs, c.code, c.msg)
+		}
+	}
+}
+
+func TestTariffCheck(t *testing.T) {
+	db := billDB(t)
+	// Flat rate: 0.20 + 8.1 % = 0.2162 > 80 % of 0.28 = 0.224? No: within.
+	code, out, errs := run(t, db, "tariff", "check", "--site", "birke")
+	if code != 0 || !strings.Contains(out, "80 % × 0.28 = 0.224") || !strings.Contains(out, "OK") {
+		t.Errorf("flat rate: exit %d\n%s%s", code, out, errs)
+	}
+	// Cost price 0.16 against 0.28: at most 0.16 + 0.06 = 0.22.
+	code, out, _ = run(t, db, "tariff", "check", "--site", "birke", "--cost-price", "0.16")
+	if code != 0 || !strings.Contains(out, "0.16 + (0.28 − 0.16) / 2 = 0.22") {
+		t.Errorf("cost price: exit %d\n%s", code, out)
+	}
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(func(tx store.Tx) error {
+		s, _ := tx.Site("birke")
+		s.Tariffs[0].Solar = 250_000
+		return tx.PutSite(s)
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = run(t, db, "tariff", "check", "--site", "birke")
+	if code != 1 || !strings.Contains(out, "TOO HIGH") || !strings.Contains(errs, "Art. 16") {
+		t.Errorf("too high: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+func TestTariffPrices(t *testing.T) {
+	db := billDB(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "p.csv")
+	os.WriteFile(good, []byte("start,chf_kwh\n2026-01-05T00:00:00+01:00,0.1\n2026-01-05T00:15:00+01:00,0.5\n"), 0o600)
+	code, out, errs := run(t, db, "tariff", "prices", "--site", "birke", good)
+	if code != 0 || !strings.Contains(out, "2 prices") {
+		t.Fatalf("exit %d %s %s", code, out, errs)
+	}
+	st, _ := bolt.Open(db, nil)
+	var p *billing.DynamicPrices
+	st.View(func(tx store.Tx) error {
+		s, _ := tx.Site("birke")
+		in, err := billing.Load(tx, s, core.Period{From: core.MustDate(2026, 1, 5), To: core.MustDate(2026, 1, 5)})
+		if err == nil {
+			p = in.Prices
+		}
+		return err
+	})
+	st.Close()
+	if p == nil || p.Grid[0] != 100_000 || p.Grid[1] != 500_000 || p.Grid[2] != 0 {
+		t.Errorf("loaded prices %+v", p)
+	}
+	bad := filepath.Join(dir, "b.csv")
+	os.WriteFile(bad, []byte("start,chf_kwh\n2026-01-05T00:00:00+01:00,0.1\n2026-01-05T00:05:00+01:00,0.5\n"), 0o600)
+	code, _, errs = run(t, db, "tariff", "prices", "--site", "birke", bad)
+	if code != 1 || !strings.Contains(errs, "b.csv: line 3") || !strings.Contains(errs, "15-minute grid") {
+		t.Errorf("bad file: exit %d %s", code, errs)
+	}
+	_ = time.Second
+}
