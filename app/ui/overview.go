@@ -61,7 +61,9 @@ func NewOverview(st store.Store, clock core.Clock) *Overview {
 		return widget.NewLabel("M-W01 (heatpump) wide")
 	}, o.updateCell)
 	o.table.ShowHeaderRow = true
-	o.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}) }
+	o.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
 	o.table.UpdateHeader = func(id widget.TableCellID, c fyne.CanvasObject) {
 		if id.Row < 0 && id.Col >= 0 && id.Col < len(columns) {
 			c.(*widget.Label).SetText(columns[id.Col])
