@@ -54,7 +54,8 @@ type SeriesKey struct {
 	Channel store.Channel
 }
 
-// Readings is a parsed readings file. Values are in file order per meter.
+// Readings is a parsed readings file. Values are sorted by time per meter
+// and channel, one per interval (or instant).
 type Readings struct {
 	File string
 	Kind ReadingsKind
@@ -65,14 +66,11 @@ type Readings struct {
 	// Registers holds register readings per meter (RegisterReadings).
 	Registers map[string][]store.Register
 
-	lines map[lineKey]int
-}
-
-type lineKey struct {
-	meter string
-	ch    store.Channel
-	slot  core.Slot
-	nanos int64 // register readings: the reading's instant
+	// The file's line of each value, parallel to Intervals and Registers:
+	// a slice per series costs a few bytes per row where a map would cost
+	// a hundred, and a year of a building is millions of rows.
+	intervalLines map[SeriesKey][]int32
+	registerLines map[string][]int32
 }
 
 // Series returns the interval series' keys sorted by meter, then channel.
@@ -103,13 +101,34 @@ func (r *Readings) RegisterMeters() []string {
 // IntervalLine returns the line (row) of the file that gave meter's value on
 // channel ch for slot, or 0.
 func (r *Readings) IntervalLine(meter string, ch store.Channel, slot core.Slot) int {
-	return r.lines[lineKey{meter: meter, ch: ch, slot: slot}]
+	k := SeriesKey{meter, ch}
+	vals := r.Intervals[k]
+	i, ok := slices.BinarySearchFunc(vals, slot, func(v store.Value, s core.Slot) int { return cmpInt(int64(v.Slot), int64(s)) })
+	if !ok {
+		return 0
+	}
+	return int(r.intervalLines[k][i])
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // RegisterLine returns the line (row) of the file that gave meter's reading
 // at t, or 0.
 func (r *Readings) RegisterLine(meter string, t time.Time) int {
-	return r.lines[lineKey{meter: meter, nanos: t.UnixNano()}]
+	regs := r.Registers[meter]
+	i, ok := slices.BinarySearchFunc(regs, t, func(r store.Register, t time.Time) int { return r.Time.Compare(t) })
+	if !ok {
+		return 0
+	}
+	return int(r.registerLines[meter][i])
 }
 
 // Column names of readings files.
@@ -195,7 +214,7 @@ type readingsParser struct {
 
 func newReadingsParser(name string, site *core.Site, xlsx bool) *readingsParser {
 	return &readingsParser{
-		rd:   &Readings{File: name, lines: map[lineKey]int{}},
+		rd:   &Readings{File: name},
 		site: site, xlsx: xlsx, seen: map[string]bool{},
 	}
 }
@@ -288,9 +307,11 @@ func (p *readingsParser) readHeader(line int, cells []string) error {
 	case slices.Contains(cols, colStart) || slices.Contains(cols, colKWhIn) || slices.Contains(cols, colKWhOut):
 		p.rd.Kind = IntervalReadings
 		p.rd.Intervals = map[SeriesKey][]store.Value{}
+		p.rd.intervalLines = map[SeriesKey][]int32{}
 	case slices.Contains(cols, colTime) || slices.Contains(cols, colRegisterIn) || slices.Contains(cols, colRegisterOut):
 		p.rd.Kind = RegisterReadings
 		p.rd.Registers = map[string][]store.Register{}
+		p.rd.registerLines = map[string][]int32{}
 	default:
 		return &Error{File: p.rd.File, Line: line, Element: "header",
 			Msg: fmt.Sprintf("expected the header meter,start,kwh_in[,kwh_out] or meter,time,register_in_kwh[,register_out_kwh], got %q", strings.Join(cells, ","))}
@@ -403,20 +424,9 @@ func (p *readingsParser) intervalRow(line int, meter string, get func(string) (s
 		if err != nil {
 			return err
 		}
-		lk := lineKey{meter: meter, ch: c.ch, slot: slot}
 		key := SeriesKey{meter, c.ch}
-		if prev, dup := p.rd.lines[lk]; dup {
-			vals := p.rd.Intervals[key]
-			for _, v := range vals {
-				if v.Slot == slot && v.Energy != e {
-					return p.cellErr(line, i, "meter %s, interval %s: %s kWh, but line %d has %s kWh",
-						meter, slot, core.FormatKWh(e), prev, core.FormatKWh(v.Energy))
-				}
-			}
-			continue // the same value twice: nothing new
-		}
-		p.rd.lines[lk] = line
 		p.rd.Intervals[key] = append(p.rd.Intervals[key], store.Value{Slot: slot, Energy: e, Quality: store.Measured})
+		p.rd.intervalLines[key] = append(p.rd.intervalLines[key], int32(line))
 	}
 	if !found {
 		_, i := get(colKWhIn)
@@ -443,18 +453,8 @@ func (p *readingsParser) registerRow(line int, meter string, get func(string) (s
 			return err
 		}
 	}
-	lk := lineKey{meter: meter, nanos: t.UnixNano()}
-	if prev, dup := p.rd.lines[lk]; dup {
-		for _, r := range p.rd.Registers[meter] {
-			if r.Time.Equal(t) && r != reg {
-				return p.cellErr(line, ic, "meter %s at %s: line %d has a different reading (%s/%s kWh)",
-					meter, t.Format(time.RFC3339Nano), prev, core.FormatKWh(r.Import), core.FormatKWh(r.Export))
-			}
-		}
-		return nil
-	}
-	p.rd.lines[lk] = line
 	p.rd.Registers[meter] = append(p.rd.Registers[meter], reg)
+	p.rd.registerLines[meter] = append(p.rd.registerLines[meter], int32(line))
 	return nil
 }
 
@@ -463,7 +463,81 @@ func (p *readingsParser) finish() (*Readings, error) {
 		return nil, &Error{File: p.rd.File, Line: 1, Element: "header",
 			Msg: "the file is empty: expected the header meter,start,kwh_in[,kwh_out] or meter,time,register_in_kwh[,register_out_kwh]"}
 	}
+	for _, k := range p.rd.Series() {
+		vals, lines, err := sortUnique(p.rd.Intervals[k], p.rd.intervalLines[k],
+			func(v store.Value) int64 { return int64(v.Slot) },
+			func(v, prev store.Value, line, prevLine int) error {
+				col := slices.Index(p.cols, colKWhIn)
+				if k.Channel == store.Export {
+					col = slices.Index(p.cols, colKWhOut)
+				}
+				return p.cellErr(line, col, "meter %s, interval %s: %s kWh, but line %d has %s kWh",
+					k.Meter, v.Slot, core.FormatKWh(v.Energy), prevLine, core.FormatKWh(prev.Energy))
+			})
+		if err != nil {
+			return nil, err
+		}
+		p.rd.Intervals[k], p.rd.intervalLines[k] = vals, lines
+	}
+	for _, m := range p.rd.RegisterMeters() {
+		regs, lines, err := sortUnique(p.rd.Registers[m], p.rd.registerLines[m],
+			func(r store.Register) int64 { return r.Time.UnixNano() },
+			func(r, prev store.Register, line, prevLine int) error {
+				return p.cellErr(line, slices.Index(p.cols, colRegisterIn), "meter %s at %s: line %d has a different reading (%s/%s kWh)",
+					m, r.Time.Format(time.RFC3339Nano), prevLine, core.FormatKWh(prev.Import), core.FormatKWh(prev.Export))
+			})
+		if err != nil {
+			return nil, err
+		}
+		p.rd.Registers[m], p.rd.registerLines[m] = regs, lines
+	}
 	return p.rd, nil
+}
+
+// sortUnique sorts vals (and their lines) by key, keeping file order among
+// equal keys, and drops repeats of an identical value. Two different values
+// with one key are an error from conflict, reported at the later line;
+// when several conflict, at the earliest such line.
+func sortUnique[T comparable](vals []T, lines []int32, key func(T) int64, conflict func(v, prev T, line, prevLine int) error) ([]T, []int32, error) {
+	if strictlySorted(vals, key) {
+		return vals, lines, nil // the usual case: a file in time order
+	}
+	idx := make([]int, len(vals))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmpInt(key(vals[a]), key(vals[b])) })
+	outV := make([]T, 0, len(vals))
+	outL := make([]int32, 0, len(vals))
+	var bad error
+	badLine := int32(0)
+	for n, i := range idx {
+		if n > 0 && key(vals[i]) == key(outV[len(outV)-1]) {
+			prev := outV[len(outV)-1]
+			if prev != vals[i] {
+				// The stable sort keeps file order: prev came first.
+				if bad == nil || lines[i] < badLine {
+					bad, badLine = conflict(vals[i], prev, int(lines[i]), int(outL[len(outL)-1])), lines[i]
+				}
+			}
+			continue
+		}
+		outV = append(outV, vals[i])
+		outL = append(outL, lines[i])
+	}
+	if bad != nil {
+		return nil, nil, bad
+	}
+	return outV, outL, nil
+}
+
+func strictlySorted[T any](vals []T, key func(T) int64) bool {
+	for i := 1; i < len(vals); i++ {
+		if key(vals[i-1]) >= key(vals[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // columnLetter returns a spreadsheet column's letters: 1 → A, 27 → AA.

@@ -83,6 +83,33 @@ func TestParseReadingsCSVIntervals(t *testing.T) {
 	}
 }
 
+func TestParseReadingsCSVOutOfOrder(t *testing.T) {
+	src := "meter,start,kwh_in\n" +
+		"M1,2026-01-01T00:30:00Z,3\n" +
+		"M1,2026-01-01T00:00:00Z,1\n" +
+		"M1,2026-01-01T00:30:00Z,3\n" + // repeat, same value
+		"M1,2026-01-01T00:15:00Z,2\n"
+	rd, err := ParseReadingsCSV("r.csv", strings.NewReader(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := rd.Intervals[SeriesKey{"M1", store.Import}]
+	s0 := slotAt(t, "2026-01-01T00:00:00Z")
+	if len(vals) != 3 || vals[0].Slot != s0 || vals[1].Slot != s0+1 || vals[2].Slot != s0+2 || vals[2].Energy != 3*core.KWh {
+		t.Fatalf("values = %v, want three sorted by time", vals)
+	}
+	for i, want := range []int{3, 5, 2} {
+		if l := rd.IntervalLine("M1", store.Import, s0+core.Slot(i)); l != want {
+			t.Errorf("line of slot %d = %d, want %d", i, l, want)
+		}
+	}
+	// Of two conflicts the one on the earlier line is reported.
+	_, err = ParseReadingsCSV("r.csv", strings.NewReader(src+"M1,2026-01-01T00:30:00Z,4\nM1,2026-01-01T00:00:00Z,9\n"), nil)
+	if want := "r.csv:6: column kwh_in: meter M1, interval 2026-01-01T00:30:00Z: 4.000 kWh, but line 2 has 3.000 kWh"; err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant  %s", err, want)
+	}
+}
+
 func TestParseReadingsCSVRegisters(t *testing.T) {
 	src := "\uFEFFMeter;Time;Register_In_kWh;Register_Out_kWh\n" +
 		"M1;2026-03-29T00:59:59.5+01:00;12345.678;0\n" +
