@@ -220,6 +220,7 @@ func (t *tx) Replacements(site, meter string) ([]store.Replacement, error) {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return nil, fmt.Errorf("reading replacements of %s/%s: %w", site, meter, err)
 		}
+		r.Time, r.OldFinal.Time, r.NewInitial.Time = r.Time.UTC(), r.OldFinal.Time.UTC(), r.NewInitial.Time.UTC()
 		rs = append(rs, r)
 	}
 	return rs, nil
@@ -461,6 +462,7 @@ func (t *tx) ScanAudit(after uint64, fn func(store.Entry) bool) error {
 		if err := json.Unmarshal(v, &e); err != nil {
 			return fmt.Errorf("reading audit entry %x: %w", k, err)
 		}
+		e.Time = e.Time.UTC()
 		if !fn(e) {
 			return nil
 		}
@@ -527,6 +529,7 @@ func (t *tx) LocksOf(site string) ([]store.Lock, error) {
 		if err := json.Unmarshal(v, &l); err != nil {
 			return nil, fmt.Errorf("reading locks of %s: %w", site, err)
 		}
+		l.Time = l.Time.UTC()
 		ls = append(ls, l)
 	}
 	return ls, nil
