@@ -1,0 +1,438 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/ingest/gateway/driver"
+	"github.com/zevdesk/zevdesk/ingest/protocol"
+)
+
+// Pairing protection.
+const (
+	// NonceTTL is how long a gateway nonce from /pair/start stays valid.
+	NonceTTL = 2 * time.Minute
+	// maxNonces bounds the outstanding nonces; the oldest go first.
+	maxNonces = 32
+	// LockoutBase is the first lockout after protocol.LockoutAfter wrong
+	// codes; every further lockout doubles it, up to LockoutMax.
+	LockoutBase = time.Minute
+	// LockoutMax caps the lockout.
+	LockoutMax = 24 * time.Hour
+)
+
+// pairing is the state of the pairing protection, guarded by Gateway.mu.
+type pairing struct {
+	nonces      map[string]time.Time // gateway nonce → expiry (wall)
+	failures    int                  // wrong proofs since the last lockout
+	level       int                  // lockouts since the last success
+	lockedUntil time.Time
+}
+
+// Handler returns the API's HTTP handler (it expects TLS in front of it:
+// the pairing proof binds the certificate that Fingerprint names).
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+protocol.PathPairStart, g.handlePairStart)
+	mux.HandleFunc("POST "+protocol.PathPairFinish, g.handlePairFinish)
+	mux.Handle("GET "+protocol.PathMeters, g.auth(g.handleMeters))
+	mux.Handle("GET "+protocol.PathRecords, g.auth(g.handleRecords))
+	mux.Handle("GET "+protocol.PathLive, g.auth(g.handleLive))
+	mux.Handle("GET "+protocol.PathStatus, g.auth(g.handleStatus))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The catch-all takes precedence over the mux's own 405, so answer
+		// a known path with the wrong method here.
+		if allow, ok := allowed[r.URL.Path]; ok {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, r.Method+" not allowed on "+r.URL.Path+": use "+allow)
+			return
+		}
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+	})
+	return securityHeaders(mux)
+}
+
+var allowed = map[string]string{
+	protocol.PathPairStart: "POST", protocol.PathPairFinish: "POST",
+	protocol.PathMeters: "GET, HEAD", protocol.PathRecords: "GET, HEAD",
+	protocol.PathLive: "GET, HEAD", protocol.PathStatus: "GET, HEAD",
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error":"encoding the response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, protocol.Error{Error: msg})
+}
+
+// lockout reports how long pairing stays refused; g.mu is held.
+func (g *Gateway) lockout(now time.Time) time.Duration {
+	if now.Before(g.pr.lockedUntil) {
+		return g.pr.lockedUntil.Sub(now)
+	}
+	return 0
+}
+
+func refuseLocked(w http.ResponseWriter, d time.Duration) {
+	secs := int((d + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many wrong pairing codes: try again in %d s", secs))
+}
+
+func (g *Gateway) handlePairStart(w http.ResponseWriter, r *http.Request) {
+	var empty struct{}
+	if r.ContentLength != 0 {
+		if err := protocol.DecodeStrict(r.Body, protocol.MaxRequestBody, &empty); err != nil {
+			badBody(w, err)
+			return
+		}
+	}
+	now := g.cfg.Wall.Now()
+	g.mu.Lock()
+	if d := g.lockout(now); d > 0 {
+		g.mu.Unlock()
+		refuseLocked(w, d)
+		return
+	}
+	if g.pr.nonces == nil {
+		g.pr.nonces = map[string]time.Time{}
+	}
+	for n, exp := range g.pr.nonces {
+		if !now.Before(exp) {
+			delete(g.pr.nonces, n)
+		}
+	}
+	for len(g.pr.nonces) >= maxNonces {
+		var oldest string
+		var oldestExp time.Time
+		for n, exp := range g.pr.nonces {
+			if oldest == "" || exp.Before(oldestExp) {
+				oldest, oldestExp = n, exp
+			}
+		}
+		delete(g.pr.nonces, oldest)
+	}
+	nonce := protocol.NewNonce()
+	g.pr.nonces[nonce] = now.Add(NonceTTL)
+	g.mu.Unlock()
+	writeJSON(w, http.StatusOK, protocol.PairStartResponse{GatewayNonce: nonce})
+}
+
+func badBody(w http.ResponseWriter, err error) {
+	if errors.Is(err, protocol.ErrTooLarge) {
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	}
+	writeError(w, http.StatusBadRequest, err.Error())
+}
+
+func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
+	var req protocol.PairFinishRequest
+	if err := protocol.DecodeStrict(r.Body, protocol.MaxRequestBody, &req); err != nil {
+		badBody(w, err)
+		return
+	}
+	if !protocol.ValidNonce(req.ClientNonce) || !protocol.ValidNonce(req.GatewayNonce) || len(req.Proof) != 64 || len(req.Client) > 200 {
+		writeError(w, http.StatusBadRequest, "client_nonce and gateway_nonce must be 32-128 lowercase hex digits, proof 64, client at most 200 characters")
+		return
+	}
+	now := g.cfg.Wall.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if d := g.lockout(now); d > 0 {
+		refuseLocked(w, d)
+		return
+	}
+	exp, ok := g.pr.nonces[req.GatewayNonce]
+	// Single use: whatever the outcome, this nonce is spent, so a recorded
+	// proof can never be played again.
+	delete(g.pr.nonces, req.GatewayNonce)
+	if !ok || !now.Before(exp) {
+		writeError(w, http.StatusForbidden, "unknown, used or expired gateway_nonce: start again with "+protocol.PathPairStart)
+		return
+	}
+	if !protocol.VerifyProof(req.Proof, g.id.state.Code, protocol.RoleClient, g.id.fp, req.ClientNonce, req.GatewayNonce) {
+		g.pr.failures++
+		if g.pr.failures >= protocol.LockoutAfter {
+			d := min(LockoutBase<<min(g.pr.level, 20), LockoutMax)
+			g.pr.lockedUntil = now.Add(d)
+			g.pr.level++
+			g.pr.failures = 0
+			g.pr.nonces = nil
+			g.log.Warn("pairing locked after wrong codes", "for", d, "remote", r.RemoteAddr)
+		}
+		writeError(w, http.StatusForbidden, "wrong pairing code (or the connection goes through another certificate)")
+		return
+	}
+	token := protocol.NewToken()
+	prev := g.id.state
+	g.id.state.TokenSHA256 = tokenHash(token)
+	g.id.state.Client = req.Client
+	g.id.state.PairedAt = now.UTC()
+	if err := g.id.save(g.cfg.Dir); err != nil {
+		g.id.state = prev
+		writeError(w, http.StatusInternalServerError, "saving the pairing failed")
+		g.log.Error("saving the pairing", "err", err)
+		return
+	}
+	g.pr.failures, g.pr.level = 0, 0
+	g.log.Info("paired", "client", req.Client, "remote", r.RemoteAddr, "replaced", prev.TokenSHA256 != "")
+	writeJSON(w, http.StatusOK, protocol.PairFinishResponse{
+		Token:        token,
+		GatewayProof: protocol.Proof(g.id.state.Code, protocol.RoleGateway, g.id.fp, req.ClientNonce, req.GatewayNonce),
+	})
+	if g.cfg.OnPaired != nil {
+		go g.cfg.OnPaired()
+	}
+}
+
+// auth lets through requests bearing the paired office's token.
+func (g *Gateway) auth(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		g.mu.Lock()
+		want := g.id.state.TokenSHA256
+		g.mu.Unlock()
+		if !ok || want == "" || subtle.ConstantTimeCompare([]byte(tokenHash(tok)), []byte(want)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="zevgw"`)
+			writeError(w, http.StatusUnauthorized, "missing or invalid token: pair first")
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (g *Gateway) handleMeters(w http.ResponseWriter, r *http.Request) {
+	ms := g.meters
+	if ms == nil {
+		ms = []protocol.Meter{}
+	}
+	writeJSON(w, http.StatusOK, protocol.MetersResponse{Gateway: g.ID(), Meters: ms})
+}
+
+// Status returns what GET /status answers.
+func (g *Gateway) Status() protocol.Status {
+	st := g.buf.Stats()
+	g.mu.Lock()
+	paired, client := g.id.state.TokenSHA256 != "", g.id.state.Client
+	g.mu.Unlock()
+	return protocol.Status{
+		ID: g.ID(), Model: g.cfg.Model, FW: FW, API: protocol.APIVersion,
+		Time:          g.cfg.Clock.Now().UTC(),
+		UptimeS:       int64(g.cfg.Wall.Now().Sub(g.start) / time.Second),
+		LastSeq:       st.LastSeq,
+		OldestSeq:     st.OldestSeq,
+		Buffered:      st.Count,
+		RetentionDays: int(g.cfg.Retention / (24 * time.Hour)),
+		Paired:        paired,
+		Client:        client,
+		Meters:        len(g.meters),
+	}
+}
+
+func (g *Gateway) handleStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, g.Status())
+}
+
+var recordPool = sync.Pool{New: func() any { s := make([]store.Record, 0, 1024); return &s }}
+
+func (g *Gateway) handleRecords(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var after uint64
+	if s := q.Get("after"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("after=%q: expected a sequence number (0 or more)", s))
+			return
+		}
+		after = v
+	}
+	limit := protocol.DefaultRecordsLimit
+	if s := q.Get("limit"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit=%q: expected a number from 1 to %d", s, protocol.MaxRecordsLimit))
+			return
+		}
+		limit = min(v, protocol.MaxRecordsLimit)
+	}
+	// Read the page into memory first: the buffer's read transaction then
+	// stays short however slowly the client reads.
+	ps := recordPool.Get().(*[]store.Record)
+	defer func() { *ps = (*ps)[:0]; recordPool.Put(ps) }()
+	recs, err := g.buf.Scan((*ps)[:0], after, limit)
+	*ps = recs
+	if err != nil {
+		g.log.Error("serving records", "err", err)
+		writeError(w, http.StatusInternalServerError, "reading the buffer failed")
+		return
+	}
+	st := g.buf.Stats()
+	lastSent := after
+	if len(recs) > 0 {
+		lastSent = recs[len(recs)-1].Seq
+	}
+	w.Header().Set("Content-Type", "application/json")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	b := make([]byte, 0, 256)
+	b = protocol.WriteRecordsHead(b, g.ID(), st.OldestSeq)
+	for i, rec := range recs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = protocol.Record{Seq: rec.Seq, Meter: rec.Meter, Time: rec.Time, Import: rec.Import, Export: rec.Export}.AppendJSON(b)
+		if len(b) > 32<<10 {
+			if _, err := bw.Write(b); err != nil {
+				return
+			}
+			b = b[:0]
+		}
+	}
+	b = protocol.WriteRecordsTail(b, st.LastSeq, lastSent < st.LastSeq)
+	bw.Write(b)
+	bw.Flush()
+}
+
+func (g *Gateway) handleLive(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	// retry: how long a client waits before reconnecting (ms).
+	fmt.Fprintf(w, "retry: 2000\n\n")
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	ch, cancel := g.live.subscribe()
+	defer cancel()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", protocol.LiveEvent, ev); err != nil {
+				return
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// broadcaster reads power while anyone listens and hands every listener the
+// latest event (a slow listener skips events rather than holding others up).
+type broadcaster struct {
+	g    *Gateway
+	mu   sync.Mutex
+	subs map[chan []byte]struct{}
+	wake chan struct{}
+}
+
+func newBroadcaster(g *Gateway) *broadcaster {
+	return &broadcaster{g: g, subs: map[chan []byte]struct{}{}, wake: make(chan struct{}, 1)}
+}
+
+func (b *broadcaster) subscribe() (<-chan []byte, func()) {
+	ch := make(chan []byte, 1)
+	b.mu.Lock()
+	b.subs[ch] = struct{}{}
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+	return ch, func() {
+		b.mu.Lock()
+		delete(b.subs, ch)
+		b.mu.Unlock()
+	}
+}
+
+func (b *broadcaster) listeners() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs)
+}
+
+func (b *broadcaster) run(ctx context.Context) {
+	t := time.NewTicker(b.g.cfg.LiveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-b.wake: // a first listener gets its first event at once
+		}
+		if b.listeners() == 0 {
+			continue
+		}
+		ev, err := b.g.livePower(ctx)
+		if err != nil {
+			b.g.log.Debug("reading power", "err", err)
+		}
+		data, _ := json.Marshal(ev)
+		b.mu.Lock()
+		for ch := range b.subs {
+			select {
+			case <-ch: // drop the stale event
+			default:
+			}
+			ch <- data
+		}
+		b.mu.Unlock()
+	}
+}
+
+// livePower reads the power of every driver that can.
+func (g *Gateway) livePower(ctx context.Context) (protocol.Live, error) {
+	ev := protocol.Live{Time: g.cfg.Clock.Now().UTC().Truncate(time.Millisecond), PowerW: map[string]float64{}}
+	var errs []error
+	for _, d := range g.cfg.Drivers {
+		pm, ok := d.(driver.PowerMeter)
+		if !ok {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ps, err := pm.Power(pctx)
+		cancel()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, p := range ps {
+			ev.PowerW[p.Meter] = p.W
+		}
+	}
+	return ev, errors.Join(errs...)
+}
