@@ -12,19 +12,19 @@ import (
 	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
 
-// newOffice returns a database holding the test site, and a directory.
-func newOffice(t *testing.T) (db, dir string) {
+// impOffice returns a database holding the test site, and a directory.
+func impOffice(t *testing.T) (db, dir string) {
 	t.Helper()
 	dir = t.TempDir()
 	db = filepath.Join(dir, "office.db")
-	if code, _, errs := run(t, db, "site", "import", writeFile(t, dir, "linde.toml", testSite)); code != 0 {
+	if code, _, errs := run(t, db, "site", "import", impWriteFile(t, dir, "linde.toml", impSiteTOML)); code != 0 {
 		t.Fatalf("site import: %s", errs)
 	}
 	return db, dir
 }
 
-// dayCSV is a day of interval energy for MA and MB starting 2026-03-02 UTC.
-func dayCSV() string {
+// impDayCSV is a day of interval energy for MA and MB starting 2026-03-02 UTC.
+func impDayCSV() string {
 	var b strings.Builder
 	b.WriteString("meter,start,kwh_in\n")
 	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
@@ -36,7 +36,7 @@ func dayCSV() string {
 	return b.String()
 }
 
-func storedEnergy(t *testing.T, db, meter string, at time.Time) (core.Energy, store.Quality) {
+func impStoredEnergy(t *testing.T, db, meter string, at time.Time) (core.Energy, store.Quality) {
 	t.Helper()
 	st, err := bolt.Open(db, nil)
 	if err != nil {
@@ -55,8 +55,8 @@ func storedEnergy(t *testing.T, db, meter string, at time.Time) (core.Energy, st
 }
 
 func TestImportReadingsTwice(t *testing.T) {
-	db, dir := newOffice(t)
-	f := writeFile(t, dir, "day.csv", dayCSV())
+	db, dir := impOffice(t)
+	f := impWriteFile(t, dir, "day.csv", impDayCSV())
 	code, out, errs := run(t, db, "import", "readings", f)
 	if code != 0 || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
@@ -64,7 +64,7 @@ func TestImportReadingsTwice(t *testing.T) {
 	if want := f + ": 192 rows, 192 values written, 0 unchanged, 0 conflicts, 0 flags\n"; out != want {
 		t.Errorf("stdout %q\nwant   %q", out, want)
 	}
-	if e, q := storedEnergy(t, db, "MB", time.Date(2026, 3, 2, 0, 15, 0, 0, time.UTC)); e != 101*core.Wh || q != store.Measured {
+	if e, q := impStoredEnergy(t, db, "MB", time.Date(2026, 3, 2, 0, 15, 0, 0, time.UTC)); e != 101*core.Wh || q != store.Measured {
 		t.Errorf("MB 00:15 = %v %v, want 0.101 kWh measured", e, q)
 	}
 	code, out, errs = run(t, db, "import", "readings", f)
@@ -74,9 +74,9 @@ func TestImportReadingsTwice(t *testing.T) {
 }
 
 func TestImportReadingsConflictWarns(t *testing.T) {
-	db, dir := newOffice(t)
-	first := writeFile(t, dir, "a.csv", "meter,start,kwh_in\nMA,2026-03-02T00:00:00Z,0.5\n")
-	second := writeFile(t, dir, "b.csv", "meter,start,kwh_in\nMA,2026-03-02T00:15:00Z,0.4\nMA,2026-03-02T01:00:00+01:00,0.6\n")
+	db, dir := impOffice(t)
+	first := impWriteFile(t, dir, "a.csv", "meter,start,kwh_in\nMA,2026-03-02T00:00:00Z,0.5\n")
+	second := impWriteFile(t, dir, "b.csv", "meter,start,kwh_in\nMA,2026-03-02T00:15:00Z,0.4\nMA,2026-03-02T01:00:00+01:00,0.6\n")
 	code, out, errs := run(t, db, "import", "readings", first, second)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errs)
@@ -88,16 +88,16 @@ func TestImportReadingsConflictWarns(t *testing.T) {
 	if out != wantOut || errs != wantErr {
 		t.Errorf("stdout %q\nwant   %q\nstderr %q\nwant   %q", out, wantOut, errs, wantErr)
 	}
-	if e, _ := storedEnergy(t, db, "MA", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); e != 500*core.Wh {
+	if e, _ := impStoredEnergy(t, db, "MA", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); e != 500*core.Wh {
 		t.Errorf("MA 00:00 = %v, want the first value 0.5 kWh kept", e)
 	}
 }
 
 func TestImportReadingsBadFileWritesNothing(t *testing.T) {
-	db, dir := newOffice(t)
-	good := writeFile(t, dir, "good.csv", "meter,start,kwh_in\nMA,2026-03-02T00:00:00Z,0.5\n")
-	bad := writeFile(t, dir, "bad.xlsx", "not a workbook")
-	badCSV := writeFile(t, dir, "bad.csv", "meter,start,kwh_in\nMA,2026-03-02T00:15:00Z,0.5\nMX,2026-03-02T00:15:00Z,0.5\n")
+	db, dir := impOffice(t)
+	good := impWriteFile(t, dir, "good.csv", "meter,start,kwh_in\nMA,2026-03-02T00:00:00Z,0.5\n")
+	bad := impWriteFile(t, dir, "bad.xlsx", "not a workbook")
+	badCSV := impWriteFile(t, dir, "bad.csv", "meter,start,kwh_in\nMA,2026-03-02T00:15:00Z,0.5\nMX,2026-03-02T00:15:00Z,0.5\n")
 	for _, tc := range []struct {
 		files []string
 		want  string
@@ -111,14 +111,14 @@ func TestImportReadingsBadFileWritesNothing(t *testing.T) {
 		}
 	}
 	// Every file is read before any is stored: good.csv was not imported either.
-	if _, q := storedEnergy(t, db, "MA", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); q != store.Missing {
+	if _, q := impStoredEnergy(t, db, "MA", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); q != store.Missing {
 		t.Errorf("MA 00:00 has quality %v, want nothing stored", q)
 	}
 }
 
 func TestImportReadingsChoosesSite(t *testing.T) {
-	db, dir := newOffice(t)
-	f := writeFile(t, dir, "a.csv", "meter,start,kwh_in\nMA,2026-03-02T00:00:00Z,0.5\n")
+	db, dir := impOffice(t)
+	f := impWriteFile(t, dir, "a.csv", "meter,start,kwh_in\nMA,2026-03-02T00:00:00Z,0.5\n")
 
 	empty := filepath.Join(dir, "empty.db")
 	code, _, errs := run(t, empty, "import", "readings", f)
@@ -126,8 +126,8 @@ func TestImportReadingsChoosesSite(t *testing.T) {
 		t.Errorf("no site: exit %d, stderr %q", code, errs)
 	}
 
-	other := strings.NewReplacer(`id = "linde"`, `id = "eiche"`, `id = "MA"`, `id = "EA"`).Replace(testSite)
-	if code, _, errs := run(t, db, "site", "import", writeFile(t, dir, "eiche.toml", other)); code != 0 {
+	other := strings.NewReplacer(`id = "linde"`, `id = "eiche"`, `id = "MA"`, `id = "EA"`).Replace(impSiteTOML)
+	if code, _, errs := run(t, db, "site", "import", impWriteFile(t, dir, "eiche.toml", other)); code != 0 {
 		t.Fatal(errs)
 	}
 	code, _, errs = run(t, db, "import", "readings", f)
@@ -153,9 +153,9 @@ func TestImportReadingsChoosesSite(t *testing.T) {
 }
 
 func TestImportReadingsListsFlags(t *testing.T) {
-	db, dir := newOffice(t)
+	db, dir := impOffice(t)
 	// 10 kWh in 15 minutes is 40 kW, above the default 27.7 kW of a unit meter.
-	f := writeFile(t, dir, "peak.csv", "meter,start,kwh_in\nMA,2026-03-02T00:00:00Z,10\nMA,2026-03-02T00:15:00Z,0.1\n")
+	f := impWriteFile(t, dir, "peak.csv", "meter,start,kwh_in\nMA,2026-03-02T00:00:00Z,10\nMA,2026-03-02T00:15:00Z,0.1\n")
 	code, out, errs := run(t, db, "import", "readings", f)
 	if code != 0 || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
@@ -166,7 +166,7 @@ func TestImportReadingsListsFlags(t *testing.T) {
 		t.Errorf("stdout:\n%s", out)
 	}
 	// The value is stored as it came: a flag explains, nothing is dropped.
-	if e, q := storedEnergy(t, db, "MA", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); e != 10*core.KWh || q != store.Measured {
+	if e, q := impStoredEnergy(t, db, "MA", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); e != 10*core.KWh || q != store.Measured {
 		t.Errorf("MA 00:00 = %v %v, want 10 kWh measured", e, q)
 	}
 }

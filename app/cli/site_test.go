@@ -11,8 +11,8 @@ import (
 	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
 
-// testSite is a small site file with two unit meters.
-const testSite = `id = "linde"
+// impSiteTOML is a small site file with two unit meters.
+const impSiteTOML = `id = "linde"
 name = "ZEV Linde"
 
 [operator]
@@ -46,7 +46,7 @@ grid_chf_kwh = 0.30
 `
 
 // run runs zevdesk in-process on the database db and returns its exit
-// status, stdout and stderr.
+// status, stdout and stderr. Other commands' tests use it too.
 func run(t *testing.T, db string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -58,7 +58,7 @@ func run(t *testing.T, db string, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-func writeFile(t *testing.T, dir, name, content string) string {
+func impWriteFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -67,9 +67,9 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return p
 }
 
-// siteNames opens the database after the command closed it and returns the
+// impSiteState opens the database after the command closed it and returns the
 // stored site's name and the audit actions.
-func siteState(t *testing.T, db, id string) (name string, actions []string) {
+func impSiteState(t *testing.T, db, id string) (name string, actions []string) {
 	t.Helper()
 	st, err := bolt.Open(db, nil)
 	if err != nil {
@@ -88,17 +88,17 @@ func siteState(t *testing.T, db, id string) (name string, actions []string) {
 func TestSiteImportCreatesThenUpdates(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "office.db")
-	f := writeFile(t, dir, "linde.toml", testSite)
+	f := impWriteFile(t, dir, "linde.toml", impSiteTOML)
 	code, out, errs := run(t, db, "site", "import", f)
 	if code != 0 || out != "created site linde\n" || errs != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
-	writeFile(t, dir, "linde.toml", strings.Replace(testSite, `"ZEV Linde"`, `"ZEV Linde Ost"`, 1))
+	impWriteFile(t, dir, "linde.toml", strings.Replace(impSiteTOML, `"ZEV Linde"`, `"ZEV Linde Ost"`, 1))
 	code, out, _ = run(t, db, "site", "import", f)
 	if code != 0 || out != "updated site linde\n" {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
-	name, actions := siteState(t, db, "linde")
+	name, actions := impSiteState(t, db, "linde")
 	if name != "ZEV Linde Ost" || strings.Join(actions, ",") != "site.import,site.update" {
 		t.Errorf("stored name %q, audit %v", name, actions)
 	}
@@ -107,13 +107,13 @@ func TestSiteImportCreatesThenUpdates(t *testing.T) {
 func TestSiteImportErrors(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "office.db")
-	bad := writeFile(t, dir, "bad.toml", strings.Replace(testSite, `role = "production"`, `role = "pv"`, 1))
+	bad := impWriteFile(t, dir, "bad.toml", strings.Replace(impSiteTOML, `role = "production"`, `role = "pv"`, 1))
 	code, out, errs := run(t, db, "site", "import", bad)
 	want := "zevdesk site import: " + bad + `:18: meters[1].role: unknown role "pv": expected one of production, grid, unit, common, heatpump, ev` + "\n"
 	if code != 1 || out != "" || errs != want {
 		t.Errorf("exit %d, stdout %q\nstderr %q\nwant   %q", code, out, errs, want)
 	}
-	if name, actions := siteState(t, db, "linde"); name != "" || len(actions) != 0 {
+	if name, actions := impSiteState(t, db, "linde"); name != "" || len(actions) != 0 {
 		t.Errorf("a bad site file wrote %q %v", name, actions)
 	}
 
