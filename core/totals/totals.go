@@ -17,7 +17,8 @@ type Meter struct {
 	Role   core.Role
 	Import core.Energy
 	Export core.Energy
-	// Missing counts slots with no import value.
+	// Missing counts slots without a value on the meter's main channel
+	// (export for production meters, import for the others).
 	Missing int
 }
 
@@ -56,16 +57,20 @@ func Of(tx store.Tx, site *core.Site, p core.Period) (Totals, error) {
 	var s store.Series
 	for _, m := range site.Meters {
 		mt := Meter{ID: m.ID, Role: m.Role}
+		main := store.Import
+		if m.Role == core.RoleProduction {
+			main = store.Export
+		}
 		for _, ch := range []store.Channel{store.Import, store.Export} {
 			if err := tx.ReadIntervals(store.SeriesID{Site: site.ID, Meter: m.ID, Channel: ch}, from, to, &s); err != nil {
 				return t, fmt.Errorf("reading %s %s: %w", m.ID, ch, err)
 			}
 			for i, e := range s.Energy {
+				if ch == main && s.Quality[i] == store.Missing {
+					mt.Missing++
+				}
 				if ch == store.Import {
 					mt.Import += e
-					if s.Quality[i] == store.Missing {
-						mt.Missing++
-					}
 					if m.Role.Consumer() {
 						cons[i] += e
 					}
