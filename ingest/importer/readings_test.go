@@ -343,3 +343,25 @@ func BenchmarkParseReadingsCSV(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+func BenchmarkParseReadingsXLSX(b *testing.B) {
+	site := &core.Site{ID: "bench"}
+	rows := [][]any{{"meter", "start", "kwh_in", "kwh_out"}}
+	day := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for m := range 100 {
+		id := fmt.Sprintf("M%03d", m)
+		site.Meters = append(site.Meters, core.Meter{ID: id, Role: core.RoleCommon})
+		for s := range 96 {
+			rows = append(rows, []any{id, day.Add(time.Duration(s) * core.SlotDuration).Format(time.RFC3339), float64(s%7) * 0.125, 0.0})
+		}
+	}
+	data := xlsxFile(b, rows, -1)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ParseReadingsXLSX("day.xlsx", bytes.NewReader(data), site); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(9600*b.N)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -187,8 +187,44 @@ func (t *table) done() {
 	if t.path != "" {
 		where = t.path
 	}
-	t.d.fail(t.key(unknown[0]), "unknown key %q: %s has %s (see docs/site-file.md)",
-		unknown[0], where, strings.Join(t.used, ", "))
+	hint := ""
+	if near := nearest(unknown[0], t.used); near != "" {
+		hint = fmt.Sprintf("did you mean %q? ", near)
+	}
+	t.d.fail(t.key(unknown[0]), "unknown key %q: %s%s has %s (see docs/site-file.md)",
+		unknown[0], hint, where, strings.Join(t.used, ", "))
+}
+
+// nearest returns the candidate within two edits of s (a typo), or "".
+func nearest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func (t *table) str(k string, dst *string) {

@@ -312,7 +312,7 @@ func TestParseSiteErrors(t *testing.T) {
 		{"unknown key", "role = \"grid\"", "role = \"grid\"\ncolour = \"red\"", 34, "meters[1].colour",
 			`unknown key "colour": meters[1] has id, name, role, unit, key, max_power_w (see docs/site-file.md)`},
 		{"unknown top-level key", `allocation = "proportional"`, `alocation = "proportional"`, 4, "alocation",
-			`unknown key "alocation": the top level has id, name, timezone, allocation, vat_number, owner, address, operator, units, meters, tenants, tariffs, holidays, settings (see docs/site-file.md)`},
+			`unknown key "alocation": did you mean "allocation"? the top level has id, name, timezone, allocation, vat_number, owner, address, operator, units, meters, tenants, tariffs, holidays, settings (see docs/site-file.md)`},
 		{"bad window", `"sat 07:00-13:00"`, `"sat 13:00-07:00"`, 55, "tariffs[0].ht[1]",
 			`"sat 13:00-07:00": the window ends before it starts: expected a window such as "mon-fri 07:00-20:00" or "sat 07:00-13:00"`},
 		{"bad window day", `"mon-fri 07:00-20:00"`, `"mo-fr 07:00-20:00"`, 55, "tariffs[0].ht[0]",
