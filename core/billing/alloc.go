@@ -11,8 +11,9 @@ import (
 // largest remainders, ties to the lower index. It keeps its scratch space
 // so that the per-slot loop does not allocate.
 type splitter struct {
-	rem []uint64
-	idx []int
+	rem  []uint64
+	idx  []int
+	vals []uint64
 }
 
 // split writes into out[i] the share of total (>= 0) for weights[i] (>= 0).
@@ -55,21 +56,35 @@ func (s *splitter) split(total int64, weights []int64, out []int64) bool {
 	}
 	left := total - given
 	if left > 0 {
-		if int(left) < len(idx) {
-			// Largest remainders first; a stable insertion sort is fast for
-			// the few dozen consumers of a building and keeps ties by index.
-			for i := 1; i < len(idx); i++ {
-				v := idx[i]
-				j := i
-				for j > 0 && rem[idx[j-1]] < rem[v] {
-					idx[j] = idx[j-1]
-					j--
-				}
-				idx[j] = v
+		if int(left) == len(idx) {
+			for _, i := range idx {
+				out[i]++
 			}
-		}
-		for _, i := range idx[:left] {
-			out[i]++
+		} else {
+			// The left largest remainders get one more unit, ties to the
+			// lower index. Selecting the threshold instead of sorting keeps
+			// this linear in the number of consumers.
+			vals := s.vals[:0]
+			for _, i := range idx {
+				vals = append(vals, rem[i])
+			}
+			th := selectKth(vals, len(vals)-int(left))
+			s.vals = vals
+			for _, i := range idx {
+				if rem[i] > th {
+					out[i]++
+					left--
+				}
+			}
+			for _, i := range idx {
+				if left == 0 {
+					break
+				}
+				if rem[i] == th {
+					out[i]++
+					left--
+				}
+			}
 		}
 	}
 	s.idx = idx
@@ -134,4 +149,38 @@ func allocEqual(solar core.Energy, c, out []int64) {
 			left--
 		}
 	}
+}
+
+// selectKth returns the k-th smallest value of v (0-based), reordering v:
+// quickselect with a median-of-three pivot, linear on average.
+func selectKth(v []uint64, k int) uint64 {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		a, b, c := v[lo], v[mid], v[hi]
+		p := max(min(a, b), min(max(a, b), c))
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < p {
+				i++
+			}
+			for v[j] > p {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
 }

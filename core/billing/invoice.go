@@ -276,8 +276,8 @@ func (e *engine) invoices() error {
 	}
 	for _, a := range accts {
 		inv := e.finish(a)
-		if inv.Key == "owner" && len(inv.Lines) == 0 {
-			continue
+		if inv.Owner && inv.Net == 0 && inv.KWh.Total == 0 {
+			continue // nothing to bill the owner for
 		}
 		e.run.Invoices = append(e.run.Invoices, inv)
 	}

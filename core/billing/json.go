@@ -53,6 +53,7 @@ type jsonKWh struct {
 
 type jsonLine struct {
 	Kind     LineKind     `json:"kind"`
+	Class    LineKind     `json:"class,omitempty"`
 	Label    string       `json:"label"`
 	Quantity *json.Number `json:"quantity"`
 	Unit     string       `json:"unit"`
@@ -110,7 +111,7 @@ func (r *Run) MarshalJSON() ([]byte, error) {
 		}
 		for _, l := range inv.Lines {
 			q, unit, price := l.Quantity()
-			jl := jsonLine{Kind: l.Kind, Label: l.Label, Unit: unit, Price: price, Amount: l.Amount.String()}
+			jl := jsonLine{Kind: l.Kind, Class: l.Class, Label: l.Label, Unit: unit, Price: price, Amount: l.Amount.String()}
 			if q != "" {
 				n := json.Number(q)
 				jl.Quantity = &n
