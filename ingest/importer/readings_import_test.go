@@ -245,6 +245,23 @@ func TestImportSiteCreatesThenUpdates(t *testing.T) {
 	}
 }
 
+func TestImportSiteRefusesInvalidSite(t *testing.T) {
+	st := openStore(t)
+	site := readingsSite(t)
+	site.Meters[2].Unit = "W9"
+	_, err := ImportSite(st, site, "test", time.Time(importClock))
+	var ve *core.ValidationError
+	if !errors.As(err, &ve) || ve.Element != "meters[2].unit" {
+		t.Fatalf("err = %v, want a validation error on meters[2].unit", err)
+	}
+	st.View(func(tx store.Tx) error {
+		if ids, _ := tx.SiteIDs(); len(ids) != 0 {
+			t.Errorf("an invalid site was stored: %v", ids)
+		}
+		return nil
+	})
+}
+
 func TestSiteDiff(t *testing.T) {
 	a, err := ParseSite("a.toml", strings.NewReader(designSite))
 	if err != nil {

@@ -581,11 +581,16 @@ func address(t *table) core.Address {
 	return a
 }
 
-// ImportSite stores site (parsed and validated) in one transaction, creating
+// ImportSite validates site and stores it in one transaction, creating
 // it or replacing the stored version, and logs it in the audit log as
 // "site.import" (new) or "site.update" with a summary of what changed. It
 // reports whether the site was new.
 func ImportSite(st store.Store, site *core.Site, actor string, now time.Time) (created bool, err error) {
+	// ParseSite has validated it; a site built elsewhere (the setup wizard)
+	// gets the same rules before it can reach the store.
+	if err := site.Validate(); err != nil {
+		return false, fmt.Errorf("site %s: %w", site.ID, err)
+	}
 	err = st.Update(func(tx store.Tx) error {
 		old, err := tx.Site(site.ID)
 		switch {
