@@ -1,0 +1,315 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/skip2/go-qrcode"
+
+	"github.com/zevdesk/zevdesk/core/qrbill"
+)
+
+// Geometry of the QR-bill payment part (Swiss Implementation Guidelines
+// QR-bill 2.3 and its style guide), in mm from the slip's top-left corner.
+const (
+	slipH       = 105.0
+	receiptW    = 62.0
+	paymentW    = 148.0
+	slipMargin  = 5.0
+	qrX, qrY    = receiptW + slipMargin, 17.0 // the Swiss QR Code
+	qrSize      = 46.0
+	crossSize   = 7.0 // the Swiss cross with its white border
+	crossInner  = 6.0 // its black square
+	crossBarW   = 7.0 / 6.0
+	crossBarLen = 35.0 / 9.0
+	infoX       = receiptW + slipMargin + qrSize + slipMargin // right column of the payment part
+	infoW       = receiptW + paymentW - slipMargin - infoX
+	receiptInW  = receiptW - 2*slipMargin
+)
+
+// Baselines (pt from the slip's top) and type sizes of the style guide.
+const (
+	titleBase      = 22.97
+	payInfoBase    = 20.573 // first heading of the payment part's right column
+	recInfoBase    = 38.816 // first heading of the receipt
+	payAmountBase  = 199.156
+	recAmountBase  = 197.556
+	acceptanceBase = 237.24
+	payLine        = 11.0 // payment part: 8 pt headings, 10 pt values
+	recLine        = 9.0  // receipt: 6 pt headings, 8 pt values
+)
+
+// SlipGeometry is where the payment part's elements are on the page, in mm;
+// tests check it against the style guide.
+type SlipGeometry struct {
+	Top                    float64 // the horizontal perforation
+	ReceiptW, PaymentW     float64
+	QRX, QRY, QRSize       float64
+	CrossX, CrossY, CrossW float64 // the Swiss cross's white square
+	Modules                int     // modules per side (version 1 = 21)
+}
+
+// Geometry returns the geometry the slip of payload is drawn with.
+func Geometry(payload string) (SlipGeometry, error) {
+	q, err := qrcode.New(payload, qrcode.Medium)
+	if err != nil {
+		return SlipGeometry{}, fmt.Errorf("encoding the Swiss QR Code: %w", err)
+	}
+	q.DisableBorder = true
+	return SlipGeometry{
+		Top: slipTop, ReceiptW: receiptW, PaymentW: paymentW,
+		QRX: qrX, QRY: slipTop + qrY, QRSize: qrSize,
+		CrossX: qrX + (qrSize-crossSize)/2, CrossY: slipTop + qrY + (qrSize-crossSize)/2, CrossW: crossSize,
+		Modules: len(q.Bitmap()),
+	}, nil
+}
+
+func pt(v float64) float64 { return v * ptMM }
+
+// slip draws the payment part at the bottom of the current page.
+func (d *doc) slip() error {
+	b := d.in.Payment
+	payload, err := b.Payload(qrbill.LF)
+	if err != nil {
+		return fmt.Errorf("payment part: %w", err)
+	}
+	q, err := qrcode.New(payload, qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("encoding the Swiss QR Code: %w", err)
+	}
+	q.DisableBorder = true
+	bits := q.Bitmap()
+	qt := d.t.QR
+	top := slipTop
+
+	// Perforation: dashed lines with scissors, where the slip is cut off.
+	d.SetDrawColor(0, 0, 0)
+	d.SetLineWidth(0.2)
+	d.SetDashPattern([]float64{0.85, 0.85}, 0)
+	d.Line(0, top, pageW, top)
+	d.Line(receiptW, top, receiptW, pageH)
+	d.SetDashPattern(nil, 0)
+	d.scissors(8, top, false)
+	d.scissors(receiptW, top+10, true)
+	d.SetTextColor(0, 0, 0)
+	d.font(7, false)
+	sep := qt.Separate
+	d.text(pageW/2-d.GetStringWidth(sep)/2, top-1.5, sep)
+
+	// Receipt.
+	x := slipMargin
+	d.font(11, true)
+	d.text(x, top+pt(titleBase), qt.Receipt)
+	y := top + pt(recInfoBase)
+	head := func(x, y float64, size float64, s string) { d.font(size, true); d.text(x, y, s) }
+	val := func(x, y float64, size float64, s string) { d.font(size, false); d.text(x, y, s) }
+	creditor := append([]string{qrbill.FormatIBAN(b.Account)}, addressLinesQR(b.Creditor)...)
+	head(x, y, 6, qt.Account)
+	for _, l := range creditor {
+		y += pt(recLine)
+		val(x, y, 8, l)
+	}
+	if b.RefType != qrbill.NON {
+		y += 2 * pt(recLine)
+		head(x, y, 6, qt.Reference)
+		y += pt(recLine)
+		val(x, y, 8, qrbill.FormatReference(b.RefType, b.Reference))
+	}
+	y += 2 * pt(recLine)
+	if b.Debtor.IsZero() {
+		head(x, y, 6, qt.PayableByBlank)
+		d.corners(x, y+1, 52, 20)
+	} else {
+		head(x, y, 6, qt.PayableBy)
+		for _, l := range addressLinesQR(b.Debtor) {
+			y += pt(recLine)
+			val(x, y, 8, l)
+		}
+	}
+	ay := top + pt(recAmountBase)
+	head(x, ay, 6, qt.Currency)
+	head(x+12, ay, 6, qt.Amount)
+	val(x, ay+pt(recLine+2), 8, currency(b))
+	if b.HasAmount {
+		val(x+12, ay+pt(recLine+2), 8, qrbill.FormatAmount(b.Amount))
+	} else {
+		d.corners(x+receiptInW-30, ay+1, 30, 10)
+	}
+	d.font(6, true)
+	d.right(receiptW-slipMargin, top+pt(acceptanceBase), qt.Acceptance)
+
+	// Payment part.
+	x = receiptW + slipMargin
+	d.font(11, true)
+	d.text(x, top+pt(titleBase), qt.PaymentPart)
+	d.qr(bits, x, top+qrY)
+	ay = top + pt(payAmountBase)
+	head(x, ay, 8, qt.Currency)
+	head(x+15, ay, 8, qt.Amount)
+	val(x, ay+pt(payLine+2), 10, currency(b))
+	if b.HasAmount {
+		val(x+15, ay+pt(payLine+2), 10, qrbill.FormatAmount(b.Amount))
+	} else {
+		d.corners(x+qrSize-40, ay+2, 40, 15)
+	}
+
+	x = infoX
+	y = top + pt(payInfoBase)
+	head(x, y, 8, qt.Account)
+	for _, l := range creditor {
+		y += pt(payLine)
+		val(x, y, 10, l)
+	}
+	if b.RefType != qrbill.NON {
+		y += 2 * pt(payLine)
+		head(x, y, 8, qt.Reference)
+		y += pt(payLine)
+		val(x, y, 10, qrbill.FormatReference(b.RefType, b.Reference))
+	}
+	if b.Message != "" || b.BillInfo != "" {
+		y += 2 * pt(payLine)
+		head(x, y, 8, qt.AddInfo)
+		d.font(10, false)
+		lines := d.SplitText(b.Message, infoW)
+		if b.Message == "" {
+			lines = nil
+		}
+		lines = append(lines, d.splitAt(b.BillInfo, "/", infoW)...)
+		{
+			for _, l := range lines {
+				y += pt(payLine)
+				d.text(x, y, l)
+			}
+		}
+	}
+	y += 2 * pt(payLine)
+	if b.Debtor.IsZero() {
+		head(x, y, 8, qt.PayableByBlank)
+		d.corners(x, y+1, 65, 25)
+	} else {
+		head(x, y, 8, qt.PayableBy)
+		for _, l := range addressLinesQR(b.Debtor) {
+			y += pt(payLine)
+			val(x, y, 10, l)
+		}
+	}
+	return nil
+}
+
+func currency(b *qrbill.Bill) string {
+	if b.Currency == "" {
+		return "CHF"
+	}
+	return b.Currency
+}
+
+func addressLinesQR(a qrbill.Address) []string {
+	var ls []string
+	ls = append(ls, a.Name)
+	if s := joinNonEmpty(a.Street, a.Number); s != "" {
+		ls = append(ls, s)
+	}
+	pc := joinNonEmpty(a.Postcode, a.Town)
+	if a.Country != "" && a.Country != "CH" && a.Country != "LI" {
+		pc = a.Country + "-" + pc
+	}
+	return append(ls, pc)
+}
+
+func joinNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
+}
+
+// qr draws the code's modules as filled rectangles (horizontal runs merged)
+// scaled to exactly 46 mm, and the Swiss cross in its centre.
+func (d *doc) qr(bits [][]bool, x, y float64) {
+	n := len(bits)
+	m := qrSize / float64(n)
+	d.SetFillColor(0, 0, 0)
+	for r, row := range bits {
+		for c := 0; c < n; {
+			if !row[c] {
+				c++
+				continue
+			}
+			start := c
+			for c < n && row[c] {
+				c++
+			}
+			d.Rect(x+float64(start)*m, y+float64(r)*m, float64(c-start)*m, m, "F")
+		}
+	}
+	cx, cy := x+qrSize/2, y+qrSize/2
+	d.SetFillColor(255, 255, 255)
+	d.Rect(cx-crossSize/2, cy-crossSize/2, crossSize, crossSize, "F")
+	d.SetFillColor(0, 0, 0)
+	d.Rect(cx-crossInner/2, cy-crossInner/2, crossInner, crossInner, "F")
+	d.SetFillColor(255, 255, 255)
+	d.Rect(cx-crossBarW/2, cy-crossBarLen/2, crossBarW, crossBarLen, "F")
+	d.Rect(cx-crossBarLen/2, cy-crossBarW/2, crossBarLen, crossBarW, "F")
+}
+
+// corners draws the corner marks of a field left blank for the payer.
+func (d *doc) corners(x, y, w, h float64) {
+	const arm = 3.0
+	d.SetDrawColor(0, 0, 0)
+	d.SetLineWidth(0.75 * ptMM)
+	for _, c := range [][4]float64{{x, y, 1, 1}, {x + w, y, -1, 1}, {x, y + h, 1, -1}, {x + w, y + h, -1, -1}} {
+		d.Line(c[0], c[1], c[0]+c[2]*arm, c[1])
+		d.Line(c[0], c[1], c[0], c[1]+c[3]*arm)
+	}
+}
+
+// scissors draws a small pair of scissors on a cutting line at (x, y),
+// pointing along the line (vertical when rotated).
+func (d *doc) scissors(x, y float64, vertical bool) {
+	// In local coordinates the scissors point in +u, the line runs along u.
+	pos := func(u, v float64) (float64, float64) {
+		if vertical {
+			return x - v, y + u
+		}
+		return x + u, y + v
+	}
+	d.SetFillColor(255, 255, 255)
+	bx, by := pos(0, 0)
+	if vertical {
+		d.Rect(bx-1.8, by-2.6, 3.6, 6.2, "F")
+	} else {
+		d.Rect(bx-2.6, by-1.8, 6.2, 3.6, "F")
+	}
+	d.SetDrawColor(0, 0, 0)
+	d.SetLineWidth(0.25)
+	for _, s := range []float64{-1, 1} {
+		// finger loop
+		cx, cy := pos(-1.4, s*0.95)
+		d.Circle(cx, cy, 0.75, "D")
+		// blade: from the loop across the pivot to the tip on the other side
+		x1, y1 := pos(-0.75, s*0.6)
+		x2, y2 := pos(3.4, -s*0.55)
+		d.Line(x1, y1, x2, y2)
+	}
+}
+
+// splitAt wraps s (which has no spaces, like Swico bill information) before
+// a separator where a line would exceed w.
+func (d *doc) splitAt(s, sep string, w float64) []string {
+	if s == "" {
+		return nil
+	}
+	var lines []string
+	cur := ""
+	for _, tok := range strings.SplitAfter(s, sep) {
+		if cur != "" && d.GetStringWidth(cur+tok) > w {
+			lines = append(lines, cur)
+			cur = ""
+		}
+		cur += tok
+	}
+	return append(lines, cur)
+}
