@@ -208,36 +208,72 @@ func (c *Client) CatchUp(ctx context.Context) (int, error) {
 	}); err != nil {
 		return 0, fmt.Errorf("catching up %s: reading cursor: %w", c.p.GatewayID, err)
 	}
+	// The next page is fetched and decoded while the current one commits:
+	// network and JSON on one core, bbolt and the checks on the other.
+	ctx, cancel := context.WithCancel(ctx)
+	pages := make(chan fetched, 1)
+	go c.prefetch(ctx, cursor, pages)
+	defer func() {
+		cancel()
+		for range pages {
+		}
+	}()
 	total := 0
+	lastSeq := cursor
+	for f := range pages {
+		if f.err != nil {
+			return total, fmt.Errorf("catching up %s after seq %d: %w", c.p.GatewayID, cursor, f.err)
+		}
+		if f.page.OldestSeq > cursor+1 {
+			c.noteLost(cursor, f.page.OldestSeq)
+		}
+		lastSeq = max(lastSeq, f.page.LastSeq)
+		if len(f.recs) == 0 {
+			break
+		}
+		if err := c.commit(f.recs, cursor); err != nil {
+			return total, fmt.Errorf("catching up %s after seq %d: %w", c.p.GatewayID, cursor, err)
+		}
+		cursor = f.recs[len(f.recs)-1].Seq
+		total += len(f.recs)
+	}
+	c.noteContact(cursor, lastSeq)
+	return total, nil
+}
+
+// fetched is one page read by prefetch.
+type fetched struct {
+	recs []store.Record
+	page protocol.RecordsPage
+	err  error
+}
+
+// prefetch reads pages after cursor into out until the gateway has no more,
+// an error (sent as the last item) or ctx ends; it closes out.
+func (c *Client) prefetch(ctx context.Context, cursor uint64, out chan<- fetched) {
+	defer close(out)
 	for {
 		recs, page, err := c.fetch(ctx, cursor)
-		if err != nil {
-			return total, fmt.Errorf("catching up %s after seq %d: %w", c.p.GatewayID, cursor, err)
+		select {
+		case out <- fetched{recs, page, err}:
+		case <-ctx.Done():
+			return
 		}
-		if page.OldestSeq > cursor+1 {
-			c.noteLost(cursor, page.OldestSeq)
-		}
-		if len(recs) == 0 {
-			c.noteContact(cursor, page.LastSeq)
-			return total, nil
-		}
-		if err := c.commit(recs, cursor); err != nil {
-			return total, fmt.Errorf("catching up %s after seq %d: %w", c.p.GatewayID, cursor, err)
+		if err != nil || len(recs) == 0 || !page.More {
+			return
 		}
 		cursor = recs[len(recs)-1].Seq
-		total += len(recs)
-		c.noteContact(cursor, page.LastSeq)
-		if !page.More {
-			return total, nil
-		}
 	}
 }
 
 // limitedBody fails with ErrTooLarge instead of ending quietly, so that a
 // huge body is refused rather than parsed as a truncated one.
+// It also remembers a transport error (a connection reset or timed out in
+// the middle of the body), which is worth a retry, unlike a malformed page.
 type limitedBody struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	err error
 }
 
 func (l *limitedBody) Read(p []byte) (int, error) {
@@ -247,13 +283,21 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 		if n, _ := l.r.Read(one[:]); n > 0 {
 			return 0, ErrTooLarge
 		}
-		return l.r.Read(p)
+		return l.read(p)
 	}
 	if int64(len(p)) > l.n {
 		p = p[:l.n]
 	}
-	n, err := l.r.Read(p)
+	n, err := l.read(p)
 	l.n -= int64(n)
+	return n, err
+}
+
+func (l *limitedBody) read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if err != nil && err != io.EOF && l.err == nil {
+		l.err = err
+	}
 	return n, err
 }
 
@@ -275,7 +319,8 @@ func (c *Client) fetch(ctx context.Context, cursor uint64) ([]store.Record, prot
 	latest := c.opt.Clock.Now().AddDate(1, 0, 0)
 	recs := make([]store.Record, 0, c.opt.Limit)
 	last := cursor
-	page, err := protocol.ReadRecords(&limitedBody{r: resp.Body, n: c.opt.MaxBody}, func(r protocol.Record) error {
+	body := &limitedBody{r: resp.Body, n: c.opt.MaxBody}
+	page, err := protocol.ReadRecords(body, func(r protocol.Record) error {
 		switch {
 		case r.Seq <= last:
 			return fmt.Errorf("record seq %d does not follow %d", r.Seq, last)
@@ -294,6 +339,9 @@ func (c *Client) fetch(ctx context.Context, cursor uint64) ([]store.Record, prot
 		}
 		if ctx.Err() != nil {
 			return nil, page, ctx.Err()
+		}
+		if body.err != nil {
+			return nil, page, fmt.Errorf("reading records: %w", body.err)
 		}
 		return nil, page, fmt.Errorf("%w: %w", ErrBadBatch, err)
 	}

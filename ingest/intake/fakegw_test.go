@@ -10,6 +10,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -164,7 +166,7 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.mu.Lock()
-	tok, n, oldest, h, clock, live := g.token, g.n, g.oldest, g.records, g.clock, g.live
+	tok, n, h, clock, live := g.token, g.n, g.records, g.clock, g.live
 	g.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+tok {
 		writeJSON(w, 401, protocol.Error{Error: "bad token"})
@@ -178,29 +180,7 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h(w, r)
 			return
 		}
-		after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		if limit <= 0 || limit > protocol.MaxRecordsLimit {
-			limit = protocol.MaxRecordsLimit
-		}
-		from := after + 1
-		if from < oldest {
-			from = oldest
-		}
-		to := min(n, from+uint64(limit)-1)
-		b := protocol.WriteRecordsHead(make([]byte, 0, 64<<10), g.id, max(oldest, 1))
-		for s := from; s <= to; s++ {
-			if s > from {
-				b = append(b, ',')
-			}
-			b = g.record(s).AppendJSON(b)
-			if len(b) > 60<<10 {
-				_, _ = w.Write(b)
-				b = b[:0]
-			}
-		}
-		b = protocol.WriteRecordsTail(b, n, to < n)
-		_, _ = w.Write(b)
+		g.serveRecords(w, r)
 	case protocol.PathLive:
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.WriteHeader(200)
@@ -224,6 +204,36 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// serveRecords answers GET /records with generated records.
+func (g *fakeGateway) serveRecords(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	n, oldest := g.n, g.oldest
+	g.mu.Unlock()
+	after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > protocol.MaxRecordsLimit {
+		limit = protocol.MaxRecordsLimit
+	}
+	from := after + 1
+	if from < oldest {
+		from = oldest
+	}
+	to := min(n, from+uint64(limit)-1)
+	b := protocol.WriteRecordsHead(make([]byte, 0, 64<<10), g.id, max(oldest, 1))
+	for s := from; s <= to; s++ {
+		if s > from {
+			b = append(b, ',')
+		}
+		b = g.record(s).AppendJSON(b)
+		if len(b) > 60<<10 {
+			_, _ = w.Write(b)
+			b = b[:0]
+		}
+	}
+	b = protocol.WriteRecordsTail(b, n, to < n)
+	_, _ = w.Write(b)
+}
+
 // serve starts g on a real TLS listener on 127.0.0.1 (addr "" for any port).
 func (g *fakeGateway) serve(t testing.TB, addr string) *httptest.Server {
 	t.Helper()
@@ -243,6 +253,8 @@ func (g *fakeGateway) serve(t testing.TB, addr string) *httptest.Server {
 		t.Fatalf("listening on %s: %v", addr, err)
 	}
 	srv := httptest.NewUnstartedServer(g)
+	// Killed clients leave half-done handshakes: not worth a log line.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.Listener = l
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{g.cert}}
 	srv.StartTLS()
