@@ -636,12 +636,14 @@ func (a *acceptor) checkValues(id store.SeriesID, vals []slotValue) {
 				"%s %s in 15 minutes is an average of %s kW, above the meter's maximum power of %s kW",
 				id.Channel, v.e, core.FormatKWh(v.e*4), core.FormatKWh(maxE*4)))
 		}
-		if night && v.e > NightThreshold && a.sun.night(v.slot.Time(), v.slot.End()) {
-			r, s, _ := SunTimes(v.slot.Time(), a.sun.lat, a.sun.lon)
+		if !night || v.e <= NightThreshold {
+			continue
+		}
+		if dark, set, rise := a.sun.night(v.slot.Time(), v.slot.End()); dark {
 			a.flag(id.Meter, v.slot, KindNightProduction, fmt.Sprintf(
-				"production of %s at %s local, more than %s after sunset (%s) or before sunrise (%s)",
-				v.e, v.slot.Time().In(a.loc).Format("15:04"), NightMargin,
-				s.In(a.loc).Format("15:04"), r.In(a.loc).Format("15:04")))
+				"production of %s at %s local, at night: the sun set at %s and rises at %s (a margin of %s on both sides)",
+				v.e, v.slot.Time().In(a.loc).Format("15:04"), set.In(a.loc).Format("15:04"), rise.In(a.loc).Format("15:04"),
+				NightMargin))
 		}
 	}
 }

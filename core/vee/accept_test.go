@@ -276,7 +276,7 @@ func TestChecks(t *testing.T) {
 				return err
 			},
 			kind: KindNightProduction, meter: "PV", slot: core.SlotOf(night),
-			reason: []string{"1.000 kWh at 23:00", "sunset (17:0", "sunrise (08:0"},
+			reason: []string{"1.000 kWh at 23:00 local, at night: the sun set at 17:0", "rises at 08:0"},
 		},
 		{
 			name: "production by day is fine",

@@ -45,17 +45,29 @@ func newSunCache() *sunCache {
 }
 
 // night reports whether [start, end) lies wholly more than NightMargin after
-// sunset or before sunrise.
-func (c *sunCache) night(start, end time.Time) bool {
-	key := start.Unix() / 86400
-	rs, ok := c.days[key]
+// a sunset and before the next sunrise, and returns that sunset and sunrise.
+func (c *sunCache) night(start, end time.Time) (ok bool, set, rise time.Time) {
+	day := start.Unix() / 86400
+	r, s := c.times(day)
+	if !start.Before(s.Add(NightMargin)) {
+		r1, _ := c.times(day + 1)
+		return !end.After(r1.Add(-NightMargin)), s, r1
+	}
+	_, s0 := c.times(day - 1)
+	return !end.After(r.Add(-NightMargin)), s0, r
+}
+
+// times returns sunrise and sunset of a UTC day (days since the epoch).
+func (c *sunCache) times(day int64) (rise, set time.Time) {
+	rs, ok := c.days[day]
 	if !ok {
-		r, s, fine := SunTimes(start, c.lat, c.lon)
+		t := time.Unix(day*86400, 0).UTC()
+		r, s, fine := SunTimes(t, c.lat, c.lon)
 		if !fine {
-			r, s = start, start // no sunrise or sunset: never call it night
+			r, s = t.Add(12*time.Hour), t.Add(12*time.Hour) // polar day or night: never call it night
 		}
 		rs = [2]time.Time{r, s}
-		c.days[key] = rs
+		c.days[day] = rs
 	}
-	return !start.Before(rs[1].Add(NightMargin)) || !end.After(rs[0].Add(-NightMargin))
+	return rs[0], rs[1]
 }

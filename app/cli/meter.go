@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/vee"
+)
+
+func init() {
+	Register(Command{
+		Name: "meter replace",
+		Args: "--site ID --meter ID --time RFC3339 --old-final KWH --new-initial KWH " +
+			"[--old-final-export KWH --new-initial-export KWH] [--note TEXT]",
+		Summary: "confirm a meter exchange with the old meter's final and the new meter's initial reading, " +
+			"so that energy is continuous across it",
+		Run: runMeterReplace,
+	})
+}
+
+// runMeterReplace confirms a replacement. Without the export readings the
+// export register is taken as unchanged across the exchange: the old final
+// export is the last export reading before it, the new initial the first
+// one after it (0 where there is none), which is right for a consumer meter.
+func runMeterReplace(env *Env, args []string) error {
+	const cmd = "meter replace"
+	fs := NewFlagSet(cmd)
+	siteID := fs.String("site", "", "site id (may be left out when the database has one site)")
+	meter := fs.String("meter", "", "meter id")
+	at := fs.String("time", "", "time of the exchange, RFC 3339 (2026-03-02T10:30:00+01:00)")
+	oldImp := fs.String("old-final", "", "the old meter's final import register, kWh")
+	newImp := fs.String("new-initial", "", "the new meter's initial import register, kWh")
+	oldExp := fs.String("old-final-export", "", "the old meter's final export register, kWh")
+	newExp := fs.String("new-initial-export", "", "the new meter's initial export register, kWh")
+	note := fs.String("note", "", "a note for the audit log")
+	pos, err := ParseFlags(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return Usagef(cmd, "unexpected argument %q", pos[0])
+	}
+	if *meter == "" {
+		return Usagef(cmd, "--meter is required")
+	}
+	if *at == "" {
+		return Usagef(cmd, "--time is required (RFC 3339, e.g. 2026-03-02T10:30:00+01:00)")
+	}
+	when, err := time.Parse(time.RFC3339, *at)
+	if err != nil {
+		return Usagef(cmd, "--time: expected RFC 3339 such as 2026-03-02T10:30:00+01:00, got %q", *at)
+	}
+	r := store.Replacement{Time: when.UTC(), Note: *note}
+	for _, v := range []struct {
+		flag, val string
+		dst       *core.Energy
+		required  bool
+	}{
+		{"old-final", *oldImp, &r.OldFinal.Import, true},
+		{"new-initial", *newImp, &r.NewInitial.Import, true},
+		{"old-final-export", *oldExp, &r.OldFinal.Export, false},
+		{"new-initial-export", *newExp, &r.NewInitial.Export, false},
+	} {
+		if v.val == "" {
+			if v.required {
+				return Usagef(cmd, "--%s is required (kWh)", v.flag)
+			}
+			continue
+		}
+		e, err := core.ParseKWh(v.val)
+		if err != nil {
+			return Usagef(cmd, "--%s: %v", v.flag, err)
+		}
+		if e < 0 {
+			return Usagef(cmd, "--%s: a register reading cannot be negative, got %s", v.flag, v.val)
+		}
+		*v.dst = e
+	}
+	if (*oldExp == "") != (*newExp == "") {
+		return Usagef(cmd, "give both --old-final-export and --new-initial-export, or neither")
+	}
+	st, err := env.Store()
+	if err != nil {
+		return err
+	}
+	site, err := chooseSite(st, cmd, *siteID)
+	if err != nil {
+		return err
+	}
+	if site.Meter(*meter) == nil {
+		return fmt.Errorf("--meter: site %s has no meter %q", site.ID, *meter)
+	}
+	err = st.Update(func(tx store.Tx) error {
+		if *oldExp == "" {
+			if prev, err := tx.RegisterBefore(site.ID, *meter, r.Time); err == nil {
+				r.OldFinal.Export = prev.Export
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if next, err := tx.RegisterAtOrAfter(site.ID, *meter, r.Time.Add(time.Nanosecond)); err == nil {
+				r.NewInitial.Export = next.Export
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		return vee.ConfirmReplacement(tx, site, *meter, r, vee.Options{Clock: env.Clock, Actor: actor()})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "meter %s of %s: exchange at %s confirmed (old final import %s, export %s; new initial import %s, export %s)\n",
+		*meter, site.ID, r.Time.In(site.Location()).Format("2006-01-02 15:04 MST"),
+		r.OldFinal.Import, r.OldFinal.Export, r.NewInitial.Import, r.NewInitial.Export)
+	return nil
+}
