@@ -36,7 +36,9 @@ type Store interface {
 
 // Tx is a transaction. Values it returns (slices, sites) are copies owned by
 // the caller; a Tx itself is only valid inside the function it was passed to.
-// A Tx from View returns ErrReadOnly from every write.
+// A Tx from View returns ErrReadOnly from every write. Times come back in
+// UTC. Ids (site, meter, source, flag kind) must be non-empty and free of NUL
+// bytes.
 type Tx interface {
 	Sites
 	Intervals
@@ -150,6 +152,14 @@ type Intervals interface {
 	// series, following mode. Values with Quality Missing are ignored. A
 	// value that would change a slot inside a locked period of the site
 	// fails the whole call with an error wrapping ErrLocked.
+	//
+	// In detail: a value is identical when energy and quality both match.
+	// A slot that is empty or holds an estimate takes any incoming value
+	// (Written). A stored measured or edited value that differs (in energy
+	// or quality; an incoming estimate too) is kept and reported in
+	// KeepFirst mode and overwritten in Replace mode. Only Written and
+	// Replaced slots count as changes for the lock check. Conflicts are in
+	// slot order.
 	PutIntervals(id SeriesID, vals []Value, mode PutMode) (PutResult, error)
 	// ReadIntervals fills dst with the series' values for [from, to):
 	// dst.From = from, and dst.Energy and dst.Quality get length to-from,
