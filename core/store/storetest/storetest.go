@@ -1078,14 +1078,14 @@ func testReadOnly(t *testing.T, st store.Store) {
 			_, err := tx.PutRecords([]store.Record{{Source: "gw", Seq: 1}})
 			return err
 		},
-		"SetCursor":     func(tx store.Tx) error { return tx.SetCursor("gw", 1) },
-		"PutFlags":      func(tx store.Tx) error { return tx.PutFlags([]store.Flag{{Site: "s", Meter: "M", Kind: "k"}}) },
-		"DeleteFlags":   func(tx store.Tx) error { return tx.DeleteFlags("s", "M", "k", 0, 10) },
-		"AppendAudit":   func(tx store.Tx) error { _, err := tx.AppendAudit(store.Entry{Action: "x"}); return err },
-		"LockPeriod":    func(tx store.Tx) error { return tx.LockPeriod(store.Lock{Site: "s", Period: p}) },
-		"UnlockPeriod":  func(tx store.Tx) error { return tx.UnlockPeriod("s", p) },
-		"PutMeta":       func(tx store.Tx) error { return tx.PutMeta("b", "k", []byte("v")) },
-		"DeleteMeta":    func(tx store.Tx) error { return tx.DeleteMeta("b", "k") },
+		"SetCursor":       func(tx store.Tx) error { return tx.SetCursor("gw", 1) },
+		"PutFlags":        func(tx store.Tx) error { return tx.PutFlags([]store.Flag{{Site: "s", Meter: "M", Kind: "k"}}) },
+		"DeleteFlags":     func(tx store.Tx) error { return tx.DeleteFlags("s", "M", "k", 0, 10) },
+		"AppendAudit":     func(tx store.Tx) error { _, err := tx.AppendAudit(store.Entry{Action: "x"}); return err },
+		"LockPeriod":      func(tx store.Tx) error { return tx.LockPeriod(store.Lock{Site: "s", Period: p}) },
+		"UnlockPeriod":    func(tx store.Tx) error { return tx.UnlockPeriod("s", p) },
+		"PutMeta":         func(tx store.Tx) error { return tx.PutMeta("b", "k", []byte("v")) },
+		"DeleteMeta":      func(tx store.Tx) error { return tx.DeleteMeta("b", "k") },
 		"PutSite minimal": func(tx store.Tx) error { return tx.PutSite(&core.Site{ID: "x"}) },
 	}
 	d0 := dump(t, st, "s")
