@@ -1,0 +1,162 @@
+package billing
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
+)
+
+// Load reads intervals, boundary registers with an exchange, EV sessions
+// and the utility bill from a real bbolt file; Commit numbers, stores and
+// locks; an unlocked period re-commits under the same numbers.
+func TestLoadBillCommit(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "z.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Check(); err != nil {
+			t.Errorf("check: %v", err)
+		}
+		st.Close()
+	})
+	s := baseSite()
+	s.Meters = append(s.Meters, core.Meter{ID: "EV1", Role: core.RoleEV})
+	p := period("2026-01-05", "2026-01-05")
+	loc := s.Location()
+	from, to := p.Slots(loc)
+	start, end := from.Time(), to.Time()
+	ev := Session{ID: "s1", Meter: "EV1", Person: "Eva", Start: start.Add(10 * time.Hour), End: start.Add(11 * time.Hour)}
+	err = st.Update(func(tx store.Tx) error {
+		if err := tx.PutSite(s); err != nil {
+			return err
+		}
+		put := func(m string, ch store.Channel, e core.Energy) error {
+			var vs []store.Value
+			for sl := from; sl < to; sl++ {
+				vs = append(vs, store.Value{Slot: sl, Energy: e, Quality: store.Measured})
+			}
+			_, err := tx.PutIntervals(store.SeriesID{Site: s.ID, Meter: m, Channel: ch}, vs, store.KeepFirst)
+			return err
+		}
+		for _, x := range []struct {
+			m  string
+			ch store.Channel
+			e  string
+		}{{"M-W01", store.Import, "0.1"}, {"M-W02", store.Import, "0.2"}, {"EV1", store.Import, "1"}, {"PV", store.Export, "0.3"}, {"GRID", store.Import, "1"}} {
+			if err := put(x.m, x.ch, kwhE(x.e)); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.PutRegisters(s.ID, "M-W01", []store.Register{{Time: start, Import: kwhE("1000")}, {Time: end, Import: kwhE("6.1")}}); err != nil {
+			return err
+		}
+		at := start.Add(10 * time.Hour)
+		if err := tx.PutReplacement(s.ID, "M-W01", store.Replacement{Time: at, OldFinal: store.Register{Time: at, Import: kwhE("1004")},
+			NewInitial: store.Register{Time: at, Import: kwhE("0.5")}}); err != nil {
+			return err
+		}
+		if err := PutSessions(tx, s.ID, []Session{ev, {ID: "old", Meter: "EV1", Person: "X", Start: start.Add(-48 * time.Hour), End: start.Add(-47 * time.Hour)}}); err != nil {
+			return err
+		}
+		return PutUtilityBill(tx, s.ID, &UtilityBill{Period: p, Lines: []UtilityLine{{Label: "all-in", Basis: BasisAll, Amount: chf("30.00")}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run *Run
+	err = st.View(func(tx store.Tx) error {
+		site, err := tx.Site(s.ID)
+		if err != nil {
+			return err
+		}
+		in, err := Load(tx, site, p)
+		if err != nil {
+			return err
+		}
+		if len(in.Sessions) != 1 || in.Sessions[0].ID != "s1" || in.Utility == nil || in.Numbers != nil {
+			t.Errorf("loaded sessions %+v, utility %v, numbers %v", in.Sessions, in.Utility, in.Numbers)
+		}
+		r := in.Readings["M-W01"]
+		if r.Start == nil || r.End == nil || len(r.Replacements) != 1 {
+			t.Fatalf("readings %+v", r)
+		}
+		run, err = Bill(in)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, &Input{Site: s}, run)
+	if len(run.Warnings) != 0 {
+		t.Errorf("warnings: %q", run.Warnings)
+	}
+	eva := invoiceOf(t, run, "ev:Eva")
+	// 4 intervals × 1 kWh, solar 0.3 × 1/1.3 of each.
+	wantE(t, "Eva energy", eva.KWh.Total, "4")
+	var grid core.Rappen
+	for _, inv := range run.Invoices {
+		for _, l := range inv.Lines {
+			if l.Class == KindGridHT || l.Class == KindGridNT {
+				grid += l.Amount
+			}
+		}
+	}
+	wantR(t, "pass-through grid amounts", grid, "30.00")
+
+	now := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+	if err := st.Update(func(tx store.Tx) error { return Commit(tx, run, now) }); err != nil {
+		t.Fatal(err)
+	}
+	numbers := map[string]int{}
+	for i, inv := range run.Invoices {
+		if inv.Number != i+1 {
+			t.Errorf("invoice %s number %d, want %d", inv.Key, inv.Number, i+1)
+		}
+		numbers[inv.Key] = inv.Number
+	}
+	// A second commit is refused: the period is locked.
+	err = st.Update(func(tx store.Tx) error { return Commit(tx, run, now) })
+	if !errors.Is(err, store.ErrLocked) {
+		t.Errorf("second commit: %v", err)
+	}
+	// Unlock and bill again: Load brings the numbers back.
+	err = st.Update(func(tx store.Tx) error {
+		if err := tx.UnlockPeriod(s.ID, p); err != nil {
+			return err
+		}
+		in, err := Load(tx, s, p)
+		if err != nil {
+			return err
+		}
+		r, err := Bill(in)
+		if err != nil {
+			return err
+		}
+		for _, inv := range r.Invoices {
+			if inv.Number != numbers[inv.Key] {
+				t.Errorf("re-billed %s: number %d, want %d", inv.Key, inv.Number, numbers[inv.Key])
+			}
+		}
+		if err := Commit(tx, r, now); err != nil {
+			return err
+		}
+		rec, err := StoredRun(tx, s.ID, p)
+		if err != nil || len(rec.Numbers) != len(numbers) || len(rec.Run) == 0 {
+			t.Errorf("stored run %+v %v", rec, err)
+		}
+		c, _ := tx.GetMeta(BucketCounter, s.ID)
+		if string(c) != "4" {
+			t.Errorf("counter %q after re-commit, want 4", c)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
