@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/billing"
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/ingest/sim"
 )
@@ -177,6 +178,9 @@ func CreateDemo(st store.Store, now time.Time) error {
 			if !last {
 				return nil
 			}
+			if err := billing.PutSessions(tx, DemoSiteID, demoSessions(site, b.Sessions(start, endSlot.Time()), loc)); err != nil {
+				return err
+			}
 			if err := tx.PutSite(site); err != nil {
 				return err
 			}
@@ -195,6 +199,31 @@ func CreateDemo(st store.Store, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// demoSessions turns the simulator's charging sessions into billing
+// sessions, billed to the tenant of the card holder's unit on the day.
+func demoSessions(site *core.Site, ss []sim.Session, loc *time.Location) []billing.Session {
+	out := make([]billing.Session, 0, len(ss))
+	for _, s := range ss {
+		day := core.DateOf(s.Start.In(loc))
+		person := site.Operator.Name
+		for _, o := range site.Occupancies {
+			if _, ok := o.Period(core.Period{From: day, To: day}); ok && o.Unit == s.Unit {
+				person = o.Name
+			}
+		}
+		out = append(out, billing.Session{
+			ID:     s.Charger + "-" + s.Start.Format("20060102T150405Z"),
+			Meter:  s.Charger,
+			Card:   s.Card,
+			Person: person,
+			Unit:   s.Unit,
+			Start:  s.Start,
+			End:    s.End,
+		})
+	}
+	return out
 }
 
 // DayTotals is a site's energy balance over one local day.

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/billing"
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
@@ -141,6 +143,42 @@ func TestDemoCreatesAYearOfHistory(t *testing.T) {
 		}
 		if production < 25_000*core.KWh || production > 36_000*core.KWh {
 			t.Errorf("a year of 30 kWp produced %v", production)
+		}
+		// EV sessions for billing: each billed to the card holder's tenant,
+		// and together they cover every kWh the charger metered.
+		tenants := map[string]string{}
+		for _, o := range site.Occupancies {
+			tenants[o.Name] = o.Unit
+		}
+		ev := read(*site.Meter("EV1"), store.Import)
+		covered := make([]bool, len(ev))
+		var sessions int
+		err = tx.ScanMeta(billing.BucketSessions, func(k string, v []byte) bool {
+			var s billing.Session
+			if err := json.Unmarshal(v, &s); err != nil {
+				t.Fatalf("session %s: %v", k, err)
+			}
+			sessions++
+			if u, ok := tenants[s.Person]; !ok || u != s.Unit || s.Meter != "EV1" || s.Card == "" {
+				t.Errorf("session %s: %+v", k, s)
+			}
+			for sl := core.SlotOf(s.Start); sl.Time().Before(s.End); sl++ {
+				if sl >= start && sl < end {
+					covered[sl-start] = true
+				}
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		if sessions < 100 {
+			t.Errorf("%d EV sessions in a year", sessions)
+		}
+		for i, e := range ev {
+			if e > 0 && !covered[i] {
+				t.Fatalf("charger metered %v at %s outside every session", e, start+core.Slot(i))
+			}
 		}
 		summaryDay, err = SiteDayTotals(tx, site, core.MustDate(2026, 11, 26))
 		return err

@@ -93,12 +93,13 @@ func (s session) charged(t time.Time) int64 {
 }
 
 // nearSessions returns the sessions of charger ev that start on the local
-// days around instant t (charging lasts at most a few hours).
+// days around instant t: all that can charge within 12 hours of t (charging
+// lasts at most a few hours).
 func (b *Building) nearSessions(ev int, t time.Time) []session {
 	lt := t.In(b.loc)
 	n := dayNum(lt.Date())
 	var ss []session
-	for k := n - 1; k <= n+1; k++ {
+	for k := n - 2; k <= n+1; k++ {
 		if s, ok := b.sessionOn(ev, k); ok {
 			ss = append(ss, s)
 		}
@@ -106,10 +107,10 @@ func (b *Building) nearSessions(ev int, t time.Time) []session {
 	return ss
 }
 
-// evSlotWh is charger ev's energy in slot s.
-func (b *Building) evSlotWh(ev int, s core.Slot) int64 {
+// evSlotWh is a charger's energy in slot s, given its sessions around s.
+func evSlotWh(sessions []session, s core.Slot) int64 {
 	var e int64
-	for _, ss := range b.nearSessions(ev, s.Time()) {
+	for _, ss := range sessions {
 		e += ss.charged(s.End()) - ss.charged(s.Time())
 	}
 	return e

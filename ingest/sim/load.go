@@ -109,7 +109,12 @@ var shapes = [3][25]float64{
 }
 
 func shapeAt(dayType int, h float64) float64 {
-	h = math.Mod(h+24, 24)
+	for h < 0 {
+		h += 24
+	}
+	for h >= 24 {
+		h -= 24
+	}
 	k := int(h)
 	f := h - float64(k)
 	s := shapes[dayType]
@@ -136,7 +141,7 @@ func (b *Building) unitPower(u int, c slotContext) float64 {
 		shape += 0.35
 	}
 	// Winter days are a little heavier: more cooking, the tumble dryer.
-	season := 1 + 0.07*seasonal(c.doy, 15)
+	season := 1 + 0.07*c.season
 	noise := 0.55 + 0.9*rnd(seed, pUnitNoise, uint64(u), uint64(c.slot))
 	w := p.standbyW + p.activityW*shape*season*noise
 	if dark(c) && h > 6 && h < 23.5 && shape > 0.5 {

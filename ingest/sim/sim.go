@@ -389,10 +389,17 @@ func (b *Building) computeDay(d int64) *dayData {
 		cout: make([][core.SlotsPerUTCDay + 1]int64, n),
 	}
 	grid, pvm := -1, -1
+	// Sessions that may charge during this UTC day, per charger.
+	sessions := make([][]session, b.cfg.EVChargers)
+	noon := core.Slot(d*core.SlotsPerUTCDay + core.SlotsPerUTCDay/2).Time()
+	for ev := range sessions {
+		sessions[ev] = b.nearSessions(ev, noon)
+	}
+	var memo dayMemo
 	for i := range core.SlotsPerUTCDay {
 		slot := d*core.SlotsPerUTCDay + int64(i)
 		mid := core.Slot(slot).Time().Add(core.SlotDuration / 2)
-		c := b.context(slot, mid)
+		c := b.context(slot, mid, &memo)
 		var consumers int64
 		for m := range b.meters {
 			mt := &b.meters[m]
@@ -412,7 +419,7 @@ func (b *Building) computeDay(d int64) *dayData {
 			case kindHeatPump:
 				w = b.heatPumpPower(c)
 			case kindEV:
-				dd.in[m][i] = b.evSlotWh(mt.idx, core.Slot(slot))
+				dd.in[m][i] = evSlotWh(sessions[mt.idx], core.Slot(slot))
 				consumers += dd.in[m][i]
 				continue
 			}
@@ -448,12 +455,22 @@ type slotContext struct {
 	day     dayNumber // local civil day
 	dayType int       // 0 working day, 1 Saturday, 2 Sunday or holiday
 	doy     float64
+	season  float64 // 1 in mid-January, -1 in mid-July
 	sun     sun
 	weather dayWeather
 	tempC   float64
 }
 
-func (b *Building) context(slot int64, mid time.Time) slotContext {
+// dayMemo keeps what is the same for every slot of a local day.
+type dayMemo struct {
+	day     dayNumber
+	ok      bool
+	dayType int
+	season  float64
+	weather dayWeather
+}
+
+func (b *Building) context(slot int64, mid time.Time, memo *dayMemo) slotContext {
 	lt := mid.In(b.loc)
 	y, mo, dy := lt.Date()
 	n := dayNum(y, mo, dy)
@@ -465,13 +482,16 @@ func (b *Building) context(slot int64, mid time.Time) slotContext {
 		doy:   float64(lt.YearDay()),
 		sun:   sunAt(mid, b.cfg.Latitude, b.cfg.Longitude),
 	}
-	switch {
-	case lt.Weekday() == time.Sunday || isHoliday(core.Date{Year: y, Month: mo, Day: dy}):
-		c.dayType = 2
-	case lt.Weekday() == time.Saturday:
-		c.dayType = 1
+	if !memo.ok || memo.day != n {
+		*memo = dayMemo{day: n, ok: true, season: seasonal(c.doy, 15), weather: b.weatherOf(n)}
+		switch {
+		case lt.Weekday() == time.Sunday || isHoliday(core.Date{Year: y, Month: mo, Day: dy}):
+			memo.dayType = 2
+		case lt.Weekday() == time.Saturday:
+			memo.dayType = 1
+		}
 	}
-	c.weather = b.weatherOf(n)
+	c.dayType, c.season, c.weather = memo.dayType, memo.season, memo.weather
 	c.tempC = temperature(c.weather, c.hour)
 	return c
 }
