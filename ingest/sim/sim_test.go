@@ -461,3 +461,39 @@ func BenchmarkRegistersLive(b *testing.B) {
 		i++
 	}
 }
+
+func TestWeatherClimate(t *testing.T) {
+	b := New(demoConfig(4))
+	first := dayNum(2020, 1, 1)
+	var same, days int
+	var tJan, tJul, nJan, nJul float64
+	prev := b.weatherOf(first)
+	for n := first + 1; n < first+5*365; n++ {
+		w := b.weatherOf(n)
+		days++
+		if w.state == prev.state {
+			same++
+		}
+		switch n.date().Month() {
+		case time.January:
+			tJan += w.tMean
+			nJan++
+		case time.July:
+			tJul += w.tMean
+			nJul++
+		}
+		prev = w
+	}
+	// Weather comes in spells: a Markov chain keeps yesterday's sky more
+	// often than independent draws from the climate would (about 40 %).
+	if f := float64(same) / float64(days); f < 0.6 || f > 0.85 {
+		t.Errorf("consecutive days share the weather on %.0f %% of days, expected spells (60-85 %%)", 100*f)
+	}
+	// Bern: January about 0 °C, July about 19 °C.
+	if m := tJan / nJan; m < -3 || m > 3 {
+		t.Errorf("January mean %.1f °C", m)
+	}
+	if m := tJul / nJul; m < 16 || m > 22 {
+		t.Errorf("July mean %.1f °C", m)
+	}
+}
