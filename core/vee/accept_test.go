@@ -61,99 +61,101 @@ func flagsOf(t *testing.T, tx store.Tx, kind string) []store.Flag {
 }
 
 func TestAcceptRegistersDay(t *testing.T) {
-	tx := newFake()
-	site := testSite()
-	var rs []store.Register
-	reg := kwh("12345.678")
-	var want []core.Energy
-	for i := 96; i >= 0; i-- { // any order
-		rs = append(rs, store.Register{Time: at(15 * (96 - i)), Import: reg})
-		inc := core.Energy(i * 7919)
-		want = append(want, inc)
-		reg += inc
-	}
-	rep, err := AcceptRegisters(tx, site, "M1", rs, opts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Written != 2*96 || len(rep.Flags) != 0 || rep.Estimated != 0 {
-		t.Fatalf("report %+v, want 192 written (import and export), no flags", rep)
-	}
-	s := series(t, tx, "M1", store.Import, core.SlotOf(t0), 96)
-	for i := range 96 {
-		if s.Energy[i] != want[i] || s.Quality[i] != store.Measured {
-			t.Fatalf("slot %d: %d %v, want %d measured", i, s.Energy[i], s.Quality[i], want[i])
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		site := testSite()
+		var rs []store.Register
+		reg := kwh("12345.678")
+		var want []core.Energy
+		for i := 96; i >= 0; i-- { // any order
+			rs = append(rs, store.Register{Time: at(15 * (96 - i)), Import: reg})
+			inc := core.Energy(i * 7919)
+			want = append(want, inc)
+			reg += inc
 		}
-	}
-	// The same delivery again changes nothing.
-	rep, err = AcceptRegisters(tx, site, "M1", rs, opts())
-	if err != nil || rep.Written != 0 || rep.Replaced != 0 || len(rep.Conflicts) != 0 {
-		t.Fatalf("second delivery: %+v %v, want nothing written", rep, err)
-	}
+		rep, err := AcceptRegisters(tx, site, "M1", rs, opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Written != 2*96 || len(rep.Flags) != 0 || rep.Estimated != 0 {
+			t.Fatalf("report %+v, want 192 written (import and export), no flags", rep)
+		}
+		s := series(t, tx, "M1", store.Import, core.SlotOf(t0), 96)
+		for i := range 96 {
+			if s.Energy[i] != want[i] || s.Quality[i] != store.Measured {
+				t.Fatalf("slot %d: %d %v, want %d measured", i, s.Energy[i], s.Quality[i], want[i])
+			}
+		}
+		// The same delivery again changes nothing.
+		rep, err = AcceptRegisters(tx, site, "M1", rs, opts())
+		if err != nil || rep.Written != 0 || rep.Replaced != 0 || len(rep.Conflicts) != 0 {
+			t.Fatalf("second delivery: %+v %v, want nothing written", rep, err)
+		}
+	})
 }
 
 // TestAcceptRegistersContinues checks that a batch continues from the last
 // stored reading and that a late reading refines what was derived before.
 func TestAcceptRegistersContinues(t *testing.T) {
-	tx := newFake()
-	site := testSite()
-	must := func(rs ...store.Register) Report {
-		t.Helper()
-		rep, err := AcceptRegisters(tx, site, "M1", rs, opts())
-		if err != nil {
-			t.Fatal(err)
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		site := testSite()
+		must := func(rs ...store.Register) Report {
+			t.Helper()
+			rep, err := AcceptRegisters(tx, site, "M1", rs, opts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
 		}
-		return rep
-	}
-	must(store.Register{Time: at(0), Import: 0})
-	must(store.Register{Time: at(20), Import: 2000})
-	s := series(t, tx, "M1", store.Import, core.SlotOf(t0), 2)
-	if s.Energy[0] != 1500 || s.Quality[0] != store.Measured || s.Quality[1] != store.Missing {
-		t.Fatalf("after 00:20: %v %v, want 1500 measured then missing", s.Energy, s.Quality)
-	}
-	rep := must(store.Register{Time: at(10), Import: 500})
-	s = series(t, tx, "M1", store.Import, core.SlotOf(t0), 1)
-	if s.Energy[0] != 1250 || rep.Replaced != 1 || len(rep.Conflicts) != 0 {
-		t.Fatalf("after late 00:10: slot %d (report %+v), want 1250 refined, 1 replaced", s.Energy[0], rep)
-	}
-	// A gateway offline for two hours: the slots between are estimated.
-	rep = must(store.Register{Time: at(140), Import: 14_000})
-	s = series(t, tx, "M1", store.Import, core.SlotOf(t0), 10)
-	var total core.Energy
-	for i := 1; i < 9; i++ {
-		if s.Quality[i] != store.Estimated {
-			t.Errorf("slot %d: %v, want estimated", i, s.Quality[i])
+		must(store.Register{Time: at(0), Import: 0})
+		must(store.Register{Time: at(20), Import: 2000})
+		s := series(t, tx, "M1", store.Import, core.SlotOf(t0), 2)
+		if s.Energy[0] != 1500 || s.Quality[0] != store.Measured || s.Quality[1] != store.Missing {
+			t.Fatalf("after 00:20: %v %v, want 1500 measured then missing", s.Energy, s.Quality)
 		}
-		total += s.Energy[i]
-	}
-	total += s.Energy[0]
-	// Σ up to 02:15 = E(02:15) = 2000 + 12000·115/120 = 13500.
-	if total != 13_500 || rep.Estimated != 16 { // 8 slots, both channels
-		t.Errorf("Σ = %d, estimated %d: want 13500 and 16", total, rep.Estimated)
-	}
-	if n := len(flagsOf(t, tx, KindGap)); n != 9 {
-		t.Errorf("%d gap flags, want 9 (00:15 to 02:15)", n)
-	}
-	// The missing reading arrives after all: measured values replace estimates,
-	// the gap flags go.
-	var rs []store.Register
-	for m := 30; m < 140; m += 10 {
-		rs = append(rs, store.Register{Time: at(m), Import: core.Energy(m * 100)})
-	}
-	must(rs...)
-	s = series(t, tx, "M1", store.Import, core.SlotOf(t0), 9)
-	for i := 1; i < 9; i++ {
-		want := core.Energy(1500)
-		if i == 1 {
-			want = 1750 // from E(00:15) = 1250 (the late 00:10 reading of 500) to 3000
+		rep := must(store.Register{Time: at(10), Import: 500})
+		s = series(t, tx, "M1", store.Import, core.SlotOf(t0), 1)
+		if s.Energy[0] != 1250 || rep.Replaced != 1 || len(rep.Conflicts) != 0 {
+			t.Fatalf("after late 00:10: slot %d (report %+v), want 1250 refined, 1 replaced", s.Energy[0], rep)
 		}
-		if s.Quality[i] != store.Measured || s.Energy[i] != want {
-			t.Errorf("slot %d: %d %v, want %d measured", i, s.Energy[i], s.Quality[i], want)
+		// A gateway offline for two hours: the slots between are estimated.
+		rep = must(store.Register{Time: at(140), Import: 14_000})
+		s = series(t, tx, "M1", store.Import, core.SlotOf(t0), 10)
+		var total core.Energy
+		for i := 1; i < 9; i++ {
+			if s.Quality[i] != store.Estimated {
+				t.Errorf("slot %d: %v, want estimated", i, s.Quality[i])
+			}
+			total += s.Energy[i]
 		}
-	}
-	if n := len(flagsOf(t, tx, KindGap)); n != 0 {
-		t.Errorf("%d gap flags left, want 0", n)
-	}
+		total += s.Energy[0]
+		// Σ up to 02:15 = E(02:15) = 2000 + 12000·115/120 = 13500.
+		if total != 13_500 || rep.Estimated != 16 { // 8 slots, both channels
+			t.Errorf("Σ = %d, estimated %d: want 13500 and 16", total, rep.Estimated)
+		}
+		if n := len(flagsOf(t, tx, KindGap)); n != 9 {
+			t.Errorf("%d gap flags, want 9 (00:15 to 02:15)", n)
+		}
+		// The missing reading arrives after all: measured values replace estimates,
+		// the gap flags go.
+		var rs []store.Register
+		for m := 30; m < 140; m += 10 {
+			rs = append(rs, store.Register{Time: at(m), Import: core.Energy(m * 100)})
+		}
+		must(rs...)
+		s = series(t, tx, "M1", store.Import, core.SlotOf(t0), 9)
+		for i := 1; i < 9; i++ {
+			want := core.Energy(1500)
+			if i == 1 {
+				want = 1750 // from E(00:15) = 1250 (the late 00:10 reading of 500) to 3000
+			}
+			if s.Quality[i] != store.Measured || s.Energy[i] != want {
+				t.Errorf("slot %d: %d %v, want %d measured", i, s.Energy[i], s.Quality[i], want)
+			}
+		}
+		if n := len(flagsOf(t, tx, KindGap)); n != 0 {
+			t.Errorf("%d gap flags left, want 0", n)
+		}
+	})
 }
 
 // TestChecks feeds one fault per case and asserts the flag's kind, meter,
@@ -364,152 +366,158 @@ func TestChecks(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tx := newFake()
-			site := testSite()
-			if err := c.feed(tx, site); err != nil {
-				t.Fatal(err)
-			}
-			fs := flagsOf(t, tx, c.kind)
-			if c.none {
-				if len(fs) != 0 {
-					t.Fatalf("unexpected flags %+v", fs)
+			onStores(t, func(t *testing.T, tx store.Tx) {
+				site := testSite()
+				if err := c.feed(tx, site); err != nil {
+					t.Fatal(err)
 				}
-				return
-			}
-			var f *store.Flag
-			for i := range fs {
-				if fs[i].Meter == c.meter && fs[i].Slot == c.slot {
-					f = &fs[i]
+				fs := flagsOf(t, tx, c.kind)
+				if c.none {
+					if len(fs) != 0 {
+						t.Fatalf("unexpected flags %+v", fs)
+					}
+					return
 				}
-			}
-			if f == nil {
-				t.Fatalf("no %s flag on %s at %v; flags: %+v", c.kind, c.meter, c.slot, flagsOf(t, tx, ""))
-			}
-			for _, r := range c.reason {
-				if !strings.Contains(f.Reason, r) {
-					t.Errorf("reason %q lacks %q", f.Reason, r)
+				var f *store.Flag
+				for i := range fs {
+					if fs[i].Meter == c.meter && fs[i].Slot == c.slot {
+						f = &fs[i]
+					}
 				}
-			}
+				if f == nil {
+					t.Fatalf("no %s flag on %s at %v; flags: %+v", c.kind, c.meter, c.slot, flagsOf(t, tx, ""))
+				}
+				for _, r := range c.reason {
+					if !strings.Contains(f.Reason, r) {
+						t.Errorf("reason %q lacks %q", f.Reason, r)
+					}
+				}
+			})
 		})
 	}
 }
 
 func TestAcceptIntervalsReplaceAudits(t *testing.T) {
-	tx := newFake()
-	site := testSite()
-	id := store.SeriesID{Site: "birkenweg", Meter: "GRID", Channel: store.Import}
-	v := []store.Value{{Slot: core.SlotOf(at(0)), Energy: 1000, Quality: store.Measured}, {Slot: core.SlotOf(at(15)), Energy: 1000, Quality: store.Measured}}
-	if _, err := AcceptIntervals(tx, site, id, v, store.KeepFirst, opts()); err != nil {
-		t.Fatal(err)
-	}
-	v[1].Energy = 1100
-	rep, err := AcceptIntervals(tx, site, id, v, store.Replace, Options{Clock: now, Actor: "import"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Replaced != 1 || rep.Unchanged != 1 || len(rep.Conflicts) != 0 {
-		t.Fatalf("report %+v, want 1 replaced, 1 unchanged", rep)
-	}
-	if len(tx.audit) != 1 || tx.audit[0].Action != "intervals.replace" || tx.audit[0].Actor != "import" ||
-		!strings.Contains(tx.audit[0].Detail, "GRID import: 1 stored values replaced") {
-		t.Fatalf("audit %+v", tx.audit)
-	}
-	if s := series(t, tx, "GRID", store.Import, core.SlotOf(at(15)), 1); s.Energy[0] != 1100 {
-		t.Fatalf("stored %d, want the corrected 1100", s.Energy[0])
-	}
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		site := testSite()
+		id := store.SeriesID{Site: "birkenweg", Meter: "GRID", Channel: store.Import}
+		v := []store.Value{{Slot: core.SlotOf(at(0)), Energy: 1000, Quality: store.Measured}, {Slot: core.SlotOf(at(15)), Energy: 1000, Quality: store.Measured}}
+		if _, err := AcceptIntervals(tx, site, id, v, store.KeepFirst, opts()); err != nil {
+			t.Fatal(err)
+		}
+		v[1].Energy = 1100
+		rep, err := AcceptIntervals(tx, site, id, v, store.Replace, Options{Clock: now, Actor: "import"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Replaced != 1 || rep.Unchanged != 1 || len(rep.Conflicts) != 0 {
+			t.Fatalf("report %+v, want 1 replaced, 1 unchanged", rep)
+		}
+		if len(auditOf(t, tx)) != 1 || auditOf(t, tx)[0].Action != "intervals.replace" || auditOf(t, tx)[0].Actor != "import" ||
+			!strings.Contains(auditOf(t, tx)[0].Detail, "GRID import: 1 stored values replaced") {
+			t.Fatalf("audit %+v", auditOf(t, tx))
+		}
+		if s := series(t, tx, "GRID", store.Import, core.SlotOf(at(15)), 1); s.Energy[0] != 1100 {
+			t.Fatalf("stored %d, want the corrected 1100", s.Energy[0])
+		}
+	})
 }
 
 // TestReplacement: a meter exchange makes the register go backwards; once
 // confirmed, energy across it is continuous and the flag is gone.
 func TestReplacement(t *testing.T) {
-	tx := newFake()
-	site := testSite()
-	rs := []store.Register{
-		{Time: at(0), Import: kwh("1000")}, {Time: at(15), Import: kwh("1001")},
-		{Time: at(30), Import: kwh("2")}, {Time: at(45), Import: kwh("3")},
-	}
-	if _, err := AcceptRegisters(tx, site, "M1", rs, opts()); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(flagsOf(t, tx, KindRegisterBackwards)); n != 1 {
-		t.Fatalf("%d backwards flags, want 1", n)
-	}
-	if s := series(t, tx, "M1", store.Import, core.SlotOf(at(15)), 1); s.Quality[0] != store.Missing {
-		t.Fatalf("slot across the exchange is %v before confirmation, want missing", s.Quality[0])
-	}
-	r := store.Replacement{Time: at(20), OldFinal: store.Register{Import: kwh("1001.5")}, NewInitial: store.Register{Import: kwh("1")}}
-	bad := r
-	bad.OldFinal.Import = kwh("1000.5")
-	if err := ConfirmReplacement(tx, site, "M1", bad, opts()); err == nil || !strings.Contains(err.Error(), "below its reading at 2026-01-12T00:15:00Z") {
-		t.Fatalf("an old final below the last reading: err %v", err)
-	}
-	if err := ConfirmReplacement(tx, site, "M1", r, Options{Clock: now, Actor: "anna"}); err != nil {
-		t.Fatal(err)
-	}
-	s := series(t, tx, "M1", store.Import, core.SlotOf(at(0)), 3)
-	// (1001.5 - 1001) + (2 - 1) = 1.5 kWh across the exchange.
-	want := []core.Energy{kwh("1"), kwh("1.5"), kwh("1")}
-	for i := range want {
-		if s.Energy[i] != want[i] || s.Quality[i] != store.Measured {
-			t.Errorf("slot %d: %s %v, want %s measured", i, s.Energy[i], s.Quality[i], want[i])
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		site := testSite()
+		rs := []store.Register{
+			{Time: at(0), Import: kwh("1000")}, {Time: at(15), Import: kwh("1001")},
+			{Time: at(30), Import: kwh("2")}, {Time: at(45), Import: kwh("3")},
 		}
-	}
-	if n := len(flagsOf(t, tx, KindRegisterBackwards)); n != 0 {
-		t.Errorf("%d backwards flags after the confirmation, want 0", n)
-	}
-	if len(tx.audit) != 1 || tx.audit[0].Action != "meter.replace" || tx.audit[0].Actor != "anna" ||
-		!strings.Contains(tx.audit[0].Detail, "old final import 1001.500 kWh") {
-		t.Errorf("audit %+v", tx.audit)
-	}
-	// Readings after the exchange keep deriving continuously.
-	if _, err := AcceptRegisters(tx, site, "M1", []store.Register{{Time: at(60), Import: kwh("3.25")}}, opts()); err != nil {
-		t.Fatal(err)
-	}
-	if s := series(t, tx, "M1", store.Import, core.SlotOf(at(45)), 1); s.Energy[0] != kwh("0.25") {
-		t.Errorf("after the exchange: %s, want 0.250 kWh", s.Energy[0])
-	}
+		if _, err := AcceptRegisters(tx, site, "M1", rs, opts()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(flagsOf(t, tx, KindRegisterBackwards)); n != 1 {
+			t.Fatalf("%d backwards flags, want 1", n)
+		}
+		if s := series(t, tx, "M1", store.Import, core.SlotOf(at(15)), 1); s.Quality[0] != store.Missing {
+			t.Fatalf("slot across the exchange is %v before confirmation, want missing", s.Quality[0])
+		}
+		r := store.Replacement{Time: at(20), OldFinal: store.Register{Import: kwh("1001.5")}, NewInitial: store.Register{Import: kwh("1")}}
+		bad := r
+		bad.OldFinal.Import = kwh("1000.5")
+		if err := ConfirmReplacement(tx, site, "M1", bad, opts()); err == nil || !strings.Contains(err.Error(), "below its reading at 2026-01-12T00:15:00Z") {
+			t.Fatalf("an old final below the last reading: err %v", err)
+		}
+		if err := ConfirmReplacement(tx, site, "M1", r, Options{Clock: now, Actor: "anna"}); err != nil {
+			t.Fatal(err)
+		}
+		s := series(t, tx, "M1", store.Import, core.SlotOf(at(0)), 3)
+		// (1001.5 - 1001) + (2 - 1) = 1.5 kWh across the exchange.
+		want := []core.Energy{kwh("1"), kwh("1.5"), kwh("1")}
+		for i := range want {
+			if s.Energy[i] != want[i] || s.Quality[i] != store.Measured {
+				t.Errorf("slot %d: %s %v, want %s measured", i, s.Energy[i], s.Quality[i], want[i])
+			}
+		}
+		if n := len(flagsOf(t, tx, KindRegisterBackwards)); n != 0 {
+			t.Errorf("%d backwards flags after the confirmation, want 0", n)
+		}
+		if len(auditOf(t, tx)) != 1 || auditOf(t, tx)[0].Action != "meter.replace" || auditOf(t, tx)[0].Actor != "anna" ||
+			!strings.Contains(auditOf(t, tx)[0].Detail, "old final import 1001.500 kWh") {
+			t.Errorf("audit %+v", auditOf(t, tx))
+		}
+		// Readings after the exchange keep deriving continuously.
+		if _, err := AcceptRegisters(tx, site, "M1", []store.Register{{Time: at(60), Import: kwh("3.25")}}, opts()); err != nil {
+			t.Fatal(err)
+		}
+		if s := series(t, tx, "M1", store.Import, core.SlotOf(at(45)), 1); s.Energy[0] != kwh("0.25") {
+			t.Errorf("after the exchange: %s, want 0.250 kWh", s.Energy[0])
+		}
+	})
 }
 
 func TestEstimate(t *testing.T) {
-	tx := newFake()
-	site := testSite()
-	id := store.SeriesID{Site: "birkenweg", Meter: "M2", Channel: store.Import}
-	// Readings an hour apart (stored directly, as a restored backup would),
-	// one measured interval in between.
-	if _, err := tx.PutRegisters("birkenweg", "M2", []store.Register{{Time: at(0), Import: 0}, {Time: at(60), Import: 1001}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.PutIntervals(id, []store.Value{{Slot: core.SlotOf(at(15)), Energy: 999, Quality: store.Measured}}, store.KeepFirst); err != nil {
-		t.Fatal(err)
-	}
-	n, err := Estimate(tx, site, id, core.SlotOf(at(0)), core.SlotOf(at(120)), opts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != 3 {
-		t.Fatalf("estimated %d, want 3 (the measured slot stays, none after the last reading)", n)
-	}
-	s := series(t, tx, "M2", store.Import, core.SlotOf(at(0)), 5)
-	// E(15) = ⌊1001/4⌋ = 250, E(30) = 500, E(45) = 750, E(60) = 1001.
-	wantE := []core.Energy{250, 999, 250, 251, 0}
-	wantQ := []store.Quality{store.Estimated, store.Measured, store.Estimated, store.Estimated, store.Missing}
-	for i := range wantE {
-		if s.Energy[i] != wantE[i] || s.Quality[i] != wantQ[i] {
-			t.Errorf("slot %d: %d %v, want %d %v", i, s.Energy[i], s.Quality[i], wantE[i], wantQ[i])
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		site := testSite()
+		id := store.SeriesID{Site: "birkenweg", Meter: "M2", Channel: store.Import}
+		// Readings an hour apart (stored directly, as a restored backup would),
+		// one measured interval in between.
+		if _, err := tx.PutRegisters("birkenweg", "M2", []store.Register{{Time: at(0), Import: 0}, {Time: at(60), Import: 1001}}); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(flagsOf(t, tx, KindGap)) != 3 || len(tx.audit) != 1 || tx.audit[0].Action != "intervals.estimate" {
-		t.Errorf("flags %v audit %v", flagsOf(t, tx, KindGap), tx.audit)
-	}
-	// Again: nothing left to fill.
-	if n, err := Estimate(tx, site, id, core.SlotOf(at(0)), core.SlotOf(at(120)), opts()); n != 0 || err != nil {
-		t.Errorf("second estimate: %d %v", n, err)
-	}
+		if _, err := tx.PutIntervals(id, []store.Value{{Slot: core.SlotOf(at(15)), Energy: 999, Quality: store.Measured}}, store.KeepFirst); err != nil {
+			t.Fatal(err)
+		}
+		n, err := Estimate(tx, site, id, core.SlotOf(at(0)), core.SlotOf(at(120)), opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 3 {
+			t.Fatalf("estimated %d, want 3 (the measured slot stays, none after the last reading)", n)
+		}
+		s := series(t, tx, "M2", store.Import, core.SlotOf(at(0)), 5)
+		// E(15) = ⌊1001/4⌋ = 250, E(30) = 500, E(45) = 750, E(60) = 1001.
+		wantE := []core.Energy{250, 999, 250, 251, 0}
+		wantQ := []store.Quality{store.Estimated, store.Measured, store.Estimated, store.Estimated, store.Missing}
+		for i := range wantE {
+			if s.Energy[i] != wantE[i] || s.Quality[i] != wantQ[i] {
+				t.Errorf("slot %d: %d %v, want %d %v", i, s.Energy[i], s.Quality[i], wantE[i], wantQ[i])
+			}
+		}
+		if len(flagsOf(t, tx, KindGap)) != 3 || len(auditOf(t, tx)) != 1 || auditOf(t, tx)[0].Action != "intervals.estimate" {
+			t.Errorf("flags %v audit %v", flagsOf(t, tx, KindGap), auditOf(t, tx))
+		}
+		// Again: nothing left to fill.
+		if n, err := Estimate(tx, site, id, core.SlotOf(at(0)), core.SlotOf(at(120)), opts()); n != 0 || err != nil {
+			t.Errorf("second estimate: %d %v", n, err)
+		}
+	})
 }
 
 func TestUnknownMeter(t *testing.T) {
-	_, err := AcceptRegisters(newFake(), testSite(), "NOPE", []store.Register{{Time: at(0)}}, opts())
-	if err == nil || !strings.Contains(err.Error(), `meter "NOPE" is not a meter of site birkenweg`) {
-		t.Fatalf("err %v", err)
-	}
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		_, err := AcceptRegisters(tx, testSite(), "NOPE", []store.Register{{Time: at(0)}}, opts())
+		if err == nil || !strings.Contains(err.Error(), `meter "NOPE" is not a meter of site birkenweg`) {
+			t.Fatalf("err %v", err)
+		}
+	})
 }

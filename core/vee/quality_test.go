@@ -20,79 +20,80 @@ func fill(t *testing.T, tx store.Tx, site *core.Site, meter string, ch store.Cha
 }
 
 func TestQualityCounts(t *testing.T) {
-	tx := newFake()
-	site := testSite()
-	loc := site.Location()
-	d1, d2 := core.MustDate(2026, 1, 12), core.MustDate(2026, 1, 13)
-	s1, s2 := d1.FirstSlot(loc), d2.FirstSlot(loc)
-	// Day 1 complete: consumers 1000 mWh per slot, PV 300, the grid 720,
-	// so 20 mWh per slot (2 % of consumption) are not sub-metered.
-	fill(t, tx, site, "M1", store.Import, s1, 96, 400, store.Measured)
-	fill(t, tx, site, "M2", store.Import, s1, 96, 600, store.Measured)
-	fill(t, tx, site, "PV", store.Export, s1, 96, 300, store.Measured)
-	fill(t, tx, site, "GRID", store.Import, s1, 96, 720, store.Measured)
-	// Day 2: M1 only, with 4 estimated, 2 missing and one implausible slot.
-	fill(t, tx, site, "M1", store.Import, s2, 40, 400, store.Measured)
-	fill(t, tx, site, "M1", store.Import, s2+40, 4, 400, store.Estimated)
-	fill(t, tx, site, "M1", store.Import, s2+46, 50, 400, store.Measured)
-	fill(t, tx, site, "M1", store.Import, s2+50, 1, kwh("3"), store.Measured) // a conflict: 400 is kept...
-	if _, err := AcceptIntervals(tx, site, store.SeriesID{Site: site.ID, Meter: "M1", Channel: store.Import},
-		[]store.Value{{Slot: s2 + 50, Energy: kwh("3"), Quality: store.Measured}}, store.Replace, opts()); err != nil {
-		t.Fatal(err) // ... until a corrected delivery replaces it
-	}
-
-	rep, err := Quality(tx, site, core.Period{From: d1, To: d2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Slots != 192 || len(rep.Meters) != 4 {
-		t.Fatalf("slots %d meters %d, want 192 and 4", rep.Slots, len(rep.Meters))
-	}
-	byID := map[string]MeterQuality{}
-	for _, m := range rep.Meters {
-		byID[m.Meter] = m
-		if m.Measured+m.Estimated+m.Edited+m.Missing != rep.Slots {
-			t.Errorf("%s: counts %+v do not add up to %d", m.Meter, m, rep.Slots)
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		site := testSite()
+		loc := site.Location()
+		d1, d2 := core.MustDate(2026, 1, 12), core.MustDate(2026, 1, 13)
+		s1, s2 := d1.FirstSlot(loc), d2.FirstSlot(loc)
+		// Day 1 complete: consumers 1000 mWh per slot, PV 300, the grid 720,
+		// so 20 mWh per slot (2 % of consumption) are not sub-metered.
+		fill(t, tx, site, "M1", store.Import, s1, 96, 400, store.Measured)
+		fill(t, tx, site, "M2", store.Import, s1, 96, 600, store.Measured)
+		fill(t, tx, site, "PV", store.Export, s1, 96, 300, store.Measured)
+		fill(t, tx, site, "GRID", store.Import, s1, 96, 720, store.Measured)
+		// Day 2: M1 only, with 4 estimated, 2 missing and one implausible slot.
+		fill(t, tx, site, "M1", store.Import, s2, 40, 400, store.Measured)
+		fill(t, tx, site, "M1", store.Import, s2+40, 4, 400, store.Estimated)
+		fill(t, tx, site, "M1", store.Import, s2+46, 50, 400, store.Measured)
+		fill(t, tx, site, "M1", store.Import, s2+50, 1, kwh("3"), store.Measured) // a conflict: 400 is kept...
+		if _, err := AcceptIntervals(tx, site, store.SeriesID{Site: site.ID, Meter: "M1", Channel: store.Import},
+			[]store.Value{{Slot: s2 + 50, Energy: kwh("3"), Quality: store.Measured}}, store.Replace, opts()); err != nil {
+			t.Fatal(err) // ... until a corrected delivery replaces it
 		}
-	}
-	m1 := byID["M1"]
-	if m1.Measured != 186 || m1.Estimated != 4 || m1.Missing != 2 || m1.Flagged != 1 {
-		t.Errorf("M1: measured %d estimated %d missing %d flagged %d, want 186 4 2 1 (max power and duplicate on one slot)",
-			m1.Measured, m1.Estimated, m1.Missing, m1.Flagged)
-	}
-	kinds := map[string]int{}
-	for _, f := range m1.Flags {
-		kinds[f.Kind]++
-	}
-	if kinds[KindMaxPower] != 1 || kinds[KindDuplicate] != 1 || kinds[KindGap] != 6 {
-		t.Errorf("M1 flags by kind %v, want 1 max-power, 1 duplicate, 6 gap (4 estimated, 2 missing)", kinds)
-	}
-	if m1.EstimatedEnergy != 1600 {
-		t.Errorf("M1 estimated energy %d, want 1600", m1.EstimatedEnergy)
-	}
-	// Known: 189 × 400 mWh + 3 kWh over 190 slots; 2 missing.
-	wantMissing := core.Energy(core.DivRound(int64(189*400+kwh("3"))*2, 190))
-	if m1.MissingEnergyEstimate != wantMissing {
-		t.Errorf("M1 missing energy estimate %d, want %d", m1.MissingEnergyEstimate, wantMissing)
-	}
-	if m := byID["M2"]; m.Measured != 96 || m.Missing != 96 {
-		t.Errorf("M2: %+v, want 96 measured, 96 missing", m)
-	}
-	if !rep.HasBalance || rep.BalanceSlots != 96 || rep.ConsumptionKWh != 96_000 || rep.GridKWh != 69_120 ||
-		rep.SubMetersKWh != 67_200 || rep.BalancePercent != -2 || rep.Exceeds {
-		t.Errorf("balance: has %v slots %d consumption %d grid %d sub %d %.2f %% exceeds %v; want 96 slots, "+
-			"96000, 69120, 67200, -2.00 %% within the tolerance", rep.HasBalance, rep.BalanceSlots, rep.ConsumptionKWh,
-			rep.GridKWh, rep.SubMetersKWh, rep.BalancePercent, rep.Exceeds)
-	}
-	if len(rep.Days) != 2 || !rep.Days[0].Complete || rep.Days[1].Complete || rep.Days[0].BalancePercent != -2 {
-		t.Errorf("days %+v, want day 1 complete at -2 %%, day 2 incomplete", rep.Days)
-	}
-	// A tighter tolerance makes the same data exceed it.
-	site.Settings.BalanceTolerance = 150
-	rep, _ = Quality(tx, site, core.Period{From: d1, To: d1})
-	if !rep.Exceeds || !rep.Days[0].Exceeds {
-		t.Errorf("with 1.5 %% tolerance: exceeds %v / %v, want true", rep.Exceeds, rep.Days[0].Exceeds)
-	}
+
+		rep, err := Quality(tx, site, core.Period{From: d1, To: d2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Slots != 192 || len(rep.Meters) != 4 {
+			t.Fatalf("slots %d meters %d, want 192 and 4", rep.Slots, len(rep.Meters))
+		}
+		byID := map[string]MeterQuality{}
+		for _, m := range rep.Meters {
+			byID[m.Meter] = m
+			if m.Measured+m.Estimated+m.Edited+m.Missing != rep.Slots {
+				t.Errorf("%s: counts %+v do not add up to %d", m.Meter, m, rep.Slots)
+			}
+		}
+		m1 := byID["M1"]
+		if m1.Measured != 186 || m1.Estimated != 4 || m1.Missing != 2 || m1.Flagged != 1 {
+			t.Errorf("M1: measured %d estimated %d missing %d flagged %d, want 186 4 2 1 (max power and duplicate on one slot)",
+				m1.Measured, m1.Estimated, m1.Missing, m1.Flagged)
+		}
+		kinds := map[string]int{}
+		for _, f := range m1.Flags {
+			kinds[f.Kind]++
+		}
+		if kinds[KindMaxPower] != 1 || kinds[KindDuplicate] != 1 || kinds[KindGap] != 6 {
+			t.Errorf("M1 flags by kind %v, want 1 max-power, 1 duplicate, 6 gap (4 estimated, 2 missing)", kinds)
+		}
+		if m1.EstimatedEnergy != 1600 {
+			t.Errorf("M1 estimated energy %d, want 1600", m1.EstimatedEnergy)
+		}
+		// Known: 189 × 400 mWh + 3 kWh over 190 slots; 2 missing.
+		wantMissing := core.Energy(core.DivRound(int64(189*400+kwh("3"))*2, 190))
+		if m1.MissingEnergyEstimate != wantMissing {
+			t.Errorf("M1 missing energy estimate %d, want %d", m1.MissingEnergyEstimate, wantMissing)
+		}
+		if m := byID["M2"]; m.Measured != 96 || m.Missing != 96 {
+			t.Errorf("M2: %+v, want 96 measured, 96 missing", m)
+		}
+		if !rep.HasBalance || rep.BalanceSlots != 96 || rep.ConsumptionKWh != 96_000 || rep.GridKWh != 69_120 ||
+			rep.SubMetersKWh != 67_200 || rep.BalancePercent != -2 || rep.Exceeds {
+			t.Errorf("balance: has %v slots %d consumption %d grid %d sub %d %.2f %% exceeds %v; want 96 slots, "+
+				"96000, 69120, 67200, -2.00 %% within the tolerance", rep.HasBalance, rep.BalanceSlots, rep.ConsumptionKWh,
+				rep.GridKWh, rep.SubMetersKWh, rep.BalancePercent, rep.Exceeds)
+		}
+		if len(rep.Days) != 2 || !rep.Days[0].Complete || rep.Days[1].Complete || rep.Days[0].BalancePercent != -2 {
+			t.Errorf("days %+v, want day 1 complete at -2 %%, day 2 incomplete", rep.Days)
+		}
+		// A tighter tolerance makes the same data exceed it.
+		site.Settings.BalanceTolerance = 150
+		rep, _ = Quality(tx, site, core.Period{From: d1, To: d1})
+		if !rep.Exceeds || !rep.Days[0].Exceeds {
+			t.Errorf("with 1.5 %% tolerance: exceeds %v / %v, want true", rep.Exceeds, rep.Days[0].Exceeds)
+		}
+	})
 }
 
 // TestQualityDST checks the slot counts of the days when clocks change in
@@ -110,47 +111,50 @@ func TestQualityDST(t *testing.T) {
 		{core.Period{From: core.MustDate(2026, 3, 28), To: core.MustDate(2026, 3, 30)}, 284, []int{96, 92, 96}},
 	}
 	for _, c := range cases {
-		tx := newFake()
-		from, _ := c.p.Slots(loc)
-		// M1 reports every interval of the period from registers.
-		var rs []store.Register
-		for i := 0; i <= c.slots; i++ {
-			rs = append(rs, store.Register{Time: (from + core.Slot(i)).Time(), Import: core.Energy(i * 250)})
-		}
-		o := Options{Clock: core.FixedClock((from + core.Slot(c.slots+10)).Time())}
-		if _, err := AcceptRegisters(tx, site, "M1", rs, o); err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Quality(tx, site, c.p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rep.Slots != c.slots {
-			t.Errorf("%s: %d slots, want %d", c.p, rep.Slots, c.slots)
-		}
-		for i, d := range rep.Days {
-			if d.Slots != c.days[i] {
-				t.Errorf("%s: day %s has %d slots, want %d", c.p, d.Date, d.Slots, c.days[i])
+		onStores(t, func(t *testing.T, tx store.Tx) {
+			from, _ := c.p.Slots(loc)
+			// M1 reports every interval of the period from registers.
+			var rs []store.Register
+			for i := 0; i <= c.slots; i++ {
+				rs = append(rs, store.Register{Time: (from + core.Slot(i)).Time(), Import: core.Energy(i * 250)})
 			}
-		}
-		for _, m := range rep.Meters {
-			want := [2]int{0, c.slots} // measured, missing
-			if m.Meter == "M1" {
-				want = [2]int{c.slots, 0}
+			o := Options{Clock: core.FixedClock((from + core.Slot(c.slots+10)).Time())}
+			if _, err := AcceptRegisters(tx, site, "M1", rs, o); err != nil {
+				t.Fatal(err)
 			}
-			if m.Measured != want[0] || m.Missing != want[1] {
-				t.Errorf("%s %s: measured %d missing %d, want %v", c.p, m.Meter, m.Measured, m.Missing, want)
+			rep, err := Quality(tx, site, c.p)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if m := rep.Meters[2]; m.Import != core.Energy(c.slots*250) {
-			t.Errorf("%s: M1 import %d, want %d", c.p, m.Import, c.slots*250)
-		}
+			if rep.Slots != c.slots {
+				t.Errorf("%s: %d slots, want %d", c.p, rep.Slots, c.slots)
+			}
+			for i, d := range rep.Days {
+				if d.Slots != c.days[i] {
+					t.Errorf("%s: day %s has %d slots, want %d", c.p, d.Date, d.Slots, c.days[i])
+				}
+			}
+			for _, m := range rep.Meters {
+				want := [2]int{0, c.slots} // measured, missing
+				if m.Meter == "M1" {
+					want = [2]int{c.slots, 0}
+				}
+				if m.Measured != want[0] || m.Missing != want[1] {
+					t.Errorf("%s %s: measured %d missing %d, want %v", c.p, m.Meter, m.Measured, m.Missing, want)
+				}
+			}
+			if m := rep.Meters[2]; m.Import != core.Energy(c.slots*250) {
+				t.Errorf("%s: M1 import %d, want %d", c.p, m.Import, c.slots*250)
+			}
+		})
 	}
 }
 
 func TestQualityInvalidPeriod(t *testing.T) {
-	_, err := Quality(newFake(), testSite(), core.Period{From: core.MustDate(2026, 2, 1), To: core.MustDate(2026, 1, 1)})
-	if err == nil {
-		t.Fatal("want an error for a period that ends before it starts")
-	}
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		_, err := Quality(tx, testSite(), core.Period{From: core.MustDate(2026, 2, 1), To: core.MustDate(2026, 1, 1)})
+		if err == nil {
+			t.Fatal("want an error for a period that ends before it starts")
+		}
+	})
 }
