@@ -42,6 +42,7 @@ type texts struct {
 	Days         string
 	PerMonth     string
 	Units        string // "%d units/meters ×"
+	Colon        string // ":" with the language's spacing
 
 	LineSolar      string
 	LineGridHT     string
@@ -181,6 +182,7 @@ func (t *texts) kind(k billing.LineKind) string {
 }
 
 var de = texts{
+	Colon:        ":",
 	Title:        "Stromabrechnung",
 	Community:    "Zusammenschluss zum Eigenverbrauch (ZEV)",
 	InvoiceNo:    "Rechnung Nr.",
@@ -280,6 +282,7 @@ var de = texts{
 }
 
 var fr = texts{
+	Colon:        "\u202f:",
 	Title:        "Décompte d'électricité",
 	Community:    "Regroupement dans le cadre de la consommation propre (RCP)",
 	InvoiceNo:    "Facture n°",
@@ -379,6 +382,7 @@ var fr = texts{
 }
 
 var it = texts{
+	Colon:        ":",
 	Title:        "Conteggio dell'elettricità",
 	Community:    "Raggruppamento ai fini del consumo proprio (RCP)",
 	InvoiceNo:    "Fattura n.",
@@ -478,6 +482,7 @@ var it = texts{
 }
 
 var en = texts{
+	Colon:        ":",
 	Title:        "Electricity statement",
 	Community:    "Self-consumption community (ZEV)",
 	InvoiceNo:    "Invoice no.",

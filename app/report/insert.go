@@ -267,7 +267,7 @@ func row(t *texts, l billing.Line) Row {
 		label = energyLabel(billing.KindGridHT)
 	case billing.KindCommon, billing.KindHeatPump, billing.KindEV, billing.KindDifferent:
 		if e := energyLabel(energyClass(l)); e != "" {
-			label += ": " + e
+			label += " – " + e
 		}
 	}
 	var notes []string

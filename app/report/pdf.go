@@ -249,7 +249,7 @@ func (d *doc) page1() float64 {
 	d.fill(colShade)
 	d.Rect(marginL, y-4.2, contentW, 6.2, "F")
 	d.font(9, false)
-	summary := fmt.Sprintf("%s: %s kWh  ·  %s %s kWh  ·  %s %s kWh  ·  %s", t.Energy, KWh(in.Total, 1),
+	summary := fmt.Sprintf("%s%s %s kWh  ·  %s %s kWh  ·  %s %s kWh  ·  %s", t.Energy, t.Colon, KWh(in.Total, 1),
 		t.LineSolar, KWh(in.Solar, 1), t.LineGrid, KWh(in.GridHT+in.GridNT, 1),
 		fmt.Sprintf(t.SolarShare, Percent(int64(in.Solar), int64(in.Total))))
 	d.text(marginL+2, y, summary)
@@ -403,7 +403,7 @@ func (d *doc) page2() {
 	if in.Estimated > 0 {
 		d.font(8, false)
 		d.color(colMuted)
-		d.text(marginL, y, fmt.Sprintf("%s: %s kWh", t.EstimatedNote, KWh(in.Estimated, 1)))
+		d.text(marginL, y, fmt.Sprintf("%s%s %s kWh", t.EstimatedNote, t.Colon, KWh(in.Estimated, 1)))
 		d.color(colText)
 		y += 4.8
 	}
@@ -431,7 +431,7 @@ func (d *doc) page2() {
 		for _, k := range in.Keys {
 			ks = append(ks, t.key(k))
 		}
-		how += " " + t.KeyLabel + ": " + strings.Join(ks, ", ") + "."
+		how += " " + t.KeyLabel + t.Colon + " " + strings.Join(ks, ", ") + "."
 	}
 	block(t.HowTitle, how)
 	if in.Estimated > 0 {

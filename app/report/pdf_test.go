@@ -1,0 +1,390 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	gzqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/qrbill"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Skipf("%s not installed (Debian package poppler-utils; `make deps` installs it)", name)
+	}
+}
+
+func renderPDF(t *testing.T, in *Insert) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WritePDF(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "insert.pdf")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// rasterize renders page 1 of a PDF in grey at dpi.
+func rasterize(t *testing.T, pdf string, page, dpi int) *image.Gray {
+	t.Helper()
+	needTool(t, "pdftoppm")
+	out := filepath.Join(t.TempDir(), "page")
+	cmd := exec.Command("pdftoppm", "-r", fmt.Sprint(dpi), "-f", fmt.Sprint(page), "-l", fmt.Sprint(page), "-gray", "-png", "-singlefile", pdf, out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, b)
+	}
+	f, err := os.Open(out + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := image.NewGray(img.Bounds())
+	draw.Draw(g, g.Bounds(), img, img.Bounds().Min, draw.Src)
+	return g
+}
+
+func pdfText(t *testing.T, pdf string) string {
+	t.Helper()
+	needTool(t, "pdftotext")
+	b, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(b)
+}
+
+// TestQRCodeDecodesFromPage renders the insert, rasterises the first page
+// as a printer would, reads the Swiss QR Code back with a decoder and
+// compares it with the payload.
+func TestQRCodeDecodesFromPage(t *testing.T) {
+	for _, lang := range []string{"de", "fr"} {
+		t.Run(lang, func(t *testing.T) {
+			in := sampleInsert(lang)
+			want, err := in.Payment.Payload(qrbill.LF)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const dpi = 300
+			img := rasterize(t, renderPDF(t, in), 1, dpi)
+			px := func(mm float64) int { return int(math.Round(mm * dpi / 25.4)) }
+			crop := img.SubImage(image.Rect(px(qrX-5), px(slipTop+qrY-5), px(qrX+qrSize+5), px(slipTop+qrY+qrSize+5)))
+			bmp, err := gozxing.NewBinaryBitmapFromImage(crop)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := gzqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{
+				gozxing.DecodeHintType_CHARACTER_SET: "UTF-8", gozxing.DecodeHintType_TRY_HARDER: true,
+			})
+			if err != nil {
+				t.Fatalf("decoding the QR code from the page: %v", err)
+			}
+			if got := res.GetText(); got != want {
+				t.Errorf("decoded payload differs\n got: %q\nwant: %q", got, want)
+			}
+			if ec := res.GetResultMetadata()[gozxing.ResultMetadataType_ERROR_CORRECTION_LEVEL]; ec != "M" {
+				t.Errorf("error correction level %v, want M", ec)
+			}
+		})
+	}
+}
+
+// TestSlipGeometry measures the rendered page: the Swiss QR Code is 46 ×
+// 46 mm at 67 mm from the left and 17 mm below the slip's top, the slip
+// starts 105 mm above the page's bottom with a dashed line, the receipt is
+// 62 mm wide, and the Swiss cross is 7 × 7 mm in the code's centre.
+func TestSlipGeometry(t *testing.T) {
+	in := sampleInsert("de")
+	const dpi = 300
+	img := rasterize(t, renderPDF(t, in), 1, dpi)
+	px := func(mm float64) int { return int(math.Round(mm * dpi / 25.4)) }
+	mm := func(p int) float64 { return float64(p) * 25.4 / dpi }
+	dark := func(x, y int) bool { return img.GrayAt(x, y).Y < 128 }
+
+	// Bounding box of the dark pixels around the QR code.
+	x0, y0, x1, y1 := math.MaxInt, math.MaxInt, -1, -1
+	for y := px(slipTop + qrY - 3); y < px(slipTop+qrY+qrSize+3); y++ {
+		for x := px(qrX - 3); x < px(qrX+qrSize+3); x++ {
+			if dark(x, y) {
+				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+			}
+		}
+	}
+	tol := 0.25 // mm: one pixel at 300 dpi is 0.085 mm
+	check := func(what string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > tol {
+			t.Errorf("%s = %.2f mm, want %.2f mm", what, got, want)
+		}
+	}
+	check("QR code left", mm(x0), 67)
+	check("QR code top", mm(y0), slipTop+17)
+	check("QR code width", mm(x1-x0+1), 46)
+	check("QR code height", mm(y1-y0+1), 46)
+
+	// Swiss cross: white border, black square, white cross, centred.
+	cx, cy := mm(x0)+23, mm(y0)+23
+	at := func(dx, dy float64) bool { return dark(px(cx+dx), px(cy+dy)) }
+	if at(0, 0) || at(1.5, 0) || at(0, -1.5) {
+		t.Error("the Swiss cross's white cross is missing at the centre")
+	}
+	if !at(2.5, 2.5) || !at(-2.5, -2.5) || !at(2.5, -2.5) {
+		t.Error("the Swiss cross's black square is missing")
+	}
+	// The white frame between 3.0 and 3.5 mm from the centre, all round.
+	for _, d := range [][2]float64{{3.25, 0}, {-3.25, 0}, {0, 3.25}, {0, -3.25}, {3.25, 3.25}} {
+		if at(d[0], d[1]) {
+			t.Errorf("the Swiss cross's white border is missing at %v mm", d)
+		}
+	}
+	// Measure the black square's width along a row through its lower part.
+	row := px(cy + 2.5)
+	l, r := px(cx), px(cx)
+	for dark(l-1, row) {
+		l--
+	}
+	for dark(r+1, row) {
+		r++
+	}
+	check("Swiss cross black square", mm(r-l+1), 6)
+
+	// The horizontal perforation at the slip's top, dashed across the width.
+	on, off := 0, 0
+	for x := px(20); x < px(200); x++ {
+		if dark(x, px(slipTop)) || dark(x, px(slipTop)-1) || dark(x, px(slipTop)+1) {
+			on++
+		} else {
+			off++
+		}
+	}
+	if on < off/3 || off < on/3 {
+		t.Errorf("no dashed line at %.0f mm: %d dark, %d light pixels", slipTop, on, off)
+	}
+	// The vertical line between receipt and payment part, dashed.
+	on, off = 0, 0
+	for y := px(slipTop + 20); y < px(pageH-5); y++ {
+		if dark(px(receiptW), y) || dark(px(receiptW)-1, y) || dark(px(receiptW)+1, y) {
+			on++
+		} else {
+			off++
+		}
+	}
+	if on < off/3 || off < on/3 {
+		t.Errorf("no dashed line at x = 62 mm: %d dark, %d light pixels", on, off)
+	}
+	g, err := Geometry(mustPayload(t, in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Top != 192 || g.ReceiptW != 62 || g.PaymentW != 148 || g.QRSize != 46 || g.CrossW != 7 {
+		t.Errorf("geometry %+v", g)
+	}
+}
+
+func mustPayload(t *testing.T, in *Insert) string {
+	p, err := in.Payment.Payload(qrbill.LF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// goldenInserts are the inserts whose text is kept in testdata: one per
+// language, with and without VAT and QR-bill.
+func goldenInserts() map[string]*Insert {
+	m := map[string]*Insert{}
+	for _, l := range core.Languages {
+		m[l] = sampleInsert(l)
+	}
+	// Italian, without VAT registration and collected by a property manager.
+	site := sampleSite()
+	site.VATNumber = ""
+	site.Settings.CollectSelf = false
+	inv := sampleInvoice(site, "it")
+	in, err := FromInvoice(site, sampleRun(site, inv), &inv, core.MustDate(2026, 4, 7), sampleBars())
+	if err != nil {
+		panic(err)
+	}
+	in.VATRegistered = false
+	m["it-novat"] = in
+	return m
+}
+
+func golden(t *testing.T, name string, got []byte) []byte {
+	t.Helper()
+	if FontName() != "Liberation Sans" {
+		t.Skipf("golden files are set in Liberation Sans, which is not installed (Debian: fonts-liberation2)")
+	}
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	return want
+}
+
+// TestInsertTextGolden compares the text of each language's insert
+// (pdftotext) with its golden file.
+func TestInsertTextGolden(t *testing.T) {
+	for name, in := range goldenInserts() {
+		t.Run(name, func(t *testing.T) {
+			got := pdfText(t, renderPDF(t, in))
+			want := golden(t, "insert_"+name+".txt", []byte(got))
+			if got != string(want) {
+				t.Errorf("text differs from testdata/insert_%s.txt (rerun with -update after checking):\n%s", name, diffLines(string(want), got))
+			}
+		})
+	}
+}
+
+// TestInsertContent checks what a tenant relies on in every language,
+// independently of the golden files.
+func TestInsertContent(t *testing.T) {
+	for name, in := range goldenInserts() {
+		t.Run(name, func(t *testing.T) {
+			text := pdfText(t, renderPDF(t, in))
+			tx := textsFor(in.Lang)
+			for _, want := range []string{
+				"Anna Müller-Lüthi", "01.01.2026 – 31.03.2026", "216.68", "96.68", "-120.00", "12'345.6", "13'018.4",
+				"714.4 kWh", "241.3 kWh", "2'950", "1'831", tx.Title, tx.HowTitle, "0.2162", "07.04.2026",
+			} {
+				if !strings.Contains(text, want) {
+					t.Errorf("%q missing", want)
+				}
+			}
+			if in.Payment != nil {
+				for _, want := range []string{tx.QR.Receipt, tx.QR.PaymentPart, "CH44 3199 9123 0008 8901 2", "00 00000 00000 00000 00000 00420"} {
+					if !strings.Contains(text, want) {
+						t.Errorf("payment part: %q missing", want)
+					}
+				}
+			} else if strings.Contains(text, tx.QR.PaymentPart) {
+				t.Error("payment part printed although the office does not collect itself")
+			}
+			if !in.VATRegistered && !strings.Contains(text, tx.NoVAT) {
+				t.Error("no 'without VAT' notice for an operator without VAT")
+			}
+		})
+	}
+}
+
+// TestInsertImageGolden compares page 1 of the German insert, rendered at
+// 50 dpi, with its golden PNG (tolerating anti-aliasing differences).
+func TestInsertImageGolden(t *testing.T) {
+	img := rasterize(t, renderPDF(t, sampleInsert("de")), 1, 50)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	want, err := png.Decode(bytes.NewReader(golden(t, "insert_de_page1.png", buf.Bytes())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Bounds() != img.Bounds() {
+		t.Fatalf("size %v, golden %v", img.Bounds(), want.Bounds())
+	}
+	var diff, big int
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			g1 := int(img.GrayAt(x, y).Y)
+			r, _, _, _ := want.At(x, y).RGBA()
+			d := g1 - int(r>>8)
+			if d < 0 {
+				d = -d
+			}
+			diff += d
+			if d > 96 {
+				big++
+			}
+		}
+	}
+	n := b.Dx() * b.Dy()
+	if big > n/500 || diff/n > 2 {
+		t.Errorf("page differs from testdata/insert_de_page1.png: %d strongly different pixels of %d, mean difference %d", big, n, diff/n)
+	}
+}
+
+// TestTextsComplete: every text exists in every language.
+func TestTextsComplete(t *testing.T) {
+	for _, lang := range core.Languages {
+		tx, ok := languages[lang]
+		if !ok {
+			t.Fatalf("no texts for %s", lang)
+		}
+		var walk func(prefix string, v reflect.Value)
+		walk = func(prefix string, v reflect.Value) {
+			for i := 0; i < v.NumField(); i++ {
+				f := v.Field(i)
+				name := prefix + v.Type().Field(i).Name
+				switch f.Kind() {
+				case reflect.String:
+					if f.String() == "" {
+						t.Errorf("%s: %s is empty", lang, name)
+					}
+				case reflect.Struct:
+					walk(name+".", f)
+				case reflect.Array:
+					for j := 0; j < f.Len(); j++ {
+						if f.Index(j).String() == "" {
+							t.Errorf("%s: %s[%d] is empty", lang, name, j)
+						}
+					}
+				}
+			}
+		}
+		walk("", reflect.ValueOf(*tx))
+	}
+	if textsFor("rm") != &de {
+		t.Error("an unsupported language should fall back to German")
+	}
+}
+
+func diffLines(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var a, c string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			c = g[i]
+		}
+		if a != c {
+			fmt.Fprintf(&b, "line %d\n-%s\n+%s\n", i+1, a, c)
+		}
+	}
+	return b.String()
+}
