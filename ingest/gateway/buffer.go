@@ -230,6 +230,7 @@ type BufferStats struct {
 	OldestSeq, LastSeq uint64
 	Count              uint64
 	OldestTime         time.Time
+	NewestTime         time.Time // the latest record time (zero when empty)
 	Segments           int
 }
 
@@ -246,6 +247,9 @@ func (b *Buffer) Stats() BufferStats {
 			s.OldestSeq, s.OldestTime = seg.meta.First, seg.meta.FirstTime
 		}
 		s.Count += seg.meta.Count
+		if seg.meta.LastTime.After(s.NewestTime) {
+			s.NewestTime = seg.meta.LastTime
+		}
 	}
 	return s
 }

@@ -256,7 +256,9 @@ func nextTick(t time.Time, every time.Duration) time.Time {
 
 // realDuration converts a duration on the gateway clock into real time.
 func (g *Gateway) realDuration(d time.Duration) time.Duration {
-	if s, ok := g.cfg.Clock.(interface{ RealDuration(time.Duration) time.Duration }); ok {
+	if s, ok := g.cfg.Clock.(interface {
+		RealDuration(time.Duration) time.Duration
+	}); ok {
 		return s.RealDuration(d)
 	}
 	return d

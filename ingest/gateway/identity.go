@@ -173,3 +173,28 @@ func tokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
+
+// Info is what `zevdesk gateway status` shows of a gateway's data directory.
+type Info struct {
+	ID          string
+	Code        string
+	Fingerprint string
+	Paired      bool
+	Client      string
+	PairedAt    time.Time
+}
+
+// ReadInfo reads a gateway's identity from its data directory without
+// opening its buffer (so it works while the gateway runs). It creates
+// nothing: a directory without a gateway is an error.
+func ReadInfo(dir string) (Info, error) {
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); err != nil {
+		return Info{}, fmt.Errorf("no gateway in %s: %w", dir, err)
+	}
+	id, err := loadIdentity(dir, time.Now())
+	if err != nil {
+		return Info{}, err
+	}
+	return Info{ID: id.state.ID, Code: id.state.Code, Fingerprint: id.fp, Paired: id.state.TokenSHA256 != "",
+		Client: id.state.Client, PairedAt: id.state.PairedAt}, nil
+}

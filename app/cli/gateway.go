@@ -1,0 +1,387 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/ingest/discover"
+	"github.com/zevdesk/zevdesk/ingest/gateway"
+	"github.com/zevdesk/zevdesk/ingest/gateway/driver"
+	"github.com/zevdesk/zevdesk/ingest/gateway/driver/simulator"
+	"github.com/zevdesk/zevdesk/ingest/protocol"
+	"github.com/zevdesk/zevdesk/ingest/sim"
+)
+
+func init() {
+	Register(Command{
+		Name: "gateway",
+		Args: "[--simulate [--history DAYS] [--speed N] [--seed N] [--units N] [--print-site]] [--device DRIVER:ID:key=value,...]... [--listen ADDR] [--data DIR] [--no-mdns]",
+		Summary: "run the gateway agent: read meters (or simulate a building), buffer the records and serve them " +
+			"to the paired office over HTTPS (docs/protocol.md)",
+		Run: runGateway,
+	})
+	Register(Command{
+		Name:    "gateway status",
+		Args:    "[--data DIR]",
+		Summary: "show a gateway's id, certificate fingerprint, pairing code and pairing",
+		Run:     runGatewayStatus,
+	})
+}
+
+// gatewayContext gives the gateway command the context it runs in: until
+// SIGINT or SIGTERM. Tests replace it to stop the gateway themselves.
+var gatewayContext = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// DefaultGatewayDir is the gateway's data directory when --data is not
+// given: /var/lib/zevdesk-gateway when run as root (the service), else in the
+// user's config directory.
+func DefaultGatewayDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/zevdesk-gateway"
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		dir = "."
+	}
+	return filepath.Join(dir, "zevdesk-gateway")
+}
+
+// multiFlag collects a repeated string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type gatewayFlags struct {
+	simulate, printSite, noMDNS bool
+	history                     int
+	listen, data, model, siteID string
+	speed                       float64
+	seed                        int64
+	units, ev                   int
+	pvKWp                       float64
+	heatPump                    bool
+	devices                     multiFlag
+}
+
+func parseGatewayFlags(args []string) (*gatewayFlags, error) {
+	var f gatewayFlags
+	fs := NewFlagSet("gateway")
+	fs.BoolVar(&f.simulate, "simulate", false, "simulate a building instead of reading real meters")
+	fs.IntVar(&f.history, "history", 7, "with --simulate: days of 15-minute history to buffer before now")
+	fs.StringVar(&f.listen, "listen", ":8443", "HTTPS address to listen on")
+	fs.StringVar(&f.data, "data", DefaultGatewayDir(), "data directory (key, certificate, pairing, buffer)")
+	fs.Float64Var(&f.speed, "speed", 1, "with --simulate: how much faster than real time the clock runs")
+	fs.Int64Var(&f.seed, "seed", 1, "with --simulate: the simulation's seed")
+	fs.IntVar(&f.units, "units", 12, "with --simulate: number of apartments")
+	fs.Float64Var(&f.pvKWp, "pv-kwp", 30, "with --simulate: PV peak power in kW")
+	fs.BoolVar(&f.heatPump, "heatpump", true, "with --simulate: a shared heat pump")
+	fs.IntVar(&f.ev, "ev", 2, "with --simulate: number of EV chargers")
+	fs.BoolVar(&f.printSite, "print-site", false, "with --simulate: print the simulated building as a site file and exit")
+	fs.StringVar(&f.siteID, "site-id", "sim", "with --print-site: the site id")
+	fs.StringVar(&f.model, "model", gateway.DefaultModel, "the model name to advertise")
+	fs.BoolVar(&f.noMDNS, "no-mdns", false, "do not announce the gateway by mDNS")
+	fs.Var(&f.devices, "device", "a meter device: DRIVER:ID:key=value,... (drivers: "+strings.Join(driver.Names(), ", ")+"); repeatable")
+	pos, err := ParseFlags("gateway", fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) > 0 {
+		return nil, Usagef("gateway", "unexpected argument %q", pos[0])
+	}
+	switch {
+	case f.speed <= 0 || f.speed > 100_000:
+		return nil, Usagef("gateway", "--speed %v: expected a number from 1 to 100000", f.speed)
+	case f.history < 0 || f.history > 366:
+		return nil, Usagef("gateway", "--history %d: expected 0 to 366 days", f.history)
+	case f.units < 1 || f.units > 500:
+		return nil, Usagef("gateway", "--units %d: expected 1 to 500", f.units)
+	case f.printSite && !f.simulate:
+		return nil, Usagef("gateway", "--print-site needs --simulate")
+	case !f.simulate && len(f.devices) == 0:
+		return nil, Usagef("gateway", "nothing to read: give --simulate or at least one --device")
+	}
+	return &f, nil
+}
+
+func (f *gatewayFlags) simConfig() sim.Config {
+	return sim.Config{Seed: f.seed, Units: f.units, PVkWp: f.pvKWp, HeatPump: f.heatPump, EVChargers: f.ev}
+}
+
+func runGateway(env *Env, args []string) error {
+	f, err := parseGatewayFlags(args)
+	if err != nil {
+		return err
+	}
+	if f.printSite {
+		return writeSiteTOML(env.Stdout, sim.New(f.simConfig()).Site(f.siteID))
+	}
+	ctx, stop := gatewayContext()
+	defer stop()
+	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+
+	var clock core.Clock = env.Clock
+	if f.simulate && f.speed != 1 {
+		now := env.Clock.Now()
+		clock = gateway.ScaledClock{Start: now, Origin: now, Speed: f.speed, Real: env.Clock}
+	}
+	var drivers []driver.Driver
+	if f.simulate {
+		drivers = append(drivers, simulator.New(sim.New(f.simConfig()), clock))
+	}
+	for _, spec := range f.devices {
+		name, dcfg, err := driver.ParseSpec(spec)
+		if err != nil {
+			return Usagef("gateway", "--device: %v", err)
+		}
+		dcfg.Clock = clock
+		d, err := driver.New(ctx, name, dcfg)
+		if err != nil {
+			return err
+		}
+		if c, ok := d.(driver.Closer); ok {
+			defer c.Close()
+		}
+		drivers = append(drivers, d)
+	}
+
+	var adv *discover.Advertiser
+	g, err := gateway.New(gateway.Config{
+		Dir:       f.data,
+		OpenStore: func(path string) (store.Store, error) { return bolt.Open(path, nil) },
+		Drivers:   drivers,
+		Model:     f.model,
+		Clock:     clock,
+		Wall:      env.Clock,
+		Logger:    log,
+		OnPaired: func() {
+			if adv != nil {
+				if err := adv.SetPaired(true); err != nil {
+					log.Warn("updating the mDNS announcement", "err", err)
+				}
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+
+	if f.simulate && f.history > 0 {
+		now := clock.Now()
+		from := now.AddDate(0, 0, -f.history)
+		if last := g.Buffer().Stats().NewestTime; last.After(from) {
+			from = last // a restart: continue where the buffer ends
+		}
+		n, err := g.FillHistory(from, now)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			log.Info("filled the buffer with simulated history", "records", n, "from", from.Format(time.RFC3339))
+		}
+	}
+
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", f.listen, err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if !f.noMDNS {
+		adv, err = discover.Advertise(ctx, discover.Info{ID: g.ID(), Model: g.Model(), FW: gateway.FW, Port: port,
+			FP: protocol.FingerprintPrefix(g.Fingerprint()), Paired: g.Paired()})
+		if err != nil {
+			log.Warn("mDNS announcement failed; pair by address instead", "err", err)
+		} else {
+			defer adv.Close()
+		}
+	}
+	fmt.Fprintf(env.Stdout, "gateway %s (%s %s), %d meters\n", g.ID(), g.Model(), gateway.FW, len(g.Meters()))
+	fmt.Fprintf(env.Stdout, "listening on https://%s\n", ln.Addr())
+	fmt.Fprintf(env.Stdout, "certificate fingerprint: %s\n", g.Fingerprint())
+	fmt.Fprintf(env.Stdout, "pairing code: %s\n", g.Code())
+	if err := g.Run(ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, "gateway stopped")
+	return nil
+}
+
+func runGatewayStatus(env *Env, args []string) error {
+	fs := NewFlagSet("gateway status")
+	data := fs.String("data", DefaultGatewayDir(), "data directory")
+	if pos, err := ParseFlags("gateway status", fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return Usagef("gateway status", "unexpected argument %q", pos[0])
+	}
+	info, err := gateway.ReadInfo(*data)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "gateway: %s\n", info.ID)
+	fmt.Fprintf(env.Stdout, "certificate fingerprint: %s\n", info.Fingerprint)
+	fmt.Fprintf(env.Stdout, "pairing code: %s\n", info.Code)
+	if info.Paired {
+		fmt.Fprintf(env.Stdout, "paired: yes, with %q since %s\n", info.Client, info.PairedAt.Format(time.RFC3339))
+	} else {
+		fmt.Fprintln(env.Stdout, "paired: no")
+	}
+	return nil
+}
+
+// writeSiteTOML writes s as a site file in DESIGN.md's format
+// (docs/site-file.md), so that `zevdesk site import` reads back the same
+// site.
+func writeSiteTOML(w io.Writer, s *core.Site) error {
+	var b strings.Builder
+	q := strconv.Quote
+	kv := func(k, v string) { fmt.Fprintf(&b, "%s = %s\n", k, v) }
+	str := func(k, v string) {
+		if v != "" {
+			kv(k, q(v))
+		}
+	}
+	addr := func(a core.Address) {
+		str("street", a.Street)
+		str("number", a.Number)
+		str("postcode", a.Postcode)
+		str("town", a.Town)
+		str("country", a.Country)
+	}
+	hundredths := func(v int64) string { return core.BasisPoints(v).String() }
+	b.WriteString("# Simulated building printed by `zevdesk gateway --simulate --print-site`: its meter ids are the\n")
+	b.WriteString("# simulator's, so the records of a simulated gateway are billable once this site is imported.\n")
+	str("id", s.ID)
+	str("name", s.Name)
+	str("timezone", s.Timezone)
+	str("allocation", string(s.Allocation))
+	str("vat_number", s.VATNumber)
+	str("owner", s.Owner)
+	if len(s.Holidays) > 0 {
+		// Top-level keys must come before the first table.
+		ds := make([]string, len(s.Holidays))
+		for i, d := range s.Holidays {
+			ds[i] = d.String()
+		}
+		kv("holidays", "["+strings.Join(ds, ", ")+"]")
+	}
+	b.WriteString("\n[address]\n")
+	addr(s.Address)
+	b.WriteString("\n[operator]\n")
+	str("name", s.Operator.Name)
+	addr(s.Operator.Address)
+	str("iban", s.Operator.IBAN)
+	str("email", s.Operator.Email)
+	str("phone", s.Operator.Phone)
+	for _, u := range s.Units {
+		b.WriteString("\n[[units]]\n")
+		str("id", u.ID)
+		str("name", u.Name)
+		if u.Area != 0 {
+			kv("area_m2", hundredths(u.Area))
+		}
+		if u.Quota != 0 {
+			kv("quota", strconv.FormatInt(u.Quota, 10))
+		}
+		if u.Weight != 0 {
+			kv("weight", strconv.FormatInt(u.Weight, 10))
+		}
+	}
+	for _, m := range s.Meters {
+		b.WriteString("\n[[meters]]\n")
+		str("id", m.ID)
+		str("name", m.Name)
+		str("role", string(m.Role))
+		str("unit", m.Unit)
+		str("key", string(m.Key))
+		if m.MaxPowerW != 0 {
+			kv("max_power_w", strconv.FormatInt(m.MaxPowerW, 10))
+		}
+	}
+	for _, o := range s.Occupancies {
+		b.WriteString("\n[[tenants]]\n")
+		str("unit", o.Unit)
+		str("name", o.Name)
+		kv("from", o.From.String())
+		if !o.To.IsZero() {
+			kv("to", o.To.String())
+		}
+		str("language", o.Language)
+		str("reference", o.Reference)
+		str("email", o.Email)
+		if o.AdvanceMonth != 0 {
+			kv("advance_chf_month", o.AdvanceMonth.String())
+		}
+		if o.Address != (core.Address{}) {
+			b.WriteString("[tenants.address]\n")
+			addr(o.Address)
+		}
+	}
+	for _, t := range s.Tariffs {
+		b.WriteString("\n[[tariffs]]\n")
+		kv("from", t.From.String())
+		kv("solar_chf_kwh", t.Solar.String())
+		if t.Grid != 0 {
+			kv("grid_chf_kwh", t.Grid.String())
+		}
+		if t.GridHT != 0 || t.GridNT != 0 {
+			kv("grid_ht_chf_kwh", t.GridHT.String())
+			kv("grid_nt_chf_kwh", t.GridNT.String())
+		}
+		if len(t.HT) > 0 {
+			ws := make([]string, len(t.HT))
+			for i, win := range t.HT {
+				ws[i] = q(win.String())
+			}
+			kv("ht", "["+strings.Join(ws, ", ")+"]")
+		}
+		if t.BaseFeeMonth != 0 {
+			kv("base_fee_chf_month", t.BaseFeeMonth.String())
+		}
+		if t.MeteringMonth != 0 {
+			kv("metering_chf_month", t.MeteringMonth.String())
+		}
+		if t.VAT != nil {
+			kv("vat_percent", t.VAT.String())
+		}
+		if t.Standard != 0 {
+			kv("standard_chf_kwh", t.Standard.String())
+		}
+	}
+	st := s.Settings
+	b.WriteString("\n[settings]\n")
+	str("period", st.Period)
+	boolKV := func(k string, v bool) {
+		if v {
+			kv(k, "true")
+		}
+	}
+	boolKV("collect_self", st.CollectSelf)
+	boolKV("refuse_missing", st.RefuseMissing)
+	boolKV("round_to_5", st.RoundTo5)
+	boolKV("redistribute", st.Redistribute)
+	if st.BalanceTolerance != 0 {
+		kv("balance_tolerance_percent", st.BalanceTolerance.String())
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var _ flag.Value = (*multiFlag)(nil)
