@@ -196,3 +196,11 @@ func BenchmarkYear100Units(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
 	b.ReportMetric(float64(alloc)/(1<<20), "alloc-MB")
 }
+
+// BenchmarkYear100UnitsEqual is the year of 100 units under the equal-share
+// method (water-filling per interval), from memory.
+func BenchmarkYear100UnitsEqual(b *testing.B) {
+	s := benchSite(100)
+	s.Allocation = core.AllocEqual
+	benchBill(b, benchInput(s, year))
+}

@@ -190,15 +190,21 @@ func (e *engine) aligned(meter string, ch store.Channel, s store.Series, count b
 		return en, q
 	}
 	m := Missing{Meter: meter, Channel: ch}
+	var sum core.Energy
 	for i, v := range q {
 		if v == store.Missing {
 			if m.Slots == 0 {
 				m.First = e.from + core.Slot(i)
 			}
 			m.Slots++
+		} else {
+			sum += en[i]
 		}
 	}
 	if m.Slots > 0 {
+		if have := e.n - m.Slots; have > 0 {
+			m.Typical = core.Energy(core.DivRound(int64(sum)*int64(m.Slots), int64(have)))
+		}
 		e.run.Missing = append(e.run.Missing, m)
 	}
 	return en, q
@@ -347,7 +353,17 @@ func (e *engine) allocate() {
 		e.warnf("balance model: %d intervals without grid meter data were allocated proportionally (min(P, C))", noGridSlots)
 	}
 	if len(e.run.Missing) > 0 {
-		e.warnf("missing data: %s; the invoices bill only what was metered or estimated", describeMissing(e.run.Missing))
+		var typical core.Energy
+		for _, m := range e.run.Missing {
+			if m.Channel == store.Import {
+				typical += m.Typical
+			}
+		}
+		t := e.site.Tariffs[e.tidx[0]]
+		gp := max(t.Grid, t.GridHT)
+		e.warnf("missing data: %s; the invoices bill only what was metered or estimated: consumption of about %s kWh "+
+			"(about CHF %s at the grid price) may be unbilled", describeMissing(e.run.Missing), core.FormatKWh(typical),
+			core.Cost(typical, gp).Rappen())
 	}
 	if b.Estimated > 0 {
 		e.warnf("estimated energy: %s kWh of the consumption was estimated", core.FormatKWh(b.Estimated))
@@ -384,6 +400,9 @@ func describeMissing(ms []Missing) string {
 		}
 		s += fmt.Sprintf("%s %s: %d intervals (%s h) from %s", m.Meter, m.Channel, m.Slots,
 			formatHours(m.Slots), m.First.Time().Format("2006-01-02 15:04Z"))
+		if m.Typical > 0 {
+			s += fmt.Sprintf(", typically about %s kWh", core.FormatKWh(m.Typical))
+		}
 	}
 	return s
 }

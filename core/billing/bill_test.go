@@ -245,11 +245,12 @@ func TestGapEstimatedAndMissing(t *testing.T) {
 	a := invoiceOf(t, r, "occ:W01:Anna Muster:2020-01-01")
 	wantE(t, "W01 estimated", a.EstimatedKWh, "1.6")
 	wantE(t, "W01 total: 88 × 0.1 + 8 × 0.2", a.KWh.Total, "10.4")
-	if len(r.Missing) != 1 || r.Missing[0].Meter != "M-W02" || r.Missing[0].Slots != 4 {
+	if len(r.Missing) != 1 || r.Missing[0].Meter != "M-W02" || r.Missing[0].Slots != 4 || r.Missing[0].Typical != kwhE("0.4") {
 		t.Fatalf("missing = %+v", r.Missing)
 	}
 	warned := strings.Join(r.Warnings, "\n")
-	if !strings.Contains(warned, "M-W02 import: 4 intervals (1 h)") || !strings.Contains(warned, "1.6") {
+	if !strings.Contains(warned, "M-W02 import: 4 intervals (1 h)") || !strings.Contains(warned, "1.6") ||
+		!strings.Contains(warned, "about 0.400 kWh (about CHF 0.12 at the grid price)") {
 		t.Errorf("warnings do not give the amounts:\n%s", warned)
 	}
 	s.Settings.RefuseMissing = true

@@ -526,23 +526,46 @@ func (e *engine) finish(a *account) Invoice {
 	if inv.Advance != 0 {
 		inv.Lines = append(inv.Lines, Line{Kind: KindBalance, Label: "Balance", Amount: inv.Balance})
 	}
-	for _, m := range e.site.Meters {
-		if inv.Unit == "" || m.Role != core.RoleUnit || m.Unit != inv.Unit || inv.Owner && inv.Key == "owner" {
-			continue
-		}
-		r, ok := e.in.Readings[m.ID]
-		if !ok {
-			continue
-		}
-		if inv.From != e.in.Period.From {
-			r.Start = nil
-		}
-		if inv.To != e.in.Period.To {
-			r.End = nil
-		}
-		inv.Readings = append(inv.Readings, MeterReadings{Meter: m.ID, Readings: r})
+	if a.d0 >= 0 {
+		inv.Readings = e.invoiceReadings(inv)
 	}
 	return inv
+}
+
+// invoiceReadings returns the unit meters' readings at the invoice's
+// boundaries: the period's readings where the invoice starts or ends with
+// the period, the tenancy boundary readings inside it.
+func (e *engine) invoiceReadings(inv Invoice) []MeterReadings {
+	var out []MeterReadings
+	start, end := inv.From.Midnight(e.loc), inv.To.AddDays(1).Midnight(e.loc)
+	for _, m := range e.site.Meters {
+		if m.Role != core.RoleUnit || m.Unit != inv.Unit {
+			continue
+		}
+		pr, ok := e.in.Readings[m.ID]
+		b := e.in.Boundaries[m.ID]
+		if !ok && b == nil {
+			continue
+		}
+		var r Readings
+		if inv.From == e.in.Period.From {
+			r.Start = pr.Start
+		} else if v, ok := b[inv.From]; ok {
+			r.Start = &v
+		}
+		if inv.To == e.in.Period.To {
+			r.End = pr.End
+		} else if v, ok := b[inv.To.AddDays(1)]; ok {
+			r.End = &v
+		}
+		for _, x := range pr.Replacements {
+			if !x.Time.Before(start) && x.Time.Before(end) {
+				r.Replacements = append(r.Replacements, x)
+			}
+		}
+		out = append(out, MeterReadings{Meter: m.ID, Readings: r})
+	}
+	return out
 }
 
 // proRata returns the days and the exact amount of a monthly fee charged

@@ -81,6 +81,9 @@ func Load(tx store.Tx, site *core.Site, p core.Period) (*Input, error) {
 			in.Readings[m.ID] = r
 		}
 	}
+	if err := loadBoundaries(tx, in); err != nil {
+		return nil, err
+	}
 	var err error
 	if in.Sessions, err = loadSessions(tx, site.ID, from.Time(), to.Time()); err != nil {
 		return nil, err
@@ -146,6 +149,52 @@ func loadReadings(tx store.Tx, site, meter string, start, end time.Time) (Readin
 		}
 	}
 	return r, nil
+}
+
+// loadBoundaries reads the unit meters' readings at the tenancy boundaries
+// inside the period.
+func loadBoundaries(tx store.Tx, in *Input) error {
+	loc := in.Site.Location()
+	days := map[string][]core.Date{} // unit -> boundary days
+	for _, o := range in.Site.Occupancies {
+		op, ok := o.Period(in.Period)
+		if !ok {
+			continue
+		}
+		if op.From != in.Period.From {
+			days[o.Unit] = append(days[o.Unit], op.From)
+		}
+		if op.To != in.Period.To {
+			days[o.Unit] = append(days[o.Unit], op.To.AddDays(1))
+		}
+	}
+	for _, m := range in.Site.Meters {
+		if m.Role != core.RoleUnit || len(days[m.Unit]) == 0 {
+			continue
+		}
+		for _, d := range days[m.Unit] {
+			t := d.Midnight(loc)
+			reg, err := tx.RegisterAtOrAfter(in.Site.ID, m.ID, t)
+			if err != nil || !reg.Time.Equal(t) {
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("reading %s registers: %w", m.ID, err)
+				}
+				if reg, err = tx.RegisterBefore(in.Site.ID, m.ID, t); errors.Is(err, store.ErrNotFound) {
+					continue
+				} else if err != nil {
+					return fmt.Errorf("reading %s registers: %w", m.ID, err)
+				}
+			}
+			if in.Boundaries == nil {
+				in.Boundaries = map[string]map[core.Date]store.Register{}
+			}
+			if in.Boundaries[m.ID] == nil {
+				in.Boundaries[m.ID] = map[core.Date]store.Register{}
+			}
+			in.Boundaries[m.ID][d] = reg
+		}
+	}
+	return nil
 }
 
 func loadSessions(tx store.Tx, site string, start, end time.Time) ([]Session, error) {

@@ -160,3 +160,52 @@ func TestLoadBillCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A tenant moving out mid-period gets the register reading at the move-out
+// midnight as the end reading; the next tenant starts with it.
+func TestLoadMoveOutReadings(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "z.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := baseSite()
+	s.Occupancies = []core.Occupancy{{Unit: "W01", Name: "Anna", From: date("2025-01-01"), To: date("2026-01-05")},
+		{Unit: "W01", Name: "Ben", From: date("2026-01-06")}}
+	p := period("2026-01-05", "2026-01-06")
+	loc := s.Location()
+	mid := func(d string) time.Time { return date(d).Midnight(loc) }
+	err = st.Update(func(tx store.Tx) error {
+		if err := tx.PutSite(s); err != nil {
+			return err
+		}
+		_, err := tx.PutRegisters(s.ID, "M-W01", []store.Register{
+			{Time: mid("2026-01-05"), Import: kwhE("100")},
+			{Time: mid("2026-01-06"), Import: kwhE("109.6")},
+			{Time: mid("2026-01-07"), Import: kwhE("119.2")}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r *Run
+	err = st.View(func(tx store.Tx) error {
+		in, err := Load(tx, s, p)
+		if err == nil {
+			r, err = Bill(in)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna, ben := invoiceOf(t, r, "occ:W01:Anna:2025-01-01"), invoiceOf(t, r, "occ:W01:Ben:2026-01-06")
+	if len(anna.Readings) != 1 || anna.Readings[0].Start == nil || anna.Readings[0].End == nil ||
+		anna.Readings[0].Start.Import != kwhE("100") || anna.Readings[0].End.Import != kwhE("109.6") {
+		t.Errorf("Anna readings %+v", anna.Readings)
+	}
+	if len(ben.Readings) != 1 || ben.Readings[0].Start == nil || ben.Readings[0].Start.Import != kwhE("109.6") ||
+		ben.Readings[0].End.Import != kwhE("119.2") {
+		t.Errorf("Ben readings %+v", ben.Readings)
+	}
+}

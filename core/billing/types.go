@@ -33,6 +33,11 @@ type Input struct {
 	// Readings holds each meter's register readings at the period's
 	// boundaries, printed on the invoice; optional.
 	Readings map[string]Readings
+	// Boundaries holds, per unit meter, the register reading at the start
+	// of the days inside the period where a tenancy starts or the day after
+	// one ends (at local midnight, or the last before it): the move-in and
+	// move-out readings printed on partial invoices; optional.
+	Boundaries map[string]map[core.Date]store.Register
 	// Sessions are EV charging sessions on the site's EV meters.
 	Sessions []Session
 	// Utility, when set, is the utility's invoice for the same period: grid
@@ -170,6 +175,9 @@ type Missing struct {
 	Channel store.Channel
 	Slots   int
 	First   core.Slot // the first missing slot
+	// Typical sizes the gap: the channel's average energy per interval
+	// with a value, times Slots. A rough figure for the warning, not billed.
+	Typical core.Energy
 }
 
 // KWh is an invoice's energy: Solar + Grid = Total, Grid = GridHT + GridNT
@@ -215,7 +223,9 @@ type Invoice struct {
 	// EstimatedKWh is the part of the invoice's own metered energy that was
 	// estimated rather than measured.
 	EstimatedKWh core.Energy
-	// Readings are the unit meters' register readings, by meter id.
+	// Readings are the unit meters' register readings at the invoice's
+	// first and after its last day (nil where unknown) and the exchanges
+	// between, in site meter order.
 	Readings []MeterReadings
 }
 
