@@ -18,9 +18,11 @@ import (
 // MaxBackoff and tries again; nothing committed is ever lost and nothing is
 // committed twice. Run returns nil when ctx ends.
 //
-// Whenever the state a person should see changes (an error appears or
-// clears, the clock skew flag, records lost to the gateway's retention), Run
-// logs it, stores it in StateBucket and calls onState if not nil.
+// After the first attempt, whenever records were committed and whenever the
+// state a person should see changes (an error appears or clears, the clock
+// skew flag, records lost to the gateway's retention), Run logs the state,
+// stores it in StateBucket and calls onState (if not nil) from Run's
+// goroutine.
 func (c *Client) Run(ctx context.Context, onState func(State)) error {
 	backoff := c.opt.MinBackoff
 	var shown State
@@ -43,12 +45,9 @@ func (c *Client) Run(ctx context.Context, onState func(State)) error {
 		} else {
 			backoff = c.opt.MinBackoff
 			wait = c.opt.Poll
-			if n > 0 {
-				slog.Info("intake: records committed", "gateway", c.p.GatewayID, "records", n, "cursor", c.State().Cursor)
-			}
 		}
 		s := c.State()
-		if first || notable(shown, s) {
+		if first || n > 0 || notable(shown, s) {
 			first = false
 			shown = s
 			c.report(s, onState)
@@ -101,7 +100,7 @@ func (c *Client) report(s State, onState func(State)) {
 	case s.SkewFlag:
 		slog.Warn("intake: gateway clock is off", "gateway", s.Gateway, "skew", s.ClockSkew.Round(time.Second).String())
 	default:
-		slog.Info("intake: gateway connected", "gateway", s.Gateway, "cursor", s.Cursor)
+		slog.Info("intake: gateway up to date", "gateway", s.Gateway, "cursor", s.Cursor, "behind", s.Behind)
 	}
 	if c.st != nil {
 		b, err := json.Marshal(s)
