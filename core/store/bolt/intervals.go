@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -56,23 +55,28 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 		return res, err
 	}
 
+	var nameBuf [64]byte
+	name := seriesName(nameBuf[:0], id.Meter, id.Channel)
 	sb := t.btx.Bucket(bktIntervals).Bucket([]byte(id.Site))
-	// bbolt keeps references to the keys and values written until commit,
-	// so each call encodes into an arena of its own.
+	var ser *bbolt.Bucket
+	if sb != nil {
+		ser = sb.Bucket(name)
+	}
+	// bbolt keeps references to the values written until commit, so each
+	// call encodes into an arena of its own.
 	var arena []byte
 	pend := t.pend[:0]
 	blk := &t.blk
-	var keyBuf [64]byte
 	for i := 0; i < len(vals); {
 		day := dayOf(vals[i].Slot)
 		j := i + 1
 		for j < len(vals) && dayOf(vals[j].Slot) == day {
 			j++
 		}
-		key := appendDayKey(keyBuf[:0], id.Meter, id.Channel, day)
+		key := dayKey(day)
 		blk.reset()
-		if sb != nil {
-			if old := sb.Get(key); old != nil {
+		if ser != nil {
+			if old := ser.Get(key[:]); old != nil {
 				if err := decodeBlock(old, blk); err != nil {
 					return store.PutResult{}, fmt.Errorf("reading intervals %s/%s/%s of %s: %w",
 						id.Site, id.Meter, id.Channel, dayStart(day), err)
@@ -114,10 +118,10 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 		}
 		if changed {
 			if arena == nil {
-				arena = make([]byte, 0, (len(vals)/slotsPerDay+1)*(len(key)+bitmapLen+3*slotsPerDay))
+				arena = make([]byte, 0, (len(vals)/slotsPerDay+1)*(4+bitmapLen+2*slotsPerDay))
 			}
 			k0 := len(arena)
-			arena = append(arena, key...)
+			arena = append(arena, key[:]...)
 			k1 := len(arena)
 			arena = appendBlock(arena, blk)
 			pend = append(pend, pendingPut{k0, k1, len(arena)})
@@ -128,14 +132,19 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 	if len(pend) == 0 {
 		return res, nil
 	}
-	if sb == nil {
-		if sb, err = t.btx.Bucket(bktIntervals).CreateBucket([]byte(id.Site)); err != nil {
-			return store.PutResult{}, fmt.Errorf("creating the interval bucket of site %s: %w", id.Site, err)
+	if ser == nil {
+		if sb == nil {
+			if sb, err = t.btx.Bucket(bktIntervals).CreateBucket([]byte(id.Site)); err != nil {
+				return store.PutResult{}, fmt.Errorf("creating the interval bucket of site %s: %w", id.Site, err)
+			}
+		}
+		if ser, err = sb.CreateBucket(name); err != nil {
+			return store.PutResult{}, fmt.Errorf("creating the interval bucket of %s/%s/%s: %w", id.Site, id.Meter, id.Channel, err)
 		}
 	}
-	sb.FillPercent = fillPercent
+	ser.FillPercent = fillPercent
 	for _, p := range pend {
-		if err := sb.Put(arena[p.k0:p.k1:p.k1], arena[p.k1:p.v1:p.v1]); err != nil {
+		if err := ser.Put(arena[p.k0:p.k1:p.k1], arena[p.k1:p.v1:p.v1]); err != nil {
 			return store.PutResult{}, fmt.Errorf("writing intervals of %s/%s: %w", id.Site, id.Meter, err)
 		}
 	}
@@ -169,16 +178,20 @@ func (t *tx) ReadIntervals(id store.SeriesID, from, to core.Slot, dst *store.Ser
 	if sb == nil {
 		return nil
 	}
-	var keyBuf [64]byte
-	pre := seriesPrefix(keyBuf[:0], id.Meter, id.Channel)
+	var nameBuf [64]byte
+	ser := sb.Bucket(seriesName(nameBuf[:0], id.Meter, id.Channel))
+	if ser == nil {
+		return nil
+	}
 	lastDay := dayOf(to - 1)
-	c := sb.Cursor()
+	c := ser.Cursor()
 	blk := &t.blk
-	for k, v := c.Seek(appendDayKey(keyBuf[len(pre):len(pre)], id.Meter, id.Channel, dayOf(from))); k != nil; k, v = c.Next() {
-		if len(k) != len(pre)+4 || !bytes.HasPrefix(k, pre) {
-			break
+	first := dayKey(dayOf(from))
+	for k, v := c.Seek(first[:]); k != nil; k, v = c.Next() {
+		day, ok := parseDayKey(k)
+		if !ok {
+			return fmt.Errorf("reading intervals %s/%s/%s: malformed key %x", id.Site, id.Meter, id.Channel, k)
 		}
-		_, day, _ := parseDayKey(id.Site, k)
 		if day > lastDay {
 			break
 		}
@@ -211,19 +224,15 @@ func (t *tx) SeriesIDs(site string) ([]store.SeriesID, error) {
 		return nil, nil
 	}
 	var ids []store.SeriesID
-	c := sb.Cursor()
-	for k, _ := c.First(); k != nil; {
-		id, _, ok := parseDayKey(site, k)
+	err := sb.ForEachBucket(func(name []byte) error {
+		id, ok := parseSeriesName(site, name)
 		if !ok {
-			return nil, fmt.Errorf("intervals of site %s: malformed key %x", site, k)
+			return fmt.Errorf("intervals of site %s: malformed series name %q", site, name)
 		}
 		ids = append(ids, id)
-		// Skip the rest of the series: seek past its last possible day.
-		next := seriesPrefix(nil, id.Meter, id.Channel)
-		next = append(next, 0xff, 0xff, 0xff, 0xff, 0xff)
-		k, _ = c.Seek(next)
-	}
-	return ids, nil
+		return nil
+	})
+	return ids, err
 }
 
 func checkSeries(id store.SeriesID) error {

@@ -61,28 +61,34 @@ func checkSlot(s core.Slot) error {
 	return nil
 }
 
-// seriesPrefix is meter\0channel: the common prefix of a series' day keys
-// inside its site's bucket.
-func seriesPrefix(dst []byte, meter string, ch store.Channel) []byte {
+// seriesName is the name of a series' bucket inside its site's bucket:
+// meter\0channel.
+func seriesName(dst []byte, meter string, ch store.Channel) []byte {
 	dst = append(dst, meter...)
-	dst = append(dst, sep, byte(ch))
-	return dst
+	return append(dst, sep, byte(ch))
 }
 
-// appendDayKey appends the key of a series' day.
-func appendDayKey(dst []byte, meter string, ch store.Channel, day int64) []byte {
-	dst = seriesPrefix(dst, meter, ch)
-	return binary.BigEndian.AppendUint32(dst, uint32(day+dayBias))
-}
-
-// parseDayKey splits a day key of site's bucket.
-func parseDayKey(site string, k []byte) (store.SeriesID, int64, bool) {
-	i := bytes.IndexByte(k, sep)
-	if i <= 0 || len(k) != i+6 || k[i+1] > byte(store.Export) {
-		return store.SeriesID{}, 0, false
+// parseSeriesName splits a series bucket name.
+func parseSeriesName(site string, name []byte) (store.SeriesID, bool) {
+	i := bytes.IndexByte(name, sep)
+	if i <= 0 || len(name) != i+2 || name[i+1] > byte(store.Export) {
+		return store.SeriesID{}, false
 	}
-	day := int64(binary.BigEndian.Uint32(k[i+2:])) - dayBias
-	return store.SeriesID{Site: site, Meter: string(k[:i]), Channel: store.Channel(k[i+1])}, day, true
+	return store.SeriesID{Site: site, Meter: string(name[:i]), Channel: store.Channel(name[i+1])}, true
+}
+
+// dayKey is a day's key in a series bucket.
+func dayKey(day int64) [4]byte {
+	var k [4]byte
+	binary.BigEndian.PutUint32(k[:], uint32(day+dayBias))
+	return k
+}
+
+func parseDayKey(k []byte) (int64, bool) {
+	if len(k) != 4 {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint32(k)) - dayBias, true
 }
 
 // dayStart names a day for messages.
