@@ -98,6 +98,9 @@ func Bill(in *Input) (*Run, error) {
 	if e.run.Allocation == "" {
 		e.run.Allocation = core.AllocProportional
 	}
+	if u := in.Utility; u != nil && u.Period != in.Period {
+		return nil, fmt.Errorf("billing %s: the utility bill covers %s, the period is %s", in.Site.ID, u.Period, in.Period)
+	}
 	if err := e.calendar(); err != nil {
 		return nil, err
 	}
@@ -128,7 +131,7 @@ func (e *engine) calendar() error {
 		e.days[d] = day
 		ti := -1
 		for i, t := range e.site.Tariffs {
-			if !t.From.After(day) {
+			if !t.From.After(day) && (ti < 0 || t.From.After(e.site.Tariffs[ti].From)) {
 				ti = i
 			}
 		}

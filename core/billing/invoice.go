@@ -231,6 +231,11 @@ func (e *engine) invoices() error {
 			}
 		}
 	}
+	for _, s := range e.in.Sessions {
+		if m := e.site.Meter(s.Meter); m == nil || m.Role != core.RoleEV {
+			e.warnf("EV session %s of %s: %q is not an EV meter of the site; not billed", s.ID, s.Person, s.Meter)
+		}
+	}
 	slices.Sort(personOrder)
 	if owner != nil {
 		accts = append(accts, owner)
