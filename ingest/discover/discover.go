@@ -279,9 +279,10 @@ func round(ctx context.Context, ifaces []net.Interface, window time.Duration) (m
 		return nil, fmt.Errorf("browsing for gateways: %w", err)
 	}
 	found := map[string]Gateway{}
+	nets := localNets()
 	// The resolver closes entries when rctx ends.
 	for e := range entries {
-		g, ok := parseEntry(e)
+		g, ok := parseEntry(e, nets)
 		if !ok {
 			slog.Debug("discover: ignoring malformed gateway announcement", "instance", e.Instance)
 			continue
@@ -310,7 +311,36 @@ func newResolver(ifaces []net.Interface) (*zeroconf.Resolver, error) {
 	return nil, errors.Join(errs...)
 }
 
-func parseEntry(e *zeroconf.ServiceEntry) (Gateway, bool) {
+// localNets lists the networks of this host's addresses.
+func localNets() []*net.IPNet {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var nets []*net.IPNet
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			nets = append(nets, n)
+		}
+	}
+	return nets
+}
+
+// pickIP chooses the address to connect to: a gateway announces every
+// address it has (LAN, VPN, container bridges), and the one on a network
+// this host is on is the one that works.
+func pickIP(ips []net.IP, nets []*net.IPNet) net.IP {
+	for _, ip := range ips {
+		for _, n := range nets {
+			if n.Contains(ip) {
+				return ip
+			}
+		}
+	}
+	return ips[0]
+}
+
+func parseEntry(e *zeroconf.ServiceEntry, nets []*net.IPNet) (Gateway, bool) {
 	kv := map[string]string{}
 	for _, t := range e.Text {
 		k, v, _ := strings.Cut(t, "=")
@@ -330,9 +360,9 @@ func parseEntry(e *zeroconf.ServiceEntry) (Gateway, bool) {
 	var host string
 	switch {
 	case len(e.AddrIPv4) > 0:
-		host = e.AddrIPv4[0].String()
+		host = pickIP(e.AddrIPv4, nets).String()
 	case len(e.AddrIPv6) > 0:
-		host = e.AddrIPv6[0].String()
+		host = pickIP(e.AddrIPv6, nets).String()
 	default:
 		return Gateway{}, false
 	}

@@ -160,8 +160,13 @@ func TestAdvertiseRejectsBadInfo(t *testing.T) {
 	}
 }
 
-func TestHostLabel(t *testing.T) {
-	if got := hostLabel("GW_00 42"); got != "zevgw-gw-00-42" {
-		t.Errorf("hostLabel = %q", got)
+func TestPickIP(t *testing.T) {
+	_, lan, _ := net.ParseCIDR("192.168.1.20/24")
+	ips := []net.IP{net.ParseIP("172.17.0.1"), net.ParseIP("192.168.1.50"), net.ParseIP("10.8.0.1")}
+	if got := pickIP(ips, []*net.IPNet{lan}); !got.Equal(net.ParseIP("192.168.1.50")) {
+		t.Errorf("pickIP = %v, want the address on our LAN", got)
+	}
+	if got := pickIP(ips, nil); !got.Equal(ips[0]) {
+		t.Errorf("pickIP without local networks = %v, want the first", got)
 	}
 }
