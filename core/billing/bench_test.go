@@ -166,8 +166,10 @@ func BenchmarkYear100Units(b *testing.B) {
 	var peak, alloc uint64
 	var ms0, ms1 runtime.MemStats
 	for b.Loop() {
+		b.StopTimer()
 		runtime.GC()
 		runtime.ReadMemStats(&ms0)
+		b.StartTimer()
 		var r *Run
 		err := st.View(func(tx store.Tx) error {
 			site, err := tx.Site(s.ID)
