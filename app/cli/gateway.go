@@ -21,6 +21,8 @@ import (
 	"github.com/zevdesk/zevdesk/ingest/discover"
 	"github.com/zevdesk/zevdesk/ingest/gateway"
 	"github.com/zevdesk/zevdesk/ingest/gateway/driver"
+	_ "github.com/zevdesk/zevdesk/ingest/gateway/driver/modbus" // registers "modbus"
+	_ "github.com/zevdesk/zevdesk/ingest/gateway/driver/shelly" // registers "shelly"
 	"github.com/zevdesk/zevdesk/ingest/gateway/driver/simulator"
 	"github.com/zevdesk/zevdesk/ingest/protocol"
 	"github.com/zevdesk/zevdesk/ingest/sim"

@@ -155,18 +155,18 @@ func TestSDM630(t *testing.T) {
 
 func TestSunSpecModels(t *testing.T) {
 	for _, c := range []struct {
-		model      uint16
-		base       uint16
-		imp, exp   uint32
-		sf         int16
-		wantI      core.Energy
-		wantE      core.Energy
-		w, wSF     int16
-		wantW      float64
-		baseParam  string
-		unit       uint8
-		unitParam  string
-		notes      string
+		model     uint16
+		base      uint16
+		imp, exp  uint32
+		sf        int16
+		wantI     core.Energy
+		wantE     core.Energy
+		w, wSF    int16
+		wantW     float64
+		baseParam string
+		unit      uint8
+		unitParam string
+		notes     string
 	}{
 		{model: 201, base: 40000, imp: 1234567, exp: 0, sf: 0, wantI: 1234567 * core.Wh, w: 230, wSF: 0, wantW: 230, unit: 1},
 		{model: 202, base: 0, imp: 98765, exp: 4321, sf: 1, wantI: 987650 * core.Wh, wantE: 43210 * core.Wh, w: -150, wSF: 1, wantW: -1500, unit: 1},
