@@ -195,7 +195,7 @@ func Estimate(tx store.Tx, site *core.Site, id store.SeriesID, from, to core.Slo
 		return 0, err
 	}
 	ps := buildPoints(regs, repl, id.Channel)
-	vals := deriveSlots(ps, from, to, 1<<62)
+	vals := deriveSlots(ps, from, to, 1<<62, 1<<62)
 	var cur store.Series
 	if err := tx.ReadIntervals(id, from, to, &cur); err != nil {
 		return 0, fmt.Errorf("reading %s %s: %w", id.Meter, id.Channel, err)
@@ -243,6 +243,7 @@ type acceptor struct {
 	rep   Report
 	flags map[flagKey]int // index into rep.Flags
 	days  map[core.Date]bool
+	locks *[]span // nil until read
 }
 
 type flagKey struct {
@@ -326,10 +327,6 @@ func (a *acceptor) load(from, to core.Slot) ([]store.Register, []store.Replaceme
 		return nil, nil, fmt.Errorf("reading meter %s: %w", a.meter.ID, err)
 	} else if ok {
 		loadTo = p.Time
-	} else if p, ok, err := a.registerBefore(a.limit.Add(time.Nanosecond)); err != nil {
-		return nil, nil, fmt.Errorf("reading meter %s: %w", a.meter.ID, err)
-	} else if ok && p.Time.After(loadTo) {
-		loadTo = p.Time
 	}
 	var regs []store.Register
 	err := a.tx.ScanRegisters(a.site.ID, a.meter.ID, loadFrom, loadTo.Add(time.Nanosecond), func(r store.Register) bool {
@@ -363,7 +360,13 @@ func (a *acceptor) rederive(newRegs []store.Register, newRepl *store.Replacement
 	if newRepl != nil {
 		lo, hi = newRepl.Time, newRepl.Time
 	} else {
-		lo, hi = newRegs[0].Time, newRegs[len(newRegs)-1].Time
+		// Readings in the future take no part in the derivation.
+		n := sort.Search(len(newRegs), func(i int) bool { return newRegs[i].Time.After(a.limit) })
+		if n == 0 {
+			_, err := a.putRegisters(newRegs, nil)
+			return err
+		}
+		lo, hi = newRegs[0].Time, newRegs[n-1].Time
 	}
 	prev, hasPrev, err := a.registerBefore(lo)
 	if err != nil {
@@ -395,27 +398,9 @@ func (a *acceptor) rederive(newRegs []store.Register, newRepl *store.Replacement
 	}
 	cur := old
 	if len(newRegs) > 0 {
-		conflicts, err := a.tx.PutRegisters(a.site.ID, a.meter.ID, newRegs)
+		fresh, err := a.putRegisters(newRegs, old)
 		if err != nil {
-			return fmt.Errorf("storing readings: %w", err)
-		}
-		bad := map[time.Time]bool{}
-		for _, c := range conflicts {
-			bad[c.Time] = true
-			stored := findRegister(old, c.Time)
-			if stored.Time.IsZero() {
-				if s, err := a.tx.RegisterAtOrAfter(a.site.ID, a.meter.ID, c.Time); err == nil {
-					stored = s
-				}
-			}
-			a.flag(a.meter.ID, core.SlotOf(c.Time), KindDuplicate, fmt.Sprintf(
-				"a second reading at %s differs: %s kept, %s reported", stamp(c.Time), regString(stored), regString(c)))
-		}
-		var fresh []store.Register
-		for _, r := range newRegs {
-			if !bad[r.Time] && !r.Time.After(a.limit) {
-				fresh = append(fresh, r)
-			}
+			return err
 		}
 		cur = mergeRegisters(old, fresh)
 	}
@@ -443,13 +428,20 @@ func (a *acceptor) rederive(newRegs []store.Register, newRepl *store.Replacement
 			if t1.Sub(t0) <= MaxReadingSpan || newPts[j].v < newPts[j-1].v {
 				continue
 			}
+			if t1.Sub(t0) > MaxEstimateSpan {
+				a.flag(a.meter.ID, max(core.SlotOf(t0), from), KindGap, fmt.Sprintf(
+					"no reading between %s and %s (%s): too long to estimate automatically; intervals left missing",
+					stamp(t0), stamp(t1), t1.Sub(t0)))
+				continue
+			}
 			for s := max(core.SlotOf(t0), from); s < to && s.Time().Before(t1); s++ {
 				a.flag(a.meter.ID, s, KindGap, fmt.Sprintf("no reading between %s and %s (%s): estimated linearly in the register",
 					stamp(t0), stamp(t1), t1.Sub(t0)))
 			}
 		}
 		err := a.writeDerived(store.SeriesID{Site: a.site.ID, Meter: a.meter.ID, Channel: ch},
-			deriveSlots(oldPts, from, to, MaxReadingSpan), deriveSlots(newPts, from, to, MaxReadingSpan), from, to)
+			deriveSlots(oldPts, from, to, MaxReadingSpan, MaxEstimateSpan),
+			deriveSlots(newPts, from, to, MaxReadingSpan, MaxEstimateSpan))
 		if err != nil {
 			return err
 		}
@@ -461,7 +453,18 @@ func (a *acceptor) rederive(newRegs []store.Register, newRepl *store.Replacement
 // measurements, and refinements of values this package derived before
 // (stored == derived from the old readings) are written; a differing value
 // from elsewhere is kept and reported as a conflict; edits are left alone.
-func (a *acceptor) writeDerived(id store.SeriesID, oldVals, newVals []slotValue, from, to core.Slot) error {
+func (a *acceptor) writeDerived(id store.SeriesID, oldVals, newVals []slotValue) error {
+	if len(newVals) == 0 {
+		return nil
+	}
+	from, to := newVals[0].slot, newVals[len(newVals)-1].slot+1
+	if len(oldVals) > 0 {
+		from, to = min(from, oldVals[0].slot), max(to, oldVals[len(oldVals)-1].slot+1)
+	}
+	locked, err := a.lockedSpans()
+	if err != nil {
+		return err
+	}
 	var cur store.Series
 	if err := a.tx.ReadIntervals(id, from, to, &cur); err != nil {
 		return fmt.Errorf("reading %s %s: %w", id.Meter, id.Channel, err)
@@ -477,6 +480,12 @@ func (a *acceptor) writeDerived(id store.SeriesID, oldVals, newVals []slotValue,
 		i := v.slot - from
 		sq, se := cur.Quality[i], cur.Energy[i]
 		val := store.Value{Slot: v.slot, Energy: v.e, Quality: v.q}
+		if sq != store.Edited && !(sq == v.q && se == v.e) && inSpans(locked, v.slot) {
+			a.flag(id.Meter, v.slot, KindLocked, fmt.Sprintf(
+				"%s %s (%s) derived from readings that arrived after the period was billed: not stored, %s (%s) kept; unlock the period to take it",
+				id.Channel, v.e, v.q, se, sq))
+			continue
+		}
 		switch {
 		case sq == store.Missing:
 			keep = append(keep, val)
@@ -740,3 +749,64 @@ func regString(r store.Register) string {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// putRegisters stores readings and flags those that conflict with stored
+// ones (old holds the stored readings around them, for the reason). It
+// returns the readings that take part in the derivation: stored without
+// conflict and not in the future.
+func (a *acceptor) putRegisters(rs, old []store.Register) ([]store.Register, error) {
+	conflicts, err := a.tx.PutRegisters(a.site.ID, a.meter.ID, rs)
+	if err != nil {
+		return nil, fmt.Errorf("storing readings: %w", err)
+	}
+	bad := map[time.Time]bool{}
+	for _, c := range conflicts {
+		bad[c.Time] = true
+		stored := findRegister(old, c.Time)
+		if stored.Time.IsZero() {
+			if s, err := a.tx.RegisterAtOrAfter(a.site.ID, a.meter.ID, c.Time); err == nil {
+				stored = s
+			}
+		}
+		a.flag(a.meter.ID, core.SlotOf(c.Time), KindDuplicate, fmt.Sprintf(
+			"a second reading at %s differs: %s kept, %s reported", stamp(c.Time), regString(stored), regString(c)))
+	}
+	var fresh []store.Register
+	for _, r := range rs {
+		if !bad[r.Time] && !r.Time.After(a.limit) {
+			fresh = append(fresh, r)
+		}
+	}
+	return fresh, nil
+}
+
+// span is a half-open range of slots.
+type span struct{ from, to core.Slot }
+
+// lockedSpans returns the site's locked (billed) periods as slot ranges,
+// read once per acceptance.
+func (a *acceptor) lockedSpans() ([]span, error) {
+	if a.locks != nil {
+		return *a.locks, nil
+	}
+	ls, err := a.tx.LocksOf(a.site.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading locks: %w", err)
+	}
+	spans := make([]span, 0, len(ls))
+	for _, l := range ls {
+		f, t := l.Period.Slots(a.loc)
+		spans = append(spans, span{f, t})
+	}
+	a.locks = &spans
+	return spans, nil
+}
+
+func inSpans(ss []span, s core.Slot) bool {
+	for _, x := range ss {
+		if s >= x.from && s < x.to {
+			return true
+		}
+	}
+	return false
+}

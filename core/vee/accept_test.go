@@ -355,6 +355,30 @@ func TestChecks(t *testing.T) {
 			reason: []string{"import: no value for this interval"},
 		},
 		{
+			name: "readings after the period was billed",
+			feed: func(tx store.Tx, site *core.Site) error {
+				if err := tx.LockPeriod(store.Lock{Site: site.ID, Period: core.Period{From: day, To: day}, Time: time.Time(now)}); err != nil {
+					return err
+				}
+				_, err := AcceptRegisters(tx, site, "M1", []store.Register{{Time: at(0)}, {Time: at(15), Import: 700}}, opts())
+				return err
+			},
+			kind: KindLocked, meter: "M1", slot: core.SlotOf(at(0)),
+			reason: []string{"import 0.0007 kWh (measured) derived from readings that arrived after the period was billed: not stored"},
+		},
+		{
+			name: "readings decades apart (a gateway clock reset)",
+			feed: func(tx store.Tx, site *core.Site) error {
+				rep, err := AcceptRegisters(tx, site, "M1", []store.Register{{Time: time.Unix(0, 0)}, {Time: at(0), Import: 700}}, opts())
+				if err == nil && rep.Written+rep.Estimated != 0 {
+					t.Errorf("report %+v: nothing should be derived across 56 years", rep)
+				}
+				return err
+			},
+			kind: KindGap, meter: "M1", slot: 0,
+			reason: []string{"no reading between 1970-01-01T00:00:00Z and 2026-01-12T00:00:00Z", "too long to estimate automatically"},
+		},
+		{
 			name: "gap between readings",
 			feed: func(tx store.Tx, site *core.Site) error {
 				_, err := AcceptRegisters(tx, site, "M1", []store.Register{{Time: at(0)}, {Time: at(60), Import: 4000}}, opts())

@@ -81,8 +81,9 @@ func interp(a, b point, t time.Time) int64 {
 // deriveSlots returns the energy of every slot in [from, to) that the points
 // cover completely without a backwards step, in slot order. A slot is Measured
 // when every pair of points spanning part of it lies at most maxSpan apart,
-// Estimated otherwise.
-func deriveSlots(ps []point, from, to core.Slot, maxSpan time.Duration) []slotValue {
+// Estimated otherwise; a slot touched by a pair more than maxEstimate apart
+// is left out.
+func deriveSlots(ps []point, from, to core.Slot, maxSpan, maxEstimate time.Duration) []slotValue {
 	if len(ps) < 2 || from >= to {
 		return nil
 	}
@@ -103,13 +104,20 @@ func deriveSlots(ps []point, from, to core.Slot, maxSpan time.Duration) []slotVa
 		if ps[i].t.After(start) {
 			continue
 		}
+		if i+1 < len(ps) && ps[i+1].t.Sub(ps[i].t) > maxEstimate {
+			// Skip the slots of a pair too far apart in one step: readings
+			// years apart (a gateway clock reset) must not cost a loop.
+			s = max(s, core.SlotOf(ps[i+1].t)-1)
+			continue
+		}
 		j := i + 1 // the first point at or after the slot's end
 		ok, q := true, store.Measured
 		for ; j < len(ps); j++ {
-			if ps[j].v < ps[j-1].v {
+			span := ps[j].t.Sub(ps[j-1].t)
+			if ps[j].v < ps[j-1].v || span > maxEstimate {
 				ok = false
 			}
-			if ps[j].t.Sub(ps[j-1].t) > maxSpan {
+			if span > maxSpan {
 				q = store.Estimated
 			}
 			if !ps[j].t.Before(end) {

@@ -38,7 +38,7 @@ func TestDeriveExact(t *testing.T) {
 		end := core.SlotOf(tm) + 1
 		ps = append(ps, point{end.Time(), ps[len(ps)-1].v + rng.Int64N(1_000_000)})
 		from := core.SlotOf(t0)
-		vals := deriveSlots(ps, from-3, end+5, time.Hour)
+		vals := deriveSlots(ps, from-3, end+5, time.Hour, 1<<62)
 		if got, want := sum(vals), core.Energy(ps[len(ps)-1].v-ps[0].v); got != want {
 			t.Fatalf("run %d: Σ intervals = %d mWh, register difference %d mWh", run, got, want)
 		}
@@ -57,7 +57,7 @@ func TestDeriveExact(t *testing.T) {
 // register is interpolated linearly and rounded down at each boundary.
 func TestDeriveApportion(t *testing.T) {
 	ps := []point{{at(5), 0}, {at(50), 100}} // 100 mWh over 45 minutes
-	vals := deriveSlots(ps, core.SlotOf(t0), core.SlotOf(t0)+4, time.Hour)
+	vals := deriveSlots(ps, core.SlotOf(t0), core.SlotOf(t0)+4, time.Hour, 1<<62)
 	// E(00:15) = ⌊100·10/45⌋ = 22, E(00:30) = ⌊100·25/45⌋ = 55, E(00:45) = ⌊100·40/45⌋ = 88.
 	want := []slotValue{{core.SlotOf(at(15)), 33, store.Measured}, {core.SlotOf(at(30)), 33, store.Measured}}
 	if len(vals) != len(want) {
@@ -70,7 +70,7 @@ func TestDeriveApportion(t *testing.T) {
 	}
 	// A reading inside a slot splits it between the pairs around it.
 	ps = []point{{at(0), 0}, {at(10), 10_000}, {at(40), 40_000}, {at(60), 60_000}}
-	vals = deriveSlots(ps, core.SlotOf(t0), core.SlotOf(t0)+4, MaxReadingSpan)
+	vals = deriveSlots(ps, core.SlotOf(t0), core.SlotOf(t0)+4, MaxReadingSpan, MaxEstimateSpan)
 	wantE := []core.Energy{15_000, 15_000, 15_000, 15_000}
 	wantQ := []store.Quality{store.Estimated, store.Estimated, store.Estimated, store.Measured}
 	for i, v := range vals {
@@ -82,7 +82,7 @@ func TestDeriveApportion(t *testing.T) {
 
 func TestDeriveBackwardsLeavesGap(t *testing.T) {
 	ps := []point{{at(0), 1000}, {at(15), 2000}, {at(30), 5}, {at(45), 10}}
-	vals := deriveSlots(ps, core.SlotOf(t0), core.SlotOf(t0)+3, MaxReadingSpan)
+	vals := deriveSlots(ps, core.SlotOf(t0), core.SlotOf(t0)+3, MaxReadingSpan, MaxEstimateSpan)
 	if len(vals) != 2 || vals[0].e != 1000 || vals[1].slot != core.SlotOf(at(30)) || vals[1].e != 5 {
 		t.Fatalf("got %+v, want slot 00:00 = 1000 and 00:30 = 5, nothing across the backward step", vals)
 	}

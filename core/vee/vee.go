@@ -64,11 +64,16 @@ const (
 	// interval data, or estimated because the readings around it are further
 	// apart than MaxReadingSpan.
 	KindGap = "gap"
+	// KindLocked marks an interval of a billed (locked) period for which
+	// readings that arrived later give a different value: the billed value
+	// is kept and the new one named in the reason, until the office unlocks
+	// the period and the readings are accepted again.
+	KindLocked = "locked"
 )
 
 // Kinds lists every flag kind, in the order reports show them.
 var Kinds = []string{KindRegisterBackwards, KindMaxPower, KindFuture, KindOffGrid, KindDuplicate,
-	KindNightProduction, KindSwapped, KindBalance, KindGap}
+	KindNightProduction, KindSwapped, KindBalance, KindGap, KindLocked}
 
 // Thresholds of the checks.
 const (
@@ -76,6 +81,13 @@ const (
 	// interpolation still counts as measured: one 15-minute cadence with room
 	// for a late reading. Intervals inside longer spans are estimated.
 	MaxReadingSpan = 20 * time.Minute
+	// MaxEstimateSpan is the longest time between two register readings
+	// that AcceptRegisters fills by estimation (a quarter, so that readings
+	// taken by hand once a month are spread over their intervals). Longer
+	// spans (a meter unread for a year, a gateway whose clock fell back to
+	// 1970) stay missing, with one KindGap flag; Estimate fills them on
+	// request.
+	MaxEstimateSpan = 92 * 24 * time.Hour
 	// FutureTolerance is how far ahead of the clock a timestamp may lie
 	// before it is flagged, for clocks that differ by a few seconds.
 	FutureTolerance = time.Minute
