@@ -284,3 +284,93 @@ func TestTariffPrices(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// The Leitfaden Eigenverbrauch's table 1 entered as a utility bill.
+const leitfadenTOML = `vat_percent = 7.7
+[[lines]]
+label = "Energie HT"
+basis = "ht"
+kwh = 1696
+chf_kwh = 0.085
+[[lines]]
+label = "Energie NT"
+basis = "nt"
+kwh = 1289
+chf_kwh = 0.0515
+[[lines]]
+label = "Leistung"
+kw = [9.1, 9.3, 9.1]
+chf_kw = 3.60
+[[lines]]
+label = "Netz HT"
+basis = "ht"
+kwh = 1696
+chf_kwh = 0.0638
+[[lines]]
+label = "Netz NT"
+basis = "nt"
+kwh = 1289
+chf_kwh = 0.04
+[[lines]]
+label = "Messung"
+chf = 120.00
+[[lines]]
+label = "Systemdienstleistungen"
+kwh = 2985
+chf_kwh = 0.0032
+[[lines]]
+label = "Netzzuschlag"
+kwh = 2985
+chf_kwh = 0.023
+[[lines]]
+label = "Abgaben Gemeinde"
+kwh = 2985
+chf_kwh = 0.005
+`
+
+func TestTariffUtility(t *testing.T) {
+	db := billDB(t)
+	f := filepath.Join(t.TempDir(), "u.toml")
+	os.WriteFile(f, []byte(leitfadenTOML), 0o600)
+	code, out, errs := run(t, db, "tariff", "utility", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", f)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"(9.1 + 9.3 + 9.1) kW × CHF 3.60", "99.00", "total excl. VAT", "682.44", "VAT 7.7 %", "52.55", "734.99"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Billing January now passes the utility's costs through: the grid
+	// lines of all invoices add up to CHF 682.44.
+	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--json")
+	if code != 0 {
+		t.Fatalf("bill: exit %d %s", code, errs)
+	}
+	var j struct {
+		Invoices []struct {
+			Lines []struct{ Class, Amount string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	var sum core.Rappen
+	for _, inv := range j.Invoices {
+		for _, l := range inv.Lines {
+			if l.Class == "grid_ht" || l.Class == "grid_nt" {
+				a, _ := core.ParseCHF(l.Amount)
+				sum += a
+			}
+		}
+	}
+	if sum != 68244 {
+		t.Errorf("grid lines add up to %s, want 682.44", sum)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(bad, []byte("[[lines]]\nlabel = \"x\"\nkwh = 10\n"), 0o600)
+	code, _, errs = run(t, db, "tariff", "utility", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", bad)
+	if code != 1 || !strings.Contains(errs, "lines[0].chf_kwh") {
+		t.Errorf("bad file: exit %d %s", code, errs)
+	}
+}

@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
+
+	"github.com/BurntSushi/toml"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
@@ -113,10 +117,15 @@ func runTariffCheck(env *Env, args []string) error {
 	if costs == nil {
 		fmt.Fprintln(env.Stdout, "no effective solar costs known: only the flat rate (80 % of the standard product) applies")
 	}
-	failed := 0
+	failed, unknown := 0, 0
 	for _, t := range versions {
 		fmt.Fprintf(env.Stdout, "\ntariff from %s\n", t.From)
 		c, err := billing.CheckSolarPrice(t, site.VATRate(t, t.From), costs)
+		if errors.Is(err, billing.ErrNoStandardPrice) {
+			fmt.Fprintf(env.Stdout, "  NOT CHECKED: %v\n", err)
+			unknown++
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("tariff from %s: %w", t.From, err)
 		}
@@ -130,6 +139,10 @@ func runTariffCheck(env *Env, args []string) error {
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d tariff versions: %w", failed, len(versions), ErrSolarPriceTooHigh)
+	}
+	if unknown > 0 {
+		return fmt.Errorf("%d of %d tariff versions could not be checked: add standard_chf_kwh to the site file's tariffs",
+			unknown, len(versions))
 	}
 	return nil
 }
@@ -236,4 +249,212 @@ func parsePrices(r io.Reader) (*billing.DynamicPrices, error) {
 		out.Grid[r.s-lo] = r.p
 	}
 	return out, nil
+}
+
+func init() {
+	Register(Command{
+		Name:    "tariff utility",
+		Args:    "--site ID --from DATE --to DATE [FILE.toml]",
+		Summary: "enter the utility's bill of a period for pass-through billing (without FILE: show the stored one)",
+		Run:     runTariffUtility,
+	})
+}
+
+// utilityFile is the TOML form of a utility bill:
+//
+//	vat_percent = 7.7
+//	[[lines]]
+//	label = "Energy HT"
+//	basis = "ht"            # ht | nt | all (the default)
+//	kwh = 1696
+//	chf_kwh = 0.085
+//	[[lines]]
+//	label = "Power charge"
+//	kw = [9.1, 9.3, 9.1]    # one peak per month
+//	chf_kw = 3.60
+//	[[lines]]
+//	label = "Metering"
+//	chf = 120.00
+type utilityFile struct {
+	VATPercent any `toml:"vat_percent"`
+	Lines      []struct {
+		Label  string `toml:"label"`
+		Basis  string `toml:"basis"`
+		KWh    any    `toml:"kwh"`
+		CHFKWh any    `toml:"chf_kwh"`
+		KW     []any  `toml:"kw"`
+		CHFKW  any    `toml:"chf_kw"`
+		CHF    any    `toml:"chf"`
+	} `toml:"lines"`
+}
+
+// tomlDecimal returns a TOML number as the decimal it was written as (the
+// shortest form that reads back as the same float is the literal).
+func tomlDecimal(v any) (string, bool) {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+func parseUtility(name string, data []byte, p core.Period) (*billing.UtilityBill, error) {
+	var f utilityFile
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("%s: unknown key %s", name, und[0])
+	}
+	bad := func(elem, want string) error { return fmt.Errorf("%s: %s: expected %s", name, elem, want) }
+	u := &billing.UtilityBill{Period: p}
+	if f.VATPercent != nil {
+		s, ok := tomlDecimal(f.VATPercent)
+		v, err := core.ParsePercent(s)
+		if !ok || err != nil || v < 0 || v > 2500 {
+			return nil, bad("vat_percent", "a percentage such as 7.7")
+		}
+		u.VAT = v
+	}
+	if len(f.Lines) == 0 {
+		return nil, bad("lines", "at least one [[lines]] entry")
+	}
+	for i, l := range f.Lines {
+		el := fmt.Sprintf("lines[%d]", i)
+		ul := billing.UtilityLine{Label: l.Label, Basis: billing.Basis(l.Basis)}
+		if strings.TrimSpace(l.Label) == "" {
+			return nil, bad(el+".label", "a label")
+		}
+		switch ul.Basis {
+		case "":
+			ul.Basis = billing.BasisAll
+		case billing.BasisHT, billing.BasisNT, billing.BasisAll:
+		default:
+			return nil, bad(el+".basis", "ht, nt or all")
+		}
+		switch {
+		case l.KWh != nil:
+			s, ok := tomlDecimal(l.KWh)
+			e, err := core.ParseKWh(s)
+			if !ok || err != nil || e <= 0 {
+				return nil, bad(el+".kwh", "a positive energy in kWh")
+			}
+			s, ok = tomlDecimal(l.CHFKWh)
+			pr, err := core.ParsePrice(s)
+			if !ok || err != nil {
+				return nil, bad(el+".chf_kwh", "the price in CHF per kWh that goes with kwh")
+			}
+			ul.Energy, ul.Price = e, pr
+		case len(l.KW) > 0:
+			for j, v := range l.KW {
+				s, ok := tomlDecimal(v)
+				w, err := core.ParseKWh(s) // kW with up to 3 decimals read as "kWh" gives W × 1000
+				if !ok || err != nil || w < 0 || w%1000 != 0 {
+					return nil, bad(fmt.Sprintf("%s.kw[%d]", el, j), "a power in kW with at most three decimals")
+				}
+				ul.PowerW = append(ul.PowerW, int64(w/1000))
+			}
+			s, ok := tomlDecimal(l.CHFKW)
+			r, err := core.ParseCHF(s)
+			if !ok || err != nil {
+				return nil, bad(el+".chf_kw", "the price in CHF per kW that goes with kw")
+			}
+			ul.PricePerKW = r
+		case l.CHF != nil:
+			s, ok := tomlDecimal(l.CHF)
+			r, err := core.ParseCHF(s)
+			if !ok || err != nil {
+				return nil, bad(el+".chf", "an amount in CHF")
+			}
+			ul.Amount = r
+		default:
+			return nil, bad(el, "kwh and chf_kwh, kw and chf_kw, or chf")
+		}
+		u.Lines = append(u.Lines, ul)
+	}
+	return u, nil
+}
+
+func runTariffUtility(env *Env, args []string) error {
+	const cmd = "tariff utility"
+	fs := NewFlagSet(cmd)
+	siteID := fs.String("site", "", "site id")
+	fromS := fs.String("from", "", "first day of the period (YYYY-MM-DD)")
+	toS := fs.String("to", "", "last day of the period (YYYY-MM-DD)")
+	pos, err := ParseFlags(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	p, err := periodFlags(cmd, *siteID, *fromS, *toS)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return Usagef(cmd, "expected at most one file")
+	}
+	var u *billing.UtilityBill
+	if len(pos) == 1 {
+		data, err := os.ReadFile(pos[0])
+		if err != nil {
+			return err
+		}
+		if u, err = parseUtility(pos[0], data, p); err != nil {
+			return err
+		}
+	}
+	st, err := env.Store()
+	if err != nil {
+		return err
+	}
+	write := st.View
+	if u != nil {
+		write = st.Update
+	}
+	err = write(func(tx store.Tx) error {
+		if _, err := tx.Site(*siteID); err != nil {
+			return fmt.Errorf("site %q: %w", *siteID, err)
+		}
+		if u != nil {
+			return billing.PutUtilityBill(tx, *siteID, u)
+		}
+		v, err := tx.GetMeta(billing.BucketUtility, *siteID+"/"+p.String())
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no utility bill stored for %s %s", *siteID, p)
+		}
+		if err != nil {
+			return err
+		}
+		u = new(billing.UtilityBill)
+		return json.Unmarshal(v, u)
+	})
+	if err != nil {
+		return err
+	}
+	return printUtility(env.Stdout, u)
+}
+
+func printUtility(w io.Writer, u *billing.UtilityBill) error {
+	fmt.Fprintf(w, "utility bill %s (grid energy is billed at these costs, shared by HT, NT or all grid kWh)\n", u.Period)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, l := range u.Lines {
+		var q string
+		switch {
+		case l.Energy != 0:
+			q = fmt.Sprintf("%s kWh × %s CHF/kWh", core.FormatKWh(l.Energy), l.Price)
+		case len(l.PowerW) > 0:
+			var parts []string
+			for _, p := range l.PowerW {
+				parts = append(parts, strings.TrimRight(strings.TrimRight(core.FormatKWh(core.Energy(p*1000)), "0"), "."))
+			}
+			q = fmt.Sprintf("(%s) kW × CHF %s", strings.Join(parts, " + "), l.PricePerKW)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", l.Label, l.Basis, q, l.Total())
+	}
+	fmt.Fprintf(tw, "  total excl. VAT\t\t\t%s\n", u.Net())
+	fmt.Fprintf(tw, "  VAT %s %%\t\t\t%s\n", u.VAT, u.VATAmount())
+	fmt.Fprintf(tw, "  total\t\t\t%s\n", u.Gross())
+	return tw.Flush()
 }

@@ -71,22 +71,23 @@ type Readings struct {
 // slots from Start to End is billed to Person, with the solar share those
 // slots got.
 type Session struct {
-	ID     string
-	Meter  string // the EV charger's meter id
-	Card   string // the RFID card that started the session
-	Person string // whom the card belongs to: the invoice's recipient
+	ID     string `json:"id"`
+	Meter  string `json:"meter"`  // the EV charger's meter id
+	Card   string `json:"card"`   // the RFID card that started the session
+	Person string `json:"person"` // whom the card belongs to: the invoice's recipient
 	// Unit is the person's unit, if any; printed on the invoice.
-	Unit string
+	Unit string `json:"unit,omitempty"`
 	// Start and End bound the session; it covers every slot that overlaps
 	// [Start, End).
-	Start, End time.Time
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // DynamicPrices is a 15-minute grid price series: Grid[i] is the price of
 // slot From+i. A zero price means "not set": the tariff's price applies.
 type DynamicPrices struct {
-	From core.Slot
-	Grid []core.Price
+	From core.Slot    `json:"from"`
+	Grid []core.Price `json:"grid"`
 }
 
 // Basis says which grid energy a utility bill line is shared by.
@@ -102,27 +103,27 @@ const (
 // UtilityBill is the utility's invoice for the community's grid connection
 // over a period, entered by the office, for pass-through billing.
 type UtilityBill struct {
-	Period core.Period
-	Lines  []UtilityLine
+	Period core.Period   `json:"period"`
+	Lines  []UtilityLine `json:"lines"`
 	// VAT is the rate the utility charged; it is shown, not passed on (the
 	// community's own invoices carry their own VAT).
-	VAT core.BasisPoints
+	VAT core.BasisPoints `json:"vat"`
 }
 
 // UtilityLine is one line of a utility bill. Its amount is, in order of
 // precedence: Energy × Price, the sum of PowerW × PricePerKW, or Amount.
 type UtilityLine struct {
-	Label string
-	Basis Basis
+	Label string `json:"label"`
+	Basis Basis  `json:"basis"`
 	// Energy and Price make an energy line (kWh × CHF/kWh).
-	Energy core.Energy
-	Price  core.Price
+	Energy core.Energy `json:"energy_mwh,omitempty"`
+	Price  core.Price  `json:"price_uchf_kwh,omitempty"`
 	// PowerW and PricePerKW make a power-charge line: the monthly peaks in
 	// W, each at PricePerKW per kW.
-	PowerW     []int64
-	PricePerKW core.Rappen
+	PowerW     []int64     `json:"power_w,omitempty"`
+	PricePerKW core.Rappen `json:"price_rp_kw,omitempty"`
 	// Amount is a fixed amount (metering, for example).
-	Amount core.Rappen
+	Amount core.Rappen `json:"amount_rp,omitempty"`
 }
 
 // Run is the result of billing one site over one period.
