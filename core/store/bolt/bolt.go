@@ -160,6 +160,13 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 func (s *Store) Check() error {
 	var errs []error
 	err := s.db.View(func(tx *bbolt.Tx) error {
+		// Pages past the end of a truncated file would fault when read.
+		if fi, err := os.Stat(s.path); err != nil {
+			return err
+		} else if fi.Size() < tx.Size() {
+			errs = append(errs, fmt.Errorf("file is truncated: %d bytes, its pages need %d", fi.Size(), tx.Size()))
+			return nil
+		}
 		for err := range tx.Check() {
 			errs = append(errs, fmt.Errorf("bbolt: %w", err))
 		}
