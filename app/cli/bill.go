@@ -24,10 +24,12 @@ func init() {
 	})
 }
 
-// WriteDocuments, when set (by the report package's wiring), writes a run's
-// documents (invoice PDFs, workbook, exports) into dir for `bill --out DIR`.
-// It runs after the run is computed (and committed with --final).
-var WriteDocuments func(env *Env, site *core.Site, run *billing.Run, dir string) error
+// WriteDocuments, when set (from a file that wires app/report in, for
+// example with report.WriteRun), writes a run's documents (invoice PDFs,
+// workbook, exports) into dir for `bill --out DIR`. It runs after the run is
+// computed (and committed with --final, so the documents carry the final
+// numbers); in is the run's input (its series feed the invoice charts).
+var WriteDocuments func(env *Env, in *billing.Input, run *billing.Run, dir string) error
 
 const billHelp = `Without --final, bill is a dry run: it computes and prints the invoices
 (numbers shown as "draft", or the numbers of an earlier commit of the same
@@ -74,6 +76,7 @@ func runBill(env *Env, args []string) error {
 		return err
 	}
 	var site *core.Site
+	var input *billing.Input
 	var run *billing.Run
 	compute := func(tx store.Tx) error {
 		s, err := tx.Site(*siteID)
@@ -88,7 +91,7 @@ func runBill(env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		site, run = s, r
+		site, input, run = s, in, r
 		return nil
 	}
 	if *final {
@@ -123,7 +126,7 @@ func runBill(env *Env, args []string) error {
 		return err
 	}
 	if *out != "" {
-		if err := WriteDocuments(env, site, run, *out); err != nil {
+		if err := WriteDocuments(env, input, run, *out); err != nil {
 			return fmt.Errorf("writing documents to %s: %w", *out, err)
 		}
 	}

@@ -374,3 +374,26 @@ func TestTariffUtility(t *testing.T) {
 		t.Errorf("bad file: exit %d %s", code, errs)
 	}
 }
+
+// --out hands the run and its input to the document writer.
+func TestBillOutHook(t *testing.T) {
+	db := billDB(t)
+	code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--out", t.TempDir())
+	if WriteDocuments == nil && (code != 1 || !strings.Contains(errs, "cannot write invoice documents")) {
+		t.Errorf("no writer: exit %d %s", code, errs)
+	}
+	saved := WriteDocuments
+	defer func() { WriteDocuments = saved }()
+	var got *billing.Run
+	WriteDocuments = func(env *Env, in *billing.Input, r *billing.Run, dir string) error {
+		if in == nil || in.Site.ID != "birke" || dir == "" {
+			t.Errorf("writer got input %v dir %q", in, dir)
+		}
+		got = r
+		return nil
+	}
+	code, _, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final", "--out", t.TempDir())
+	if code != 0 || got == nil || got.Invoices[0].Number != 1 {
+		t.Errorf("exit %d %s; writer saw %v", code, errs, got)
+	}
+}
