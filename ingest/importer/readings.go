@@ -223,7 +223,7 @@ func newReadingsParser(name string, site *core.Site, xlsx bool) *readingsParser 
 func (p *readingsParser) cellErr(line, col int, format string, args ...any) error {
 	e := &Error{File: p.rd.File, Line: line, Column: col + 1, Msg: fmt.Sprintf(format, args...)}
 	name := ""
-	if col < len(p.cols) {
+	if col >= 0 && col < len(p.cols) {
 		name = p.cols[col]
 	}
 	switch {
