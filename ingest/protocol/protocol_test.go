@@ -244,3 +244,31 @@ func BenchmarkReadRecords(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*float64(len(recs))/b.Elapsed().Seconds(), "records/s")
 }
+
+func TestReadRecordsTolerance(t *testing.T) {
+	tm := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	rec := Record{Seq: 9, Meter: `we}ird "[meter]"`, Time: tm, Import: 5}
+	body := `{ "extra" : {"a":[1,"}]"]}, "gateway":"g\u0031", "records" : [ ` + string(rec.AppendJSON(nil)) +
+		` , {"seq":10,"meter":"b","time":"2026-03-01T00:00:00Z","import_wh":1,"new_field":[{}]} ], "last_seq":10, "more":false, "later":null }`
+	var got []Record
+	p, err := ReadRecords(strings.NewReader(body), func(r Record) error { got = append(got, r); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Gateway != "g1" || p.LastSeq != 10 || len(got) != 2 || got[0] != rec || got[1].Import != core.Wh {
+		t.Errorf("page %+v records %+v", p, got)
+	}
+	for name, bad := range map[string]string{
+		"trailing data":  `{"records":[],"last_seq":0} x`,
+		"duplicate key":  `{"records":[],"records":[],"last_seq":0}`,
+		"bad value":      `{"records":[],"last_seq":"x"}`,
+		"unclosed array": `{"records":[{"seq":1,"meter":"a","time":"2026-03-01T00:00:00Z","import_wh":1}`,
+		"not an object":  `[1]`,
+		"bad record":     `{"records":[{"seq":1}],"last_seq":1}`,
+		"bad skip":       `{"x":{"a":},"records":[],"last_seq":0}`,
+	} {
+		if _, err := ReadRecords(strings.NewReader(bad), func(Record) error { return nil }); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

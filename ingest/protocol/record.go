@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -348,71 +347,105 @@ func WriteRecordsTail(b []byte, lastSeq uint64, more bool) []byte {
 	return append(b, "}\n"...)
 }
 
+// MaxRecordsBody bounds the GET /records response body a client reads: a
+// page of MaxRecordsLimit records takes about 1.2 MB.
+const MaxRecordsBody = 64 << 20
+
 // ReadRecords decodes a GET /records response body from r, calling fn for
 // each record in order, and returns the page's other fields. It checks that
 // sequence numbers strictly increase and stops at fn's first error. A
-// truncated body (a connection cut mid-way) is an error after the records
-// decoded so far were passed to fn, so the caller must treat a page as
-// complete only when ReadRecords returns nil.
+// truncated or malformed body is an error, possibly after fn saw some of
+// the records, so the caller must treat a page as complete only when
+// ReadRecords returns nil. Unknown keys are skipped (later versions may add
+// some).
 func ReadRecords(r io.Reader, fn func(Record) error) (RecordsPage, error) {
 	var page RecordsPage
-	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
-	if err := expectDelim(dec, '{'); err != nil {
+	data, err := io.ReadAll(io.LimitReader(r, MaxRecordsBody+1))
+	if err != nil {
 		return page, fmt.Errorf("reading records: %w", err)
 	}
-	var last uint64
+	if len(data) > MaxRecordsBody {
+		return page, fmt.Errorf("reading records: %w (more than %d bytes)", ErrTooLarge, MaxRecordsBody)
+	}
+	p := &scanner{b: data}
+	fail := func(format string, args ...any) (RecordsPage, error) {
+		return page, fmt.Errorf("reading records: at byte %d: %s", p.i, fmt.Sprintf(format, args...))
+	}
+	if !p.consume('{') {
+		return fail("expected '{'")
+	}
 	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return page, fmt.Errorf("reading records: %w", err)
+	var last uint64
+	for first := true; ; first = false {
+		if p.consume('}') {
+			break
 		}
-		key, _ := tok.(string)
+		if !first && !p.consume(',') {
+			return fail("expected ',' or '}'")
+		}
+		key, ok := p.key()
+		if !ok {
+			return fail("expected a key")
+		}
 		if seen[key] {
-			return page, fmt.Errorf("reading records: duplicate key %q", key)
+			return fail("duplicate key %q", key)
 		}
 		seen[key] = true
-		switch key {
-		case "gateway":
-			err = dec.Decode(&page.Gateway)
-		case "oldest_seq":
-			err = dec.Decode(&page.OldestSeq)
-		case "last_seq":
-			err = dec.Decode(&page.LastSeq)
-		case "more":
-			err = dec.Decode(&page.More)
-		case "records":
-			if err = expectDelim(dec, '['); err != nil {
+		if key != "records" {
+			v, ok := p.value()
+			if !ok {
+				return fail("malformed value of %q", key)
+			}
+			var err error
+			switch key {
+			case "gateway":
+				err = json.Unmarshal(v, &page.Gateway)
+			case "oldest_seq":
+				err = json.Unmarshal(v, &page.OldestSeq)
+			case "last_seq":
+				err = json.Unmarshal(v, &page.LastSeq)
+			case "more":
+				err = json.Unmarshal(v, &page.More)
+			default:
+				if !json.Valid(v) {
+					err = errors.New("invalid JSON")
+				}
+			}
+			if err != nil {
+				return fail("%s: %v", key, err)
+			}
+			continue
+		}
+		if !p.consume('[') {
+			return fail("records: expected '['")
+		}
+		for n := 0; ; n++ {
+			if p.consume(']') {
 				break
 			}
-			for dec.More() {
-				var rec Record
-				if err = dec.Decode(&rec); err != nil {
-					break
-				}
-				if rec.Seq <= last {
-					err = fmt.Errorf("record seq %d after %d: sequence numbers must strictly increase", rec.Seq, last)
-					break
-				}
-				last = rec.Seq
-				page.Count++
-				if err = fn(rec); err != nil {
-					return page, err
-				}
+			if n > 0 && !p.consume(',') {
+				return fail("records: expected ',' or ']'")
 			}
-			if err == nil {
-				err = expectDelim(dec, ']')
+			v, ok := p.value()
+			if !ok {
+				return fail("records: malformed record")
 			}
-		default:
-			var skip json.RawMessage
-			err = dec.Decode(&skip)
-		}
-		if err != nil {
-			return page, fmt.Errorf("reading records: %s: %w", key, err)
+			var rec Record
+			if err := rec.UnmarshalJSON(v); err != nil {
+				return fail("%v", err)
+			}
+			if rec.Seq <= last {
+				return fail("record seq %d after %d: sequence numbers must strictly increase", rec.Seq, last)
+			}
+			last = rec.Seq
+			page.Count++
+			if err := fn(rec); err != nil {
+				return page, err
+			}
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
-		return page, fmt.Errorf("reading records: %w", err)
+	if p.skipWS(); p.i != len(p.b) {
+		return fail("data after the response")
 	}
 	if !seen["records"] || !seen["last_seq"] {
 		return page, errors.New("reading records: incomplete response (no records or last_seq)")
@@ -420,18 +453,99 @@ func ReadRecords(r io.Reader, fn func(Record) error) (RecordsPage, error) {
 	return page, nil
 }
 
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		if err == io.EOF {
-			return io.ErrUnexpectedEOF
+// scanner walks a JSON text far enough to cut it into values; the values
+// themselves are checked by whoever decodes them.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (p *scanner) skipWS() { p.i = skipWS(p.b, p.i) }
+
+func (p *scanner) consume(c byte) bool {
+	p.skipWS()
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// key reads "name" and the colon after it.
+func (p *scanner) key() (string, bool) {
+	v, ok := p.value()
+	if !ok || len(v) == 0 || v[0] != '"' {
+		return "", false
+	}
+	var k string
+	if s, _, simple := simpleString(v, 0); simple {
+		k = string(s)
+	} else if json.Unmarshal(v, &k) != nil {
+		return "", false
+	}
+	return k, p.consume(':')
+}
+
+// value returns the next value's bytes: a string, object or array up to
+// its matching end, or a literal or number up to the next delimiter.
+func (p *scanner) value() ([]byte, bool) {
+	p.skipWS()
+	start := p.i
+	if p.i >= len(p.b) {
+		return nil, false
+	}
+	switch p.b[p.i] {
+	case '"':
+		if !p.skipString() {
+			return nil, false
 		}
-		return err
+	case '{', '[':
+		depth := 0
+		for p.i < len(p.b) {
+			switch p.b[p.i] {
+			case '"':
+				if !p.skipString() {
+					return nil, false
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			p.i++
+			if depth == 0 {
+				return p.b[start:p.i], true
+			}
+		}
+		return nil, false
+	default:
+		for p.i < len(p.b) {
+			c := p.b[p.i]
+			if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+				break
+			}
+			p.i++
+		}
+		if p.i == start {
+			return nil, false
+		}
 	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("expected %q, found %v", want, tok)
+	return p.b[start:p.i], true
+}
+
+// skipString moves past the string starting at p.i.
+func (p *scanner) skipString() bool {
+	for j := p.i + 1; j < len(p.b); j++ {
+		switch p.b[j] {
+		case '\\':
+			j++
+		case '"':
+			p.i = j + 1
+			return true
+		}
 	}
-	return nil
+	return false
 }
 
 // DecodeStrict decodes exactly one JSON value from r into v, reading at most
