@@ -1,0 +1,395 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/billing"
+	"github.com/zevdesk/zevdesk/core/store"
+)
+
+// syntheticInput is the sample site over p with every meter measured: PV
+// by day, flat-ish loads, the grid meter as the balance, and a few
+// estimated slots on W01.
+func syntheticInput(t testing.TB, site *core.Site, p core.Period) *billing.Input {
+	t.Helper()
+	if err := site.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	loc := site.Location()
+	from, to := p.Slots(loc)
+	n := int(to - from)
+	series := func() store.Series {
+		return store.Series{From: from, Energy: make([]core.Energy, n), Quality: make([]store.Quality, n)}
+	}
+	pv, w1, w2, allg, gi, ge := series(), series(), series(), series(), series(), series()
+	for i := range n {
+		lt := (from + core.Slot(i)).Time().In(loc)
+		h := float64(lt.Hour()) + float64(lt.Minute())/60
+		sun := math.Max(0, math.Sin((h-6)/12*math.Pi)) * (0.6 + 0.4*math.Sin(float64(lt.YearDay())/365*math.Pi))
+		pv.Energy[i] = core.Energy(sun * 2.5 * float64(core.KWh))
+		w1.Energy[i] = core.Energy((0.08 + 0.05*math.Abs(math.Sin(h))) * float64(core.KWh))
+		w2.Energy[i] = core.Energy((0.12 + 0.04*math.Abs(math.Cos(h))) * float64(core.KWh))
+		allg.Energy[i] = 30 * core.Wh
+		c := w1.Energy[i] + w2.Energy[i] + allg.Energy[i]
+		if pv.Energy[i] > c {
+			ge.Energy[i] = pv.Energy[i] - c
+		} else {
+			gi.Energy[i] = c - pv.Energy[i]
+		}
+		for _, s := range []*store.Series{&pv, &w1, &w2, &allg, &gi, &ge} {
+			s.Quality[i] = store.Measured
+		}
+		if i >= 500 && i < 520 {
+			w1.Quality[i] = store.Estimated
+		}
+	}
+	return &billing.Input{Site: site, Period: p, Data: map[string]billing.MeterData{
+		"PV": {Export: pv}, "GRID": {Import: gi, Export: ge}, "M-W01": {Import: w1}, "M-W02": {Import: w2}, "ALLG": {Import: allg},
+	}}
+}
+
+func billSample(t testing.TB) (*billing.Input, *billing.Run) {
+	t.Helper()
+	site := sampleSite()
+	in := syntheticInput(t, site, core.Period{From: core.MustDate(2026, 1, 1), To: core.MustDate(2026, 3, 31)})
+	run, err := billing.Bill(in)
+	if err != nil {
+		t.Fatalf("billing: %v", err)
+	}
+	for i := range run.Invoices {
+		run.Invoices[i].Number = 100 + i
+	}
+	return in, run
+}
+
+// TestBarsAddUp: the chart's bars add up exactly to the invoice's energy,
+// since each bar is billing over its days.
+func TestBarsAddUp(t *testing.T) {
+	in, run := billSample(t)
+	bars, err := BarsFor(in, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inv := range run.Invoices {
+		bs := bars[inv.Key]
+		if len(bs) != 3 {
+			t.Errorf("%s: %d bars for a quarter, want 3 months", inv.Key, len(bs))
+		}
+		var s, g core.Energy
+		for _, b := range bs {
+			s += b.Solar
+			g += b.Grid
+		}
+		if s != inv.KWh.Solar || g != inv.KWh.Grid {
+			t.Errorf("%s: bars add up to solar %v grid %v, invoice has %v and %v", inv.Key, s, g, inv.KWh.Solar, inv.KWh.Grid)
+		}
+	}
+	if got := buckets(core.Period{From: core.MustDate(2026, 2, 4), To: core.MustDate(2026, 3, 2)}, StepWeek); len(got) != 5 ||
+		got[0].To != core.MustDate(2026, 2, 8) || got[4].From != core.MustDate(2026, 3, 2) {
+		t.Errorf("weeks: %v", got)
+	}
+}
+
+// TestWriteRun writes a real run and reads every file back.
+func TestWriteRun(t *testing.T) {
+	in, run := billSample(t)
+	dir := t.TempDir()
+	paths, err := WriteRun(dir, run, in, &Options{Issued: core.MustDate(2026, 4, 7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(run.Invoices) + 3; len(paths) != want {
+		t.Fatalf("%d files, want %d: %v", len(paths), want, paths)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) == 0 {
+			t.Fatalf("%s: %v (%d bytes)", p, err, len(b))
+		}
+		if strings.HasSuffix(p, ".pdf") && !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("%s is not a PDF", p)
+		}
+	}
+
+	// The workbook: summary totals and invoice sheets equal the run.
+	f, err := excelize.OpenFile(filepath.Join(dir, "birkenweg_2026-01-01_2026-03-31.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	wantSheets := []string{"Übersicht"}
+	for _, inv := range run.Invoices {
+		wantSheets = append(wantSheets, "Rechnung "+strconv.Itoa(inv.Number))
+	}
+	wantSheets = append(wantSheets, "Viertelstundenwerte")
+	if got := f.GetSheetList(); strings.Join(got, "|") != strings.Join(wantSheets, "|") {
+		t.Errorf("sheets %v, want %v", got, wantSheets)
+	}
+	num := func(sheet, cell string) float64 {
+		t.Helper()
+		v, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("%s!%s = %q: not a number", sheet, cell, v)
+		}
+		return x
+	}
+	near := func(what string, got float64, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s = %v, want %v", what, got, want)
+		}
+	}
+	near("production", num("Übersicht", "B4"), run.Building.Production.KWh())
+	near("consumption", num("Übersicht", "B8"), run.Building.Consumption.KWh())
+	rows, err := f.GetRows("Übersicht")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := 0
+	for i, r := range rows {
+		if len(r) > 0 && r[0] == "Nr." {
+			hdr = i + 1
+			break
+		}
+	}
+	if hdr == 0 {
+		t.Fatal("no invoice table on the summary sheet")
+	}
+	for i, inv := range run.Invoices {
+		r := strconv.Itoa(hdr + 1 + i)
+		near("invoice number", num("Übersicht", "A"+r), float64(inv.Number))
+		near("solar kWh", num("Übersicht", "G"+r), inv.KWh.Solar.KWh())
+		near("total CHF", num("Übersicht", "N"+r), float64(inv.Total)/100)
+		near("balance CHF", num("Übersicht", "P"+r), float64(inv.Balance)/100)
+	}
+	styleFmt := func(sheet, cell string) string {
+		id, err := f.GetCellStyle(sheet, cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.GetStyle(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.CustomNumFmt == nil {
+			return ""
+		}
+		return *st.CustomNumFmt
+	}
+	if got := styleFmt("Übersicht", "N"+strconv.Itoa(hdr+1)); got != "#,##0.00" {
+		t.Errorf("CHF number format %q", got)
+	}
+
+	// The 15-minute data: one row per slot, frozen header, every value.
+	data := "Viertelstundenwerte"
+	loc := in.Site.Location()
+	from, to := in.Period.Slots(loc)
+	drows, err := f.GetRows(data, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(drows) != int(to-from)+2 {
+		t.Errorf("%d data rows, want %d slots + 2 header rows", len(drows)-2, to-from)
+	}
+	panes, err := f.GetPanes(data)
+	if err != nil || !panes.Freeze || panes.YSplit != 2 {
+		t.Errorf("data sheet panes %+v, %v: want the two header rows frozen", panes, err)
+	}
+	// Column layout: Start, PV (kWh, quality), GRID import (kWh, q), GRID
+	// export (kWh, q), M-W01 (kWh, solar, grid, q)...
+	if drows[0][7] != "M-W01" || drows[1][8] != "Solar kWh" {
+		t.Errorf("header %v / %v", drows[0], drows[1])
+	}
+	w1 := in.Data["M-W01"].Import
+	for _, i := range []int{0, 48, 500, 4000} {
+		r := drows[i+2]
+		e, _ := strconv.ParseFloat(r[7], 64)
+		near("M-W01 kWh", e, w1.Energy[i].KWh())
+		s, _ := strconv.ParseFloat(r[8], 64)
+		g, _ := strconv.ParseFloat(r[9], 64)
+		near("solar + grid", s+g, e)
+		wantQ := "measured"
+		if i == 500 {
+			wantQ = "estimated"
+		}
+		if r[10] != wantQ {
+			t.Errorf("slot %d quality %q, want %q", i, r[10], wantQ)
+		}
+		ts, _ := strconv.ParseFloat(r[0], 64)
+		lt := (from + core.Slot(i)).Time().In(loc)
+		near("start", ts, excelTime(lt))
+	}
+	// Σ solar per consumer over the period equals what billing allocated
+	// (within the mWh rounding of each slot).
+	var solarW1 float64
+	for _, r := range drows[2:] {
+		s, _ := strconv.ParseFloat(r[8], 64)
+		solarW1 += s
+	}
+	var billedW1 core.Energy
+	for _, inv := range run.Invoices {
+		if inv.Unit == "W01" {
+			for _, l := range inv.Lines {
+				if l.Kind == billing.KindSolar {
+					billedW1 += l.Energy
+				}
+			}
+		}
+	}
+	if math.Abs(solarW1-billedW1.KWh()) > 0.001*float64(to-from)/1000+0.01 {
+		t.Errorf("Σ solar of M-W01 in the data sheet %.3f kWh, billed %.3f kWh", solarW1, billedW1.KWh())
+	}
+
+	// The export: Σ gross per invoice = the invoice's total, Σ VAT = VAT.
+	fcsv, err := os.Open(filepath.Join(dir, "birkenweg_2026-01-01_2026-03-31_export.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fcsv.Close()
+	recs, err := csv.NewReader(fcsv).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(recs[0], ",") != strings.Join(Fields, ",") {
+		t.Errorf("header %v", recs[0])
+	}
+	gross := map[string]core.Rappen{}
+	vat := map[string]core.Rappen{}
+	for _, r := range recs[1:] {
+		g, err := core.ParseCHF(r[12])
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := core.ParseCHF(r[11])
+		gross[r[1]] += g
+		vat[r[1]] += v
+	}
+	for _, inv := range run.Invoices {
+		k := strconv.Itoa(inv.Number)
+		if gross[k] != inv.Total || vat[k] != inv.VAT {
+			t.Errorf("invoice %s: export gross %v VAT %v, invoice total %v VAT %v", k, gross[k], vat[k], inv.Total, inv.VAT)
+		}
+	}
+	fx, err := excelize.OpenFile(filepath.Join(dir, "birkenweg_2026-01-01_2026-03-31_export.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fx.Close()
+	xrows, _ := fx.GetRows("Export")
+	if len(xrows) != len(recs) {
+		t.Errorf("export XLSX has %d rows, CSV %d", len(xrows), len(recs))
+	}
+}
+
+// TestWriteRunLeavesNothingOnError: a failing file leaves no file at all.
+func TestWriteRunLeavesNothingOnError(t *testing.T) {
+	in, run := billSample(t)
+	dir := t.TempDir()
+	if _, err := WriteRun(dir, run, in, &Options{Preset: "nope"}); err == nil {
+		t.Fatal("unknown preset accepted")
+	}
+	// An invalid operator address makes the QR-bill of the last invoice fail.
+	in.Site.Operator.Town = ""
+	if _, err := WriteRun(dir, run, in, &Options{NoCharts: true}); err == nil {
+		t.Fatal("invalid creditor address accepted")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files left after an error: %v", names)
+	}
+}
+
+func TestExportRowsReconcile(t *testing.T) {
+	site := sampleSite()
+	inv := sampleInvoice(site, "de")
+	rows := ExportRows(sampleRun(site, inv))
+	var net, vat, gross core.Rappen
+	types := map[CostType]bool{}
+	for _, r := range rows {
+		net += r.Net
+		vat += r.VAT
+		gross += r.Gross
+		types[r.CostType] = true
+		if r.Gross != r.Net+r.VAT {
+			t.Errorf("%s: gross %v ≠ net %v + VAT %v", r.CostType, r.Gross, r.Net, r.VAT)
+		}
+	}
+	if net != inv.Net || vat != inv.VAT || gross != inv.Total {
+		t.Errorf("export net %v VAT %v gross %v; invoice %v %v %v", net, vat, gross, inv.Net, inv.VAT, inv.Total)
+	}
+	if len(rows) != 4 || !types[CostEnergy] || !types[CostCommon] || !types[CostBaseFee] || !types[CostMetering] {
+		t.Errorf("rows %+v", rows)
+	}
+	if rows[0].CostType != CostEnergy || rows[0].KWh != kwh(675.1) || rows[0].Net != 4402+8700+3630 {
+		t.Errorf("energy row %+v", rows[0])
+	}
+	var buf bytes.Buffer
+	if err := WriteExportCSV(&buf, rows, Presets["excel-ch"]); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "\ufeffZEV;Rechnung;Objekt;") || !strings.Contains(buf.String(), ";energy;675.100;167.32;8.1;13.56;180.88") {
+		t.Errorf("excel-ch CSV:\n%s", buf.String())
+	}
+}
+
+func TestDataWorkbookWithoutBilling(t *testing.T) {
+	site := sampleSite()
+	// A week across the change to summer time: 7 × 96 - 4 slots.
+	p := core.Period{From: core.MustDate(2026, 3, 25), To: core.MustDate(2026, 3, 31)}
+	in := syntheticInput(t, site, p)
+	var buf bytes.Buffer
+	if err := WriteDataWorkbook(&buf, in, "en"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); len(got) != 1 || got[0] != "15-minute data" {
+		t.Fatalf("sheets %v", got)
+	}
+	rows, _ := f.GetRows("15-minute data")
+	if len(rows) != 7*96-4+2 {
+		t.Errorf("%d rows, want %d", len(rows), 7*96-4+2)
+	}
+	// 29 March 2026 02:00 does not exist in Zurich: 01:45 is followed by 03:00.
+	var seen []string
+	for _, r := range rows[2:] {
+		if strings.HasPrefix(r[0], "29.03.2026 01:45") || strings.HasPrefix(r[0], "29.03.2026 03:00") {
+			seen = append(seen, r[0])
+		}
+		if strings.HasPrefix(r[0], "29.03.2026 02:") {
+			t.Errorf("a slot at %s, which does not exist in local time", r[0])
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("around the clock change: %v", seen)
+	}
+	_ = time.UTC
+}
