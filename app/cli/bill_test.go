@@ -397,3 +397,34 @@ func TestBillOutHook(t *testing.T) {
 		t.Errorf("exit %d %s; writer saw %v", code, errs, got)
 	}
 }
+
+// The gate: February has no data; billing warns, and refuses once the site
+// says so, naming what is missing.
+func TestBillRefusesMissing(t *testing.T) {
+	db := billDB(t)
+	code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-25", "--to", "2026-02-05")
+	if code != 0 || !strings.Contains(errs, "warning: missing data: M1 import: 480 intervals (120 h)") {
+		t.Errorf("warn: exit %d %s", code, errs)
+	}
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(func(tx store.Tx) error {
+		s, _ := tx.Site("birke")
+		s.Settings.RefuseMissing = true
+		return tx.PutSite(s)
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-25", "--to", "2026-02-05", "--final")
+	if code != 1 || out != "" || !strings.Contains(errs, "refuses to bill incomplete data") || !strings.Contains(errs, "M1 import: 480 intervals") {
+		t.Errorf("refuse: exit %d %q %s", code, out, errs)
+	}
+	code, _, _ = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final")
+	if code != 0 {
+		t.Errorf("a complete period is billed: exit %d", code)
+	}
+}

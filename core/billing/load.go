@@ -108,23 +108,28 @@ func Load(tx store.Tx, site *core.Site, p core.Period) (*Input, error) {
 	return in, nil
 }
 
-// loadReadings returns the readings at (or last before) start and at (or
-// first after) end, and the exchanges in between.
+// readingSlack is how far from a boundary a register reading may lie to be
+// printed as the boundary's reading (with its own time).
+const readingSlack = 24 * time.Hour
+
+// loadReadings returns the readings at start (or the last before it) and at
+// end (or the first after it), each within readingSlack, and the exchanges
+// in between.
 func loadReadings(tx store.Tx, site, meter string, start, end time.Time) (Readings, error) {
 	var r Readings
 	at := func(t time.Time, before bool) (*store.Register, error) {
 		reg, err := tx.RegisterAtOrAfter(site, meter, t)
-		if err == nil && (reg.Time.Equal(t) || !before) {
-			return &reg, nil
-		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("reading %s registers: %w", meter, err)
+		}
+		if err == nil && (reg.Time.Equal(t) || !before && reg.Time.Sub(t) <= readingSlack) {
+			return &reg, nil
 		}
 		if !before {
 			return nil, nil
 		}
 		reg, err = tx.RegisterBefore(site, meter, t)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || err == nil && t.Sub(reg.Time) > readingSlack {
 			return nil, nil
 		}
 		if err != nil {
@@ -179,7 +184,8 @@ func loadBoundaries(tx store.Tx, in *Input) error {
 				if err != nil && !errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("reading %s registers: %w", m.ID, err)
 				}
-				if reg, err = tx.RegisterBefore(in.Site.ID, m.ID, t); errors.Is(err, store.ErrNotFound) {
+				if reg, err = tx.RegisterBefore(in.Site.ID, m.ID, t); errors.Is(err, store.ErrNotFound) ||
+					err == nil && t.Sub(reg.Time) > readingSlack {
 					continue
 				} else if err != nil {
 					return fmt.Errorf("reading %s registers: %w", m.ID, err)
