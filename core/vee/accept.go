@@ -702,7 +702,7 @@ func (a *acceptor) checkBalance(d core.Date, from, to core.Slot, ser [2]store.Se
 		return nil
 	}
 	n := int(to - from)
-	if !complete(a.meter, ser, 0, n) {
+	if !complete(a.meter, ser, 0, n, hasAny(ser[1-mainChannel(a.meter)])) {
 		return nil
 	}
 	var b balance
@@ -713,7 +713,7 @@ func (a *acceptor) checkBalance(d core.Date, from, to core.Slot, ser [2]store.Se
 			if s, err = loadSeries(a.tx, a.site.ID, m.ID, from, to); err != nil {
 				return err
 			}
-			if !complete(m, s, 0, n) {
+			if !complete(m, s, 0, n, hasAny(s[1-mainChannel(m)])) {
 				return nil
 			}
 		}

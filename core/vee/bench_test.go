@@ -79,3 +79,39 @@ func BenchmarkAcceptRegisters(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQuality reports on a year of 100 meters' intervals.
+func BenchmarkQuality(b *testing.B) {
+	site := benchSite()
+	loc := site.Location()
+	p := core.Period{From: core.MustDate(2025, 1, 1), To: core.MustDate(2025, 12, 31)}
+	from, to := p.Slots(loc)
+	st := mem.New()
+	err := st.Update(func(tx store.Tx) error {
+		if err := tx.PutSite(site); err != nil {
+			return err
+		}
+		vs := make([]store.Value, 0, to-from)
+		for s := from; s < to; s++ {
+			vs = append(vs, store.Value{Slot: s, Energy: 100, Quality: store.Measured})
+		}
+		for _, m := range site.Meters {
+			if _, err := tx.PutIntervals(store.SeriesID{Site: site.ID, Meter: m.ID, Channel: mainChannel(m)}, vs, store.KeepFirst); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		err := st.View(func(tx store.Tx) error {
+			_, err := Quality(tx, site, p)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -110,6 +110,7 @@ func Quality(tx store.Tx, site *core.Site, p core.Period) (QualityReport, error)
 		return QualityReport{}, fmt.Errorf("reading flags: %w", err)
 	}
 	series := make([][2]store.Series, len(site.Meters))
+	useOther := make([]bool, len(site.Meters))
 	for mi, m := range site.Meters {
 		ser, err := loadSeries(tx, site.ID, m.ID, from, to)
 		if err != nil {
@@ -119,10 +120,10 @@ func Quality(tx store.Tx, site *core.Site, p core.Period) (QualityReport, error)
 		mq := MeterQuality{Meter: m.ID, Role: m.Role, Flags: flags[m.ID]}
 		main := mainChannel(m)
 		other := 1 - main
-		useOther := hasAny(ser[other])
+		useOther[mi] = hasAny(ser[other])
 		for i := 0; i < n; i++ {
 			q := ser[main].Quality[i]
-			if useOther {
+			if useOther[mi] {
 				q = worse(q, ser[other].Quality[i])
 			}
 			switch q {
@@ -169,7 +170,7 @@ func Quality(tx store.Tx, site *core.Site, p core.Period) (QualityReport, error)
 			var sb balance
 			ok := true
 			for mi, m := range site.Meters {
-				if !complete(m, series[mi], i, i+1) {
+				if !complete(m, series[mi], i, i+1, useOther[mi]) {
 					ok = false
 					break
 				}
@@ -272,20 +273,12 @@ func mainChannel(m core.Meter) store.Channel {
 }
 
 // complete says whether a meter has values in slots [i, j): its main channel
-// must; the other channel must too where it carries data at all.
-func complete(m core.Meter, ser [2]store.Series, i, j int) bool {
+// must; the other channel must too where it carries data at all (useOther,
+// from hasAny over the whole range read).
+func complete(m core.Meter, ser [2]store.Series, i, j int, useOther bool) bool {
 	main := mainChannel(m)
 	for k := i; k < j; k++ {
-		if ser[main].Quality[k] == store.Missing {
-			return false
-		}
-	}
-	other := ser[1-main]
-	if !hasAny(other) {
-		return true
-	}
-	for k := i; k < j; k++ {
-		if other.Quality[k] == store.Missing {
+		if ser[main].Quality[k] == store.Missing || useOther && ser[1-main].Quality[k] == store.Missing {
 			return false
 		}
 	}
