@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/zevdesk/zevdesk/app/report"
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/billing"
+	"github.com/zevdesk/zevdesk/core/store"
+)
+
+func init() {
+	Register(Command{
+		Name:    "export xlsx",
+		Args:    "--site ID --from DATE --to DATE --out FILE [--lang de|fr|it|en]",
+		Summary: "write a period's 15-minute data (every meter: kWh, solar and grid parts, quality) to an Excel workbook, without billing",
+		Run:     runExportXLSX,
+	})
+	// bill --out DIR writes the run's documents through report.WriteRun.
+	WriteDocuments = writeDocuments
+}
+
+func writeDocuments(env *Env, in *billing.Input, run *billing.Run, dir string) error {
+	issued := core.DateOf(env.Clock.Now().In(in.Site.Location()))
+	paths, err := report.WriteRun(dir, run, in, &report.Options{Issued: issued})
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		// stderr: stdout may carry the run as JSON.
+		fmt.Fprintf(env.Stderr, "wrote %s\n", p)
+	}
+	return nil
+}
+
+func runExportXLSX(env *Env, args []string) error {
+	const cmd = "export xlsx"
+	fs := NewFlagSet(cmd)
+	siteID := fs.String("site", "", "site id")
+	fromS := fs.String("from", "", "first day (YYYY-MM-DD)")
+	toS := fs.String("to", "", "last day (YYYY-MM-DD)")
+	out := fs.String("out", "", "workbook to write (.xlsx)")
+	lang := fs.String("lang", "de", "language of the headings: de, fr, it or en")
+	pos, err := ParseFlags(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return Usagef(cmd, "unexpected argument %q", pos[0])
+	}
+	p, err := periodFlags(cmd, *siteID, *fromS, *toS)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return Usagef(cmd, "--out is required")
+	}
+	switch *lang {
+	case "de", "fr", "it", "en":
+	default:
+		return Usagef(cmd, "--lang: expected de, fr, it or en, got %q", *lang)
+	}
+	st, err := env.Store()
+	if err != nil {
+		return err
+	}
+	var in *billing.Input
+	err = st.View(func(tx store.Tx) error {
+		s, err := tx.Site(*siteID)
+		if err != nil {
+			return fmt.Errorf("site %q: %w", *siteID, err)
+		}
+		in, err = billing.Load(tx, s, p)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := report.WriteDataWorkbook(&buf, in, *lang); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (%s, %s)\n", *out, in.Site.ID, p)
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place, so that path is never half-written.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".zevdesk-*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
