@@ -132,6 +132,9 @@ func ConfirmReplacement(tx store.Tx, site *core.Site, meter string, r store.Repl
 			return fmt.Errorf("replacement of meter %s: the old meter's final reading (%s) is below its reading at %s (%s)",
 				meter, regString(r.OldFinal), stamp(prev.Time), regString(prev))
 		}
+		if err := a.plausibleStep(prev, r.OldFinal, prev.Time, r.Time, "old meter's final reading"); err != nil {
+			return err
+		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("reading meter %s: %w", meter, err)
 	}
@@ -139,6 +142,9 @@ func ConfirmReplacement(tx store.Tx, site *core.Site, meter string, r store.Repl
 		if next.Import < r.NewInitial.Import || next.Export < r.NewInitial.Export {
 			return fmt.Errorf("replacement of meter %s: the new meter's initial reading (%s) is above its reading at %s (%s)",
 				meter, regString(r.NewInitial), stamp(next.Time), regString(next))
+		}
+		if err := a.plausibleStep(r.NewInitial, next, r.Time, next.Time, "new meter's initial reading"); err != nil {
+			return err
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("reading meter %s: %w", meter, err)
@@ -809,4 +815,24 @@ func inSpans(ss []span, s core.Slot) bool {
 		}
 	}
 	return false
+}
+
+// replacementSlack allows for readings of an exchange written down by hand,
+// rounded to the kWh.
+const replacementSlack = core.KWh
+
+// plausibleStep checks that the energy from register a at t0 to register b
+// at t1 (a meter exchange's reading and its stored neighbour) is no more than
+// the meter's maximum power allows: a wrong time or a mistyped reading would
+// otherwise put a huge amount of energy into a few intervals.
+func (a *acceptor) plausibleStep(x, y store.Register, t0, t1 time.Time, what string) error {
+	limit := core.Energy(float64(a.meter.MaxPower())*t1.Sub(t0).Hours()*1000) + replacementSlack
+	for _, ch := range []store.Channel{store.Import, store.Export} {
+		if d := core.Energy(channelValue(y, ch) - channelValue(x, ch)); d > limit {
+			return fmt.Errorf("replacement of meter %s: the %s implies %s %s between %s and %s, more than the meter's "+
+				"maximum power of %s kW allows; are the time of the exchange and the readings right?",
+				a.meter.ID, what, ch, d, stamp(t0), stamp(t1), core.FormatKWh(core.Energy(a.meter.MaxPower()*1000)))
+		}
+	}
+	return nil
 }
