@@ -472,12 +472,12 @@ func TestReplacement(t *testing.T) {
 			t.Fatalf("an old final below the last reading: err %v", err)
 		}
 		late := r
-	late.Time = at(35) // after the new meter's first reading: 999.5 kWh in 5 minutes
-	if err := ConfirmReplacement(tx, site, "M1", late, opts()); err == nil ||
-		!strings.Contains(err.Error(), "implies import 999.500 kWh between 2026-01-12T00:30:00Z and 2026-01-12T00:35:00Z, more than the meter's maximum power of 10.000 kW allows") {
-		t.Fatalf("an exchange at the wrong time: err %v", err)
-	}
-	if err := ConfirmReplacement(tx, site, "M1", r, Options{Clock: now, Actor: "anna"}); err != nil {
+		late.Time = at(35) // after the new meter's first reading: 999.5 kWh in 5 minutes
+		if err := ConfirmReplacement(tx, site, "M1", late, opts()); err == nil ||
+			!strings.Contains(err.Error(), "implies import 999.500 kWh between 2026-01-12T00:30:00Z and 2026-01-12T00:35:00Z, more than the meter's maximum power of 10.000 kW allows") {
+			t.Fatalf("an exchange at the wrong time: err %v", err)
+		}
+		if err := ConfirmReplacement(tx, site, "M1", r, Options{Clock: now, Actor: "anna"}); err != nil {
 			t.Fatal(err)
 		}
 		s := series(t, tx, "M1", store.Import, core.SlotOf(at(0)), 3)
