@@ -19,6 +19,12 @@ func init() {
 			"so that energy is continuous across it",
 		Run: runMeterReplace,
 	})
+	Register(Command{
+		Name:    "meter estimate",
+		Args:    "--site ID --meter ID --from DATE --to DATE",
+		Summary: "fill a meter's missing intervals linearly in the register between the readings around them (marked estimated)",
+		Run:     runMeterEstimate,
+	})
 }
 
 // runMeterReplace confirms a replacement. Without the export readings the
@@ -114,5 +120,57 @@ func runMeterReplace(env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "meter %s of %s: exchange at %s confirmed (old final import %s, export %s; new initial import %s, export %s)\n",
 		*meter, site.ID, r.Time.In(site.Location()).Format("2006-01-02 15:04 MST"),
 		r.OldFinal.Import, r.OldFinal.Export, r.NewInitial.Import, r.NewInitial.Export)
+	return nil
+}
+
+func runMeterEstimate(env *Env, args []string) error {
+	const cmd = "meter estimate"
+	fs := NewFlagSet(cmd)
+	siteID := fs.String("site", "", "site id (may be left out when the database has one site)")
+	meter := fs.String("meter", "", "meter id")
+	fromS := fs.String("from", "", "first day (YYYY-MM-DD)")
+	toS := fs.String("to", "", "last day (YYYY-MM-DD)")
+	pos, err := ParseFlags(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return Usagef(cmd, "unexpected argument %q", pos[0])
+	}
+	if *meter == "" {
+		return Usagef(cmd, "--meter is required")
+	}
+	p, err := qualityPeriod(cmd, *fromS, *toS)
+	if err != nil {
+		return err
+	}
+	st, err := env.Store()
+	if err != nil {
+		return err
+	}
+	site, err := chooseSite(st, cmd, *siteID)
+	if err != nil {
+		return err
+	}
+	if site.Meter(*meter) == nil {
+		return fmt.Errorf("--meter: site %s has no meter %q", site.ID, *meter)
+	}
+	from, to := p.Slots(site.Location())
+	var n [2]int
+	err = st.Update(func(tx store.Tx) error {
+		for _, ch := range []store.Channel{store.Import, store.Export} {
+			k, err := vee.Estimate(tx, site, store.SeriesID{Site: site.ID, Meter: *meter, Channel: ch}, from, to,
+				vee.Options{Clock: env.Clock, Actor: actor()})
+			if err != nil {
+				return err
+			}
+			n[ch] = k
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "meter %s of %s, %s: %d import and %d export intervals estimated\n", *meter, site.ID, p, n[0], n[1])
 	return nil
 }

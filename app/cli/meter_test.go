@@ -101,3 +101,24 @@ func TestMeterReplaceErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestMeterEstimate(t *testing.T) {
+	// Readings stored without derivation (as a restored raw backup would
+	// leave them): 09:00 and 10:00, 1 kWh apart.
+	db := qualityDB(t, func(tx store.Tx, site *core.Site) error {
+		_, err := tx.PutRegisters(site.ID, "MA", []store.Register{{Time: meterT0, Import: core.KWh}, {Time: meterT0.Add(time.Hour), Import: 2 * core.KWh}})
+		return err
+	})
+	code, out, errs := run(t, db, "meter", "estimate", "--site", "eiche", "--meter", "MA", "--from", "2026-01-12", "--to", "2026-01-12")
+	if code != 0 || !strings.Contains(out, "meter MA of eiche, 2026-01-12..2026-01-12: 4 import and 4 export intervals estimated") {
+		t.Fatalf("exit %d %q %s", code, out, errs)
+	}
+	code, out, _ = run(t, db, "quality", "--site", "eiche", "--from", "2026-01-12", "--to", "2026-01-12", "--json")
+	if code != 0 || !strings.Contains(out, `"meter": "MA",`) || !strings.Contains(out, `"estimated": 4,`) || !strings.Contains(out, `"estimated_kwh": 1.000,`) {
+		t.Errorf("quality after the estimate:\n%s", out)
+	}
+	code, _, errs = run(t, db, "meter", "estimate", "--site", "eiche", "--from", "2026-01-12", "--to", "2026-01-12")
+	if code != 2 || !strings.Contains(errs, "--meter is required") {
+		t.Errorf("without --meter: exit %d %q", code, errs)
+	}
+}

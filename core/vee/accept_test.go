@@ -344,6 +344,25 @@ func TestChecks(t *testing.T) {
 			kind: KindBalance, none: true,
 		},
 		{
+			name: "balance restored by a corrected delivery",
+			feed: func(tx store.Tx, site *core.Site) error {
+				for _, d := range []struct {
+					id store.SeriesID
+					e  core.Energy
+				}{{sid("PV", store.Export), 0}, {sid("M1", store.Import), kwh("0.5")}, {sid("M2", store.Import), kwh("0.45")}, {sid("GRID", store.Import), kwh("1")}} {
+					if _, err := AcceptIntervals(tx, site, d.id, dayOf(d.e), store.KeepFirst, opts()); err != nil {
+						return err
+					}
+				}
+				if n := len(flagsOf(t, tx, KindBalance)); n != 1 {
+					t.Errorf("%d balance flags before the correction, want 1", n)
+				}
+				_, err := AcceptIntervals(tx, site, sid("M2", store.Import), dayOf(kwh("0.5")), store.Replace, opts())
+				return err
+			},
+			kind: KindBalance, none: true,
+		},
+		{
 			name: "gap in interval data",
 			feed: func(tx store.Tx, site *core.Site) error {
 				vs := dayOf(100)[:10]
