@@ -2,8 +2,18 @@ package intake
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/ingest/gateway"
+	"github.com/zevdesk/zevdesk/ingest/gateway/driver"
+	"github.com/zevdesk/zevdesk/ingest/protocol"
 )
 
 // BenchmarkCatchUp measures a catch-up from a gateway on loopback over TLS
@@ -19,6 +29,77 @@ func BenchmarkCatchUp(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	n, err := c.CatchUp(context.Background())
+	el := time.Since(start)
+	b.StopTimer()
+	if err != nil || n != b.N {
+		b.Fatalf("CatchUp = %d, %v; want %d", n, err, b.N)
+	}
+	b.ReportMetric(float64(n)/el.Seconds(), "records/s")
+}
+
+// benchMeters is a gateway driver describing the four meters whose readings
+// the benchmark appends to the gateway's buffer directly.
+type benchMeters struct{}
+
+func (benchMeters) Meters() []protocol.Meter {
+	var ms []protocol.Meter
+	for m := 0; m < 4; m++ {
+		ms = append(ms, driver.EnergyMeter("M"+strconv.Itoa(m), "bench", "", "", false))
+	}
+	return ms
+}
+
+func (benchMeters) Registers(context.Context) ([]driver.Reading, error) { return nil, nil }
+
+// BenchmarkCatchUpGateway is BenchmarkCatchUp against the real gateway agent
+// (ingest/gateway: its bbolt buffer, its records handler), paired the real
+// way. Both run in this process, sharing its CPUs.
+func BenchmarkCatchUpGateway(b *testing.B) {
+	gw, err := gateway.New(gateway.Config{
+		Dir:       b.TempDir(),
+		OpenStore: func(p string) (store.Store, error) { return bolt.Open(p, nil) },
+		Drivers:   []driver.Driver{benchMeters{}},
+		Retention: 20 * 365 * 24 * time.Hour, // the benchmark's records span years
+		Clock:     testClock,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gw.Close()
+	fake := newFakeGateway(b, 0)
+	batch := make([]driver.Reading, 0, 10000)
+	for s := uint64(1); s <= uint64(b.N); s++ {
+		r := fake.record(s)
+		batch = append(batch, driver.Reading{Meter: r.Meter, Time: r.Time, Import: r.Import, Export: r.Export})
+		if len(batch) == cap(batch) || s == uint64(b.N) {
+			if _, err := gw.Buffer().Append(batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- gw.Run(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+
+	p, err := Pair(ctx, ln.Addr().String(), gw.ID(), gw.Code())
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.Site = "S1"
+	st := openStore(b, "")
+	c := NewClient(st, p, testOptions())
+	defer c.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	n, err := c.CatchUp(ctx)
 	el := time.Since(start)
 	b.StopTimer()
 	if err != nil || n != b.N {

@@ -487,9 +487,18 @@ func (c *Client) noteContact(cursor, lastSeq uint64) {
 	c.state.Err = ""
 }
 
+// noteLost reports records pruned by the gateway before we fetched them, in
+// the state and the audit log: a gap must never pass unnoticed.
 func (c *Client) noteLost(cursor, oldest uint64) {
 	msg := fmt.Sprintf("records %d..%d were pruned by the gateway before they were fetched", cursor+1, oldest-1)
 	slog.Warn("intake: gateway lost records to its retention", "gateway", c.p.GatewayID, "detail", msg)
+	err := c.st.Update(func(tx store.Tx) error {
+		_, err := tx.AppendAudit(store.Entry{Time: c.opt.Clock.Now().UTC(), Actor: "gateway:" + c.p.GatewayID, Site: c.p.Site, Action: "gateway.lost", Detail: msg})
+		return err
+	})
+	if err != nil {
+		slog.Error("intake: logging lost records", "gateway", c.p.GatewayID, "error", err)
+	}
 	c.mu.Lock()
 	c.state.Lost = msg
 	c.mu.Unlock()

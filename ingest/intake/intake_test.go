@@ -12,6 +12,7 @@ import (
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/core/vee"
 	"github.com/zevdesk/zevdesk/ingest/protocol"
 )
 
@@ -257,12 +258,12 @@ func TestBadPages(t *testing.T) {
 		want string
 	}{
 		{"not JSON", func() []byte { return []byte("<html>502 Bad Gateway</html>") }, "invalid page"},
-		{"truncated", func() []byte { b := good(3, 4, 5); return b[:len(b)/2] }, "unexpected EOF"},
-		{"seq going back", func() []byte { return good(3, 5, 4) }, "strictly increase"},
+		{"truncated", func() []byte { b := good(3, 4, 5); return b[:len(b)/2] }, "invalid page"},
+		{"seq going back", func() []byte { return good(3, 5, 4) }, "seq 4"},
 		{"seq not after cursor", func() []byte { return good(1, 2, 3) }, "does not follow 2"},
 		{"far future", func() []byte { return futurePage }, "implausible time"},
 		{"another gateway", func() []byte { return []byte(strings.Replace(string(good(3)), g.id, "GW-EVIL", 1)) }, `"GW-EVIL"`},
-		{"bad number", func() []byte { return []byte(strings.Replace(string(good(3)), `"import_wh":`, `"import_wh":-`, 1)) }, "negative"},
+		{"bad number", func() []byte { return []byte(strings.Replace(string(good(3)), `"import_wh":`, `"import_wh":-`, 1)) }, "invalid page"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -456,4 +457,125 @@ func TestLive(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Live: %v", err)
 	}
+}
+
+// TestMeterMapping: gateway meters map to site meters by the pairing's
+// table, else by id; a gateway meter with no site meter is kept raw only.
+func TestMeterMapping(t *testing.T) {
+	g := newFakeGateway(t, 400)
+	addr := g.serve(t, "").Listener.Addr().String()
+	st := openStore(t, "")
+	p := g.pairing(addr)
+	p.Meters = map[string]string{"M0": "M3", "M3": "SPARE"} // M0 feeds site meter M3; gateway M3 is not wired
+	c := NewClient(st, p, testOptions())
+	defer c.Close()
+	if n, err := c.CatchUp(context.Background()); err != nil || n != 400 {
+		t.Fatalf("CatchUp = %d, %v", n, err)
+	}
+	err := st.View(func(tx store.Tx) error {
+		count := func(meter string) (n int, first store.Register) {
+			_ = tx.ScanRegisters("S1", meter, time.Time{}, testClock.Now(), func(r store.Register) bool {
+				if n == 0 {
+					first = r
+				}
+				n++
+				return true
+			})
+			return n, first
+		}
+		if n, first := count("M3"); n != 100 || first.Import != g.record(1).Import {
+			t.Errorf("site meter M3: %d readings starting %v; want gateway M0's 100 starting %v", n, first.Import, g.record(1).Import)
+		}
+		if n, _ := count("M0"); n != 0 {
+			t.Errorf("site meter M0 got %d readings; nothing maps to it", n)
+		}
+		if n, _ := count("M1"); n != 100 {
+			t.Errorf("site meter M1: %d readings, want 100 (same id)", n)
+		}
+		raw := 0
+		_ = tx.ScanRecords(g.id, 0, func(store.Record) bool { raw++; return true })
+		if raw != 400 {
+			t.Errorf("%d raw records kept, want all 400", raw)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLockedPeriod: readings that fall into a billed (locked) period do not
+// stop the intake: they are stored, the cursor advances, and the intervals
+// they would change are flagged instead of changed.
+func TestLockedPeriod(t *testing.T) {
+	g := newFakeGateway(t, 400)
+	addr := g.serve(t, "").Listener.Addr().String()
+	st := openStore(t, "")
+	day := core.DateOf(testBase)
+	if err := st.Update(func(tx store.Tx) error {
+		return tx.LockPeriod(store.Lock{Site: "S1", Period: core.Period{From: day.AddDays(-40), To: day.AddDays(40)}, Time: testBase, Note: "billed"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := NewClient(st, g.pairing(addr), testOptions())
+	defer c.Close()
+	n, err := c.CatchUp(context.Background())
+	if err != nil || n != 400 {
+		t.Fatalf("CatchUp = %d, %v; want 400 records kept despite the lock", n, err)
+	}
+	checkStored(t, st, g, 400)
+	err = st.View(func(tx store.Tx) error {
+		locked := map[string]bool{}
+		_ = tx.ScanFlags("S1", 0, core.SlotOf(testClock.Now()), func(f store.Flag) bool {
+			if f.Kind == vee.KindLocked {
+				locked[f.Meter] = true
+			}
+			return true
+		})
+		if len(locked) != 4 {
+			t.Errorf("meters with %s flags: %v; want all 4", vee.KindLocked, locked)
+		}
+		var s store.Series
+		from := core.SlotOf(testBase)
+		if err := tx.ReadIntervals(store.SeriesID{Site: "S1", Meter: "M0", Channel: store.Import}, from, from+4, &s); err != nil {
+			return err
+		}
+		for i, q := range s.Quality {
+			if q != store.Missing {
+				t.Errorf("interval %d of the billed period changed to %v %v", i, s.Energy[i], q)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRetentionLoss: records the gateway pruned before they were fetched
+// are reported, not silently skipped.
+func TestRetentionLoss(t *testing.T) {
+	g := newFakeGateway(t, 100)
+	g.oldest = 41
+	addr := g.serve(t, "").Listener.Addr().String()
+	st := openStore(t, "")
+	c := NewClient(st, g.pairing(addr), testOptions())
+	defer c.Close()
+	if n, err := c.CatchUp(context.Background()); err != nil || n != 60 {
+		t.Fatalf("CatchUp = %d, %v; want the 60 records still buffered", n, err)
+	}
+	if s := c.State(); !strings.Contains(s.Lost, "records 1..40 were pruned") {
+		t.Errorf("state %+v; want the loss of records 1..40 reported", s)
+	}
+	_ = st.View(func(tx store.Tx) error {
+		found := false
+		_ = tx.ScanAudit(0, func(e store.Entry) bool {
+			found = found || e.Action == "gateway.lost" && strings.Contains(e.Detail, "1..40")
+			return true
+		})
+		if !found {
+			t.Error("the loss is not in the audit log")
+		}
+		return nil
+	})
 }
