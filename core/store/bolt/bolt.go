@@ -90,7 +90,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if o.InitialMmapSize == 0 {
 		o.InitialMmapSize = DefaultMmapSize
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+	db, err := openBolt(path, &bbolt.Options{
 		Timeout:         o.Timeout,
 		NoSync:          o.NoSync,
 		ReadOnly:        o.ReadOnly,
@@ -121,6 +121,17 @@ func Open(path string, opts *Options) (*Store, error) {
 		}
 	}
 	return &Store{db: db, path: path}, nil
+}
+
+// openBolt is bbolt.Open, which panics on some damaged files: that becomes
+// an error naming the damage.
+func openBolt(path string, o *bbolt.Options) (db *bbolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("the file is damaged: %v (restore a backup: zevdesk restore FILE)", r)
+		}
+	}()
+	return bbolt.Open(path, 0o600, o)
 }
 
 // Path returns the database file's path.
@@ -159,7 +170,13 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 // interval block. It returns all problems found, joined, each naming where.
 func (s *Store) Check() error {
 	var errs []error
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
+		// bbolt panics on some damaged pages; report them instead.
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("damaged pages: %v", r)
+			}
+		}()
 		// Pages past the end of a truncated file would fault when read.
 		if fi, err := os.Stat(s.path); err != nil {
 			return err

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/zevdesk/zevdesk/core/store"
+)
+
+func init() {
+	Register(Command{
+		Name:    "check",
+		Args:    "",
+		Summary: "verify the database: file structure and every stored interval block",
+		Run:     runCheck,
+	})
+}
+
+func runCheck(env *Env, args []string) error {
+	fs := NewFlagSet("check")
+	rest, err := ParseFlags("check", fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return Usagef("check", "unexpected argument %q", rest[0])
+	}
+	if err := requireDB(env.DBPath); err != nil {
+		return err
+	}
+	st, err := env.Store()
+	if err != nil {
+		return err
+	}
+	if err := st.Check(); err != nil {
+		return err
+	}
+	var sites, series int
+	err = st.View(func(tx store.Tx) error {
+		ids, err := tx.SiteIDs()
+		if err != nil {
+			return err
+		}
+		sites = len(ids)
+		for _, id := range ids {
+			s, err := tx.SeriesIDs(id)
+			if err != nil {
+				return err
+			}
+			series += len(s)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("counting sites: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "%s: ok (%d sites, %d interval series)\n", env.DBPath, sites, series)
+	return nil
+}
+
+// requireDB fails when there is no database at path, so that checking or
+// backing up a mistyped path does not create an empty one.
+func requireDB(path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s", path)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
