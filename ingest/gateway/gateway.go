@@ -69,6 +69,9 @@ type Config struct {
 	// OnPaired is called (from the pairing request's goroutine) after a
 	// successful pairing: the mDNS announcement updates paired=1 with it.
 	OnPaired func()
+	// OnPolled, if set, is called by the poll loop after each scheduled
+	// read with its instant, the number of records written and the error.
+	OnPolled func(at time.Time, records int, err error)
 }
 
 // Gateway is a running gateway agent. Its methods are safe for concurrent
@@ -309,6 +312,9 @@ func (g *Gateway) pollLoop(ctx context.Context) {
 			n, err := g.Poll(ctx, next)
 			if err != nil {
 				g.log.Warn("reading meters", "err", err, "records", n)
+			}
+			if g.cfg.OnPolled != nil {
+				g.cfg.OnPolled(next, n, err)
 			}
 			next = nextTick(g.cfg.Clock.Now(), g.cfg.PollInterval)
 			continue

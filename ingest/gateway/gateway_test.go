@@ -618,3 +618,44 @@ func mustAtoi(s string) int {
 	}
 	return n
 }
+
+// TestPollLoopOnGrid runs the poll loop on a clock 36000 times faster than
+// real time (15 minutes in 25 ms): reads happen on the quarter hours of the
+// gateway clock, and each is in the buffer when the loop reports it.
+func TestPollLoopOnGrid(t *testing.T) {
+	type polled struct {
+		at time.Time
+		n  int
+	}
+	ch := make(chan polled, 16)
+	start := time.Date(2026, 3, 2, 10, 7, 0, 0, time.UTC)
+	now := time.Now()
+	sc := ScaledClock{Start: start, Origin: now, Speed: 36000}
+	gw := startGateway(t, t.TempDir(), func(c *Config) {
+		c.Clock = sc
+		c.Drivers = []driver.Driver{&fakeMeters{n: 2, clock: sc}}
+		c.OnPolled = func(at time.Time, n int, err error) {
+			if err == nil {
+				select {
+				case ch <- polled{at, n}:
+				default:
+				}
+			}
+		}
+	})
+	prev := start
+	for i := range 3 {
+		select {
+		case p := <-ch:
+			if !p.at.After(prev) || p.at.Truncate(15*time.Minute) != p.at || p.n != 2 {
+				t.Fatalf("poll %d at %s with %d records, want a quarter hour after %s and 2 records", i, p.at, p.n, prev)
+			}
+			prev = p.at
+			if st := gw.Buffer().Stats(); st.LastSeq < uint64(2*(i+1)) {
+				t.Fatalf("poll %d reported before its records were buffered: %+v", i, st)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the poll loop did not read")
+		}
+	}
+}

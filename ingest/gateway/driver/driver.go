@@ -145,7 +145,7 @@ func New(ctx context.Context, name string, cfg Config) (Driver, error) {
 func ParseSpec(spec string) (name string, cfg Config, err error) {
 	name, rest, ok := strings.Cut(spec, ":")
 	if !ok || name == "" {
-		return "", cfg, fmt.Errorf("device %q: expected DRIVER:ID:key=value,...", spec)
+		return "", cfg, fmt.Errorf("device %q: expected DRIVER:ID[:key=value,key=value]", spec)
 	}
 	id, params, _ := strings.Cut(rest, ":")
 	if id == "" {
