@@ -80,6 +80,40 @@ func BenchmarkAcceptRegisters(b *testing.B) {
 	}
 }
 
+// BenchmarkAcceptRegistersLive accepts the same day as a live gateway
+// delivers it: every 15 minutes one transaction with one reading per meter,
+// on a bbolt file, and reports readings per second.
+func BenchmarkAcceptRegistersLive(b *testing.B) {
+	site := benchSite()
+	day := benchDay(site)
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		st, err := bolt.Open(filepath.Join(b.TempDir(), fmt.Sprintf("l%d.db", i)), &bolt.Options{NoSync: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := st.Update(func(tx store.Tx) error { return tx.PutSite(site) }); err != nil {
+			b.Fatal(err)
+		}
+		for k := 0; k <= 96; k++ {
+			err := st.Update(func(tx store.Tx) error {
+				for _, m := range site.Meters {
+					if _, err := AcceptRegisters(tx, site, m.ID, day[m.ID][k:k+1], opts()); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(site.Meters)
+		}
+		st.Close()
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
+
 // BenchmarkQuality reports on a year of 100 meters' intervals.
 func BenchmarkQuality(b *testing.B) {
 	site := benchSite()
