@@ -96,6 +96,7 @@ func TestCheckCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errs = runStoreCmd(t, "--db", db, "check")
+	t.Logf("damaged database: %s", errs)
 	if code != 1 || !strings.HasPrefix(errs, "zevdesk check: ") {
 		t.Errorf("check of a damaged database: exit %d, %q", code, errs)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/zevdesk/zevdesk/core/store"
 )
@@ -98,7 +99,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		InitialMmapSize: o.InitialMmapSize,
 	})
 	if err != nil {
-		if errors.Is(err, bbolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("opening %s: the file is in use by another program (is zevdesk already running?)", path)
 		}
 		return nil, fmt.Errorf("opening %s: %w", path, err)

@@ -160,7 +160,8 @@ func (t *tx) RegisterBefore(site, meter string, at time.Time) (store.Register, e
 	}
 	pre := prefix(site, meter)
 	c := t.bucket(bktRegisters).Cursor()
-	k, v := c.Seek(appendTime(bytes.Clone(pre), at))
+	var v []byte
+	k, _ := c.Seek(appendTime(bytes.Clone(pre), at))
 	if k == nil {
 		k, v = c.Last()
 	} else {

@@ -58,7 +58,7 @@ type metaKey struct{ Bucket, Key string }
 type data struct {
 	Sites        map[string][]byte
 	Series       map[store.SeriesID]map[int64]*day
-	Registers    map[meterKey]map[timeKey]store.Register
+	Registers    map[meterKey][]store.Register // sorted by time; replaced, never changed in place
 	Replacements map[meterKey]map[timeKey]store.Replacement
 	Records      map[string]map[uint64]store.Record
 	Cursors      map[string]uint64
@@ -84,7 +84,7 @@ func New() *Store {
 	return &Store{d: data{
 		Sites:        map[string][]byte{},
 		Series:       map[store.SeriesID]map[int64]*day{},
-		Registers:    map[meterKey]map[timeKey]store.Register{},
+		Registers:    map[meterKey][]store.Register{},
 		Replacements: map[meterKey]map[timeKey]store.Replacement{},
 		Records:      map[string]map[uint64]store.Record{},
 		Cursors:      map[string]uint64{},
@@ -514,33 +514,33 @@ func (t *tx) PutRegisters(site, meter string, rs []store.Register) ([]store.Regi
 	if err := checkSiteMeter(site, meter); err != nil {
 		return nil, err
 	}
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	k := meterKey{site, meter}
+	// A new slice, so that the undo log's old one stays as it was.
+	all := slices.Clone(t.d.Registers[k])
 	var conflicts []store.Register
-	var m map[timeKey]store.Register
 	for _, r := range rs {
 		r.Time = r.Time.UTC().Round(0)
-		if m == nil {
-			m = inner(t, t.d.Registers, meterKey{site, meter})
-		}
-		k := tkey(r.Time)
-		if old, ok := m[k]; ok {
-			if old.Import != r.Import || old.Export != r.Export {
+		i, found := slices.BinarySearchFunc(all, r.Time, func(x store.Register, at time.Time) int { return x.Time.Compare(at) })
+		if found {
+			if all[i].Import != r.Import || all[i].Export != r.Export {
 				conflicts = append(conflicts, r)
 			}
 			continue
 		}
-		set(t, m, k, r)
+		all = slices.Insert(all, i, r)
 	}
+	set(t, t.d.Registers, k, all)
 	return conflicts, nil
 }
 
-func (t *tx) sortedRegisters(site, meter string) []store.Register {
-	m := t.d.Registers[meterKey{site, meter}]
-	rs := make([]store.Register, 0, len(m))
-	for _, r := range m {
-		rs = append(rs, r)
-	}
-	slices.SortFunc(rs, func(a, b store.Register) int { return a.Time.Compare(b.Time) })
-	return rs
+// search returns the index of the first reading at or after at.
+func (t *tx) search(site, meter string, at time.Time) ([]store.Register, int) {
+	rs := t.d.Registers[meterKey{site, meter}]
+	i, _ := slices.BinarySearchFunc(rs, at, func(x store.Register, at time.Time) int { return x.Time.Compare(at) })
+	return rs, i
 }
 
 // ScanRegisters calls fn for readings with from <= Time < to in time order.
@@ -548,10 +548,8 @@ func (t *tx) ScanRegisters(site, meter string, from, to time.Time, fn func(store
 	if err := checkSiteMeter(site, meter); err != nil {
 		return err
 	}
-	for _, r := range t.sortedRegisters(site, meter) {
-		if r.Time.Before(from) {
-			continue
-		}
+	rs, i := t.search(site, meter, from)
+	for _, r := range rs[i:] {
 		if !r.Time.Before(to) || !fn(r) {
 			return nil
 		}
@@ -564,11 +562,8 @@ func (t *tx) RegisterBefore(site, meter string, at time.Time) (store.Register, e
 	if err := checkSiteMeter(site, meter); err != nil {
 		return store.Register{}, err
 	}
-	rs := t.sortedRegisters(site, meter)
-	for i := len(rs) - 1; i >= 0; i-- {
-		if rs[i].Time.Before(at) {
-			return rs[i], nil
-		}
+	if rs, i := t.search(site, meter, at); i > 0 {
+		return rs[i-1], nil
 	}
 	return store.Register{}, fmt.Errorf("register of %s/%s before %s: %w", site, meter, at.UTC().Format(time.RFC3339), store.ErrNotFound)
 }
@@ -578,10 +573,8 @@ func (t *tx) RegisterAtOrAfter(site, meter string, at time.Time) (store.Register
 	if err := checkSiteMeter(site, meter); err != nil {
 		return store.Register{}, err
 	}
-	for _, r := range t.sortedRegisters(site, meter) {
-		if !r.Time.Before(at) {
-			return r, nil
-		}
+	if rs, i := t.search(site, meter, at); i < len(rs) {
+		return rs[i], nil
 	}
 	return store.Register{}, fmt.Errorf("register of %s/%s at or after %s: %w", site, meter, at.UTC().Format(time.RFC3339), store.ErrNotFound)
 }
