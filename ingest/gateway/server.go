@@ -29,6 +29,14 @@ const (
 	LockoutBase = time.Minute
 	// LockoutMax caps the lockout.
 	LockoutMax = 24 * time.Hour
+	// MaxLiveListeners bounds the concurrent live streams (the office's
+	// app and web view need a few).
+	MaxLiveListeners = 16
+	// writeTimeout bounds writing one response other than the live stream,
+	// so that a client that stops reading does not hold the gateway.
+	writeTimeout = 2 * time.Minute
+	// readTimeout bounds reading a pairing request's body.
+	readTimeout = 10 * time.Second
 )
 
 // pairing is the state of the pairing protection, guarded by Gateway.mu.
@@ -105,6 +113,7 @@ func refuseLocked(w http.ResponseWriter, d time.Duration) {
 }
 
 func (g *Gateway) handlePairStart(w http.ResponseWriter, r *http.Request) {
+	setDeadlines(w, true)
 	var empty struct{}
 	if r.ContentLength != 0 {
 		if err := protocol.DecodeStrict(r.Body, protocol.MaxRequestBody, &empty); err != nil {
@@ -143,6 +152,18 @@ func (g *Gateway) handlePairStart(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, protocol.PairStartResponse{GatewayNonce: nonce})
 }
 
+// setDeadlines bounds writing the response and, for requests with a body,
+// reading it (the server sets no global timeouts because the live stream
+// runs for hours).
+func setDeadlines(w http.ResponseWriter, body bool) {
+	rc := http.NewResponseController(w)
+	now := time.Now()
+	if body {
+		rc.SetReadDeadline(now.Add(readTimeout))
+	}
+	rc.SetWriteDeadline(now.Add(writeTimeout))
+}
+
 func badBody(w http.ResponseWriter, err error) {
 	if errors.Is(err, protocol.ErrTooLarge) {
 		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
@@ -152,6 +173,7 @@ func badBody(w http.ResponseWriter, err error) {
 }
 
 func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
+	setDeadlines(w, true)
 	var req protocol.PairFinishRequest
 	if err := protocol.DecodeStrict(r.Body, protocol.MaxRequestBody, &req); err != nil {
 		badBody(w, err)
@@ -223,6 +245,7 @@ func (g *Gateway) auth(h http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusUnauthorized, "missing or invalid token: pair first")
 			return
 		}
+		setDeadlines(w, false)
 		h(w, r)
 	})
 }
@@ -319,7 +342,14 @@ func (g *Gateway) handleRecords(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) handleLive(w http.ResponseWriter, r *http.Request) {
+	if g.live.listeners() >= MaxLiveListeners {
+		w.Header().Set("Retry-After", "10")
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("too many live listeners (at most %d)", MaxLiveListeners))
+		return
+	}
 	rc := http.NewResponseController(w)
+	// A stream runs for hours: a write deadline per event instead.
+	rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
