@@ -14,7 +14,12 @@
 // the derived intervals between two readings add up to exactly their
 // difference. A slot is Measured when every pair of readings that covers it is
 // at most MaxReadingSpan apart; slots inside longer spans (a gateway that was
-// offline) are filled the same way but marked Estimated and flagged KindGap.
+// offline) are filled the same way but marked Estimated and flagged KindGap,
+// up to spans of MaxEstimateSpan. A register that goes backwards yields no
+// energy until the office confirms the meter exchange (ConfirmReplacement).
+//
+// Quality reports, per site and period, what is measured, estimated, missing
+// and flagged, and the balance of the sub-meters against the grid meter.
 //
 // Every function works inside the caller's transaction, so an import or a
 // gateway batch is stored, derived and checked as a whole or not at all.
