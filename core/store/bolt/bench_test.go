@@ -208,33 +208,15 @@ func BenchmarkImportDaily(b *testing.B) {
 	b.ReportMetric(file, "file-bytes/value")
 }
 
-var (
-	readOnce sync.Once
-	readPath string
-)
-
 // BenchmarkReadYear reads one site's year: 100 meters × 35,040 values, warm.
 func BenchmarkReadYear(b *testing.B) {
 	y := benchYear()
-	readOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "zevdesk-bench-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		readPath = filepath.Join(dir, "read.db")
-		st, err := bolt.Open(readPath, &bolt.Options{NoSync: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		importYear(b, st, y, benchMeters)
-		st.Close()
-	})
-	b.Cleanup(func() { os.RemoveAll(filepath.Dir(readPath)) })
-	st, err := bolt.Open(readPath, nil)
+	st, err := bolt.Open(filepath.Join(b.TempDir(), "read.db"), &bolt.Options{NoSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	importYear(b, st, y, benchMeters)
 	sers := make([]store.Series, benchMeters)
 	read := func() {
 		err := st.View(func(tx store.Tx) error {

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Rollback", testRollback},
 		{"RollbackOnPanic", testRollbackOnPanic},
 		{"InvalidInput", testInvalidInput},
+		{"Concurrent", testConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1260,4 +1262,88 @@ func dump(t *testing.T, st store.Store, site string) string {
 		return nil
 	})
 	return b.String()
+}
+
+// testConcurrent runs readers alongside a writer: every View sees whole
+// transactions only (records, intervals, audit and cursor agree).
+func testConcurrent(t *testing.T, st store.Store) {
+	const batches = 40
+	id := store.SeriesID{Site: "s", Meter: "M"}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(done)
+		for n := uint64(1); n <= batches; n++ {
+			err := st.Update(func(tx store.Tx) error {
+				if _, err := tx.PutRecords([]store.Record{{Source: "gw", Seq: n, Meter: "m"}}); err != nil {
+					return err
+				}
+				if _, err := tx.PutIntervals(id, []store.Value{v(day0+core.Slot(n), core.Energy(n), store.Measured)}, store.KeepFirst); err != nil {
+					return err
+				}
+				if _, err := tx.AppendAudit(store.Entry{Action: "batch"}); err != nil {
+					return err
+				}
+				return tx.SetCursor("gw", n)
+			})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ser store.Series
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				err := st.View(func(tx store.Tx) error {
+					c, err := tx.Cursor("gw")
+					if err != nil {
+						return err
+					}
+					var recs, audits uint64
+					if err := tx.ScanRecords("gw", 0, func(store.Record) bool { recs++; return true }); err != nil {
+						return err
+					}
+					if err := tx.ScanAudit(0, func(store.Entry) bool { audits++; return true }); err != nil {
+						return err
+					}
+					if err := tx.ReadIntervals(id, day0, day0+batches+1, &ser); err != nil {
+						return err
+					}
+					var vals uint64
+					for _, q := range ser.Quality {
+						if q != store.Missing {
+							vals++
+						}
+					}
+					if recs != c || audits != c || vals != c {
+						t.Errorf("a View saw a partial transaction: cursor %d, %d records, %d audit entries, %d intervals", c, recs, audits, vals)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	view(t, st, func(tx store.Tx) error {
+		c, err := tx.Cursor("gw")
+		if err == nil && c != batches {
+			t.Errorf("cursor %d after %d batches", c, batches)
+		}
+		return err
+	})
 }
