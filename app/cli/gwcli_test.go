@@ -207,7 +207,7 @@ func TestServe(t *testing.T) {
 	var errb bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		_, code := Main([]string{"--db", db, "serve", "--web", ":8080"}, out, &errb)
+		_, code := Main([]string{"--db", db, "serve", "--web", ":8080", "--no-mdns"}, out, &errb)
 		done <- code
 	}()
 	select {
@@ -342,4 +342,83 @@ func TestGatewaysAndPairByMDNS(t *testing.T) {
 	if code != 0 || !strings.Contains(out, gw.g.ID()) || !strings.Contains(out, "ADDRESS") {
 		t.Errorf("gateways table:\n%s", out)
 	}
+}
+
+// TestServeFollowsMovedGateway: the stored address of a paired gateway is
+// stale (a new DHCP lease); `zevdesk serve` finds it by mDNS at its new
+// address, checks the announced fingerprint against the pin, and ingests.
+func TestServeFollowsMovedGateway(t *testing.T) {
+	if !inNetns(t) {
+		return
+	}
+	gw := startTestGateway(t)
+	db := officeDB(t, gw.b)
+	if code, _, errs := run(t, db, "pair", "--gateway", gw.g.ID(), "--code", gw.g.Code(), "--address", gw.addr, "--site", "birke"); code != 0 {
+		t.Fatalf("pair: %s", errs)
+	}
+	// The gateway "moves": the stored address now leads nowhere.
+	stale := "127.0.0.1:1"
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(func(tx store.Tx) error {
+		p, err := intake.LoadPairing(tx, gw.g.ID())
+		if err != nil {
+			return err
+		}
+		p.Address = stale
+		return intake.SavePairing(tx, p, time.Now(), "test")
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, _ := net.InterfaceByName("lo")
+	_, port, _ := net.SplitHostPort(gw.addr)
+	pn, _ := strconv.Atoi(port)
+	adv, err := discover.Advertise(context.Background(), discover.Info{ID: gw.g.ID(), Model: gw.g.Model(), FW: gateway.FW, Port: pn,
+		FP: protocol.FingerprintPrefix(gw.g.Fingerprint()), Paired: true, Interfaces: []net.Interface{*lo}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adv.Close()
+
+	defer func(o intake.Options) { serveOptions = o }(serveOptions)
+	serveOptions = intake.Options{Poll: 30 * time.Second, MinBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond}
+	last := gw.g.Status().LastSeq
+	var once sync.Once
+	out := &lineWriter{onLine: func(l string) {
+		if strings.Contains(l, "caught up at record "+strconv.FormatUint(last, 10)) {
+			once.Do(func() { _ = syscall.Kill(os.Getpid(), syscall.SIGINT) })
+		}
+	}}
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		_, code := Main([]string{"--db", db, "serve"}, out, &errb)
+		done <- code
+	}()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve: exit %d: %s\n%s", code, errb.String(), out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not find the moved gateway; output so far:\n%s", out)
+	}
+	if !strings.Contains(out.String(), "now at "+gw.addr) {
+		t.Errorf("serve output does not report the move:\n%s", out)
+	}
+	st2 := openStore(t, db)
+	_ = st2.View(func(tx store.Tx) error {
+		p, err := intake.LoadPairing(tx, gw.g.ID())
+		if err != nil || p.Address != gw.addr {
+			t.Errorf("stored pairing after the move: %+v, %v", p, err)
+		}
+		if cur, _ := tx.Cursor(gw.g.ID()); cur != last {
+			t.Errorf("cursor %d, want %d", cur, last)
+		}
+		return nil
+	})
 }

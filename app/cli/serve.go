@@ -6,18 +6,20 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/ingest/discover"
 	"github.com/zevdesk/zevdesk/ingest/intake"
 )
 
 func init() {
 	Register(Command{
 		Name:    "serve",
-		Args:    "[--web ADDR]",
+		Args:    "[--web ADDR] [--no-mdns]",
 		Summary: "headless: ingest from every paired gateway until interrupted",
 		Run:     runServe,
 	})
@@ -30,6 +32,7 @@ var serveOptions = intake.Options{Poll: 30 * time.Second}
 func runServe(env *Env, args []string) error {
 	fs := NewFlagSet("serve")
 	web := fs.String("web", "", "serve the resident web view on ADDR (not available yet)")
+	noMDNS := fs.Bool("no-mdns", false, "do not follow gateways to new addresses by mDNS")
 	rest, err := ParseFlags("serve", fs, args)
 	if err != nil {
 		return err
@@ -61,10 +64,12 @@ func runServe(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, format+"\n", a...)
 	}
 	var wg sync.WaitGroup
+	clients := map[string]*intake.Client{}
 	for _, p := range ps {
 		opt := serveOptions
 		opt.Clock = env.Clock
 		c := intake.NewClient(st, p, &opt)
+		clients[p.GatewayID] = c
 		say("gateway %s at %s: ingesting", p.GatewayID, p.Address)
 		wg.Add(1)
 		go func() {
@@ -91,8 +96,44 @@ func runServe(env *Env, args []string) error {
 			}
 		}()
 	}
+	if !*noMDNS {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			followMoves(ctx, st, env, ps, clients, say)
+		}()
+	}
 	<-ctx.Done()
 	wg.Wait()
 	say("stopped")
 	return nil
+}
+
+// followMoves watches mDNS for paired gateways that answer at a new address
+// (a new DHCP lease) and points their clients there. An announcement whose
+// fingerprint prefix is not the pinned certificate's is ignored: the pin
+// would refuse it anyway.
+func followMoves(ctx context.Context, st store.Store, env *Env, ps []intake.Pairing, clients map[string]*intake.Client, say func(string, ...any)) {
+	addr := map[string]string{}
+	pin := map[string]string{}
+	for _, p := range ps {
+		addr[p.GatewayID], pin[p.GatewayID] = p.Address, p.Fingerprint
+	}
+	err := discover.Browse(ctx, discover.BrowseOptions{Interval: 30 * time.Second}, func(gs []discover.Gateway) {
+		for _, g := range gs {
+			c, ok := clients[g.ID]
+			if !ok || g.Address == addr[g.ID] || g.FP == "" || !strings.HasPrefix(pin[g.ID], g.FP) {
+				continue
+			}
+			c.SetAddress(g.Address)
+			addr[g.ID] = g.Address
+			if err := st.Update(func(tx store.Tx) error { return intake.UpdateAddress(tx, g.ID, g.Address, env.Clock.Now()) }); err != nil {
+				slog.Error("serve: storing a gateway's new address", "gateway", g.ID, "error", err)
+			}
+			say("gateway %s: now at %s", g.ID, g.Address)
+		}
+	})
+	if err != nil {
+		slog.Warn("serve: mDNS unavailable; gateways are reached at their stored addresses", "error", err)
+	}
 }

@@ -50,6 +50,10 @@ type Options struct {
 	// After returns a channel that fires after d; tests replace it to run
 	// Run's waits without sleeping. Default time.After.
 	After func(d time.Duration) <-chan time.Time
+	// LiveIdle is how long the live stream may stay silent before the
+	// client takes it for stalled and reconnects (default 30s; the gateway
+	// sends an event every second or two).
+	LiveIdle time.Duration
 }
 
 func (o *Options) withDefaults() Options {
@@ -84,6 +88,9 @@ func (o *Options) withDefaults() Options {
 	if r.After == nil {
 		r.After = time.After
 	}
+	if r.LiveIdle <= 0 {
+		r.LiveIdle = 30 * time.Second
+	}
 	return r
 }
 
@@ -97,14 +104,14 @@ const MaxClockSkew = time.Minute
 // must not run concurrently with each other (a second one fails its commit
 // and retries).
 type Client struct {
-	st   store.Store
-	p    Pairing
-	opt  Options
-	hc   *http.Client // bounded requests
-	sse  *http.Client // the live stream: no overall timeout
-	base string
+	st  store.Store
+	p   Pairing
+	opt Options
+	hc  *http.Client // bounded requests
+	sse *http.Client // the live stream: no overall timeout
 
 	mu    sync.Mutex
+	base  string // "https://" + address; changes with SetAddress
 	state State
 }
 
@@ -130,10 +137,22 @@ func (c *Client) Close() { c.hc.CloseIdleConnections() }
 // Gateway returns the id of the client's gateway.
 func (c *Client) Gateway() string { return c.p.GatewayID }
 
+// SetAddress points the client at the gateway's new host:port (its DHCP
+// address changed). The pinned certificate still decides whether whoever
+// answers there is the gateway.
+func (c *Client) SetAddress(addr string) {
+	c.mu.Lock()
+	c.base = "https://" + addr
+	c.mu.Unlock()
+}
+
 // do runs an authenticated GET and returns the response if its status is
 // 200. The caller closes the body.
 func (c *Client) get(ctx context.Context, hc *http.Client, path string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	c.mu.Lock()
+	base := c.base
+	c.mu.Unlock()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,10 @@ type fakeGateway struct {
 	// bodies, stalls).
 	records http.HandlerFunc
 	live    chan protocol.Live
+	// stallLive makes the next live connection send its headers and then
+	// nothing; liveConns counts live connections.
+	stallLive bool
+	liveConns int
 }
 
 var testBase = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -186,6 +190,15 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(200)
 		fl := w.(http.Flusher)
 		fl.Flush()
+		g.mu.Lock()
+		stall := g.stallLive
+		g.stallLive = false
+		g.liveConns++
+		g.mu.Unlock()
+		if stall {
+			<-r.Context().Done()
+			return
+		}
 		for {
 			select {
 			case <-r.Context().Done():

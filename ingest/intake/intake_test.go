@@ -106,11 +106,37 @@ func checkStored(t testing.TB, st store.Store, g *fakeGateway, n uint64) {
 				t.Errorf("meter %s: %d registers, want %d", id, count, wantCount)
 			}
 		}
-		return nil
+		// Derived intervals: between consecutive readings of M0 every
+		// interval is 250 Wh, measured, once.
+		if k := int64(n / uint64(g.meters)); k > 1 && !hasLock(tx) {
+			var s store.Series
+			from := core.SlotOf(testBase)
+			if err := tx.ReadIntervals(store.SeriesID{Site: "S1", Meter: "M0", Channel: store.Import}, from, from+core.Slot(k-1), &s); err != nil {
+				return err
+			}
+			for i := range s.Energy {
+				if s.Energy[i] != 250*core.Wh || s.Quality[i] != store.Measured {
+					t.Errorf("M0 interval %d: %v %v, want 250 Wh measured", i, s.Energy[i], s.Quality[i])
+					break
+				}
+			}
+		}
+		return tx.ScanFlags("S1", 0, core.SlotOf(testClock.Now()), func(f store.Flag) bool {
+			if f.Kind == vee.KindDuplicate {
+				t.Errorf("duplicate flagged: %+v", f)
+				return false
+			}
+			return true
+		})
 	})
 	if err != nil {
 		t.Fatalf("reading store: %v", err)
 	}
+}
+
+func hasLock(tx store.Tx) bool {
+	ls, _ := tx.LocksOf("S1")
+	return len(ls) > 0
 }
 
 func TestPairAndPin(t *testing.T) {
@@ -575,6 +601,80 @@ func TestRetentionLoss(t *testing.T) {
 		})
 		if !found {
 			t.Error("the loss is not in the audit log")
+		}
+		return nil
+	})
+}
+
+// TestLiveStalled: a live stream that goes silent (a stalled connection) is
+// dropped after Options.LiveIdle and reopened.
+func TestLiveStalled(t *testing.T) {
+	g := newFakeGateway(t, 0)
+	g.stallLive = true
+	addr := g.serve(t, "").Listener.Addr().String()
+	opt := testOptions()
+	opt.LiveIdle = 100 * time.Millisecond
+	opt.After = func(time.Duration) <-chan time.Time { ch := make(chan time.Time, 1); ch <- time.Time{}; return ch }
+	c := NewClient(nil, g.pairing(addr), opt)
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan protocol.Live)
+	done := make(chan error, 1)
+	go func() { done <- c.Live(ctx, func(ev protocol.Live) { events <- ev }) }()
+	g.live <- protocol.Live{Time: testBase, PowerW: map[string]float64{"M0": 7}}
+	if ev := <-events; ev.PowerW["M0"] != 7 {
+		t.Fatalf("event %+v", ev)
+	}
+	g.mu.Lock()
+	conns := g.liveConns
+	g.mu.Unlock()
+	if conns != 2 {
+		t.Errorf("%d live connections, want 2 (the stalled one, then a fresh one)", conns)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGatewayMoved: a paired gateway that got a new address is followed
+// there (the pin still proves it is the same gateway) and the move is
+// stored and logged.
+func TestGatewayMoved(t *testing.T) {
+	g := newFakeGateway(t, 100)
+	old := g.serve(t, "")
+	st := openStore(t, "")
+	p := g.pairing(old.Listener.Addr().String())
+	if err := st.Update(func(tx store.Tx) error { return SavePairing(tx, p, testClock.Now(), "test") }); err != nil {
+		t.Fatal(err)
+	}
+	c := NewClient(st, p, testOptions())
+	defer c.Close()
+	if _, err := c.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	g.setN(200)
+	moved := g.serve(t, "").Listener.Addr().String()
+	c.SetAddress(moved)
+	if n, err := c.CatchUp(context.Background()); err != nil || n != 100 {
+		t.Fatalf("CatchUp at the new address = %d, %v", n, err)
+	}
+	if err := st.Update(func(tx store.Tx) error { return UpdateAddress(tx, g.id, moved, testClock.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.View(func(tx store.Tx) error {
+		got, err := LoadPairing(tx, g.id)
+		if err != nil || got.Address != moved || got.Fingerprint != g.fp {
+			t.Errorf("pairing after the move: %+v, %v", got, err)
+		}
+		logged := false
+		_ = tx.ScanAudit(0, func(e store.Entry) bool {
+			logged = logged || e.Action == "gateway.address" && strings.Contains(e.Detail, moved)
+			return true
+		})
+		if !logged {
+			t.Error("the move is not in the audit log")
 		}
 		return nil
 	})

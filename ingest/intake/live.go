@@ -12,11 +12,6 @@ import (
 	"github.com/zevdesk/zevdesk/ingest/protocol"
 )
 
-// LiveIdle is how long the live stream may stay silent before the client
-// assumes the connection stalled and reconnects (the gateway sends an event
-// every second or two).
-const LiveIdle = 30 * time.Second
-
 // Live follows the gateway's live power stream until ctx is done, calling fn
 // for each event from Live's goroutine, one call at a time. A dropped or
 // stalled stream is reopened with exponential backoff. Live returns nil when
@@ -52,7 +47,7 @@ func (c *Client) Live(ctx context.Context, fn func(protocol.Live)) error {
 func (c *Client) liveOnce(ctx context.Context, fn func(protocol.Live)) (got bool, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	idle := time.AfterFunc(LiveIdle, cancel)
+	idle := time.AfterFunc(c.opt.LiveIdle, cancel)
 	defer idle.Stop()
 	resp, err := c.get(ctx, c.sse, protocol.PathLive)
 	if err != nil {
@@ -64,7 +59,7 @@ func (c *Client) liveOnce(ctx context.Context, fn func(protocol.Live)) (got bool
 	var event string
 	var data strings.Builder
 	for sc.Scan() {
-		idle.Reset(LiveIdle)
+		idle.Reset(c.opt.LiveIdle)
 		line := sc.Text()
 		switch {
 		case line == "":

@@ -351,3 +351,29 @@ func Pairings(tx store.Tx) ([]Pairing, error) {
 	}
 	return ps, derr
 }
+
+// UpdateAddress records that paired gateway id now answers at addr (found
+// by mDNS with the pinned fingerprint's prefix) and logs it.
+func UpdateAddress(tx store.Tx, id, addr string, now time.Time) error {
+	p, err := LoadPairing(tx, id)
+	if err != nil {
+		return err
+	}
+	if p.Address == addr {
+		return nil
+	}
+	old := p.Address
+	p.Address = addr
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encoding pairing: %w", err)
+	}
+	if err := tx.PutMeta(PairingsBucket, id, b); err != nil {
+		return fmt.Errorf("storing pairing of %s: %w", id, err)
+	}
+	if _, err := tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: "gateway:" + id, Site: p.Site, Action: "gateway.address",
+		Detail: fmt.Sprintf("gateway %s moved from %s to %s", id, old, addr)}); err != nil {
+		return fmt.Errorf("logging address of %s: %w", id, err)
+	}
+	return nil
+}
