@@ -10,7 +10,6 @@ import (
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
-	"github.com/zevdesk/zevdesk/core/store"
 )
 
 // wb are the workbook's words in de, fr, it, en (the office's language).
@@ -83,6 +82,8 @@ func langIndex(lang string) int {
 type wbook struct {
 	f    *excelize.File
 	lang int
+	// data is the 15-minute sheet, written at save time (see data.go).
+	data *dataPlan
 	// styles
 	head, kwh, chf, date, datetime, pct, bold, boldCHF, title int
 }
@@ -246,10 +247,14 @@ func (w *wbook) save(out io.Writer, author string) error {
 	if err := w.f.SetDocProps(&excelize.DocProperties{Creator: author, Created: "2000-01-01T00:00:00Z", Modified: "2000-01-01T00:00:00Z"}); err != nil {
 		return err
 	}
-	if _, err := w.f.WriteTo(out); err != nil {
-		return fmt.Errorf("writing the workbook: %w", err)
+	if w.data == nil {
+		w.f.SetZipWriter(fastZip)
+		if _, err := w.f.WriteTo(out); err != nil {
+			return fmt.Errorf("writing the workbook: %w", err)
+		}
+		return nil
 	}
-	return nil
+	return w.saveWithData(out)
 }
 
 func (w *wbook) summary(site *core.Site, run *billing.Run) error {
@@ -435,144 +440,6 @@ func (w *wbook) invoiceSheet(site *core.Site, inv *billing.Invoice, i int) error
 		}
 	}
 	return nil
-}
-
-// dataColumn is one column group of the 15-minute sheet.
-type dataColumn struct {
-	meter  core.Meter
-	series store.Series
-	ch     store.Channel
-}
-
-// dataSheet writes every slot of the period, one row per slot, per meter:
-// kWh, the solar and grid parts for consumers, and the quality flag. It
-// streams rows, so a year of 50 meters stays within a few hundred MB.
-func (w *wbook) dataSheet(in *billing.Input) error {
-	site := in.Site
-	loc := site.Location()
-	from, to := in.Period.Slots(loc)
-	n := int(to - from)
-	sh := w.w("Data")
-	if _, err := w.f.NewSheet(sh); err != nil {
-		return err
-	}
-	sw, err := w.f.NewStreamWriter(sh)
-	if err != nil {
-		return err
-	}
-	var cols []dataColumn
-	var prod, cons []dataColumn
-	var gridImp *dataColumn
-	for _, m := range site.Meters {
-		md := in.Data[m.ID]
-		switch {
-		case m.Role.Consumer():
-			c := dataColumn{meter: m, series: md.Import, ch: store.Import}
-			cols = append(cols, c)
-			cons = append(cons, c)
-		case m.Role == core.RoleProduction:
-			c := dataColumn{meter: m, series: md.Export, ch: store.Export}
-			cols = append(cols, c)
-			prod = append(prod, c)
-		case m.Role == core.RoleGrid:
-			ci := dataColumn{meter: m, series: md.Import, ch: store.Import}
-			cols = append(cols, ci, dataColumn{meter: m, series: md.Export, ch: store.Export})
-			gridImp = &ci
-		}
-	}
-	// Header: two rows, the meter then the quantity.
-	h1 := []any{excelize.Cell{StyleID: w.head, Value: w.w("Start")}}
-	h2 := []any{excelize.Cell{StyleID: w.head, Value: ""}}
-	for _, c := range cols {
-		name := c.meter.ID
-		switch {
-		case c.meter.Role.Consumer():
-			h1 = append(h1, excelize.Cell{StyleID: w.head, Value: name}, excelize.Cell{StyleID: w.head}, excelize.Cell{StyleID: w.head}, excelize.Cell{StyleID: w.head})
-			h2 = append(h2, excelize.Cell{StyleID: w.head, Value: w.w("kWh")}, excelize.Cell{StyleID: w.head, Value: w.w("solar")},
-				excelize.Cell{StyleID: w.head, Value: w.w("grid")}, excelize.Cell{StyleID: w.head, Value: w.w("quality")})
-		default:
-			label := w.w("production")
-			if c.meter.Role == core.RoleGrid {
-				label = w.w(c.ch.String())
-			}
-			h1 = append(h1, excelize.Cell{StyleID: w.head, Value: name}, excelize.Cell{StyleID: w.head})
-			h2 = append(h2, excelize.Cell{StyleID: w.head, Value: label}, excelize.Cell{StyleID: w.head, Value: w.w("quality")})
-		}
-	}
-	ncol := len(h1)
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 1, YSplit: 2, TopLeftCell: "B3", ActivePane: "bottomRight"}); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(1, 1, 17); err != nil {
-		return err
-	}
-	if ncol > 1 {
-		if err := sw.SetColWidth(2, ncol, 11); err != nil {
-			return err
-		}
-	}
-	if err := sw.SetRow("A1", h1); err != nil {
-		return err
-	}
-	if err := sw.SetRow("A2", h2); err != nil {
-		return err
-	}
-	// Solar share per slot: see solarFraction.
-	at := func(s store.Series, i int) (core.Energy, store.Quality) {
-		j := int(from) + i - int(s.From)
-		if j < 0 || j >= len(s.Energy) {
-			return 0, store.Missing
-		}
-		return s.Energy[j], s.Quality[j]
-	}
-	qname := [4]string{"missing", "measured", "estimated", "edited"}
-	vals := make([]any, ncol)
-	cells := make([]excelize.Cell, ncol)
-	for i := 0; i < n; i++ {
-		slot := from + core.Slot(i)
-		var P, C, G core.Energy
-		for _, c := range prod {
-			e, _ := at(c.series, i)
-			P += e
-		}
-		for _, c := range cons {
-			e, _ := at(c.series, i)
-			C += e
-		}
-		if gridImp != nil {
-			G, _ = at(gridImp.series, i)
-		}
-		num, den := solarFraction(site.Allocation, P, C, G, gridImp != nil)
-		cells[0] = excelize.Cell{StyleID: w.datetime, Value: excelTime(slot.Time().In(loc))}
-		k := 1
-		for _, c := range cols {
-			e, q := at(c.series, i)
-			cells[k] = excelize.Cell{StyleID: w.kwh, Value: e.KWh()}
-			k++
-			if c.meter.Role.Consumer() {
-				if den > 0 {
-					solar := core.Energy(core.DivRound(int64(e)*num, den))
-					cells[k] = excelize.Cell{StyleID: w.kwh, Value: solar.KWh()}
-					cells[k+1] = excelize.Cell{StyleID: w.kwh, Value: (e - solar).KWh()}
-				} else {
-					cells[k], cells[k+1] = excelize.Cell{}, excelize.Cell{}
-				}
-				k += 2
-			}
-			cells[k] = excelize.Cell{Value: qname[q&3]}
-			k++
-		}
-		for j := range cells {
-			vals[j] = cells[j]
-		}
-		if err := sw.SetRow("A"+strconv.Itoa(i+3), vals); err != nil {
-			return err
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	return w.f.AutoFilter(sh, "A2:"+colName(ncol)+strconv.Itoa(max(n+2, 3)), nil)
 }
 
 // solarFraction returns the solar part of every consumer's energy in a slot
