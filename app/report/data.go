@@ -309,7 +309,7 @@ func (d *dataPlan) writeRows(out io.Writer) error {
 		b = append(b, `">`...)
 		open(dtS)
 		b = append(b, `"><v>`...)
-		b = strconv.AppendFloat(b, excelTime((d.from+core.Slot(i)).Time().In(loc)), 'f', -1, 64)
+		b = strconv.AppendFloat(b, excelTime((d.from + core.Slot(i)).Time().In(loc)), 'f', -1, 64)
 		b = append(b, `</v></c>`...)
 		for k := range d.cols {
 			c := &d.cols[k]
