@@ -9,6 +9,7 @@ import (
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/totals"
 	"github.com/zevdesk/zevdesk/ingest/sim"
 )
 
@@ -226,66 +227,6 @@ func demoSessions(site *core.Site, ss []sim.Session, loc *time.Location) []billi
 	return out
 }
 
-// DayTotals is a site's energy balance over one local day.
-type DayTotals struct {
-	Day core.Date
-	// Production is the PV plant's output; Consumption the sum of every
-	// consumer meter; SelfConsumed the solar energy used in the building,
-	// Σ min(production, consumption) per interval.
-	Production, Consumption, SelfConsumed core.Energy
-	// GridImport and GridExport are the utility meter's supply and feed-in.
-	GridImport, GridExport core.Energy
-	// Missing counts meter intervals without a value.
-	Missing int
-}
-
-// SiteDayTotals computes site's energy balance on day from the stored
-// intervals.
-func SiteDayTotals(tx store.Tx, site *core.Site, day core.Date) (DayTotals, error) {
-	loc := site.Location()
-	from, to := core.Period{From: day, To: day}.Slots(loc)
-	n := int(to - from)
-	prod := make([]core.Energy, n)
-	cons := make([]core.Energy, n)
-	t := DayTotals{Day: day}
-	var buf store.Series
-	read := func(m core.Meter, ch store.Channel, into []core.Energy, total *core.Energy) error {
-		if err := tx.ReadIntervals(store.SeriesID{Site: site.ID, Meter: m.ID, Channel: ch}, from, to, &buf); err != nil {
-			return fmt.Errorf("reading intervals of %s: %w", m.ID, err)
-		}
-		for i, e := range buf.Energy {
-			if buf.Quality[i] == store.Missing {
-				t.Missing++
-			}
-			if into != nil {
-				into[i] += e
-			}
-			*total += e
-		}
-		return nil
-	}
-	for _, m := range site.Meters {
-		var err error
-		switch {
-		case m.Role == core.RoleProduction:
-			err = read(m, store.Export, prod, &t.Production)
-		case m.Role == core.RoleGrid:
-			if err = read(m, store.Import, nil, &t.GridImport); err == nil {
-				err = read(m, store.Export, nil, &t.GridExport)
-			}
-		case m.Role.Consumer():
-			err = read(m, store.Import, cons, &t.Consumption)
-		}
-		if err != nil {
-			return t, err
-		}
-	}
-	for i := range prod {
-		t.SelfConsumed += min(prod[i], cons[i])
-	}
-	return t, nil
-}
-
 // printDemoSummary prints the demo site, its meters and the last complete
 // day's balance.
 func printDemoSummary(w io.Writer, st store.Store, now time.Time) error {
@@ -296,7 +237,7 @@ func printDemoSummary(w io.Writer, st store.Store, now time.Time) error {
 		}
 		loc := site.Location()
 		day := core.DateOf(now.In(loc)).AddDays(-1)
-		t, err := SiteDayTotals(tx, site, day)
+		t, err := totals.Of(tx, site, core.Period{From: day, To: day})
 		if err != nil {
 			return err
 		}
@@ -322,9 +263,9 @@ func printDemoSummary(w io.Writer, st store.Store, now time.Time) error {
 		fmt.Fprintf(w, "  self-consumed  %12s kWh (%.0f %% of production, %.0f %% of consumption)\n",
 			core.FormatKWh(t.SelfConsumed), pct(t.SelfConsumed, t.Production), pct(t.SelfConsumed, t.Consumption))
 		fmt.Fprintf(w, "  grid supply    %12s kWh\n", core.FormatKWh(t.GridImport))
-		fmt.Fprintf(w, "  grid feed-in   %12s kWh\n", core.FormatKWh(t.GridExport))
-		if t.Missing > 0 {
-			fmt.Fprintf(w, "  missing intervals: %d\n", t.Missing)
+		fmt.Fprintf(w, "  grid feed-in   %12s kWh\n", core.FormatKWh(t.FeedIn))
+		if n := t.Missing(); n > 0 {
+			fmt.Fprintf(w, "  missing intervals: %d\n", n)
 		}
 		return nil
 	})

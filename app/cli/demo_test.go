@@ -12,6 +12,7 @@ import (
 	"github.com/zevdesk/zevdesk/core/billing"
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/core/totals"
 )
 
 // demoNow is inside a year whose history crosses both DST changes.
@@ -57,7 +58,7 @@ func TestDemoCreatesAYearOfHistory(t *testing.T) {
 
 	now, _ := time.Parse(time.RFC3339, demoNow)
 	st := openStore(t, db)
-	var summaryDay DayTotals
+	var summaryDay totals.Totals
 	err := st.View(func(tx store.Tx) error {
 		site, err := tx.Site(DemoSiteID)
 		if err != nil {
@@ -180,7 +181,8 @@ func TestDemoCreatesAYearOfHistory(t *testing.T) {
 				t.Fatalf("charger metered %v at %s outside every session", e, start+core.Slot(i))
 			}
 		}
-		summaryDay, err = SiteDayTotals(tx, site, core.MustDate(2026, 11, 26))
+		day := core.MustDate(2026, 11, 26)
+		summaryDay, err = totals.Of(tx, site, core.Period{From: day, To: day})
 		return err
 	})
 	if err != nil {
@@ -190,8 +192,8 @@ func TestDemoCreatesAYearOfHistory(t *testing.T) {
 		!strings.Contains(out, "grid supply    "+padKWh(summaryDay.GridImport)) {
 		t.Errorf("summary does not show the last day's totals %+v:\n%s", summaryDay, out)
 	}
-	if summaryDay.Consumption == 0 || summaryDay.Missing != 0 ||
-		summaryDay.GridImport-summaryDay.GridExport != summaryDay.Consumption-summaryDay.Production {
+	if summaryDay.Consumption == 0 || summaryDay.Missing() != 0 ||
+		summaryDay.GridImport-summaryDay.FeedIn != summaryDay.Consumption-summaryDay.Production {
 		t.Errorf("last day's totals don't balance: %+v", summaryDay)
 	}
 }

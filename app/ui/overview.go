@@ -156,11 +156,7 @@ func (o *Overview) refresh() {
 	set("Grid supply", t.GridImport)
 	set("Fed in", t.FeedIn)
 	o.figures["Self-sufficiency"].SetText(fmt.Sprintf("%.1f %%", t.SelfSufficiency()))
-	missing := 0
-	for _, m := range t.Meters {
-		missing += m.Missing
-	}
-	if missing > 0 {
+	if missing := t.Missing(); missing > 0 {
 		o.status.SetText(fmt.Sprintf("%d intervals without data on this day.", missing))
 	} else {
 		o.status.SetText(fmt.Sprintf("%d meters, all intervals measured.", len(t.Meters)))

@@ -47,6 +47,15 @@ func (t Totals) SelfSufficiency() float64 {
 	return 100 * float64(t.SelfConsumed) / float64(t.Consumption)
 }
 
+// Missing returns the number of meter intervals without a value.
+func (t Totals) Missing() int {
+	n := 0
+	for _, m := range t.Meters {
+		n += m.Missing
+	}
+	return n
+}
+
 // Of computes the totals of site over p, reading every meter once.
 func Of(tx store.Tx, site *core.Site, p core.Period) (Totals, error) {
 	from, to := p.Slots(site.Location())
