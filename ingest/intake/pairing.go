@@ -167,7 +167,9 @@ func Pair(ctx context.Context, addr, gatewayID, code string) (Pairing, error) {
 	}
 	p := Pairing{Address: addr, Fingerprint: seen, Token: fin.Token, PairedAt: time.Now().UTC()}
 	// From here on the certificate is pinned: ask who we paired with.
-	st, err := NewClient(nil, p, nil).Status(ctx)
+	c := NewClient(nil, p, nil)
+	defer c.Close()
+	st, err := c.Status(ctx)
 	if err != nil {
 		return Pairing{}, fmt.Errorf("pairing with %s: reading its status: %w", addr, err)
 	}
