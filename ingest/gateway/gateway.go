@@ -83,6 +83,10 @@ type Gateway struct {
 	start  time.Time // wall
 	meters []protocol.Meter
 
+	// gid and code never change; kept apart from id.state, which pairing
+	// rewrites under mu.
+	gid, code string
+
 	mu  sync.Mutex // guards id.state and the pairing fields
 	id  *identity
 	pr  pairing
@@ -122,6 +126,7 @@ func New(cfg Config) (*Gateway, error) {
 	if g.id, err = loadIdentity(cfg.Dir, cfg.Wall.Now()); err != nil {
 		return nil, err
 	}
+	g.gid, g.code = g.id.state.ID, g.id.state.Code
 	seen := map[string]bool{}
 	for _, d := range cfg.Drivers {
 		for _, m := range d.Meters() {
@@ -132,7 +137,7 @@ func New(cfg Config) (*Gateway, error) {
 			g.meters = append(g.meters, m)
 		}
 	}
-	if g.buf, err = OpenBuffer(filepath.Join(cfg.Dir, "buffer"), g.id.state.ID, cfg.OpenStore, cfg.SegmentSpan); err != nil {
+	if g.buf, err = OpenBuffer(filepath.Join(cfg.Dir, "buffer"), g.gid, cfg.OpenStore, cfg.SegmentSpan); err != nil {
 		return nil, err
 	}
 	g.live = newBroadcaster(g)
@@ -143,10 +148,10 @@ func New(cfg Config) (*Gateway, error) {
 func (g *Gateway) Close() error { return g.buf.Close() }
 
 // ID returns the gateway's id.
-func (g *Gateway) ID() string { return g.id.state.ID }
+func (g *Gateway) ID() string { return g.gid }
 
 // Code returns the pairing code.
-func (g *Gateway) Code() string { return g.id.state.Code }
+func (g *Gateway) Code() string { return g.code }
 
 // Fingerprint returns the full fingerprint of the gateway's certificate.
 func (g *Gateway) Fingerprint() string { return g.id.fp }
