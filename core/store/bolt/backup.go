@@ -174,7 +174,10 @@ func Restore(backupPath, dbPath string) error {
 		old := dbPath + ".before-restore"
 		os.Remove(old)
 		if err := os.Link(dbPath, old); err != nil {
-			return fmt.Errorf("restoring: keeping the current database: %w", err)
+			// Some file systems have no hard links: copy instead.
+			if err := copyFile(dbPath, old); err != nil {
+				return fmt.Errorf("restoring: keeping the current database: %w", err)
+			}
 		}
 	}
 	if err := os.Rename(tmp.Name(), dbPath); err != nil {
@@ -204,4 +207,26 @@ func syncDir(dir string) error {
 		return fmt.Errorf("syncing %s: %w", dir, err)
 	}
 	return nil
+}
+
+// copyFile copies src to dst and syncs dst.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
