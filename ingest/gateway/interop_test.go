@@ -26,6 +26,11 @@ func TestWorkstationInterop(t *testing.T) {
 	if _, err := intake.Pair(ctx, gw.addr, gw.ID(), "00000000"); err == nil {
 		t.Fatal("intake paired with a wrong code")
 	}
+	// Through a man in the middle with another certificate, pairing fails
+	// even with the right code.
+	if _, err := intake.Pair(ctx, mitmProxy(t, gw.addr), gw.ID(), gw.Code()); err == nil {
+		t.Fatal("intake paired through a man in the middle")
+	}
 	p, err := intake.Pair(ctx, gw.addr, gw.ID(), gw.Code())
 	if err != nil {
 		t.Fatal(err)
