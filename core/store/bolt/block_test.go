@@ -95,7 +95,7 @@ func TestBlockSize(t *testing.T) {
 func TestBlockCorrupt(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var got dayBlock
-	for range 500 {
+	for range 100 {
 		b := randomBlock(rng)
 		if b.empty() {
 			continue
