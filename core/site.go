@@ -97,6 +97,10 @@ type Meter struct {
 	// MaxPowerW is the highest plausible power in W; 0 means the default for
 	// the role (see DefaultMaxPowerW).
 	MaxPowerW int64 `json:"max_power_w,omitempty"`
+	// MeteringPoint is the grid operator's metering point id (Swiss
+	// 33-character id, "CH1007..."), by which SDAT-CH deliveries name the
+	// meter; empty if the operator delivers no data for it.
+	MeteringPoint string `json:"metering_point,omitempty"`
 }
 
 // DefaultMaxPowerW is the plausibility limit used where a meter has none:
