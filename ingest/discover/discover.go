@@ -74,6 +74,7 @@ type Advertiser struct {
 	ifaces []net.Interface
 	srv    *zeroconf.Server
 	closed bool
+	done   chan struct{} // closed by Close
 }
 
 // Advertise starts announcing info. The announcement ends with Close or when
@@ -97,13 +98,16 @@ func Advertise(ctx context.Context, info Info) (*Advertiser, error) {
 	if len(ips) == 0 {
 		return nil, fmt.Errorf("advertising gateway %s: no usable IP address on %s", info.ID, ifaceNames(ifaces))
 	}
-	a := &Advertiser{info: info, host: hostLabel(info.ID), ips: ips, ifaces: ifaces}
+	a := &Advertiser{info: info, host: hostLabel(info.ID), ips: ips, ifaces: ifaces, done: make(chan struct{})}
 	if err := a.register(); err != nil {
 		return nil, err
 	}
 	go func() {
-		<-ctx.Done()
-		a.Close()
+		select {
+		case <-ctx.Done():
+			a.Close()
+		case <-a.done:
+		}
 	}()
 	return a, nil
 }
@@ -149,6 +153,7 @@ func (a *Advertiser) Close() error {
 		return nil
 	}
 	a.closed = true
+	close(a.done)
 	a.srv.Shutdown()
 	return nil
 }
