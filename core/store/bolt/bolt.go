@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -54,16 +55,23 @@ type Options struct {
 	ReadOnly bool
 	// InitialMmapSize is the address space mapped at first; zero means
 	// DefaultMmapSize. Growing the map during a commit copies every key and
-	// value the transaction wrote, and waits for readers.
+	// value the transaction wrote, and waits for readers (a running
+	// backup).
 	InitialMmapSize int
 }
 
 // growStep is how much the file grows beyond what a commit needs.
 const growStep = 1 << 20
 
-// DefaultMmapSize is the initial mapping: address space, not memory; a
-// year of 100 meters takes about 6 MiB.
-const DefaultMmapSize = 64 << 20
+// DefaultMmapSize is the initial mapping: address space, not memory (a year
+// of 100 meters takes about 6 MiB). On Windows bbolt makes the file as large
+// as the mapping, so there it starts with bbolt's small default.
+var DefaultMmapSize = func() int {
+	if runtime.GOOS == "windows" {
+		return 0
+	}
+	return 64 << 20
+}()
 
 // DefaultTimeout is how long Open waits for the file lock by default, so
 // that a second zevdesk on the same file fails with a clear error instead
