@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -196,8 +197,12 @@ func verify(path string) error {
 	return st.Check()
 }
 
-// syncDir makes a rename in dir durable.
+// syncDir makes a rename in dir durable. Windows cannot sync a directory
+// handle; NTFS journals the rename itself.
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("syncing %s: %w", dir, err)
