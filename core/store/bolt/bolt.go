@@ -1,10 +1,18 @@
 // Package bolt is zevdesk's store on bbolt: one file per office, holding all
 // its sites.
 //
-// Interval data, the bulk, is kept as one key per series and UTC day (see
-// block.go): keys of a series are consecutive, so appending in time order
-// fills pages and a period of one meter is one short cursor walk. Everything
-// else is small and kept in plain buckets, mostly JSON.
+// Interval data, the bulk, lives in one bucket per series (site, meter,
+// channel) with one key per UTC day holding the day's 96 values
+// delta-encoded with their qualities (see block.go). Days of a series are
+// consecutive keys, so appending in time order only ever touches the last
+// page of each series, pages are filled to 95 %, and a period of one meter
+// is one short cursor walk. A year of 15-minute household data takes under
+// 2 bytes per value on disk. Everything else is small and kept in plain
+// buckets, mostly JSON.
+//
+// Backups are bbolt snapshots (Tx.WriteTo) taken while writers continue:
+// Store.Backup, Store.BackupTo and Store.RunBackups write them, Restore puts
+// one back.
 package bolt
 
 import (
