@@ -422,3 +422,50 @@ func TestServeFollowsMovedGateway(t *testing.T) {
 		return nil
 	})
 }
+
+// TestPairLaterAssignsSite: a gateway paired without a site (the office had
+// none yet) keeps its records raw; pairing again with --site derives them.
+func TestPairLaterAssignsSite(t *testing.T) {
+	gw := startTestGateway(t)
+	db := filepath.Join(t.TempDir(), "office.db")
+	code, out, errs := run(t, db, "pair", "--gateway", gw.g.ID(), "--code", gw.g.Code(), "--address", gw.addr)
+	if code != 0 || !strings.Contains(out, "not assigned to a site yet") {
+		t.Fatalf("pair without a site: exit %d, %q, %q", code, out, errs)
+	}
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p intake.Pairing
+	err = st.Update(func(tx store.Tx) error {
+		if err := tx.PutSite(gw.b.Site("birke")); err != nil {
+			return err
+		}
+		p, err = intake.LoadPairing(tx, gw.g.ID())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := intake.NewClient(st, p, nil)
+	n, err := c.CatchUp(context.Background())
+	c.Close()
+	st.Close()
+	if err != nil || n == 0 {
+		t.Fatalf("CatchUp = %d, %v", n, err)
+	}
+	code, out, errs = run(t, db, "pair", "--gateway", gw.g.ID(), "--code", gw.g.Code(), "--address", gw.addr, "--site", "birke")
+	if code != 0 || !strings.Contains(out, "derived "+strconv.Itoa(n)+" stored records for site birke") {
+		t.Fatalf("pair with --site: exit %d, %q, %q", code, out, errs)
+	}
+	st2 := openStore(t, db)
+	_ = st2.View(func(tx store.Tx) error {
+		m := gw.b.Meters()[0].ID
+		k := 0
+		_ = tx.ScanRegisters("birke", m, time.Time{}, time.Now().Add(time.Hour), func(store.Register) bool { k++; return true })
+		if k != 2*96 {
+			t.Errorf("meter %s: %d readings after assignment, want %d", m, k, 2*96)
+		}
+		return nil
+	})
+}

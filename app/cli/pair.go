@@ -114,9 +114,25 @@ func runPair(env *Env, args []string) error {
 	if old != nil {
 		p.Meters = old.Meters
 	}
-	err = st.Update(func(tx store.Tx) error { return intake.SavePairing(tx, p, env.Clock.Now(), "cli") })
+	var cursor uint64
+	err = st.Update(func(tx store.Tx) error {
+		if err := intake.SavePairing(tx, p, env.Clock.Now(), "cli"); err != nil {
+			return err
+		}
+		cursor, err = tx.Cursor(p.GatewayID)
+		return err
+	})
 	if err != nil {
 		return err
+	}
+	if cursor > 0 && site != "" && (old == nil || old.Site != site) {
+		// Records kept raw while the gateway fed no site (or another one)
+		// are derived for the site now.
+		n, err := intake.Assign(st, p.GatewayID, site, p.Meters, env.Clock, "cli")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "derived %d stored records for site %s\n", n, site)
 	}
 	fmt.Fprintf(env.Stdout, "paired with gateway %s at %s (certificate %s)\n", p.GatewayID, p.Address, p.Fingerprint)
 	if site != "" {

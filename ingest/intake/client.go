@@ -428,16 +428,20 @@ func (e *meterError) Unwrap() error { return e.err }
 // derive converts records to register readings of the mapped site meters and
 // passes them through the plausibility checks.
 func (c *Client) derive(tx store.Tx, recs []store.Record, skip map[string]error, actor string) error {
-	if c.p.Site == "" {
-		return nil // not assigned to a site yet: kept raw, derived on assignment
+	return derive(tx, &c.p, c.opt.Clock, recs, skip, actor)
+}
+
+func derive(tx store.Tx, p *Pairing, clock core.Clock, recs []store.Record, skip map[string]error, actor string) error {
+	if p.Site == "" {
+		return nil // not assigned to a site yet: kept raw, derived by Assign
 	}
-	site, err := tx.Site(c.p.Site)
+	site, err := tx.Site(p.Site)
 	if err != nil {
-		return fmt.Errorf("reading site %s: %w", c.p.Site, err)
+		return fmt.Errorf("reading site %s: %w", p.Site, err)
 	}
 	byMeter := map[string][]store.Register{}
 	for _, r := range recs {
-		m := c.p.SiteMeter(r.Meter)
+		m := p.SiteMeter(r.Meter)
 		if site.Meter(m) == nil {
 			continue // a gateway channel not (yet) assigned to a site meter: kept raw
 		}
@@ -454,7 +458,7 @@ func (c *Client) derive(tx store.Tx, recs []store.Record, skip map[string]error,
 		}
 		rs := byMeter[m]
 		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Time.Before(rs[j].Time) })
-		if _, err := vee.AcceptRegisters(tx, site, m, rs, vee.Options{Clock: c.opt.Clock, Actor: actor}); err != nil {
+		if _, err := vee.AcceptRegisters(tx, site, m, rs, vee.Options{Clock: clock, Actor: actor}); err != nil {
 			return &meterError{meter: m, err: err}
 		}
 	}

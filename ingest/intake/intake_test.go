@@ -679,3 +679,42 @@ func TestGatewayMoved(t *testing.T) {
 		return nil
 	})
 }
+
+// TestAssign: records of a gateway not yet assigned to a site are kept raw;
+// assigning it derives them.
+func TestAssign(t *testing.T) {
+	g := newFakeGateway(t, 400)
+	addr := g.serve(t, "").Listener.Addr().String()
+	st := openStore(t, "")
+	p := g.pairing(addr)
+	p.Site = ""
+	if err := st.Update(func(tx store.Tx) error { return SavePairing(tx, p, testClock.Now(), "test") }); err != nil {
+		t.Fatal(err)
+	}
+	c := NewClient(st, p, testOptions())
+	defer c.Close()
+	if n, err := c.CatchUp(context.Background()); err != nil || n != 400 {
+		t.Fatalf("CatchUp = %d, %v", n, err)
+	}
+	_ = st.View(func(tx store.Tx) error {
+		if _, err := tx.RegisterAtOrAfter("S1", "M0", time.Time{}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("registers derived before the gateway was assigned to a site: %v", err)
+		}
+		return nil
+	})
+	if _, err := Assign(st, g.id, "S1", map[string]string{"M0": "NOPE"}, testClock, "installer"); err == nil || !strings.Contains(err.Error(), "maps to NOPE, which site S1 does not have") {
+		t.Fatalf("Assign to a missing meter: %v", err)
+	}
+	n, err := Assign(st, g.id, "S1", nil, testClock, "installer")
+	if err != nil || n != 400 {
+		t.Fatalf("Assign = %d, %v; want 400 records derived", n, err)
+	}
+	checkStored(t, st, g, 400)
+	_ = st.View(func(tx store.Tx) error {
+		got, _ := LoadPairing(tx, g.id)
+		if got.Site != "S1" || got.Token != p.Token {
+			t.Errorf("pairing after Assign: %+v", got)
+		}
+		return nil
+	})
+}

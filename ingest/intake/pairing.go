@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/ingest/protocol"
 )
@@ -378,4 +379,58 @@ func UpdateAddress(tx store.Tx, id, addr string, now time.Time) error {
 		return fmt.Errorf("logging address of %s: %w", id, err)
 	}
 	return nil
+}
+
+// Assign sets the site that paired gateway id feeds and the mapping of its
+// meters (gateway meter id to site meter id; unlisted meters map to the site
+// meter of the same id), logs it, and derives registers from every raw
+// record already stored for the gateway, so that records that arrived before
+// the assignment are not left out. It returns the number of raw records
+// passed to derivation. All of it is one transaction.
+func Assign(st store.Store, id, site string, meters map[string]string, clock core.Clock, actor string) (int, error) {
+	n := 0
+	err := st.Update(func(tx store.Tx) error {
+		p, err := LoadPairing(tx, id)
+		if err != nil {
+			return err
+		}
+		s, err := tx.Site(site)
+		if err != nil {
+			return fmt.Errorf("assigning gateway %s to site %s: %w", id, site, err)
+		}
+		for gm, sm := range meters {
+			if s.Meter(sm) == nil {
+				return fmt.Errorf("assigning gateway %s: its meter %s maps to %s, which site %s does not have", id, gm, sm, site)
+			}
+		}
+		p.Site, p.Meters = site, meters
+		b, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("encoding pairing: %w", err)
+		}
+		if err := tx.PutMeta(PairingsBucket, id, b); err != nil {
+			return fmt.Errorf("storing pairing of %s: %w", id, err)
+		}
+		if _, err := tx.AppendAudit(store.Entry{Time: clock.Now().UTC(), Actor: actor, Site: site, Action: "gateway.assign",
+			Detail: fmt.Sprintf("gateway %s feeds site %s, meter map %v", id, site, meters)}); err != nil {
+			return fmt.Errorf("logging assignment of %s: %w", id, err)
+		}
+		// Read first, derive after: derivation writes while a scan is open
+		// would be iterating a changing database.
+		var recs []store.Record
+		if err := tx.ScanRecords(id, 0, func(r store.Record) bool { recs = append(recs, r); return true }); err != nil {
+			return fmt.Errorf("reading records of gateway %s: %w", id, err)
+		}
+		n = len(recs)
+		for i := 0; i < len(recs); i += protocol.MaxRecordsLimit {
+			if err := derive(tx, &p, clock, recs[i:min(i+protocol.MaxRecordsLimit, len(recs))], nil, "gateway:"+id); err != nil {
+				return fmt.Errorf("deriving records of gateway %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
