@@ -105,6 +105,8 @@ func WritePDF(w io.Writer, in *Insert) error {
 	d := newPDF(in)
 	d.AddPage()
 	y := d.page1()
+	// The slip goes at the bottom of the page the statement ends on when
+	// it fits there, else on a page of its own at the end.
 	slipOnFirst := in.Payment != nil && y <= bottomLimit
 	if slipOnFirst {
 		if err := d.slip(); err != nil {
@@ -258,6 +260,11 @@ func (d *doc) page1() float64 {
 	y = d.charges(y)
 
 	// Payment.
+	if y > pageH-25 {
+		d.AddPage()
+		d.header()
+		y = 40
+	}
 	y += 3
 	d.font(9, false)
 	switch {
@@ -287,7 +294,22 @@ const (
 )
 
 func (d *doc) charges(y float64) float64 {
+	y = d.chargesHeader(y)
+	for _, r := range d.in.Rows {
+		if y > pageH-18 {
+			// The table continues on a new page, under its header again.
+			d.AddPage()
+			d.header()
+			y = d.chargesHeader(40)
+		}
+		y = d.chargeRow(y, r)
+	}
+	return y
+}
+
+func (d *doc) chargesHeader(y float64) float64 {
 	t := d.t
+	d.color(colText)
 	d.font(8, true)
 	d.text(marginL, y, t.Item)
 	d.right(colQtyR, y, t.Quantity)
@@ -296,8 +318,11 @@ func (d *doc) charges(y float64) float64 {
 	d.draw(colRule)
 	d.SetLineWidth(0.2)
 	d.Line(marginL, y+1.5, colAmountR, y+1.5)
-	y += 5.5
-	for _, r := range d.in.Rows {
+	return y + 5.5
+}
+
+func (d *doc) chargeRow(y float64, r Row) float64 {
+	{
 		bold := r.Style == RowTotal || r.Style == RowBalance
 		if r.Style == RowSubtotal || r.Style == RowTotal {
 			d.SetLineWidth(0.2)

@@ -1,0 +1,195 @@
+package report
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/billing"
+	"github.com/zevdesk/zevdesk/core/qrbill"
+)
+
+func TestSwissFormats(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{CHF(123450), "1'234.50"},
+		{CHF(-5), "-0.05"},
+		{CHF(99999999999), "999'999'999.99"},
+		{CHF(0), "0.00"},
+		{KWh(1234567890, 1), "1'234.6"},
+		{KWh(-1_050_000, 1), "-1.1"},
+		{KWh(999_499, 0), "1"},
+		{PriceKWh(200_000), "0.20"},
+		{PriceKWh(217_500), "0.2175"},
+		{PriceKWh(217_549), "0.2175"},
+		{Date(core.MustDate(2026, 3, 31)), "31.03.2026"},
+		{Percent(1, 3), "33.3"},
+		{Percent(5, 0), "0.0"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+func TestPaymentPartQRR(t *testing.T) {
+	in := sampleInsert("de")
+	b := in.Payment
+	if b == nil {
+		t.Fatal("no payment part although the office collects itself")
+	}
+	want, _ := qrbill.QRReference("42")
+	if b.RefType != qrbill.QRR || b.Reference != want {
+		t.Errorf("reference %s %s, want QRR %s", b.RefType, b.Reference, want)
+	}
+	if !b.HasAmount || b.Amount != in.Balance || b.Currency != "CHF" {
+		t.Errorf("amount %v %v, want the balance %v", b.Amount, b.Currency, in.Balance)
+	}
+	if b.Debtor.Name != "Anna Müller-Lüthi" || b.Debtor.Street != "Birkenweg" || b.Debtor.Number != "12" || b.Debtor.Postcode != "3012" ||
+		b.Debtor.Type != "" && b.Debtor.Type != qrbill.Structured {
+		t.Errorf("debtor %+v: want the tenant at the building's structured address", b.Debtor)
+	}
+	if b.Creditor.Name != "Immo Muster AG" || b.Creditor.Town != "Bern" {
+		t.Errorf("creditor %+v", b.Creditor)
+	}
+	if want := "//S1/10/42/11/260407/20/1001.01/30/123456789/31/260101260331/32/8.1/40/0:30"; b.BillInfo != want {
+		t.Errorf("bill information %q, want %q", b.BillInfo, want)
+	}
+	if err := b.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestPaymentPartSCORAndNone(t *testing.T) {
+	site := sampleSite()
+	site.Operator.IBAN = "CH93 0076 2011 6238 5295 7"
+	inv := sampleInvoice(site, "en")
+	run := sampleRun(site, inv)
+	in, err := FromInvoice(site, run, &inv, core.MustDate(2026, 4, 7), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Payment == nil || in.Payment.RefType != qrbill.SCOR || in.Payment.Reference != "RF3442" {
+		t.Fatalf("payment %+v: want SCOR RF3442 for an ordinary IBAN", in.Payment)
+	}
+	if err := qrbill.CheckSCOR(in.Payment.Reference); err != nil {
+		t.Error(err)
+	}
+	cases := map[string]func(s *core.Site, inv *billing.Invoice){
+		"not collecting":   func(s *core.Site, inv *billing.Invoice) { s.Settings.CollectSelf = false },
+		"draft":            func(s *core.Site, inv *billing.Invoice) { inv.Number = 0 },
+		"credit":           func(s *core.Site, inv *billing.Invoice) { inv.Balance = -500 },
+		"nothing to pay":   func(s *core.Site, inv *billing.Invoice) { inv.Balance = 0 },
+		"owner, no debtor": func(s *core.Site, inv *billing.Invoice) {},
+	}
+	for name, edit := range cases {
+		s := sampleSite()
+		inv := sampleInvoice(s, "fr")
+		edit(s, &inv)
+		if name == "owner, no debtor" {
+			inv.Owner, inv.Unit, inv.Tenant, inv.Occupancy = true, "", "Immo Muster AG", core.Occupancy{}
+			in, err := FromInvoice(s, sampleRun(s, inv), &inv, core.MustDate(2026, 4, 7), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Payment == nil || !in.Payment.Debtor.IsZero() || in.Lang != "de" {
+				t.Errorf("%s: payment %+v, lang %s: want a blank debtor field, German", name, in.Payment, in.Lang)
+			}
+			continue
+		}
+		in, err := FromInvoice(s, sampleRun(s, inv), &inv, core.MustDate(2026, 4, 7), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Payment != nil {
+			t.Errorf("%s: payment part printed", name)
+		}
+	}
+	// A creditor address the QR-bill refuses is an error naming the invoice.
+	s := sampleSite()
+	s.Operator.Postcode = ""
+	inv = sampleInvoice(s, "de")
+	if _, err := FromInvoice(s, sampleRun(s, inv), &inv, core.MustDate(2026, 4, 7), nil); err == nil ||
+		!strings.Contains(err.Error(), "invoice 42") || !strings.Contains(err.Error(), "Cdtr.PstCd") {
+		t.Errorf("missing creditor postcode: %v", err)
+	}
+}
+
+func TestRowsTranslated(t *testing.T) {
+	in := sampleInsert("it")
+	labels := map[string]Row{}
+	for _, r := range in.Rows {
+		labels[r.Label] = r
+	}
+	for label, want := range map[string]Row{
+		"Energia solare": {Quantity: "220.1 kWh", Rate: "0.20", Amount: 4402},
+		"Quota elettricità parti comuni – Energia di rete, bassa tariffa (BT)": {Quantity: "6.9 kWh", Rate: "0.22", Amount: 152},
+		"Tassa di base":               {Quantity: "90 giorni", Rate: "5.00/mese", Amount: 1500},
+		"IVA 8.1 % su CHF 200.44":     {Amount: 1624, Style: RowTax},
+		"Dedotti gli acconti versati": {Quantity: "90 giorni", Rate: "40.00/mese", Amount: -12000, Style: RowTax},
+		"Saldo a nostro favore":       {Amount: 9668, Style: RowBalance},
+	} {
+		got, ok := labels[label]
+		if !ok {
+			t.Errorf("no row %q in %v", label, in.Rows)
+			continue
+		}
+		want.Label = label
+		if got != want {
+			t.Errorf("row %+v, want %+v", got, want)
+		}
+	}
+}
+
+// TestLongInvoiceMovesSlip: when the charges leave no room, the payment
+// part gets a page of its own instead of overlapping them.
+func TestLongInvoiceMovesSlip(t *testing.T) {
+	in := sampleInsert("de")
+	extra := in.Rows[0]
+	for range 20 {
+		in.Rows = append([]Row{extra}, in.Rows...)
+	}
+	text := pdfText(t, renderPDF(t, in))
+	pages := strings.Split(text, "\f")
+	if len(pages) < 3 {
+		t.Fatalf("%d pages, want at least 3", len(pages))
+	}
+	// Every charge is printed, across pages.
+	if n := strings.Count(text, "220.1 kWh"); n != 21 {
+		t.Errorf("%d solar rows printed, want 21", n)
+	}
+	last := pages[len(pages)-1]
+	if len(pages) > 1 && last == "" {
+		last = pages[len(pages)-2]
+	}
+	if strings.Contains(pages[0], "Empfangsschein") || !strings.Contains(last, "Empfangsschein") {
+		t.Error("the payment part should be on the last page, alone")
+	}
+}
+
+// TestExtendedCharacters: names with letters outside Latin-1 render.
+func TestExtendedCharacters(t *testing.T) {
+	if FontName() != "Liberation Sans" {
+		t.Skip("needs Liberation Sans (Debian: fonts-liberation2)")
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not installed")
+	}
+	site := sampleSite()
+	inv := sampleInvoice(site, "fr")
+	inv.Tenant = "Ștefan Łukasz Őrs Čapek"
+	inv.Occupancy.Name = inv.Tenant
+	in, err := FromInvoice(site, sampleRun(site, inv), &inv, core.MustDate(2026, 4, 7), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WritePDF(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, renderPDF(t, in))
+	if strings.Count(text, "Ștefan Łukasz Őrs Čapek") < 3 { // address, receipt, payment part
+		t.Errorf("the name is not rendered in full:\n%s", text)
+	}
+}
