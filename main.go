@@ -5,6 +5,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"os"
 
 	"fyne.io/fyne/v2"
@@ -25,6 +27,11 @@ func main() {
 	if err != nil {
 		os.Stderr.WriteString("zevdesk: " + err.Error() + "\n")
 		os.Exit(1)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := desk.Env.StartBackups(ctx); err != nil {
+		slog.Error("automatic backups are off", "err", err)
 	}
 	a := app.NewWithID("ch.zevdesk.app")
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
