@@ -33,7 +33,7 @@ type texts struct {
 	GridNT       string
 	Grid         string
 	Total        string
-	SolarShare   string // "%s %% solar"
+	SolarShare   string // "%s\u00a0%% solar"
 	Charges      string
 	Item         string
 	Quantity     string
@@ -56,7 +56,7 @@ type texts struct {
 	LineEV         string
 	LineDifference string
 	LineSubtotal   string
-	LineVAT        string // "VAT %s %% on CHF %s"
+	LineVAT        string // "VAT %s\u00a0%% on CHF\u00a0%s"
 	LineRounding   string
 	LineTotal      string
 	LineAdvance    string
@@ -87,7 +87,7 @@ type texts struct {
 	HowBalance    string
 	EstTitle      string
 	EstNone       string
-	EstSome       string // "%s kWh of %s kWh (%s %%)"
+	EstSome       string // "%s kWh of %s kWh (%s\u00a0%%)"
 	Art16Title    string
 	Art16Known    string // solar price, standard product, 80 % cap
 	Art16Unknown  string // solar price only
@@ -207,7 +207,7 @@ var de = texts{
 	GridNT:       "Netzstrom Niedertarif (NT)",
 	Grid:         "Netzstrom",
 	Total:        "Total",
-	SolarShare:   "Solaranteil %s %%",
+	SolarShare:   "Solaranteil %s\u00a0%%",
 	Charges:      "Abrechnung",
 	Item:         "Position",
 	Quantity:     "Menge",
@@ -229,7 +229,7 @@ var de = texts{
 	LineEV:         "Elektromobilität (Ladestation)",
 	LineDifference: "Anteil Messdifferenz",
 	LineSubtotal:   "Zwischentotal",
-	LineVAT:        "MWST %s %% auf CHF %s",
+	LineVAT:        "MWST %s\u00a0%% auf CHF\u00a0%s",
 	LineRounding:   "Rundungsdifferenz",
 	LineTotal:      "Total Stromkosten",
 	LineAdvance:    "Abzüglich Akontozahlungen",
@@ -253,17 +253,17 @@ var de = texts{
 	ChartDay:   "Verbrauch pro Tag (kWh)",
 
 	Building:      "Die Solaranlage der Liegenschaft",
-	BuildingText:  "In der Abrechnungsperiode hat die Solaranlage %s kWh produziert; davon wurden %s kWh im Haus verbraucht. Die Liegenschaft hat %s %% ihres Strombedarfs selbst gedeckt (Eigenversorgungsgrad), Ihr persönlicher Solaranteil beträgt %s %%.",
+	BuildingText:  "In der Abrechnungsperiode hat die Solaranlage %s kWh produziert; davon wurden %s kWh im Haus verbraucht. Die Liegenschaft hat %s\u00a0%% ihres Strombedarfs selbst gedeckt (Eigenversorgungsgrad), Ihr persönlicher Solaranteil beträgt %s\u00a0%%.",
 	HowTitle:      "So wird Ihr Solaranteil berechnet",
 	HowProp:       "Für jede Viertelstunde wird die Solarproduktion mit dem Verbrauch aller Bezüger verglichen. Reicht sie nicht für alle, erhält jeder Bezüger Solarstrom im Verhältnis seines Verbrauchs in dieser Viertelstunde; den Rest bezieht er aus dem Netz. Überschüsse werden ins Netz eingespeist.",
 	HowEqual:      "Für jede Viertelstunde wird der Solarstrom zu gleichen Teilen auf die Bezüger verteilt, jeweils höchstens bis zu ihrem Verbrauch; was ein Bezüger nicht braucht, geht an die übrigen. Den Rest beziehen die Bezüger aus dem Netz.",
 	HowBalance:    "Für jede Viertelstunde gilt als Solarstrom der Verbrauch aller Bezüger abzüglich des vom Netzbetreiber gemessenen Netzbezugs; er wird im Verhältnis des Verbrauchs verteilt. So entsprechen die verrechneten Netzanteile genau der Rechnung des Netzbetreibers.",
 	EstTitle:      "Geschätzte Werte",
 	EstNone:       "Alle Verbrauchswerte dieser Abrechnung sind gemessen.",
-	EstSome:       "%s kWh Ihres Verbrauchs von %s kWh (%s %%) sind geschätzt, weil Messwerte fehlten (lineare Interpolation zwischen den Zählerständen).",
+	EstSome:       "%s kWh Ihres Verbrauchs von %s kWh (%s\u00a0%%) sind geschätzt, weil Messwerte fehlten (lineare Interpolation zwischen den Zählerständen).",
 	Art16Title:    "Preis des Solarstroms",
-	Art16Known:    "Nach Art. 16 der Energieverordnung (EnV) darf der Solarstrom höchstens 80 %% des Preises des Standardstromprodukts kosten, das Sie sonst vom Netzbetreiber beziehen würden. Standardprodukt: CHF %s/kWh; Höchstpreis (80 %%): CHF %s/kWh; Ihr Solarpreis: CHF %s/kWh.",
-	Art16Unknown:  "Ihr Solarpreis von CHF %s/kWh ist nach Art. 16 der Energieverordnung (EnV) festgelegt: höchstens 80 %% des Standardstromprodukts des Netzbetreibers oder die effektiven Kosten der Anlage.",
+	Art16Known:    "Nach Art. 16 der Energieverordnung (EnV) darf der Solarstrom höchstens 80\u00a0%% des Preises des Standardstromprodukts kosten, das Sie sonst vom Netzbetreiber beziehen würden. Standardprodukt: CHF\u00a0%s/kWh; Höchstpreis (80\u00a0%%): CHF\u00a0%s/kWh; Ihr Solarpreis: CHF\u00a0%s/kWh.",
+	Art16Unknown:  "Ihr Solarpreis von CHF\u00a0%s/kWh ist nach Art. 16 der Energieverordnung (EnV) festgelegt: höchstens 80\u00a0%% des Standardstromprodukts des Netzbetreibers oder die effektiven Kosten der Anlage.",
 	PayWithin:     "Zahlbar innert 30 Tagen.",
 	PayQR:         "Bitte verwenden Sie für die Zahlung den QR-Zahlteil.",
 	CreditText:    "Das Guthaben wird Ihnen zurückerstattet oder mit der nächsten Abrechnung verrechnet.",
@@ -307,7 +307,7 @@ var fr = texts{
 	GridNT:       "Électricité du réseau, tarif bas (BT)",
 	Grid:         "Électricité du réseau",
 	Total:        "Total",
-	SolarShare:   "Part solaire %s %%",
+	SolarShare:   "Part solaire %s\u00a0%%",
 	Charges:      "Décompte",
 	Item:         "Désignation",
 	Quantity:     "Quantité",
@@ -329,7 +329,7 @@ var fr = texts{
 	LineEV:         "Recharge de véhicules électriques",
 	LineDifference: "Part de la différence de mesure",
 	LineSubtotal:   "Sous-total",
-	LineVAT:        "TVA %s %% sur CHF %s",
+	LineVAT:        "TVA %s\u00a0%% sur CHF\u00a0%s",
 	LineRounding:   "Arrondi",
 	LineTotal:      "Total des frais d'électricité",
 	LineAdvance:    "Moins acomptes versés",
@@ -353,17 +353,17 @@ var fr = texts{
 	ChartDay:   "Consommation par jour (kWh)",
 
 	Building:      "L'installation solaire de l'immeuble",
-	BuildingText:  "Durant la période de décompte, l'installation solaire a produit %s kWh, dont %s kWh ont été consommés dans l'immeuble. L'immeuble a couvert lui-même %s %% de ses besoins en électricité (taux d'autoapprovisionnement) ; votre part solaire personnelle est de %s %%.",
+	BuildingText:  "Durant la période de décompte, l'installation solaire a produit %s kWh, dont %s kWh ont été consommés dans l'immeuble. L'immeuble a couvert lui-même %s\u00a0%% de ses besoins en électricité (taux d'autoapprovisionnement) ; votre part solaire personnelle est de %s\u00a0%%.",
 	HowTitle:      "Comment votre part solaire est calculée",
 	HowProp:       "Pour chaque quart d'heure, la production solaire est comparée à la consommation de l'ensemble des consommateurs. Si elle ne suffit pas pour tous, chacun reçoit de l'électricité solaire en proportion de sa consommation durant ce quart d'heure et tire le reste du réseau. Les excédents sont injectés dans le réseau.",
 	HowEqual:      "Pour chaque quart d'heure, l'électricité solaire est répartie à parts égales entre les consommateurs, au plus à hauteur de leur consommation ; ce dont l'un n'a pas besoin revient aux autres. Le reste provient du réseau.",
 	HowBalance:    "Pour chaque quart d'heure, l'électricité solaire correspond à la consommation de l'ensemble des consommateurs moins le soutirage mesuré par le gestionnaire de réseau ; elle est répartie en proportion de la consommation. Les parts de réseau facturées correspondent ainsi exactement à la facture du gestionnaire de réseau.",
 	EstTitle:      "Valeurs estimées",
 	EstNone:       "Toutes les valeurs de consommation de ce décompte sont mesurées.",
-	EstSome:       "%s kWh de votre consommation de %s kWh (%s %%) sont estimés, faute de valeurs mesurées (interpolation linéaire entre les index).",
+	EstSome:       "%s kWh de votre consommation de %s kWh (%s\u00a0%%) sont estimés, faute de valeurs mesurées (interpolation linéaire entre les index).",
 	Art16Title:    "Prix de l'électricité solaire",
-	Art16Known:    "Selon l'art. 16 de l'ordonnance sur l'énergie (OEne), l'électricité solaire ne peut coûter plus de 80 %% du prix du produit électrique standard que vous achèteriez sinon au gestionnaire de réseau. Produit standard : CHF %s/kWh ; prix maximal (80 %%) : CHF %s/kWh ; votre prix solaire : CHF %s/kWh.",
-	Art16Unknown:  "Votre prix solaire de CHF %s/kWh est fixé selon l'art. 16 de l'ordonnance sur l'énergie (OEne) : au plus 80 %% du produit électrique standard du gestionnaire de réseau ou les coûts effectifs de l'installation.",
+	Art16Known:    "Selon l'art. 16 de l'ordonnance sur l'énergie (OEne), l'électricité solaire ne peut coûter plus de 80\u00a0%% du prix du produit électrique standard que vous achèteriez sinon au gestionnaire de réseau. Produit standard : CHF\u00a0%s/kWh ; prix maximal (80\u00a0%%) : CHF\u00a0%s/kWh ; votre prix solaire : CHF\u00a0%s/kWh.",
+	Art16Unknown:  "Votre prix solaire de CHF\u00a0%s/kWh est fixé selon l'art. 16 de l'ordonnance sur l'énergie (OEne) : au plus 80\u00a0%% du produit électrique standard du gestionnaire de réseau ou les coûts effectifs de l'installation.",
 	PayWithin:     "Payable dans les 30 jours.",
 	PayQR:         "Veuillez utiliser la section paiement QR pour le paiement.",
 	CreditText:    "Le solde vous sera remboursé ou porté en compte dans le prochain décompte.",
@@ -407,7 +407,7 @@ var it = texts{
 	GridNT:       "Energia di rete, bassa tariffa (BT)",
 	Grid:         "Energia di rete",
 	Total:        "Totale",
-	SolarShare:   "Quota solare %s %%",
+	SolarShare:   "Quota solare %s\u00a0%%",
 	Charges:      "Conteggio",
 	Item:         "Voce",
 	Quantity:     "Quantità",
@@ -429,7 +429,7 @@ var it = texts{
 	LineEV:         "Ricarica di veicoli elettrici",
 	LineDifference: "Quota della differenza di misura",
 	LineSubtotal:   "Subtotale",
-	LineVAT:        "IVA %s %% su CHF %s",
+	LineVAT:        "IVA %s\u00a0%% su CHF\u00a0%s",
 	LineRounding:   "Arrotondamento",
 	LineTotal:      "Totale costi dell'elettricità",
 	LineAdvance:    "Dedotti gli acconti versati",
@@ -453,17 +453,17 @@ var it = texts{
 	ChartDay:   "Consumo giornaliero (kWh)",
 
 	Building:      "L'impianto solare dello stabile",
-	BuildingText:  "Nel periodo di conteggio l'impianto solare ha prodotto %s kWh, di cui %s kWh consumati nello stabile. Lo stabile ha coperto da sé il %s %% del proprio fabbisogno di elettricità (grado di autoapprovvigionamento); la Sua quota solare personale è del %s %%.",
+	BuildingText:  "Nel periodo di conteggio l'impianto solare ha prodotto %s kWh, di cui %s kWh consumati nello stabile. Lo stabile ha coperto da sé il %s\u00a0%% del proprio fabbisogno di elettricità (grado di autoapprovvigionamento); la Sua quota solare personale è del %s\u00a0%%.",
 	HowTitle:      "Come viene calcolata la Sua quota solare",
 	HowProp:       "Per ogni quarto d'ora la produzione solare viene confrontata con il consumo di tutti i consumatori. Se non basta per tutti, ciascuno riceve energia solare in proporzione al proprio consumo in quel quarto d'ora e preleva il resto dalla rete. Le eccedenze vengono immesse nella rete.",
 	HowEqual:      "Per ogni quarto d'ora l'energia solare viene ripartita in parti uguali tra i consumatori, al massimo fino al loro consumo; ciò che a uno non serve va agli altri. Il resto proviene dalla rete.",
 	HowBalance:    "Per ogni quarto d'ora si considera energia solare il consumo di tutti i consumatori meno il prelievo dalla rete misurato dal gestore di rete; essa viene ripartita in proporzione al consumo. Le quote di rete fatturate corrispondono così esattamente alla fattura del gestore di rete.",
 	EstTitle:      "Valori stimati",
 	EstNone:       "Tutti i valori di consumo di questo conteggio sono misurati.",
-	EstSome:       "%s kWh del Suo consumo di %s kWh (%s %%) sono stimati perché mancavano valori misurati (interpolazione lineare tra le letture).",
+	EstSome:       "%s kWh del Suo consumo di %s kWh (%s\u00a0%%) sono stimati perché mancavano valori misurati (interpolazione lineare tra le letture).",
 	Art16Title:    "Prezzo dell'energia solare",
-	Art16Known:    "Secondo l'art. 16 dell'ordinanza sull'energia (OEn) l'energia solare non può costare più dell'80 %% del prezzo del prodotto elettrico standard che altrimenti acquisterebbe dal gestore di rete. Prodotto standard: CHF %s/kWh; prezzo massimo (80 %%): CHF %s/kWh; il Suo prezzo solare: CHF %s/kWh.",
-	Art16Unknown:  "Il Suo prezzo solare di CHF %s/kWh è stabilito secondo l'art. 16 dell'ordinanza sull'energia (OEn): al massimo l'80 %% del prodotto elettrico standard del gestore di rete o i costi effettivi dell'impianto.",
+	Art16Known:    "Secondo l'art. 16 dell'ordinanza sull'energia (OEn) l'energia solare non può costare più dell'80\u00a0%% del prezzo del prodotto elettrico standard che altrimenti acquisterebbe dal gestore di rete. Prodotto standard: CHF\u00a0%s/kWh; prezzo massimo (80\u00a0%%): CHF\u00a0%s/kWh; il Suo prezzo solare: CHF\u00a0%s/kWh.",
+	Art16Unknown:  "Il Suo prezzo solare di CHF\u00a0%s/kWh è stabilito secondo l'art. 16 dell'ordinanza sull'energia (OEn): al massimo l'80\u00a0%% del prodotto elettrico standard del gestore di rete o i costi effettivi dell'impianto.",
 	PayWithin:     "Pagabile entro 30 giorni.",
 	PayQR:         "Per il pagamento La preghiamo di utilizzare la sezione pagamento QR.",
 	CreditText:    "Il saldo Le sarà rimborsato o compensato con il prossimo conteggio.",
@@ -507,7 +507,7 @@ var en = texts{
 	GridNT:       "Grid electricity, off-peak rate (NT)",
 	Grid:         "Grid electricity",
 	Total:        "Total",
-	SolarShare:   "Solar share %s %%",
+	SolarShare:   "Solar share %s\u00a0%%",
 	Charges:      "Charges",
 	Item:         "Item",
 	Quantity:     "Quantity",
@@ -529,7 +529,7 @@ var en = texts{
 	LineEV:         "Electric vehicle charging",
 	LineDifference: "Share of the metering difference",
 	LineSubtotal:   "Subtotal",
-	LineVAT:        "VAT %s %% on CHF %s",
+	LineVAT:        "VAT %s\u00a0%% on CHF\u00a0%s",
 	LineRounding:   "Rounding",
 	LineTotal:      "Total electricity costs",
 	LineAdvance:    "Less advance payments",
@@ -553,17 +553,17 @@ var en = texts{
 	ChartDay:   "Consumption by day (kWh)",
 
 	Building:      "The building's solar plant",
-	BuildingText:  "During the billing period the solar plant produced %s kWh, of which %s kWh were used in the building. The building covered %s %% of its own electricity needs (self-sufficiency); your personal solar share is %s %%.",
+	BuildingText:  "During the billing period the solar plant produced %s kWh, of which %s kWh were used in the building. The building covered %s\u00a0%% of its own electricity needs (self-sufficiency); your personal solar share is %s\u00a0%%.",
 	HowTitle:      "How your solar share is computed",
 	HowProp:       "For every quarter of an hour, solar production is compared with the consumption of all consumers. Where it is not enough for everyone, each consumer receives solar power in proportion to their consumption in that quarter hour and draws the rest from the grid. Surplus is fed into the grid.",
 	HowEqual:      "For every quarter of an hour, solar power is shared equally among the consumers, each up to their own consumption; what one does not need goes to the others. The rest comes from the grid.",
 	HowBalance:    "For every quarter of an hour, solar power is the consumption of all consumers less the grid supply measured by the grid operator; it is shared in proportion to consumption. The grid shares billed therefore match the grid operator's invoice exactly.",
 	EstTitle:      "Estimated values",
 	EstNone:       "All consumption values on this statement are measured.",
-	EstSome:       "%s kWh of your consumption of %s kWh (%s %%) are estimated because measurements were missing (linear interpolation between register readings).",
+	EstSome:       "%s kWh of your consumption of %s kWh (%s\u00a0%%) are estimated because measurements were missing (linear interpolation between register readings).",
 	Art16Title:    "Price of solar power",
-	Art16Known:    "Under Art. 16 of the Energy Ordinance (EnV), solar power may cost at most 80 %% of the price of the standard electricity product you would otherwise buy from the grid operator. Standard product: CHF %s/kWh; maximum price (80 %%): CHF %s/kWh; your solar price: CHF %s/kWh.",
-	Art16Unknown:  "Your solar price of CHF %s/kWh is set under Art. 16 of the Energy Ordinance (EnV): at most 80 %% of the grid operator's standard electricity product or the plant's effective costs.",
+	Art16Known:    "Under Art. 16 of the Energy Ordinance (EnV), solar power may cost at most 80\u00a0%% of the price of the standard electricity product you would otherwise buy from the grid operator. Standard product: CHF\u00a0%s/kWh; maximum price (80\u00a0%%): CHF\u00a0%s/kWh; your solar price: CHF\u00a0%s/kWh.",
+	Art16Unknown:  "Your solar price of CHF\u00a0%s/kWh is set under Art. 16 of the Energy Ordinance (EnV): at most 80\u00a0%% of the grid operator's standard electricity product or the plant's effective costs.",
 	PayWithin:     "Payable within 30 days.",
 	PayQR:         "Please pay using the QR payment part.",
 	CreditText:    "The balance will be refunded to you or credited on the next statement.",

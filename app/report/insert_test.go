@@ -125,10 +125,10 @@ func TestRowsTranslated(t *testing.T) {
 	for label, want := range map[string]Row{
 		"Energia solare": {Quantity: "220.1 kWh", Rate: "0.20", Amount: 4402},
 		"Quota elettricità parti comuni – Energia di rete, bassa tariffa (BT)": {Quantity: "6.9 kWh", Rate: "0.22", Amount: 152},
-		"Tassa di base":               {Quantity: "90 giorni", Rate: "5.00/mese", Amount: 1500},
-		"IVA 8.1 % su CHF 200.44":     {Amount: 1624, Style: RowTax},
-		"Dedotti gli acconti versati": {Quantity: "90 giorni", Rate: "40.00/mese", Amount: -12000, Style: RowTax},
-		"Saldo a nostro favore":       {Amount: 9668, Style: RowBalance},
+		"Tassa di base":                     {Quantity: "90 giorni", Rate: "5.00/mese", Amount: 1500},
+		"IVA 8.1\u00a0% su CHF\u00a0200.44": {Amount: 1624, Style: RowTax},
+		"Dedotti gli acconti versati":       {Quantity: "90 giorni", Rate: "40.00/mese", Amount: -12000, Style: RowTax},
+		"Saldo a nostro favore":             {Amount: 9668, Style: RowBalance},
 	} {
 		got, ok := labels[label]
 		if !ok {

@@ -64,11 +64,30 @@ func (d *doc) right(x, y float64, s string) { d.Text(x-d.GetStringWidth(s), y, s
 // para writes s wrapped to width w from baseline y with line height lh and
 // returns the baseline of the next line.
 func (d *doc) para(x, y, w, lh float64, s string) float64 {
-	for _, l := range d.SplitText(s, w) {
+	for _, l := range d.wrap(s, w) {
 		d.Text(x, y, l)
 		y += lh
 	}
 	return y
+}
+
+// wrap breaks s into lines no wider than w at ordinary spaces only, so
+// that no-break spaces keep "33.8 %" and "CHF 0.20" together.
+func (d *doc) wrap(s string, w float64) []string {
+	var lines []string
+	cur := ""
+	for _, word := range strings.Split(s, " ") {
+		switch {
+		case cur == "":
+			cur = word
+		case d.GetStringWidth(cur+" "+word) <= w:
+			cur += " " + word
+		default:
+			lines = append(lines, cur)
+			cur = word
+		}
+	}
+	return append(lines, cur)
 }
 
 func newPDF(in *Insert) *doc {
@@ -331,7 +350,7 @@ func (d *doc) chargeRow(y float64, r Row) float64 {
 		}
 		d.font(9, bold)
 		label := r.Label
-		lines := d.SplitText(label, colQtyR-marginL-24)
+		lines := d.wrap(label, colQtyR-marginL-24)
 		for i, l := range lines {
 			d.text(marginL, y+float64(i)*4.2, l)
 		}

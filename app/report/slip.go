@@ -170,7 +170,7 @@ func (d *doc) slip() error {
 		y += 2 * pt(payLine)
 		head(x, y, 8, qt.AddInfo)
 		d.font(10, false)
-		lines := d.SplitText(b.Message, infoW)
+		lines := d.wrap(b.Message, infoW)
 		if b.Message == "" {
 			lines = nil
 		}
