@@ -269,10 +269,14 @@ func (d *doc) page1() float64 {
 	// Consumption in one line.
 	d.fill(colShade)
 	d.Rect(marginL, y-4.2, contentW, 6.2, "F")
-	d.font(9, false)
 	summary := fmt.Sprintf("%s%s %s kWh  ·  %s %s kWh  ·  %s %s kWh  ·  %s", t.Energy, t.Colon, KWh(in.Total, 1),
 		t.LineSolar, KWh(in.Solar, 1), t.LineGrid, KWh(in.GridHT+in.GridNT, 1),
 		fmt.Sprintf(t.SolarShare, Percent(int64(in.Solar), int64(in.Total))))
+	// One line: smaller type where the language needs more room.
+	size := 9.0
+	for d.font(size, false); d.GetStringWidth(summary) > contentW-4 && size > 6.5; d.font(size, false) {
+		size -= 0.25
+	}
 	d.text(marginL+2, y, summary)
 	y += 9
 
