@@ -190,21 +190,5 @@ func (o *Overview) updateCell(id widget.TableCellID, c fyne.CanvasObject) {
 	}
 }
 
-// kwh formats e in kWh with one decimal and Swiss thousands separators
-// (1'234.5), the way the office reads figures.
-func kwh(e core.Energy) string {
-	tenths := core.DivRound(int64(e), int64(core.KWh/10))
-	neg := tenths < 0
-	if neg {
-		tenths = -tenths
-	}
-	s := fmt.Sprint(tenths / 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "'" + s[i:]
-	}
-	s = fmt.Sprintf("%s.%d", s, tenths%10)
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
+// setSite shows site (the main window's selector changed).
+func (o *Overview) setSite(site *core.Site) { o.onSite(site.ID) }

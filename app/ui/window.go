@@ -1,27 +1,154 @@
 package ui
 
 import (
+	"fmt"
 	"log/slog"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
 )
 
+// windowText holds the main window's labels.
+var windowText = struct {
+	Title, Site, Overview, Energy, Quality, Billing, Gateways, NoSite string
+}{
+	Title: "zevdesk", Site: "Site:", Overview: "Overview", Energy: "Energy", Quality: "Data quality",
+	Billing: "Billing", Gateways: "Gateways", NoSite: "no site",
+}
+
+// screen is one tab of the main window. setSite is called on Fyne's
+// goroutine when the tab becomes visible with a site it has not shown yet.
+type screen interface {
+	Content() fyne.CanvasObject
+	setSite(site *core.Site)
+}
+
+// MainWindow is the office's main window: a site selector shared by the
+// tabs Overview, Energy, Data quality, Billing and Gateways. It is not safe
+// for concurrent use; call its methods on Fyne's goroutine.
+type MainWindow struct {
+	win   fyne.Window
+	st    store.Store
+	clock core.Clock
+
+	sites  *widget.Select
+	tabs   *container.AppTabs
+	status *widget.Label
+
+	overview *Overview
+	energy   *Energy
+	quality  *Quality
+	billing  *Billing
+	gateways *Gateways
+	screens  []screen
+	shown    []string // site id each screen last showed
+
+	site *core.Site
+}
+
 // NewMainWindow creates the main window of app a on st, showing site (the
 // first site if empty). The caller shows it (ShowAndRun).
 func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock) fyne.Window {
-	w := a.NewWindow("zevdesk")
-	o := NewOverview(st, clock)
-	if err := o.ShowSite(site); err != nil {
+	m := newMainWindow(a.NewWindow(windowText.Title), st, clock)
+	if err := m.ShowSite(site); err != nil {
 		slog.Error("showing site", "site", site, "err", err)
-		o.status.SetText(err.Error())
+		m.status.SetText(err.Error())
 	}
-	if o.site != nil {
-		w.SetTitle("zevdesk – " + o.site.Name)
+	m.win.Resize(fyne.NewSize(1100, 720))
+	m.win.SetOnClosed(m.gateways.Stop)
+	return m.win
+}
+
+func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow {
+	m := &MainWindow{win: w, st: st, clock: clock}
+	m.status = widget.NewLabel("")
+	m.overview = NewOverview(st, clock)
+	m.overview.sites.Hide() // the window's selector replaces it
+	m.energy = NewEnergy(st, clock)
+	m.quality = NewQuality(st, clock)
+	m.billing = NewBilling(st, clock, w)
+	m.gateways = NewGateways(st, clock, w)
+	m.screens = []screen{m.overview, m.energy, m.quality, m.billing, m.gateways}
+	m.shown = make([]string, len(m.screens))
+	m.tabs = container.NewAppTabs(
+		container.NewTabItem(windowText.Overview, m.overview.Content()),
+		container.NewTabItem(windowText.Energy, m.energy.Content()),
+		container.NewTabItem(windowText.Quality, m.quality.Content()),
+		container.NewTabItem(windowText.Billing, m.billing.Content()),
+		container.NewTabItem(windowText.Gateways, m.gateways.Content()),
+	)
+	m.tabs.OnSelected = func(*container.TabItem) { m.refreshTab() }
+	m.sites = widget.NewSelect(nil, func(id string) {
+		if m.site == nil || m.site.ID != id {
+			m.onSite(id)
+		}
+	})
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel(windowText.Site), m.sites), m.status)
+	w.SetContent(container.NewBorder(top, nil, nil, nil, m.tabs))
+	return m
+}
+
+// ShowSite selects the site with the given id (the first site if empty).
+func (m *MainWindow) ShowSite(id string) error {
+	var ids []string
+	err := m.st.View(func(tx store.Tx) error {
+		var err error
+		ids, err = tx.SiteIDs()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("listing sites: %w", err)
 	}
-	w.SetContent(o.Content())
-	w.Resize(fyne.NewSize(760, 560))
-	return w
+	m.sites.Options = ids
+	if len(ids) == 0 {
+		// The overview explains how to create a site.
+		m.win.SetTitle(windowText.Title + " – " + windowText.NoSite)
+		return m.overview.ShowSite("")
+	}
+	if id == "" {
+		id = ids[0]
+	}
+	return m.load(id)
+}
+
+func (m *MainWindow) onSite(id string) {
+	if err := m.load(id); err != nil {
+		m.status.SetText(err.Error())
+	}
+}
+
+func (m *MainWindow) load(id string) error {
+	var site *core.Site
+	err := m.st.View(func(tx store.Tx) error {
+		var err error
+		site, err = tx.Site(id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("loading site %s: %w", id, err)
+	}
+	m.site = site
+	m.status.SetText("")
+	m.sites.SetSelected(site.ID)
+	m.win.SetTitle(windowText.Title + " – " + site.Name)
+	m.refreshTab()
+	return nil
+}
+
+// refreshTab shows the current site on the visible tab if it has not shown
+// it yet: tabs load their data only when someone looks at them.
+func (m *MainWindow) refreshTab() {
+	if m.site == nil {
+		return
+	}
+	i := m.tabs.SelectedIndex()
+	if i < 0 || i >= len(m.screens) || m.shown[i] == m.site.ID {
+		return
+	}
+	m.shown[i] = m.site.ID
+	m.screens[i].setSite(m.site)
 }

@@ -1,0 +1,372 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/ingest/discover"
+	"github.com/zevdesk/zevdesk/ingest/intake"
+)
+
+// gatewaysText holds the gateways screen's labels.
+var gatewaysText = struct {
+	Paired, Found, Searching, NoneFound, NoPaired, BrowseFailed      string
+	Gateway, Address, Code, Pair, Pairing, PairedOK, Yes, No, Never string
+	CodeHint, MITM                                                   string
+	PairedColumns, FoundColumns                                      []string
+}{
+	Paired: "Paired gateways", Found: "Gateways on this network", Searching: "Searching the network…",
+	NoneFound: "No gateway answered on this network.", NoPaired: "No gateway paired yet.",
+	BrowseFailed: "Cannot search the network: %v (enter the gateway's address by hand).",
+	Gateway:      "Gateway", Address: "Address (host:port)", Code: "Pairing code", Pair: "Pair", Pairing: "Pairing…",
+	PairedOK: "Gateway %s paired with site %s.", Yes: "yes", No: "no", Never: "never",
+	CodeHint: "8 digits, on the gateway's label",
+	MITM: "the certificate at %s is not the one gateway %s announces: possible man in the middle; pairing not saved",
+	PairedColumns: []string{"Gateway", "Address", "Site", "Paired", "Last contact", "State"},
+	FoundColumns:  []string{"Gateway", "Model", "Firmware", "Address", "Paired"},
+}
+
+// pairedGateway is a pairing with the state the intake loop last stored.
+type pairedGateway struct {
+	intake.Pairing
+	State    intake.State
+	HasState bool
+}
+
+// Gateways lists the paired gateways (the store's Meta bucket "gateways")
+// and the gateways found on the LAN by mDNS, and pairs one with its code. It
+// is not safe for concurrent use; call its methods on Fyne's goroutine.
+type Gateways struct {
+	st    store.Store
+	clock core.Clock
+	win   fyne.Window
+
+	paired  *widget.Table
+	found   *widget.Table
+	search  *widget.Label
+	id      *widget.Entry
+	addr    *widget.Entry
+	code    *widget.Entry
+	pair    *widget.Button
+	status  *widget.Label
+	content fyne.CanvasObject
+
+	// browse searches the LAN and calls fn with the whole list whenever it
+	// changes, until ctx ends (discover.Browse); pairFn pairs (intake.Pair).
+	// Tests replace them.
+	browse func(ctx context.Context, fn func([]discover.Gateway)) error
+	pairFn func(ctx context.Context, addr, id, code string) (intake.Pairing, error)
+	// done, when set, is called on the UI goroutine after a pairing attempt
+	// has drawn its result; tests wait on it.
+	done func()
+
+	site     *core.Site
+	list     []pairedGateway
+	gws      []discover.Gateway
+	cancel   context.CancelFunc
+	busy     bool
+	location *time.Location
+}
+
+// NewGateways builds the gateways screen on st.
+func NewGateways(st store.Store, clock core.Clock, win fyne.Window) *Gateways {
+	g := &Gateways{st: st, clock: clock, win: win, location: time.Local}
+	g.browse = func(ctx context.Context, fn func([]discover.Gateway)) error {
+		return discover.Browse(ctx, discover.BrowseOptions{}, fn)
+	}
+	g.pairFn = intake.Pair
+	g.paired = newTable(gatewaysText.PairedColumns, []float32{140, 170, 110, 150, 150, 260}, g.pairedSize, g.updatePaired)
+	g.found = newTable(gatewaysText.FoundColumns, []float32{140, 120, 90, 170, 70}, g.foundSize, g.updateFound)
+	g.found.OnSelected = func(id widget.TableCellID) { g.onFound(id.Row) }
+	g.search = widget.NewLabel("")
+	g.id = widget.NewEntry()
+	g.id.SetPlaceHolder(gatewaysText.Gateway)
+	g.addr = widget.NewEntry()
+	g.addr.SetPlaceHolder(gatewaysText.Address)
+	g.code = widget.NewEntry()
+	g.code.SetPlaceHolder(gatewaysText.CodeHint)
+	g.code.OnChanged = func(string) { g.refreshPair() }
+	g.id.OnChanged = g.code.OnChanged
+	g.addr.OnChanged = g.code.OnChanged
+	g.pair = widget.NewButton(gatewaysText.Pair, g.onPair)
+	g.pair.Importance = widget.HighImportance
+	g.pair.Disable()
+	g.status = widget.NewLabel("")
+	g.status.Wrapping = fyne.TextWrapWord
+	bold := func(s string) *widget.Label {
+		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	form := container.NewBorder(nil, nil, nil, g.pair, container.NewGridWithColumns(3, g.id, g.addr, g.code))
+	top := container.NewBorder(bold(gatewaysText.Paired), nil, nil, nil, g.paired)
+	bottom := container.NewBorder(container.NewVBox(bold(gatewaysText.Found), g.search), container.NewVBox(form, g.status), nil, nil, g.found)
+	g.content = container.NewVSplit(top, bottom)
+	return g
+}
+
+// Content returns the screen's canvas object.
+func (g *Gateways) Content() fyne.CanvasObject { return g.content }
+
+// setSite lists the pairings and starts searching the LAN (once).
+func (g *Gateways) setSite(site *core.Site) {
+	g.site = site
+	g.location = site.Location()
+	g.onReload()
+	if g.cancel == nil {
+		g.startBrowse()
+	}
+}
+
+// Stop ends the LAN search.
+func (g *Gateways) Stop() {
+	if g.cancel != nil {
+		g.cancel()
+	}
+}
+
+func (g *Gateways) startBrowse() {
+	ctx, cancel := context.WithCancel(context.Background())
+	g.cancel = cancel
+	g.search.SetText(gatewaysText.Searching)
+	browse := g.browse
+	go func() {
+		err := browse(ctx, func(gws []discover.Gateway) {
+			fyne.Do(func() { g.onBrowse(gws) })
+		})
+		if err != nil {
+			slog.Warn("searching for gateways", "err", err)
+			fyne.Do(func() { g.search.SetText(fmt.Sprintf(gatewaysText.BrowseFailed, err)) })
+		}
+	}()
+}
+
+func (g *Gateways) onBrowse(gws []discover.Gateway) {
+	g.gws = gws
+	if len(gws) == 0 {
+		g.search.SetText(gatewaysText.NoneFound)
+	} else {
+		g.search.SetText("")
+	}
+	g.found.Refresh()
+}
+
+// onFound fills the pairing form from a found gateway.
+func (g *Gateways) onFound(row int) {
+	if row < 0 || row >= len(g.gws) {
+		return
+	}
+	gw := g.gws[row]
+	g.id.SetText(gw.ID)
+	g.addr.SetText(gw.Address)
+	g.refreshPair()
+}
+
+// onReload reads the pairings and their last states.
+func (g *Gateways) onReload() {
+	var list []pairedGateway
+	err := g.st.View(func(tx store.Tx) error {
+		ps, err := intake.Pairings(tx)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			pg := pairedGateway{Pairing: p}
+			if s, err := intake.LoadState(tx, p.GatewayID); err == nil {
+				pg.State, pg.HasState = s, true
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			list = append(list, pg)
+		}
+		return nil
+	})
+	if err != nil {
+		g.status.SetText(err.Error())
+		return
+	}
+	g.list = list
+	if len(list) == 0 {
+		g.status.SetText(gatewaysText.NoPaired)
+	}
+	g.paired.Refresh()
+	g.found.Refresh()
+}
+
+// onPair pairs the gateway in the form with the entered code, pins its
+// certificate and assigns it to the current site.
+func (g *Gateways) onPair() {
+	id, addr := strings.TrimSpace(g.id.Text), strings.TrimSpace(g.addr.Text)
+	code, err := intake.NormalizeCode(g.code.Text)
+	if err != nil {
+		g.status.SetText(err.Error())
+		return
+	}
+	if id == "" || addr == "" || g.busy {
+		return
+	}
+	advertised := ""
+	for _, gw := range g.gws {
+		if gw.ID == id && gw.Address == addr {
+			advertised = gw.FP
+		}
+	}
+	site := ""
+	if g.site != nil {
+		site = g.site.ID
+	}
+	g.busy = true
+	g.status.SetText(gatewaysText.Pairing)
+	g.refreshPair()
+	pairFn, now := g.pairFn, g.clock.Now()
+	go func() {
+		err := g.pairAndSave(pairFn, addr, id, code, advertised, site, now)
+		fyne.Do(func() {
+			g.busy = false
+			if err != nil {
+				g.status.SetText(err.Error())
+			} else {
+				g.code.SetText("")
+				g.onReload()
+				g.status.SetText(fmt.Sprintf(gatewaysText.PairedOK, id, site))
+			}
+			g.refreshPair()
+			if g.done != nil {
+				g.done()
+			}
+		})
+	}()
+}
+
+// pairAndSave runs off the UI goroutine: pairing talks to the gateway.
+func (g *Gateways) pairAndSave(pairFn func(context.Context, string, string, string) (intake.Pairing, error),
+	addr, id, code, advertised, site string, now time.Time) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var old *intake.Pairing
+	err := g.st.View(func(tx store.Tx) error {
+		if p, err := intake.LoadPairing(tx, id); err == nil {
+			old = &p
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	p, err := pairFn(ctx, addr, id, code)
+	if err != nil {
+		return fmt.Errorf("pairing %s: %w", id, err)
+	}
+	if advertised != "" && !strings.HasPrefix(p.Fingerprint, advertised) {
+		return fmt.Errorf(gatewaysText.MITM, addr, id)
+	}
+	p.Site = site
+	if old != nil {
+		p.Meters = old.Meters // re-pairing keeps the meter assignment
+	}
+	return g.st.Update(func(tx store.Tx) error { return intake.SavePairing(tx, p, now, "desktop") })
+}
+
+func (g *Gateways) refreshPair() {
+	_, err := intake.NormalizeCode(g.code.Text)
+	if err == nil && !g.busy && strings.TrimSpace(g.id.Text) != "" && strings.TrimSpace(g.addr.Text) != "" {
+		g.pair.Enable()
+	} else {
+		g.pair.Disable()
+	}
+}
+
+func (g *Gateways) pairedSize() (int, int) { return len(g.list), len(gatewaysText.PairedColumns) }
+
+func (g *Gateways) updatePaired(id widget.TableCellID, c fyne.CanvasObject) {
+	l := c.(*widget.Label)
+	l.Truncation = fyne.TextTruncateEllipsis
+	if id.Row >= len(g.list) {
+		l.SetText("")
+		return
+	}
+	p := g.list[id.Row]
+	switch id.Col {
+	case 0:
+		l.SetText(p.GatewayID)
+	case 1:
+		l.SetText(p.Address)
+	case 2:
+		l.SetText(p.Site)
+	case 3:
+		l.SetText(g.stamp(p.PairedAt))
+	case 4:
+		if p.HasState && !p.State.LastContact.IsZero() {
+			l.SetText(g.stamp(p.State.LastContact))
+		} else {
+			l.SetText(gatewaysText.Never)
+		}
+	case 5:
+		l.SetText(stateText(p))
+	}
+}
+
+// stateText sums up a gateway's connection for the office.
+func stateText(p pairedGateway) string {
+	s := p.State
+	switch {
+	case !p.HasState:
+		return "waiting for first contact"
+	case s.Err != "":
+		return "error: " + s.Err
+	case s.Lost != "":
+		return "lost records: " + s.Lost
+	case s.SkewFlag:
+		return fmt.Sprintf("clock off by %s", s.ClockSkew.Round(time.Second))
+	case s.Behind > 0:
+		return fmt.Sprintf("catching up (%d records behind)", s.Behind)
+	}
+	return "up to date"
+}
+
+func (g *Gateways) stamp(t time.Time) string {
+	if t.IsZero() {
+		return gatewaysText.Never
+	}
+	lt := t.In(g.location)
+	return date(core.DateOf(lt)) + " " + lt.Format("15:04")
+}
+
+func (g *Gateways) foundSize() (int, int) { return len(g.gws), len(gatewaysText.FoundColumns) }
+
+func (g *Gateways) updateFound(id widget.TableCellID, c fyne.CanvasObject) {
+	l := c.(*widget.Label)
+	l.Truncation = fyne.TextTruncateEllipsis
+	if id.Row >= len(g.gws) {
+		l.SetText("")
+		return
+	}
+	gw := g.gws[id.Row]
+	switch id.Col {
+	case 0:
+		l.SetText(gw.ID)
+	case 1:
+		l.SetText(gw.Model)
+	case 2:
+		l.SetText(gw.FW)
+	case 3:
+		l.SetText(gw.Address)
+	case 4:
+		if gw.Paired {
+			l.SetText(gatewaysText.Yes)
+		} else {
+			l.SetText(gatewaysText.No)
+		}
+	}
+}
+

@@ -1,0 +1,189 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/vee"
+)
+
+// qualityText holds the data-quality screen's labels.
+var qualityText = struct {
+	Previous, Next, Flags, NoFlags, Balance, NoBalance, Exceeds, Within, Summary string
+	Columns                                                                      []string
+}{
+	Previous: "◀ Previous month", Next: "Next month ▶", Flags: "Flags", NoFlags: "No flags in this month.",
+	Balance:   "Sub-meter balance: %s of consumption over %d complete intervals (tolerance %s %%)",
+	NoBalance: "Sub-meter balance: not available (no grid meter, or no complete interval).",
+	Exceeds:   " — beyond the tolerance", Within: "",
+	Summary: "%d intervals per meter; %s kWh estimated, about %s kWh missing.",
+	Columns: []string{"Meter", "Role", "Measured", "Estimated", "Missing", "Flagged"},
+}
+
+// Quality shows, per month, what is measured, estimated, missing and flagged
+// for each meter of a site, the flags with their reasons, and the balance of
+// the sub-meters against the grid meter (vee.Quality). It is not safe for
+// concurrent use; call its methods on Fyne's goroutine.
+type Quality struct {
+	st    store.Store
+	clock core.Clock
+
+	prev, next *widget.Button
+	month      *widget.Label
+	table      *widget.Table
+	balance    *widget.Label
+	summary    *widget.Label
+	flags      *widget.List
+	content    fyne.CanvasObject
+
+	site    *core.Site
+	from    core.Date // first day of the month shown
+	rep     vee.QualityReport
+	flagTxt []string
+}
+
+// NewQuality builds the data-quality screen on st.
+func NewQuality(st store.Store, clock core.Clock) *Quality {
+	q := &Quality{st: st, clock: clock}
+	q.prev = widget.NewButton(qualityText.Previous, func() { q.onMonth(-1) })
+	q.next = widget.NewButton(qualityText.Next, func() { q.onMonth(1) })
+	q.prev.Disable()
+	q.next.Disable()
+	q.month = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	q.balance = widget.NewLabel("")
+	q.balance.Wrapping = fyne.TextWrapWord
+	q.summary = widget.NewLabel("")
+	q.table = newTable(qualityText.Columns, []float32{110, 100, 100, 100, 100, 90}, q.tableSize, q.updateCell)
+	q.flags = widget.NewList(func() int { return len(q.flagTxt) }, func() fyne.CanvasObject {
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis
+		return l
+	}, func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(q.flagTxt[i]) })
+	nav := container.NewBorder(nil, nil, q.prev, q.next, q.month)
+	top := container.NewVBox(nav, q.summary, q.balance)
+	flags := container.NewBorder(widget.NewLabelWithStyle(qualityText.Flags, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, q.flags)
+	q.content = container.NewBorder(top, nil, nil, nil, container.NewVSplit(q.table, flags))
+	return q
+}
+
+// Content returns the screen's canvas object.
+func (q *Quality) Content() fyne.CanvasObject { return q.content }
+
+// setSite shows site's current month (the month of its last complete day).
+func (q *Quality) setSite(site *core.Site) {
+	q.site = site
+	d := core.DateOf(q.clock.Now().In(site.Location())).AddDays(-1)
+	q.from = core.Date{Year: d.Year, Month: d.Month, Day: 1}
+	q.onLoad()
+}
+
+func (q *Quality) onMonth(n int) {
+	q.from = addMonths(q.from, n)
+	q.onLoad()
+}
+
+func (q *Quality) onLoad() {
+	if q.site == nil {
+		return
+	}
+	p := rangeOf(viewMonth, q.from)
+	var rep vee.QualityReport
+	err := q.st.View(func(tx store.Tx) error {
+		var err error
+		rep, err = vee.Quality(tx, q.site, p)
+		return err
+	})
+	if err != nil {
+		q.summary.SetText(err.Error())
+		return
+	}
+	q.rep = rep
+	q.refresh()
+}
+
+// refresh draws the loaded report.
+func (q *Quality) refresh() {
+	r := q.rep
+	loc := q.site.Location()
+	q.month.SetText(monthName(r.Period.From.Year, r.Period.From.Month))
+	q.summary.SetText(fmt.Sprintf(qualityText.Summary, r.Slots, kwh(r.EstimatedEnergy), kwh(r.MissingEnergyEstimate)))
+	if r.HasBalance {
+		s := fmt.Sprintf(qualityText.Balance, fmt.Sprintf("%+.2f %%", r.BalancePercent), r.BalanceSlots, r.Tolerance)
+		if r.Exceeds {
+			s += qualityText.Exceeds
+		}
+		q.balance.SetText(s)
+	} else {
+		q.balance.SetText(qualityText.NoBalance)
+	}
+	q.flagTxt = q.flagTxt[:0]
+	for _, m := range r.Meters {
+		for _, f := range m.Flags {
+			t := f.Slot.Time().In(loc)
+			q.flagTxt = append(q.flagTxt, fmt.Sprintf("%s %s  %s  %s: %s", date(core.DateOf(t)), t.Format("15:04"), f.Meter, f.Kind, f.Reason))
+		}
+	}
+	if len(q.flagTxt) == 0 {
+		q.flagTxt = append(q.flagTxt, qualityText.NoFlags)
+	}
+	q.flags.Refresh()
+	q.table.Refresh()
+	q.prev.Enable()
+	today := core.DateOf(q.clock.Now().In(loc))
+	if r.Period.Contains(today) || r.Period.From.After(today) {
+		q.next.Disable()
+	} else {
+		q.next.Enable()
+	}
+}
+
+func (q *Quality) tableSize() (int, int) { return len(q.rep.Meters), len(qualityText.Columns) }
+
+func (q *Quality) updateCell(id widget.TableCellID, c fyne.CanvasObject) {
+	l := c.(*widget.Label)
+	if id.Row >= len(q.rep.Meters) {
+		l.SetText("")
+		return
+	}
+	m := q.rep.Meters[id.Row]
+	l.Alignment = fyne.TextAlignTrailing
+	switch id.Col {
+	case 0:
+		l.Alignment = fyne.TextAlignLeading
+		l.SetText(m.Meter)
+	case 1:
+		l.Alignment = fyne.TextAlignLeading
+		l.SetText(string(m.Role))
+	case 2:
+		l.SetText(group(fmt.Sprint(m.Measured + m.Edited)))
+	case 3:
+		l.SetText(group(fmt.Sprint(m.Estimated)))
+	case 4:
+		l.SetText(group(fmt.Sprint(m.Missing)))
+	case 5:
+		l.SetText(group(fmt.Sprint(m.Flagged)))
+	}
+}
+
+// newTable makes a table of labels with a bold header row.
+func newTable(cols []string, widths []float32, size func() (int, int), update func(widget.TableCellID, fyne.CanvasObject)) *widget.Table {
+	t := widget.NewTable(size, func() fyne.CanvasObject { return widget.NewLabel("") }, update)
+	t.ShowHeaderRow = true
+	t.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	t.UpdateHeader = func(id widget.TableCellID, c fyne.CanvasObject) {
+		if id.Row < 0 && id.Col >= 0 && id.Col < len(cols) {
+			c.(*widget.Label).SetText(cols[id.Col])
+		}
+	}
+	for i, w := range widths {
+		t.SetColumnWidth(i, w)
+	}
+	return t
+}
