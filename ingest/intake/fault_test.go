@@ -224,31 +224,44 @@ func TestKillDuringCatchUp(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20261127, 5))
 	var last uint64
 	mid := 0
-	// Kills come at random moments up to span after the child is ready;
-	// span grows while kills land before the first commit (a slow machine,
-	// the race detector), so that they spread over the catch-up.
-	span := 200 * time.Millisecond
+	// Each kill aims at a random share of what is left, so that the 20
+	// kills spread over the whole catch-up however fast this machine is:
+	// the delay comes from the rate seen so far (records per second of the
+	// child's life, startup included).
+	rate := 0.0
+	first := 30 * time.Millisecond // until the first commit shows a rate
 	for i := 0; i < 20; i++ {
+		delay := first/2 + time.Duration(rng.Int64N(int64(first)))
+		if rate > 0 {
+			share := float64(n-last) / float64(20-i+1) * (0.2 + 1.6*rng.Float64())
+			delay = time.Duration(share / rate * float64(time.Second))
+		}
+		delay = min(max(delay, 2*time.Millisecond), 3*time.Second)
 		cmd, _ := startChild(t, "workstation", args)
 		// The fault injected: a kill at a random moment (not a wait for
 		// anything).
-		time.Sleep(span/10 + time.Duration(rng.Int64N(int64(span))))
+		time.Sleep(delay)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
 		cur := cursorOf(t, path, g.id)
 		if cur < last {
 			t.Fatalf("kill %d: cursor went back from %d to %d", i+1, last, cur)
 		}
-		if cur > last && cur < n {
-			mid++
-		}
-		if cur == last && span < 3*time.Second {
-			span = span * 3 / 2
+		switch {
+		case cur > last:
+			rate = float64(cur-last) / delay.Seconds()
+			if cur < n {
+				mid++
+			}
+		case cur < n && rate > 0:
+			rate /= 2 // killed before its first commit: aim later
+		case cur < n:
+			first = first * 8 / 5
 		}
 		last = cur
-		t.Logf("kill %2d: cursor %d", i+1, cur)
+		t.Logf("kill %2d after %v: cursor %d", i+1, delay.Round(time.Millisecond), cur)
 	}
-	if mid < 5 {
+	if mid < 10 {
 		t.Errorf("only %d of 20 kills landed during the catch-up; the test is not testing much", mid)
 	}
 	// The workstation finally runs to the end.
