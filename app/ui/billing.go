@@ -380,4 +380,3 @@ func (b *Billing) updateCell(id widget.TableCellID, c fyne.CanvasObject) {
 		l.SetText(chf(inv.Total)[len("CHF "):])
 	}
 }
-

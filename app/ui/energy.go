@@ -15,9 +15,9 @@ import (
 
 // energyText holds the energy screen's labels.
 var energyText = struct {
-	Day, Month, Year, Previous, Next                                   string
+	Day, Month, Year, Previous, Next                                    string
 	Production, Consumption, SelfConsumed, FromGrid, FedIn, Sufficiency string
-	Solar, Grid, NoData, Slots                                         string
+	Solar, Grid, NoData, Slots                                          string
 }{
 	Day: "Day", Month: "Month", Year: "Year", Previous: "◀ Previous", Next: "Next ▶",
 	Production: "Production", Consumption: "Consumption", SelfConsumed: "Self-consumed", FromGrid: "From the grid",

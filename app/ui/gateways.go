@@ -20,18 +20,18 @@ import (
 
 // gatewaysText holds the gateways screen's labels.
 var gatewaysText = struct {
-	Paired, Found, Searching, NoneFound, NoPaired, BrowseFailed      string
+	Paired, Found, Searching, NoneFound, NoPaired, BrowseFailed     string
 	Gateway, Address, Code, Pair, Pairing, PairedOK, Yes, No, Never string
-	CodeHint, MITM                                                   string
-	PairedColumns, FoundColumns                                      []string
+	CodeHint, MITM                                                  string
+	PairedColumns, FoundColumns                                     []string
 }{
 	Paired: "Paired gateways", Found: "Gateways on this network", Searching: "Searching the network…",
 	NoneFound: "No gateway answered on this network.", NoPaired: "No gateway paired yet.",
 	BrowseFailed: "Cannot search the network: %v (enter the gateway's address by hand).",
 	Gateway:      "Gateway", Address: "Address (host:port)", Code: "Pairing code", Pair: "Pair", Pairing: "Pairing…",
 	PairedOK: "Gateway %s paired with site %s.", Yes: "yes", No: "no", Never: "never",
-	CodeHint: "8 digits, on the gateway's label",
-	MITM: "the certificate at %s is not the one gateway %s announces: possible man in the middle; pairing not saved",
+	CodeHint:      "8 digits, on the gateway's label",
+	MITM:          "the certificate at %s is not the one gateway %s announces: possible man in the middle; pairing not saved",
 	PairedColumns: []string{"Gateway", "Address", "Site", "Paired", "Last contact", "State"},
 	FoundColumns:  []string{"Gateway", "Model", "Firmware", "Address", "Paired"},
 }
@@ -369,4 +369,3 @@ func (g *Gateways) updateFound(id widget.TableCellID, c fyne.CanvasObject) {
 		}
 	}
 }
-
