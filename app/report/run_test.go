@@ -322,6 +322,24 @@ func TestWriteRunLeavesNothingOnError(t *testing.T) {
 		}
 		t.Errorf("files left after an error: %v", names)
 	}
+	// The last file cannot be put in place (a directory is in the way):
+	// the inserts and the workbook written before it are taken back.
+	in.Site.Operator.Town = "Bern"
+	block := filepath.Join(dir, "birkenweg_2026-01-01_2026-03-31_export.xlsx")
+	if err := os.MkdirAll(filepath.Join(block, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteRun(dir, run, in, &Options{NoCharts: true}); err == nil {
+		t.Fatal("no error although the export could not be written")
+	}
+	entries, _ = os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != filepath.Base(block) {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("after a failed write the directory holds %v", names)
+	}
 }
 
 func TestExportRowsReconcile(t *testing.T) {

@@ -113,6 +113,11 @@ func WriteRun(dir string, run *billing.Run, in *billing.Input, opts *Options) ([
 	for i, f := range files {
 		paths[i] = filepath.Join(dir, f.name)
 		if err := os.Rename(tmps[i], paths[i]); err != nil {
+			// Take back the files already in place: a run's documents
+			// are all there or none.
+			for _, p := range paths[:i] {
+				os.Remove(p)
+			}
 			cleanup()
 			return nil, fmt.Errorf("writing %s: %w", f.name, err)
 		}
