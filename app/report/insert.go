@@ -74,6 +74,10 @@ type Insert struct {
 	// Standard is 0 when the tariff does not give it.
 	SolarPrice, Standard, FlatMax core.Price
 
+	// ResidentURL is the tenant's personal link to the resident web view,
+	// printed with a QR code; empty for none.
+	ResidentURL string
+
 	// Payment is the QR-bill, nil when the office does not collect itself,
 	// for drafts and when nothing is to be paid.
 	Payment *qrbill.Bill

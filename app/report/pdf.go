@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+	"github.com/skip2/go-qrcode"
 
 	"github.com/zevdesk/zevdesk/core"
 )
@@ -503,8 +504,30 @@ func (d *doc) page2() {
 	}
 	if len(contact) > 0 {
 		d.font(8.5, false)
-		d.text(marginL, y+2, t.Questions+" "+in.Operator.Name+", "+strings.Join(contact, ", "))
+		y = d.para(marginL, y+2, contentW, 4, t.Questions+" "+in.Operator.Name+", "+strings.Join(contact, ", "))
 	}
+	if in.ResidentURL != "" {
+		d.residentLink(math.Max(y+2, pageH-45))
+	}
+}
+
+// residentLink prints the tenant's personal link to the resident web view
+// with a QR code to open it from a phone.
+func (d *doc) residentLink(y float64) {
+	q, err := qrcode.New(d.in.ResidentURL, qrcode.Medium)
+	if err != nil {
+		return // a link too long for a QR code is still printed as text
+	}
+	q.DisableBorder = true
+	const size = 24.0
+	d.SetFillColor(0, 0, 0)
+	d.modules(q.Bitmap(), pageW-marginR-size, y, size)
+	d.font(9.5, true)
+	d.text(marginL, y+4, d.t.ResidentTitle)
+	d.font(8.5, false)
+	y = d.para(marginL, y+8.6, contentW-size-8, 4, d.t.ResidentText)
+	d.font(8.5, false)
+	d.text(marginL, y+1, d.in.ResidentURL)
 }
 
 // niceCeil returns the smallest 1, 2, 2.5 or 5 × 10^k at or above v.

@@ -129,6 +129,33 @@ func TestQRCodeDecodesFromPage(t *testing.T) {
 	}
 }
 
+const residentURL = "https://zev.immo-muster.local:8443/r/3q2-7Hk_vX9aLmPq0sTuWyZb"
+
+// TestResidentLinkDecodes: the personal link's QR code on page 2 opens the
+// link printed beside it.
+func TestResidentLinkDecodes(t *testing.T) {
+	in := sampleInsert("en")
+	in.ResidentURL = residentURL
+	const dpi = 200
+	px := func(mm float64) int { return int(math.Round(mm * dpi / 25.4)) }
+	pdf := renderPDF(t, in)
+	if !strings.Contains(pdfText(t, pdf), residentURL) {
+		t.Error("the link is not printed")
+	}
+	img := rasterizeRegion(t, pdf, 2, dpi, image.Rect(px(pageW-marginR-30), px(150), px(pageW), px(pageH)))
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := gzqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		t.Fatalf("decoding the link's QR code: %v", err)
+	}
+	if res.GetText() != residentURL {
+		t.Errorf("QR code opens %q, want %q", res.GetText(), residentURL)
+	}
+}
+
 // TestSlipGeometry measures the rendered page: the Swiss QR Code is 46 ×
 // 46 mm at 67 mm from the left and 17 mm below the slip's top, the slip
 // starts 105 mm above the page's bottom with a dashed line, the receipt is
@@ -236,6 +263,7 @@ func goldenInserts() map[string]*Insert {
 	for _, l := range core.Languages {
 		m[l] = sampleInsert(l)
 	}
+	m["en"].ResidentURL = residentURL
 	// Italian, without VAT registration and collected by a property manager.
 	site := sampleSite()
 	site.VATNumber = ""

@@ -229,8 +229,21 @@ func joinNonEmpty(a, b string) string {
 // qr draws the code's modules as filled rectangles (horizontal runs merged)
 // scaled to exactly 46 mm, and the Swiss cross in its centre.
 func (d *doc) qr(bits [][]bool, x, y float64) {
+	d.modules(bits, x, y, qrSize)
+	cx, cy := x+qrSize/2, y+qrSize/2
+	d.SetFillColor(255, 255, 255)
+	d.Rect(cx-crossSize/2, cy-crossSize/2, crossSize, crossSize, "F")
+	d.SetFillColor(0, 0, 0)
+	d.Rect(cx-crossInner/2, cy-crossInner/2, crossInner, crossInner, "F")
+	d.SetFillColor(255, 255, 255)
+	d.Rect(cx-crossBarW/2, cy-crossBarLen/2, crossBarW, crossBarLen, "F")
+	d.Rect(cx-crossBarLen/2, cy-crossBarW/2, crossBarLen, crossBarW, "F")
+}
+
+// modules draws a QR code's modules in a size × size mm square.
+func (d *doc) modules(bits [][]bool, x, y, size float64) {
 	n := len(bits)
-	m := qrSize / float64(n)
+	m := size / float64(n)
 	d.SetFillColor(0, 0, 0)
 	for r, row := range bits {
 		for c := 0; c < n; {
@@ -245,14 +258,6 @@ func (d *doc) qr(bits [][]bool, x, y float64) {
 			d.Rect(x+float64(start)*m, y+float64(r)*m, float64(c-start)*m, m, "F")
 		}
 	}
-	cx, cy := x+qrSize/2, y+qrSize/2
-	d.SetFillColor(255, 255, 255)
-	d.Rect(cx-crossSize/2, cy-crossSize/2, crossSize, crossSize, "F")
-	d.SetFillColor(0, 0, 0)
-	d.Rect(cx-crossInner/2, cy-crossInner/2, crossInner, crossInner, "F")
-	d.SetFillColor(255, 255, 255)
-	d.Rect(cx-crossBarW/2, cy-crossBarLen/2, crossBarW, crossBarLen, "F")
-	d.Rect(cx-crossBarLen/2, cy-crossBarW/2, crossBarLen, crossBarW, "F")
 }
 
 // corners draws the corner marks of a field left blank for the payer.

@@ -27,6 +27,9 @@ type Options struct {
 	Preset string
 	// NoCharts leaves the charts out (they need a billing pass per bar).
 	NoCharts bool
+	// ResidentURL, when set, gives an invoice's personal link to the
+	// resident web view ("" for none), printed with a QR code.
+	ResidentURL func(inv *billing.Invoice) string
 }
 
 // WriteRun writes everything a billing run produces into dir: one PDF insert
@@ -70,6 +73,9 @@ func WriteRun(dir string, run *billing.Run, in *billing.Input, opts *Options) ([
 		ins, err := FromInvoice(site, run, inv, issued, bars[inv.Key])
 		if err != nil {
 			return nil, err
+		}
+		if opts.ResidentURL != nil {
+			ins.ResidentURL = opts.ResidentURL(inv)
 		}
 		files = append(files, file{insertName(base, inv, i), func(w io.Writer) error { return WritePDF(w, ins) }})
 	}
