@@ -56,6 +56,9 @@ func runServe(env *Env, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := env.StartBackups(ctx); err != nil {
+		return err
+	}
 
 	var mu sync.Mutex // serialises output lines
 	say := func(format string, a ...any) {
