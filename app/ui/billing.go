@@ -18,12 +18,12 @@ import (
 
 // billingText holds the billing screen's labels.
 var billingText = struct {
-	Previous, Next, Finalize, Write, Draft, Computing, Finalizing, Writing        string
-	DryRun, Locked, Written, ConfirmTitle, Confirm, NoWarnings, Owner, NoInvoices string
-	Production, SelfConsumed, FedIn, Grid, Consumption, Estimated                 string
-	Columns                                                                       []string
+	Previous, Next, Finalize, Cancel, Write, Draft, Computing, Finalizing, Writing string
+	DryRun, Locked, Written, ConfirmTitle, Confirm, NoWarnings, Owner, NoInvoices  string
+	Production, SelfConsumed, FedIn, Grid, Consumption, Estimated                  string
+	Columns                                                                        []string
 }{
-	Previous: "◀ Previous", Next: "Next ▶", Finalize: "Finalize", Write: "Write documents…", Draft: "draft",
+	Previous: "◀ Previous", Next: "Next ▶", Finalize: "Finalize", Cancel: "Cancel", Write: "Write documents…", Draft: "draft",
 	Computing: "Computing…", Finalizing: "Finalizing…", Writing: "Writing documents…",
 	DryRun:       "Dry run: nothing is stored until you finalize.",
 	Locked:       "Billed and locked: the invoices carry their final numbers.",
@@ -232,6 +232,7 @@ func (b *Billing) onFinalize() {
 	msg := fmt.Sprintf(billingText.Confirm, periodName(b.kind, b.period), period(b.period), len(b.run.Invoices))
 	c := dialog.NewConfirm(billingText.ConfirmTitle, msg, b.onFinalizeConfirmed, b.win)
 	c.SetConfirmText(billingText.Finalize)
+	c.SetDismissText(billingText.Cancel)
 	b.confirm = c
 	c.Show()
 }
@@ -330,7 +331,8 @@ func (b *Billing) refresh() {
 	if b.site != nil {
 		today = core.DateOf(b.clock.Now().In(b.site.Location()))
 	}
-	enable(b.next, b.site != nil && !b.busy && b.period.To.Before(today))
+	// Only complete periods are billed.
+	enable(b.next, b.site != nil && !b.busy && shiftPeriod(b.kind, b.period, 1).To.Before(today))
 	enable(b.finalize, r != nil && !b.busy && !b.locked && len(r.Invoices) > 0)
 	enable(b.write, r != nil && !b.busy && len(r.Invoices) > 0)
 }

@@ -1,0 +1,184 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/zevdesk/zevdesk/core/billing"
+	"github.com/zevdesk/zevdesk/core/store"
+)
+
+// newTestBilling shows site's billing screen in a test window and waits for
+// the first dry run.
+func newTestBilling(t *testing.T) (*Billing, fyne.Window, store.Store, func()) {
+	t.Helper()
+	test.NewTempApp(t)
+	st, site, clock := billingStore(t)
+	w := test.NewTempWindow(t, nil)
+	b := NewBilling(st, clock, w)
+	w.SetContent(b.Content())
+	w.Resize(fyne.NewSize(900, 600))
+	hook, wait := waitDone(t)
+	b.done = hook
+	b.setSite(site)
+	wait()
+	return b, w, st, wait
+}
+
+func invoiceRows(b *Billing) [][]string {
+	rows, cols := b.tableSize()
+	out := make([][]string, rows)
+	for r := range rows {
+		for c := range cols {
+			out[r] = append(out[r], cellText(b.updateCell, r, c))
+		}
+	}
+	return out
+}
+
+func TestBillingDryRunAndFinalize(t *testing.T) {
+	b, w, st, wait := newTestBilling(t)
+	// Monthly billing, clock on 5 July: the last complete month is June.
+	if b.name.Text != "June 2026  (01.06.2026 – 30.06.2026)" {
+		t.Errorf("period %q", b.name.Text)
+	}
+	// 30 days of the test profile: production 1200, self-consumed 30 per
+	// day = 900, fed in 300, consumption 72 per day = 2160, grid 1260.
+	for name, want := range map[string]string{
+		"Production": "1'200.0", "Self-consumed": "900.0", "Fed in": "300.0", "Grid": "1'260.0",
+		"Consumption": "2'160.0", "Estimated": "0.0",
+	} {
+		if got := b.figures[name].Text; got != want {
+			t.Errorf("%s %q, want %q", name, got, want)
+		}
+	}
+	// W01 uses two thirds of each slot's consumption: solar 20 kWh a day
+	// (600), grid 28 (840): 600 × 0.20 + 840 × 0.30 = CHF 372.00. W02 a
+	// third: 15 days each for the owner (vacant) and Ben Beispiel: solar
+	// 150, grid 210: 30.00 + 63.00 = CHF 93.00.
+	want := map[string][]string{
+		"Anna Muster":          {"draft", "W01", "Anna Muster", "30", "600.0", "840.0", "372.00"},
+		"Ben Beispiel":         {"draft", "W02", "Ben Beispiel", "15", "150.0", "210.0", "93.00"},
+		"owner": {"draft", "W02", "Immo Muster AG (owner)", "15", "150.0", "210.0", "93.00"},
+	}
+	check := func(number func(tenant string) string) {
+		t.Helper()
+		rows := invoiceRows(b)
+		if len(rows) != 3 {
+			t.Fatalf("%d invoice rows: %q", len(rows), rows)
+		}
+		for _, row := range rows {
+			var exp []string
+			for _, w := range want {
+				if w[2] == row[2] {
+					exp = append([]string{number(row[2])}, w[1:]...)
+				}
+			}
+			if strings.Join(row, "|") != strings.Join(exp, "|") {
+				t.Errorf("row %q, want %q", row, exp)
+			}
+		}
+	}
+	check(func(string) string { return "draft" })
+	if b.warnings.Text != billingText.NoWarnings || b.status.Text != billingText.DryRun {
+		t.Errorf("warnings %q status %q", b.warnings.Text, b.status.Text)
+	}
+	if b.finalize.Disabled() || b.write.Disabled() || b.prev.Disabled() {
+		t.Fatal("actions disabled after a dry run")
+	}
+	if !b.next.Disabled() {
+		t.Error("Next enabled although July is not complete")
+	}
+	// A dry run stores nothing.
+	st.View(func(tx store.Tx) error {
+		if _, err := billing.StoredRun(tx, "birkenweg", b.period); err == nil {
+			t.Error("the dry run stored a run")
+		}
+		return nil
+	})
+
+	// Finalize asks first, saying the period will be locked; cancelling
+	// changes nothing.
+	test.Tap(b.finalize)
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("Finalize opened no confirmation")
+	}
+	if !strings.Contains(test.RenderObjectToMarkup(top), "the period will be locked") {
+		t.Errorf("confirmation does not say the period will be locked:\n%s", test.RenderObjectToMarkup(top))
+	}
+	test.Tap(findButton(top, "Cancel"))
+	if w.Canvas().Overlays().Top() != nil || invoiceRows(b)[0][0] != "draft" {
+		t.Fatal("cancel finalized or left the dialog open")
+	}
+	test.Tap(b.finalize)
+	test.Tap(findButton(w.Canvas().Overlays().Top(), billingText.Finalize))
+	wait()
+	numbers := map[string]string{}
+	for _, row := range invoiceRows(b) {
+		numbers[row[2]] = row[0]
+	}
+	if len(numbers) != 3 || numbers["Anna Muster"] == "draft" {
+		t.Fatalf("numbers after finalizing: %v", numbers)
+	}
+	seen := map[string]bool{}
+	for _, n := range numbers {
+		seen[n] = true
+	}
+	if !seen["1"] || !seen["2"] || !seen["3"] {
+		t.Errorf("invoice numbers %v, want 1, 2 and 3", numbers)
+	}
+	check(func(tenant string) string { return numbers[tenant] })
+	if b.status.Text != billingText.Locked || !b.finalize.Disabled() {
+		t.Errorf("after finalizing: status %q, finalize disabled %v", b.status.Text, b.finalize.Disabled())
+	}
+	var locks []store.Lock
+	st.View(func(tx store.Tx) (err error) { locks, err = tx.LocksOf("birkenweg"); return })
+	if len(locks) != 1 || locks[0].Period != b.period {
+		t.Errorf("locks %+v", locks)
+	}
+
+	// May has no data: billed with a warning about missing data.
+	test.Tap(b.prev)
+	wait()
+	if b.name.Text != "May 2026  (01.05.2026 – 31.05.2026)" || !strings.Contains(b.warnings.Text, "missing data") {
+		t.Errorf("May: %q warnings %q", b.name.Text, b.warnings.Text)
+	}
+	// Back on June the stored numbers show and the period stays locked.
+	test.Tap(b.next)
+	wait()
+	check(func(tenant string) string { return numbers[tenant] })
+	if !b.finalize.Disabled() || b.status.Text != billingText.Locked {
+		t.Errorf("June again: finalize disabled %v, status %q", b.finalize.Disabled(), b.status.Text)
+	}
+}
+
+func TestBillingWriteDocuments(t *testing.T) {
+	b, _, _, wait := newTestBilling(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	b.chooseFolder = func(fn func(string)) { fn(dir) }
+	test.Tap(b.write)
+	wait()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdfs := 0
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".pdf") {
+			pdfs++
+		}
+	}
+	if pdfs != 3 {
+		t.Errorf("%d PDF inserts for 3 invoices: %v", pdfs, ents)
+	}
+	if want := fmt.Sprintf(billingText.Written, len(ents), dir); b.status.Text != want {
+		t.Errorf("status %q, want %q", b.status.Text, want)
+	}
+}
