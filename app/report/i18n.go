@@ -1,6 +1,8 @@
 package report
 
 import (
+	"fmt"
+
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
 )
@@ -99,6 +101,9 @@ type texts struct {
 	MonthNames    [12]string
 	WeekAbbr      string
 	QR            qrTexts
+	ShareOf       string // "your share %s of %s (%s %%)"
+	CommonMeter   string
+	HeatPumpMeter string
 	ResidentTitle string
 	ResidentText  string
 	ContactPhone  string
@@ -137,6 +142,26 @@ func (t *texts) key(k core.Key) string {
 		return t.KeyOwner
 	}
 	return string(k)
+}
+
+// share states a shared meter's key and the unit's part under it.
+func (t *texts) share(sh Share) string {
+	what := t.CommonMeter
+	if sh.Role == core.RoleHeatPump {
+		what = t.HeatPumpMeter
+	}
+	s := what + " (" + sh.Meter + ")" + t.Colon + " " + t.key(sh.Key)
+	if sh.Key != core.KeyOwner && sh.Weight > 0 && sh.Total > 0 {
+		var w, tot string
+		switch sh.Key {
+		case core.KeyArea:
+			w, tot = fixed(sh.Weight, 2)+"\u00a0m²", fixed(sh.Total, 2)+"\u00a0m²"
+		default:
+			w, tot = groupDigits(fmt.Sprint(sh.Weight)), groupDigits(fmt.Sprint(sh.Total))
+		}
+		s += ", " + fmt.Sprintf(t.ShareOf, w, tot, Percent(sh.Weight, sh.Total))
+	}
+	return s + "."
 }
 
 func (t *texts) how(a core.Allocation) string {
@@ -184,6 +209,9 @@ func (t *texts) kind(k billing.LineKind) string {
 }
 
 var de = texts{
+	CommonMeter:   "Allgemeinstrom",
+	HeatPumpMeter: "Wärmepumpe",
+	ShareOf:       "Ihr Anteil %s von %s (%s\u00a0%%)",
 	ResidentTitle: "Ihr Verbrauch online",
 	ResidentText:  "Ihren Verbrauch und Ihren Solaranteil sehen Sie jederzeit auf Ihrer persönlichen Seite. Der Link gilt nur für Sie; geben Sie ihn nicht weiter.",
 	Colon:         ":",
@@ -286,6 +314,9 @@ var de = texts{
 }
 
 var fr = texts{
+	CommonMeter:   "Électricité des parties communes",
+	HeatPumpMeter: "Pompe à chaleur",
+	ShareOf:       "votre part %s sur %s (%s\u00a0%%)",
 	ResidentTitle: "Votre consommation en ligne",
 	ResidentText:  "Votre consommation et votre part solaire sont consultables à tout moment sur votre page personnelle. Ce lien vous est réservé ; ne le transmettez pas.",
 	Colon:         "\u202f:",
@@ -388,6 +419,9 @@ var fr = texts{
 }
 
 var it = texts{
+	CommonMeter:   "Elettricità parti comuni",
+	HeatPumpMeter: "Pompa di calore",
+	ShareOf:       "la Sua quota %s su %s (%s\u00a0%%)",
 	ResidentTitle: "Il Suo consumo online",
 	ResidentText:  "Il Suo consumo e la Sua quota solare sono consultabili in ogni momento sulla Sua pagina personale. Il link è riservato a Lei; non lo trasmetta ad altri.",
 	Colon:         ":",
@@ -490,6 +524,9 @@ var it = texts{
 }
 
 var en = texts{
+	CommonMeter:   "Common areas electricity",
+	HeatPumpMeter: "Heat pump",
+	ShareOf:       "your share %s of %s (%s\u00a0%%)",
 	ResidentTitle: "Your consumption online",
 	ResidentText:  "You can follow your consumption and your solar share at any time on your personal page. The link is yours alone; please do not pass it on.",
 	Colon:         ":",

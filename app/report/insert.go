@@ -66,9 +66,9 @@ type Insert struct {
 	// Building balance of the whole run's period.
 	Production, SelfConsumed, Consumption core.Energy
 	Allocation                            core.Allocation
-	// Keys lists the distribution keys of the shared meters billed on this
-	// invoice.
-	Keys []core.Key
+	// Shares are the distribution keys of the shared meters billed on this
+	// invoice, with the unit's weight under each.
+	Shares []Share
 
 	// SolarPrice (incl. VAT) and Standard, FlatMax: the Art. 16 basis;
 	// Standard is 0 when the tariff does not give it.
@@ -113,6 +113,45 @@ type Row struct {
 	Rate     string
 	Amount   core.Rappen
 	Style    RowStyle
+}
+
+// Share is a unit's part of a shared meter under its key: Weight of
+// Total (areas in cm², quotas, custom weights, or 1 of the number of
+// units). Weight is 0 on invoices without a unit.
+type Share struct {
+	Meter  string
+	Role   core.Role
+	Key    core.Key
+	Weight int64
+	Total  int64
+}
+
+// shareOf states m's key as the site defines it: the unit's weight and the
+// sum over all units (vacant units' parts go to the owner).
+func shareOf(site *core.Site, m core.Meter, unit string) Share {
+	sh := Share{Meter: m.ID, Role: m.Role, Key: m.Key}
+	if m.Key == core.KeyOwner {
+		return sh
+	}
+	for _, u := range site.Units {
+		var w int64
+		switch m.Key {
+		case core.KeyArea:
+			w = u.Area
+		case core.KeyQuota:
+			w = u.Quota
+		case core.KeyCustom:
+			w = u.Weight
+		default:
+			w = 1
+		}
+		w = max(w, 0)
+		sh.Total += w
+		if u.ID == unit {
+			sh.Weight = w
+		}
+	}
+	return sh
 }
 
 // Step is the length of a chart bar.
@@ -170,7 +209,7 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 	for _, mr := range inv.Readings {
 		in.Meters = append(in.Meters, meterRow(mr))
 	}
-	keys := map[core.Key]bool{}
+	seen := map[string]bool{}
 	for _, l := range inv.Lines {
 		switch l.Kind {
 		case billing.KindCommon, billing.KindHeatPump:
@@ -179,9 +218,9 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 				role = core.RoleHeatPump
 			}
 			for _, m := range site.MetersWithRole(role) {
-				if m.Key != "" && !keys[m.Key] {
-					keys[m.Key] = true
-					in.Keys = append(in.Keys, m.Key)
+				if !seen[m.ID] {
+					seen[m.ID] = true
+					in.Shares = append(in.Shares, shareOf(site, m, inv.Unit))
 				}
 			}
 		}

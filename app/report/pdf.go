@@ -475,14 +475,14 @@ func (d *doc) page2() {
 	block(t.Building, fmt.Sprintf(t.BuildingText, KWh(in.Production, 0), KWh(in.SelfConsumed, 0),
 		Percent(int64(in.SelfConsumed), int64(in.Consumption)), Percent(int64(in.Solar), int64(in.Total))))
 	how := t.how(in.Allocation)
-	if len(in.Keys) > 0 {
-		var ks []string
-		for _, k := range in.Keys {
-			ks = append(ks, t.key(k))
-		}
-		how += " " + t.KeyLabel + t.Colon + " " + strings.Join(ks, ", ") + "."
-	}
 	block(t.HowTitle, how)
+	if len(in.Shares) > 0 {
+		var ss []string
+		for _, sh := range in.Shares {
+			ss = append(ss, t.share(sh))
+		}
+		block(t.KeyLabel, strings.Join(ss, " "))
+	}
 	if in.Estimated > 0 {
 		block(t.EstTitle, fmt.Sprintf(t.EstSome, KWh(in.Estimated, 1), KWh(in.Total, 1), Percent(int64(in.Estimated), int64(in.Total))))
 	} else {
