@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -86,24 +88,44 @@ func WriteRun(dir string, run *billing.Run, in *billing.Input, opts *Options) ([
 		file{base + "_export.csv", func(w io.Writer) error { return WriteExportCSV(w, rows, preset) }},
 		file{base + "_export.xlsx", func(w io.Writer) error { return WriteExportXLSX(w, rows, preset, site.Operator.Name) }},
 	)
+	// Render everything first, on every core: documents are independent.
+	bufs := make([]bytes.Buffer, len(files))
+	errs := make([]error, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = files[i].write(&bufs[i])
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("writing %s: %w", files[i].name, err)
+		}
+	}
 	var tmps []string
 	cleanup := func() {
 		for _, t := range tmps {
 			os.Remove(t)
 		}
 	}
-	for _, f := range files {
+	for i, f := range files {
 		tmp, err := os.CreateTemp(dir, ".zevdesk-*.tmp")
 		if err != nil {
 			cleanup()
 			return nil, fmt.Errorf("writing %s: %w", f.name, err)
 		}
 		tmps = append(tmps, tmp.Name())
-		var buf bytes.Buffer
-		err = f.write(&buf)
-		if err == nil {
-			_, err = tmp.Write(buf.Bytes())
-		}
+		_, err = tmp.Write(bufs[i].Bytes())
 		if err == nil {
 			err = tmp.Sync()
 		}
