@@ -271,6 +271,7 @@ func (g *Gateways) pairAndSave(pairFn func(context.Context, string, string, stri
 		return fmt.Errorf(gatewaysText.MITM, addr, id)
 	}
 	p.Site = site
+	p.PairedAt = now.UTC() // the office's clock, like the audit entry
 	if old != nil {
 		p.Meters = old.Meters // re-pairing keeps the meter assignment
 	}

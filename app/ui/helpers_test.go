@@ -151,3 +151,5 @@ func waitDone(t *testing.T) (func(), func()) {
 			}
 		}
 }
+
+func widgetCell(row, col int) widget.TableCellID { return widget.TableCellID{Row: row, Col: col} }

@@ -1,0 +1,188 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/ingest/discover"
+	"github.com/zevdesk/zevdesk/ingest/gateway"
+	"github.com/zevdesk/zevdesk/ingest/intake"
+	"github.com/zevdesk/zevdesk/ingest/protocol"
+)
+
+// noBrowse is a LAN search that finds nothing and waits for the end.
+func noBrowse(ctx context.Context, fn func([]discover.Gateway)) error {
+	fn(nil)
+	<-ctx.Done()
+	return nil
+}
+
+// startGateway runs the real gateway agent on 127.0.0.1.
+func startGateway(t *testing.T) (*gateway.Gateway, string) {
+	t.Helper()
+	g, err := gateway.New(gateway.Config{
+		Dir:       t.TempDir(),
+		OpenStore: func(path string) (store.Store, error) { return bolt.Open(path, nil) },
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		g.Close()
+	})
+	return g, ln.Addr().String()
+}
+
+func TestGatewaysPair(t *testing.T) {
+	test.NewTempApp(t)
+	st, clock := testStore(t)
+	gw, addr := startGateway(t)
+	// An older pairing whose intake loop is behind.
+	err := st.Update(func(tx store.Tx) error {
+		old := intake.Pairing{GatewayID: "zgw-cellar", Address: "192.168.1.20:8443", Site: "birkenweg",
+			PairedAt: time.Date(2026, 1, 5, 8, 30, 0, 0, time.UTC)}
+		if err := intake.SavePairing(tx, old, old.PairedAt, "test"); err != nil {
+			return err
+		}
+		s, _ := json.Marshal(intake.State{Gateway: "zgw-cellar", LastContact: time.Date(2026, 6, 11, 8, 45, 0, 0, time.UTC), Behind: 12})
+		return tx.PutMeta(intake.StateBucket, "zgw-cellar", s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewTempWindow(t, nil)
+	g := NewGateways(st, clock, w)
+	w.SetContent(g.Content())
+	w.Resize(fyne.NewSize(1000, 600))
+	found := make(chan struct{})
+	g.browse = func(ctx context.Context, fn func([]discover.Gateway)) error {
+		fn([]discover.Gateway{{ID: gw.ID(), Model: "zevgw-1", FW: gateway.FW, Address: addr,
+			FP: protocol.FingerprintPrefix(gw.Fingerprint()), API: "1"}})
+		close(found)
+		<-ctx.Done()
+		return nil
+	}
+	hook, wait := waitDone(t)
+	g.done = hook
+	t.Cleanup(g.Stop)
+	g.setSite(loadSite(t, st, "birkenweg"))
+	<-found
+
+	row := func(r int) string {
+		var cells []string
+		for c := range gatewaysText.PairedColumns {
+			cells = append(cells, cellText(g.updatePaired, r, c))
+		}
+		return strings.Join(cells, " | ")
+	}
+	if got, want := row(0), "zgw-cellar | 192.168.1.20:8443 | birkenweg | 05.01.2026 09:30 | 11.06.2026 10:45 | catching up (12 records behind)"; got != want {
+		t.Errorf("paired row\n %s\nwant\n %s", got, want)
+	}
+	if n, _ := g.foundSize(); n != 1 || cellText(g.updateFound, 0, 0) != gw.ID() || cellText(g.updateFound, 0, 4) != "no" {
+		t.Fatalf("found %d gateways: %q paired %q", n, cellText(g.updateFound, 0, 0), cellText(g.updateFound, 0, 4))
+	}
+
+	// Choosing the found gateway fills the form; Pair waits for 8 digits.
+	g.found.Select(widgetCell(0, 0))
+	if g.id.Text != gw.ID() || g.addr.Text != addr || !g.pair.Disabled() {
+		t.Fatalf("form %q %q, pair disabled %v", g.id.Text, g.addr.Text, g.pair.Disabled())
+	}
+	test.Type(g.code, "1234 567")
+	if !g.pair.Disabled() {
+		t.Error("Pair enabled with 7 digits")
+	}
+	test.Type(g.code, "8")
+	if g.pair.Disabled() {
+		t.Fatal("Pair disabled with 8 digits")
+	}
+	wrong := "12345678"
+	if gw.Code() == wrong {
+		wrong = "87654321"
+	}
+	g.code.SetText(wrong)
+	test.Tap(g.pair)
+	wait()
+	if !strings.Contains(g.status.Text, "wrong pairing code") {
+		t.Errorf("wrong code: status %q", g.status.Text)
+	}
+	if n, _ := g.pairedSize(); n != 1 {
+		t.Errorf("a wrong code added a pairing: %d", n)
+	}
+
+	g.code.SetText(gw.Code())
+	test.Tap(g.pair)
+	wait()
+	if want := "Gateway " + gw.ID() + " paired with site birkenweg."; g.status.Text != want {
+		t.Fatalf("status %q, want %q", g.status.Text, want)
+	}
+	if n, _ := g.pairedSize(); n != 2 {
+		t.Fatalf("%d paired gateways after pairing", n)
+	}
+	r := 0
+	if cellText(g.updatePaired, 0, 0) != gw.ID() {
+		r = 1
+	}
+	if got, want := row(r), gw.ID()+" | "+addr+" | birkenweg | 11.06.2026 11:00 | never | waiting for first contact"; got != want {
+		t.Errorf("new pairing row\n %s\nwant\n %s", got, want)
+	}
+	var p intake.Pairing
+	st.View(func(tx store.Tx) (err error) { p, err = intake.LoadPairing(tx, gw.ID()); return })
+	if p.Fingerprint != gw.Fingerprint() || p.Token == "" {
+		t.Errorf("stored pairing pins %q (gateway %q), token set %v", p.Fingerprint, gw.Fingerprint(), p.Token != "")
+	}
+	if g.code.Text != "" {
+		t.Errorf("the code stays in the form after pairing: %q", g.code.Text)
+	}
+}
+
+// A gateway whose certificate is not the one announced by mDNS is not
+// paired.
+func TestGatewaysPairRefusesOtherCertificate(t *testing.T) {
+	test.NewTempApp(t)
+	st, clock := testStore(t)
+	gw, addr := startGateway(t)
+	g := NewGateways(st, clock, test.NewTempWindow(t, nil))
+	ready := make(chan struct{})
+	g.browse = func(ctx context.Context, fn func([]discover.Gateway)) error {
+		fn([]discover.Gateway{{ID: gw.ID(), Address: addr, FP: "0000000000000000"}})
+		close(ready)
+		<-ctx.Done()
+		return nil
+	}
+	hook, wait := waitDone(t)
+	g.done = hook
+	t.Cleanup(g.Stop)
+	g.setSite(loadSite(t, st, "birkenweg"))
+	<-ready
+	g.onFound(0)
+	g.code.SetText(gw.Code())
+	test.Tap(g.pair)
+	wait()
+	if !strings.Contains(g.status.Text, "man in the middle") {
+		t.Errorf("status %q", g.status.Text)
+	}
+	if n, _ := g.pairedSize(); n != 0 {
+		t.Errorf("%d pairings stored", n)
+	}
+}
