@@ -23,7 +23,7 @@ var billingText = struct {
 	Production, SelfConsumed, FedIn, Grid, Consumption, Estimated                  string
 	Columns                                                                        []string
 }{
-	Previous: "◀ Previous", Next: "Next ▶", Finalize: "Finalize", Cancel: "Cancel", Write: "Write documents…", Draft: "draft",
+	Previous: "Previous", Next: "Next", Finalize: "Finalize", Cancel: "Cancel", Write: "Write documents…", Draft: "draft",
 	Computing: "Computing…", Finalizing: "Finalizing…", Writing: "Writing documents…",
 	DryRun:       "Dry run: nothing is stored until you finalize.",
 	Locked:       "Billed and locked: the invoices carry their final numbers.",
@@ -95,8 +95,7 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 			}
 		}, b.win)
 	}
-	b.prev = widget.NewButton(billingText.Previous, func() { b.onStep(-1) })
-	b.next = widget.NewButton(billingText.Next, func() { b.onStep(1) })
+	b.prev, b.next = navButtons(billingText.Previous, billingText.Next, func() { b.onStep(-1) }, func() { b.onStep(1) })
 	b.name = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	b.finalize = widget.NewButton(billingText.Finalize, b.onFinalize)
 	b.finalize.Importance = widget.HighImportance

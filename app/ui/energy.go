@@ -19,7 +19,7 @@ var energyText = struct {
 	Production, Consumption, SelfConsumed, FromGrid, FedIn, Sufficiency string
 	Solar, Grid, NoData, Slots                                          string
 }{
-	Day: "Day", Month: "Month", Year: "Year", Previous: "◀ Previous", Next: "Next ▶",
+	Day: "Day", Month: "Month", Year: "Year", Previous: "Previous", Next: "Next",
 	Production: "Production", Consumption: "Consumption", SelfConsumed: "Self-consumed", FromGrid: "From the grid",
 	FedIn: "Fed in", Sufficiency: "Self-sufficiency",
 	Solar: "Consumption: solar", Grid: "Consumption: grid",
@@ -191,8 +191,7 @@ func NewEnergy(st store.Store, clock core.Clock) *Energy {
 	e.view.Horizontal = true
 	e.view.Required = true
 	e.view.Selected = energyText.Day
-	e.prev = widget.NewButton(energyText.Previous, func() { e.onStep(-1) })
-	e.next = widget.NewButton(energyText.Next, func() { e.onStep(1) })
+	e.prev, e.next = navButtons(energyText.Previous, energyText.Next, func() { e.onStep(-1) }, func() { e.onStep(1) })
 	e.rng = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	e.status = widget.NewLabel("")
 	grid := container.New(layout.NewGridLayout(6))

@@ -17,7 +17,7 @@ var qualityText = struct {
 	Previous, Next, Flags, NoFlags, Balance, NoBalance, Exceeds, Within, Summary string
 	Columns                                                                      []string
 }{
-	Previous: "◀ Previous month", Next: "Next month ▶", Flags: "Flags", NoFlags: "No flags in this month.",
+	Previous: "Previous month", Next: "Next month", Flags: "Flags", NoFlags: "No flags in this month.",
 	Balance:   "Sub-meter balance: %s of consumption over %d complete intervals (tolerance %s %%)",
 	NoBalance: "Sub-meter balance: not available (no grid meter, or no complete interval).",
 	Exceeds:   " — beyond the tolerance", Within: "",
@@ -50,8 +50,7 @@ type Quality struct {
 // NewQuality builds the data-quality screen on st.
 func NewQuality(st store.Store, clock core.Clock) *Quality {
 	q := &Quality{st: st, clock: clock}
-	q.prev = widget.NewButton(qualityText.Previous, func() { q.onMonth(-1) })
-	q.next = widget.NewButton(qualityText.Next, func() { q.onMonth(1) })
+	q.prev, q.next = navButtons(qualityText.Previous, qualityText.Next, func() { q.onMonth(-1) }, func() { q.onMonth(1) })
 	q.prev.Disable()
 	q.next.Disable()
 	q.month = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -151,4 +152,12 @@ func (m *MainWindow) refreshTab() {
 	}
 	m.shown[i] = m.site.ID
 	m.screens[i].setSite(m.site)
+}
+
+// navButtons makes the Previous and Next buttons of a date navigation.
+func navButtons(prev, next string, onPrev, onNext func()) (*widget.Button, *widget.Button) {
+	p := widget.NewButtonWithIcon(prev, theme.NavigateBackIcon(), onPrev)
+	n := widget.NewButtonWithIcon(next, theme.NavigateNextIcon(), onNext)
+	n.IconPlacement = widget.ButtonIconTrailingText
+	return p, n
 }
