@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -410,4 +412,76 @@ func TestDataWorkbookWithoutBilling(t *testing.T) {
 		t.Errorf("around the clock change: %v", seen)
 	}
 	_ = time.UTC
+}
+
+// TestWorkbookInLibreOffice opens the run's workbook in LibreOffice
+// (headless, converting every sheet to CSV) and checks what it reads: the
+// hand-written 15-minute rows as well as the sheets excelize wrote.
+func TestWorkbookInLibreOffice(t *testing.T) {
+	soffice, err := exec.LookPath("soffice")
+	if err != nil {
+		t.Skip("LibreOffice not installed (Debian: libreoffice-calc-nogui)")
+	}
+	in, run := billSample(t)
+	var buf bytes.Buffer
+	if err := WriteWorkbook(&buf, in, run, "en"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	book := filepath.Join(dir, "run.xlsx")
+	if err := os.WriteFile(book, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, soffice, "--headless", "--norestore", "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
+		"--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1", "--outdir", dir, book)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("soffice: %v\n%s", err, out)
+	}
+	read := func(sheet string) [][]string {
+		f, err := os.Open(filepath.Join(dir, "run-"+sheet+".csv"))
+		if err != nil {
+			t.Fatalf("LibreOffice did not export sheet %q: %v", sheet, err)
+		}
+		defer f.Close()
+		r := csv.NewReader(f)
+		r.FieldsPerRecord = -1
+		recs, err := r.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	data := read("15-minute data")
+	from, to := in.Period.Slots(in.Site.Location())
+	if len(data) != int(to-from)+2 {
+		t.Fatalf("LibreOffice reads %d rows, want %d", len(data), int(to-from)+2)
+	}
+	w1 := in.Data["M-W01"].Import
+	for _, i := range []int{0, 100, 8000} {
+		r := data[i+2]
+		if r[7] != strings.TrimSuffix(strings.TrimRight(core.FormatKWh(w1.Energy[i]), "0"), ".") {
+			t.Errorf("slot %d: LibreOffice reads %q for M-W01, want %s", i, r[7], core.FormatKWh(w1.Energy[i]))
+		}
+		if r[10] != "measured" {
+			t.Errorf("slot %d quality %q", i, r[10])
+		}
+	}
+	if data[2][0] != "01/01/2026 00:00:00" {
+		t.Errorf("first start %q", data[2][0])
+	}
+	sum := read("Summary")
+	found := false
+	for _, r := range sum {
+		if len(r) > 13 && r[0] == strconv.Itoa(run.Invoices[0].Number) && !found {
+			found = true
+			if r[13] != strings.TrimSuffix(strings.TrimRight(run.Invoices[0].Total.String(), "0"), ".") {
+				t.Errorf("LibreOffice reads total %q, want %s", r[13], run.Invoices[0].Total)
+			}
+		}
+	}
+	if !found {
+		t.Error("no invoice row on the summary sheet")
+	}
 }
