@@ -63,9 +63,9 @@ func TestBillingDryRunAndFinalize(t *testing.T) {
 	// third: 15 days each for the owner (vacant) and Ben Beispiel: solar
 	// 150, grid 210: 30.00 + 63.00 = CHF 93.00.
 	want := map[string][]string{
-		"Anna Muster":          {"draft", "W01", "Anna Muster", "30", "600.0", "840.0", "372.00"},
-		"Ben Beispiel":         {"draft", "W02", "Ben Beispiel", "15", "150.0", "210.0", "93.00"},
-		"owner": {"draft", "W02", "Immo Muster AG (owner)", "15", "150.0", "210.0", "93.00"},
+		"Anna Muster":  {"draft", "W01", "Anna Muster", "30", "600.0", "840.0", "372.00"},
+		"Ben Beispiel": {"draft", "W02", "Ben Beispiel", "15", "150.0", "210.0", "93.00"},
+		"owner":        {"draft", "W02", "Immo Muster AG (owner)", "15", "150.0", "210.0", "93.00"},
 	}
 	check := func(number func(tenant string) string) {
 		t.Helper()

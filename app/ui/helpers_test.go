@@ -143,13 +143,13 @@ func findButton(o fyne.CanvasObject, text string) *widget.Button {
 func waitDone(t *testing.T) (func(), func()) {
 	ch := make(chan struct{}, 8)
 	return func() { ch <- struct{}{} }, func() {
-			t.Helper()
-			select {
-			case <-ch:
-			case <-time.After(20 * time.Second):
-				t.Fatal("background job did not finish within 20 s")
-			}
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(20 * time.Second):
+			t.Fatal("background job did not finish within 20 s")
 		}
+	}
 }
 
 func widgetCell(row, col int) widget.TableCellID { return widget.TableCellID{Row: row, Col: col} }
