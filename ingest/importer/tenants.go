@@ -215,7 +215,7 @@ func MergeTenants(site *core.Site, tl *TenantList, replace bool) (*core.Site, *T
 			if j == i || p.Unit != o.Unit || !occOverlap(o, p) || lines[j] != 0 && lines[j] > lines[i] {
 				continue
 			}
-			where := "the stored tenancy"
+			where := "the site's tenancy"
 			if lines[j] != 0 {
 				where = "line " + strconv.Itoa(lines[j])
 			}

@@ -144,7 +144,7 @@ func TestMergeTenants(t *testing.T) {
 
 	for _, c := range []struct{ name, src, want string }{
 		{"overlaps stored", "unit,name,from\nW1,Bob,2026-02-01\n",
-			`t.csv:2: column from: the tenancy of Bob in unit W1 (2026-02-01..open) overlaps the stored tenancy of Anna (2026-01-01..open)`},
+			`t.csv:2: column from: the tenancy of Bob in unit W1 (2026-02-01..open) overlaps the site's tenancy of Anna (2026-01-01..open)`},
 		{"overlaps a row", "unit,name,from,to\nW2,Bob,2026-02-01,2026-03-31\nW2,Cleo,2026-03-01,\n",
 			`t.csv:3: column from: the tenancy of Cleo in unit W2 (2026-03-01..open) overlaps line 2 of Bob (2026-02-01..2026-03-31)`},
 		{"unknown unit", "unit,name,from\nW9,Bob,2026-02-01\n",
@@ -178,7 +178,7 @@ func TestImportTenants(t *testing.T) {
 	// A bad row found by the merge writes nothing.
 	bad := tenParse(t, "unit,name,from\nW1,Dora,2026-07-01\nW2,Emil,2026-02-01\n")
 	if _, err := ImportTenants(st, "test", bad, false, "office", now); err == nil ||
-		err.Error() != "t.csv:3: column from: the tenancy of Emil in unit W2 (2026-02-01..open) overlaps the stored tenancy of Cleo (2026-01-15..open)" {
+		err.Error() != "t.csv:3: column from: the tenancy of Emil in unit W2 (2026-02-01..open) overlaps the site's tenancy of Cleo (2026-01-15..open)" {
 		t.Fatalf("bad: %v", err)
 	}
 	var got *core.Site
