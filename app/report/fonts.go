@@ -13,11 +13,12 @@ import (
 // Fonts: the QR-bill style guide allows Arial, Frutiger, Helvetica and
 // Liberation Sans in the payment part. Liberation Sans (SIL OFL) is not
 // committed to the repository; it is loaded from the system (Debian's
-// fonts-liberation2 or fonts-liberation, which `make deps` installs). Where
-// it is missing, the Go fonts (BSD licence, part of golang.org/x/image,
-// covering Latin-1 and Latin Extended-A) are embedded instead and a warning
-// is logged once: every accent still renders, but the payment part is then
-// not in a font the style guide names.
+// fonts-liberation2 or fonts-liberation, which `make deps` installs), else
+// Arial where Windows or macOS has it. Where neither is found, the Go fonts
+// (BSD licence, part of golang.org/x/image, covering Latin-1 and Latin
+// Extended-A) are embedded instead and a warning is logged once: every
+// accent still renders, but the payment part is then not in a font the
+// style guide names.
 
 // FontDirs are searched, in order, for LiberationSans-Regular.ttf and
 // LiberationSans-Bold.ttf.
@@ -26,6 +27,14 @@ var FontDirs = []string{
 	"/usr/share/fonts/truetype/liberation",
 	"/usr/share/fonts/liberation-sans", // Fedora
 	"/usr/share/fonts/TTF",             // Arch
+}
+
+// arialFiles are Arial's regular and bold files on Windows and macOS, the
+// other style-guide font a desktop is likely to have.
+var arialFiles = [][2]string{
+	{`C:\Windows\Fonts\arial.ttf`, `C:\Windows\Fonts\arialbd.ttf`},
+	{"/System/Library/Fonts/Supplemental/Arial.ttf", "/System/Library/Fonts/Supplemental/Arial Bold.ttf"},
+	{"/Library/Fonts/Arial.ttf", "/Library/Fonts/Arial Bold.ttf"},
 }
 
 type fontSet struct {
@@ -40,15 +49,26 @@ var (
 
 func loadFonts() fontSet {
 	fontsOnce.Do(func() {
+		try := func(name, regular, bold string) bool {
+			r, err1 := os.ReadFile(regular)
+			b, err2 := os.ReadFile(bold)
+			if err1 != nil || err2 != nil {
+				return false
+			}
+			fonts = fontSet{name: name, regular: r, bold: b}
+			return true
+		}
 		for _, dir := range FontDirs {
-			r, err1 := os.ReadFile(filepath.Join(dir, "LiberationSans-Regular.ttf"))
-			b, err2 := os.ReadFile(filepath.Join(dir, "LiberationSans-Bold.ttf"))
-			if err1 == nil && err2 == nil {
-				fonts = fontSet{name: "Liberation Sans", regular: r, bold: b}
+			if try("Liberation Sans", filepath.Join(dir, "LiberationSans-Regular.ttf"), filepath.Join(dir, "LiberationSans-Bold.ttf")) {
 				return
 			}
 		}
-		slog.Warn("Liberation Sans not found; invoices use the Go font (install fonts-liberation2 for a style-guide font in the QR-bill payment part)",
+		for _, f := range arialFiles {
+			if try("Arial", f[0], f[1]) {
+				return
+			}
+		}
+		slog.Warn("neither Liberation Sans nor Arial found; invoices use the Go font (install fonts-liberation2 for a style-guide font in the QR-bill payment part)",
 			"searched", FontDirs)
 		fonts = fontSet{name: "Go", regular: goregular.TTF, bold: gobold.TTF}
 	})
@@ -56,5 +76,5 @@ func loadFonts() fontSet {
 }
 
 // FontName returns the name of the font family invoices are set in:
-// "Liberation Sans", or "Go" where it is not installed.
+// "Liberation Sans", "Arial", or "Go" where neither is installed.
 func FontName() string { return loadFonts().name }
