@@ -49,30 +49,39 @@ var (
 
 func loadFonts() fontSet {
 	fontsOnce.Do(func() {
-		try := func(name, regular, bold string) bool {
-			r, err1 := os.ReadFile(regular)
-			b, err2 := os.ReadFile(bold)
-			if err1 != nil || err2 != nil {
-				return false
-			}
-			fonts = fontSet{name: name, regular: r, bold: b}
-			return true
+		fonts = findFonts(FontDirs, arialFiles)
+		if fonts.name == goFonts.name {
+			slog.Warn("neither Liberation Sans nor Arial found; invoices use the Go font (install fonts-liberation2 for a style-guide font in the QR-bill payment part)",
+				"searched", FontDirs)
 		}
-		for _, dir := range FontDirs {
-			if try("Liberation Sans", filepath.Join(dir, "LiberationSans-Regular.ttf"), filepath.Join(dir, "LiberationSans-Bold.ttf")) {
-				return
-			}
-		}
-		for _, f := range arialFiles {
-			if try("Arial", f[0], f[1]) {
-				return
-			}
-		}
-		slog.Warn("neither Liberation Sans nor Arial found; invoices use the Go font (install fonts-liberation2 for a style-guide font in the QR-bill payment part)",
-			"searched", FontDirs)
-		fonts = fontSet{name: "Go", regular: goregular.TTF, bold: gobold.TTF}
 	})
 	return fonts
+}
+
+var goFonts = fontSet{name: "Go", regular: goregular.TTF, bold: gobold.TTF}
+
+// findFonts returns Liberation Sans from the first of dirs that has it, else
+// the first Arial of arial, else the Go fonts.
+func findFonts(dirs []string, arial [][2]string) fontSet {
+	try := func(name, regular, bold string) (fontSet, bool) {
+		r, err1 := os.ReadFile(regular)
+		b, err2 := os.ReadFile(bold)
+		if err1 != nil || err2 != nil {
+			return fontSet{}, false
+		}
+		return fontSet{name: name, regular: r, bold: b}, true
+	}
+	for _, dir := range dirs {
+		if fs, ok := try("Liberation Sans", filepath.Join(dir, "LiberationSans-Regular.ttf"), filepath.Join(dir, "LiberationSans-Bold.ttf")); ok {
+			return fs
+		}
+	}
+	for _, f := range arial {
+		if fs, ok := try("Arial", f[0], f[1]); ok {
+			return fs
+		}
+	}
+	return goFonts
 }
 
 // FontName returns the name of the font family invoices are set in:

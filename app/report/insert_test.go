@@ -193,3 +193,40 @@ func TestExtendedCharacters(t *testing.T) {
 		t.Errorf("the name is not rendered in full:\n%s", text)
 	}
 }
+
+// TestGoFontFallback: without Liberation Sans or Arial the insert is set in
+// the embedded Go font, and every character still comes out.
+func TestGoFontFallback(t *testing.T) {
+	fs := findFonts([]string{t.TempDir()}, [][2]string{{"/nonexistent/a.ttf", "/nonexistent/b.ttf"}})
+	if fs.name != "Go" {
+		t.Fatalf("found %q in an empty directory", fs.name)
+	}
+	if lib := findFonts(FontDirs, nil); lib.name != "Liberation Sans" {
+		t.Logf("Liberation Sans not installed here (%s)", lib.name)
+	}
+	site := sampleSite()
+	inv := sampleInvoice(site, "de")
+	inv.Tenant = "Ștefan Łukasz Őrs Čapek"
+	in, err := FromInvoice(site, sampleRun(site, inv), &inv, core.MustDate(2026, 4, 7), sampleBars())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := writePDF(&buf, in, fs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not installed")
+	}
+	cmd := exec.Command("pdftotext", "-", "-")
+	cmd.Stdin = &buf
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Ștefan Łukasz Őrs Čapek", "Zahlteil", "Stromabrechnung", "Zählerstände"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%q missing in the Go-font insert", want)
+		}
+	}
+}

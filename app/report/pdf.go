@@ -91,8 +91,7 @@ func (d *doc) wrap(s string, w float64) []string {
 	return append(lines, cur)
 }
 
-func newPDF(in *Insert) *doc {
-	f := loadFonts()
+func newPDF(in *Insert, f fontSet) *doc {
 	p := fpdf.New("P", "mm", "A4", "")
 	p.SetCompression(true)
 	p.SetCatalogSort(true)
@@ -121,8 +120,10 @@ func periodText(p core.Period) string { return Date(p.From) + " – " + Date(p.T
 // (and the QR-bill payment part at the bottom of the first page where the
 // office collects itself), then a page of details (readings, chart, the
 // building's solar balance, how the solar share and the price are set).
-func WritePDF(w io.Writer, in *Insert) error {
-	d := newPDF(in)
+func WritePDF(w io.Writer, in *Insert) error { return writePDF(w, in, loadFonts()) }
+
+func writePDF(w io.Writer, in *Insert, fonts fontSet) error {
+	d := newPDF(in, fonts)
 	d.AddPage()
 	y := d.page1()
 	// The slip goes at the bottom of the page the statement ends on when
