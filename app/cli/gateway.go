@@ -206,8 +206,18 @@ func runGateway(env *Env, args []string) error {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	if !f.noMDNS {
-		adv, err = discover.Advertise(ctx, discover.Info{ID: g.ID(), Model: g.Model(), FW: gateway.FW, Port: port,
-			FP: protocol.FingerprintPrefix(g.Fingerprint()), Paired: g.Paired()})
+		info := discover.Info{ID: g.ID(), Model: g.Model(), FW: gateway.FW, Port: port,
+			FP: protocol.FingerprintPrefix(g.Fingerprint()), Paired: g.Paired()}
+		// Listening on one address: announce that address only, and only
+		// on its interface, so that nobody is sent where nothing listens.
+		ip := ln.Addr().(*net.TCPAddr).IP
+		if !ip.IsUnspecified() {
+			info.IPs = []net.IP{ip}
+			info.Interfaces, err = discover.InterfacesWith(ip)
+		}
+		if err == nil {
+			adv, err = discover.Advertise(ctx, info)
+		}
 		if err != nil {
 			log.Warn("mDNS announcement failed; pair by address instead", "err", err)
 		} else {

@@ -47,6 +47,11 @@ type Info struct {
 	// Interfaces limits the announcement to these interfaces; empty means
 	// every interface that is up and multicast-capable.
 	Interfaces []net.Interface
+	// IPs limits the announced addresses to these; empty means every
+	// address of Interfaces. A gateway listening on one address must
+	// announce only that one, or browsers would try addresses where nothing
+	// listens.
+	IPs []net.IP
 }
 
 func (in Info) txt() []string {
@@ -95,6 +100,12 @@ func Advertise(ctx context.Context, info Info) (*Advertiser, error) {
 		}
 	}
 	ips := interfaceIPs(ifaces)
+	if len(info.IPs) > 0 {
+		ips = ips[:0]
+		for _, ip := range info.IPs {
+			ips = append(ips, ip.String())
+		}
+	}
 	if len(ips) == 0 {
 		return nil, fmt.Errorf("advertising gateway %s: no usable IP address on %s", info.ID, ifaceNames(ifaces))
 	}
@@ -445,4 +456,39 @@ func hostLabel(id string) string {
 		}
 	}
 	return b.String()
+}
+
+// InterfacesWith returns the up, multicast-capable interfaces that hold ip,
+// for a gateway that listens on one address and must announce only there.
+// An error says why none qualifies (for example 127.0.0.1 on a loopback
+// without multicast, the usual case outside a test's network namespace).
+func InterfacesWith(ip net.IP) ([]net.Interface, error) {
+	all, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("listing network interfaces: %w", err)
+	}
+	var out []net.Interface
+	found := false
+	for _, ifi := range all {
+		addrs, err := ifi.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.Equal(ip) {
+				found = true
+				if ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagMulticast != 0 {
+					out = append(out, ifi)
+				}
+				break
+			}
+		}
+	}
+	switch {
+	case !found:
+		return nil, fmt.Errorf("no network interface has the address %s", ip)
+	case len(out) == 0:
+		return nil, fmt.Errorf("the interface with %s is down or has multicast disabled", ip)
+	}
+	return out, nil
 }

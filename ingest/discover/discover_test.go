@@ -170,3 +170,35 @@ func TestPickIP(t *testing.T) {
 		t.Errorf("pickIP without local networks = %v, want the first", got)
 	}
 }
+
+// A gateway listening on one address announces only that one: a browser
+// must not be sent to an address where nothing listens.
+func TestMDNSAnnouncesOnlyTheListenAddress(t *testing.T) {
+	if !runInNetns(t) {
+		return
+	}
+	if out, err := exec.Command("ip", "addr", "add", "10.9.9.9/32", "dev", "lo").CombinedOutput(); err != nil {
+		t.Fatalf("ip addr add: %v\n%s", err, out)
+	}
+	listen := net.ParseIP("10.9.9.9")
+	ifs, err := InterfacesWith(listen)
+	if err != nil || len(ifs) != 1 || ifs[0].Name != "lo" {
+		t.Fatalf("InterfacesWith(%v) = %v, %v; want [lo]", listen, ifs, err)
+	}
+	if _, err := InterfacesWith(net.ParseIP("192.0.2.77")); err == nil || !strings.Contains(err.Error(), "192.0.2.77") {
+		t.Errorf("InterfacesWith(an address nobody has): err = %v, want one naming the address", err)
+	}
+	ctx := context.Background()
+	adv, err := Advertise(ctx, Info{ID: "GW-ONE", Model: "m", FW: "1", Port: 8443, FP: "00", Interfaces: ifs, IPs: []net.IP{listen}})
+	if err != nil {
+		t.Fatalf("Advertise: %v", err)
+	}
+	defer adv.Close()
+	gs, err := FindOn(ctx, ifs, 2*time.Second)
+	if err != nil {
+		t.Fatalf("Find: %v", err)
+	}
+	if g, ok := find(gs, "GW-ONE"); !ok || g.Address != "10.9.9.9:8443" {
+		t.Fatalf("Find = %+v, want GW-ONE at 10.9.9.9:8443 only", gs)
+	}
+}
