@@ -129,6 +129,17 @@ func TestWriteRun(t *testing.T) {
 			t.Errorf("%s is not a PDF", p)
 		}
 	}
+	// The inserts carry the engine's numbers.
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		for i, inv := range run.Invoices {
+			text := pdfText(t, paths[i])
+			for _, want := range []string{inv.Tenant, CHF(inv.Total), CHF(inv.Balance), KWh(inv.KWh.Total, 1) + " kWh", textsFor(inv.Occupancy.Language).QR.Receipt} {
+				if !strings.Contains(text, want) {
+					t.Errorf("%s: %q missing", filepath.Base(paths[i]), want)
+				}
+			}
+		}
+	}
 
 	// The workbook: summary totals and invoice sheets equal the run.
 	f, err := excelize.OpenFile(filepath.Join(dir, "birkenweg_2026-01-01_2026-03-31.xlsx"))
