@@ -18,10 +18,10 @@ import (
 
 // billingText holds the billing screen's labels.
 var billingText = struct {
-	Previous, Next, Finalize, Cancel, Write, Draft, Computing, Finalizing, Writing string
-	DryRun, Locked, Written, ConfirmTitle, Confirm, NoWarnings, Owner, NoInvoices  string
-	Production, SelfConsumed, FedIn, Grid, Consumption, Estimated                  string
-	Columns                                                                        []string
+	Previous, Next, Finalize, Cancel, Write, Draft, Computing, Finalizing, Writing     string
+	Sum, DryRun, Locked, Written, ConfirmTitle, Confirm, NoWarnings, Owner, NoInvoices string
+	Production, SelfConsumed, FedIn, Grid, Consumption, Estimated                      string
+	Columns                                                                            []string
 }{
 	Previous: "Previous", Next: "Next", Finalize: "Finalize", Cancel: "Cancel", Write: "Write documents…", Draft: "draft",
 	Computing: "Computing…", Finalizing: "Finalizing…", Writing: "Writing documents…",
@@ -31,7 +31,7 @@ var billingText = struct {
 	ConfirmTitle: "Finalize billing",
 	Confirm: "Finalize %s (%s)?\n\nThe %d invoices get their final numbers and the period will be locked:\n" +
 		"its meter data cannot change until the period is unlocked.",
-	NoWarnings: "No warnings.", Owner: " (owner)", NoInvoices: "No invoices in this period.",
+	Sum: "%d invoices, %s", NoWarnings: "No warnings.", Owner: " (owner)", NoInvoices: "No invoices in this period.",
 	Production: "Production", SelfConsumed: "Self-consumed", FedIn: "Fed in", Grid: "Grid", Consumption: "Consumption",
 	Estimated: "Estimated",
 	Columns:   []string{"No.", "Unit", "Tenant", "Days", "Solar kWh", "Grid kWh", "Total CHF"},
@@ -59,6 +59,7 @@ type Billing struct {
 	table      *widget.Table
 	warnings   *widget.Label
 	status     *widget.Label
+	total      *widget.Label
 	finalize   *widget.Button
 	write      *widget.Button
 	confirm    dialog.Dialog
@@ -103,6 +104,7 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	b.warnings = widget.NewLabel("")
 	b.warnings.Wrapping = fyne.TextWrapWord
 	b.status = widget.NewLabel("")
+	b.total = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	grid := container.New(layout.NewGridLayout(6))
 	for _, n := range billingFigures {
 		v := widget.NewLabelWithStyle("–", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -115,7 +117,7 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	}
 	nav := container.NewBorder(nil, nil, b.prev, b.next, b.name)
 	top := container.NewVBox(nav, grid)
-	actions := container.NewBorder(nil, nil, nil, container.NewHBox(b.write, b.finalize), b.status)
+	actions := container.NewBorder(nil, nil, nil, container.NewHBox(b.total, b.write, b.finalize), b.status)
 	bottom := container.NewVBox(b.warnings, actions)
 	b.content = container.NewBorder(top, bottom, nil, nil, b.table)
 	return b
@@ -295,7 +297,13 @@ func (b *Billing) refresh() {
 			l.SetText("–")
 		}
 		b.warnings.SetText("")
+		b.total.SetText("")
 	} else {
+		var sum core.Rappen
+		for _, inv := range r.Invoices {
+			sum += inv.Total
+		}
+		b.total.SetText(fmt.Sprintf(billingText.Sum, len(r.Invoices), chf(sum)))
 		bl := r.Building
 		set := func(name string, e core.Energy) { b.figures[name].SetText(kwh(e)) }
 		set(billingText.Production, bl.Production)

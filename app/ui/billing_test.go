@@ -86,6 +86,9 @@ func TestBillingDryRunAndFinalize(t *testing.T) {
 		}
 	}
 	check(func(string) string { return "draft" })
+	if b.total.Text != "3 invoices, CHF 558.00" {
+		t.Errorf("sum %q", b.total.Text)
+	}
 	if b.warnings.Text != billingText.NoWarnings || b.status.Text != billingText.DryRun {
 		t.Errorf("warnings %q status %q", b.warnings.Text, b.status.Text)
 	}

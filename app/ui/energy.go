@@ -23,7 +23,7 @@ var energyText = struct {
 	Production: "Production", Consumption: "Consumption", SelfConsumed: "Self-consumed", FromGrid: "From the grid",
 	FedIn: "Fed in", Sufficiency: "Self-sufficiency",
 	Solar: "Consumption: solar", Grid: "Consumption: grid",
-	NoData: "No data in this range.", Slots: "%d intervals without data on a consumer or PV meter.",
+	NoData: "No data in this range.", Slots: "%s meter intervals without data so far (PV and consumers).",
 }
 
 // energyView is the range one chart shows.
@@ -41,8 +41,8 @@ type energyData struct {
 	Buckets []bucket
 	// Totals over the range.
 	Production, Consumption, SelfConsumed core.Energy
-	// Missing counts slots without a value on a consumer's or a production
-	// meter's main channel.
+	// Missing counts slots that have begun (before now) without a value on
+	// a consumer's or a production meter's main channel.
 	Missing int
 }
 
@@ -72,7 +72,8 @@ func stepRange(v energyView, d core.Date, n int) core.Date {
 // loadEnergy reads a site's production and consumption over the view's
 // range around d: one ReadIntervals per meter and channel over the whole
 // range, self-consumption taken per 15-minute slot before summing into bars.
-func loadEnergy(tx store.Tx, site *core.Site, v energyView, d core.Date) (energyData, error) {
+// Slots from now on are not counted as missing.
+func loadEnergy(tx store.Tx, site *core.Site, v energyView, d core.Date, now time.Time) (energyData, error) {
 	loc := site.Location()
 	p := rangeOf(v, d)
 	from, to := p.Slots(loc)
@@ -81,6 +82,7 @@ func loadEnergy(tx store.Tx, site *core.Site, v energyView, d core.Date) (energy
 	cons := make([]core.Energy, n)
 	data := energyData{Period: p}
 	var s store.Series
+	begun := min(n, max(0, int(core.SlotOf(now)-from)))
 	for _, m := range site.Meters {
 		var dst []core.Energy
 		ch := store.Import
@@ -97,7 +99,7 @@ func loadEnergy(tx store.Tx, site *core.Site, v energyView, d core.Date) (energy
 		}
 		for i, e := range s.Energy {
 			dst[i] += e
-			if s.Quality[i] == store.Missing {
+			if i < begun && s.Quality[i] == store.Missing {
 				data.Missing++
 			}
 		}
@@ -240,7 +242,7 @@ func (e *Energy) onLoad() {
 	var data energyData
 	err := e.st.View(func(tx store.Tx) error {
 		var err error
-		data, err = loadEnergy(tx, e.site, e.mode, e.day)
+		data, err = loadEnergy(tx, e.site, e.mode, e.day, e.clock.Now())
 		return err
 	})
 	if err != nil {
@@ -274,7 +276,7 @@ func (e *Energy) refresh() {
 	case d.Production == 0 && d.Consumption == 0:
 		e.status.SetText(energyText.NoData)
 	case d.Missing > 0:
-		e.status.SetText(fmt.Sprintf(energyText.Slots, d.Missing))
+		e.status.SetText(fmt.Sprintf(energyText.Slots, group(fmt.Sprint(d.Missing))))
 	default:
 		e.status.SetText("")
 	}

@@ -54,6 +54,9 @@ func TestEnergyDayMonthYear(t *testing.T) {
 	if b[28] != (bucket{Production: core.KWh, Consumption: 3 * core.KWh / 4, SelfConsumed: 3 * core.KWh / 4}) {
 		t.Errorf("07:00 bar %+v", b[28])
 	}
+	if e.status.Text != "" {
+		t.Errorf("a complete day says %q", e.status.Text)
+	}
 	if b[36].Label != "09" || b[37].Label != "" {
 		t.Errorf("x labels %q %q, want every third hour", b[36].Label, b[37].Label)
 	}
@@ -104,6 +107,11 @@ func TestEnergyDayMonthYear(t *testing.T) {
 	}
 	if !e.next.Disabled() {
 		t.Error("Next is enabled on the current month")
+	}
+	// Up to now (11 June, 11:00 local) June has 10 × 96 + 44 slots; only 10
+	// June has data: 908 missing on each of PV, W01 and W02.
+	if want := "2'724 meter intervals without data so far (PV and consumers)."; e.status.Text != want {
+		t.Errorf("month status %q, want %q", e.status.Text, want)
 	}
 
 	e.view.SetSelected("Year")
