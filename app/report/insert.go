@@ -192,7 +192,14 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 		Production: run.Building.Production, SelfConsumed: run.Building.SelfConsumed, Consumption: run.Building.Consumption,
 		Allocation: run.Allocation,
 	}
-	if in.RecipientAddress == (core.Address{}) && !inv.Owner && inv.Unit != "" {
+	// The operator owning the building bills itself: an internal
+	// statement, at its own address, without a payment part.
+	selfBilled := inv.Owner && site.Owner == ""
+	switch {
+	case in.RecipientAddress != (core.Address{}):
+	case selfBilled:
+		in.RecipientAddress = site.Operator.Address
+	case !inv.Owner && inv.Unit != "":
 		// Tenants live in the building: its address is theirs.
 		in.RecipientAddress = site.Address
 	}
@@ -226,7 +233,7 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 		}
 		in.Rows = append(in.Rows, row(t, l))
 	}
-	if site.Settings.CollectSelf && inv.Number > 0 && inv.Balance > 0 {
+	if site.Settings.CollectSelf && inv.Number > 0 && inv.Balance > 0 && !selfBilled {
 		b, err := paymentBill(site, inv, in, t)
 		if err != nil {
 			return nil, fmt.Errorf("invoice %d (%s): %w", inv.Number, inv.Tenant, err)

@@ -82,13 +82,17 @@ func TestPaymentPartSCORAndNone(t *testing.T) {
 		"credit":           func(s *core.Site, inv *billing.Invoice) { inv.Balance = -500 },
 		"nothing to pay":   func(s *core.Site, inv *billing.Invoice) { inv.Balance = 0 },
 		"owner, no debtor": func(s *core.Site, inv *billing.Invoice) {},
+		"operator owns the building": func(s *core.Site, inv *billing.Invoice) {
+			inv.Owner, inv.Tenant, inv.Occupancy = true, s.Operator.Name, core.Occupancy{}
+		},
 	}
 	for name, edit := range cases {
 		s := sampleSite()
 		inv := sampleInvoice(s, "fr")
 		edit(s, &inv)
 		if name == "owner, no debtor" {
-			inv.Owner, inv.Unit, inv.Tenant, inv.Occupancy = true, "", "Immo Muster AG", core.Occupancy{}
+			s.Owner = "Erbengemeinschaft Muster"
+			inv.Owner, inv.Unit, inv.Tenant, inv.Occupancy = true, "", s.Owner, core.Occupancy{}
 			in, err := FromInvoice(s, sampleRun(s, inv), &inv, core.MustDate(2026, 4, 7), nil)
 			if err != nil {
 				t.Fatal(err)
