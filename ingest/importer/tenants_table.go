@@ -138,9 +138,6 @@ func (sh *sheet) header(row sheetRow, what string, known, required []string) err
 	return nil
 }
 
-// has reports whether the file has column name.
-func (sh *sheet) has(name string) bool { return slices.Contains(sh.cols, name) }
-
 // get returns the trimmed cell of column name in row and the column's
 // index (-1 when the file has no such column).
 func (sh *sheet) get(row sheetRow, name string) (string, int) {
