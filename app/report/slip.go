@@ -103,12 +103,21 @@ func (d *doc) slip() error {
 	y := top + pt(recInfoBase)
 	head := func(x, y float64, size float64, s string) { d.font(size, true); d.text(x, y, s) }
 	val := func(x, y float64, size float64, s string) { d.font(size, false); d.text(x, y, s) }
+	// vals writes address lines, wrapped to width w (long names), one
+	// line step below y each; it returns the last baseline.
+	vals := func(x, y, size, step, w float64, ls []string) float64 {
+		d.font(size, false)
+		for _, l := range ls {
+			for _, part := range d.wrap(l, w) {
+				y += step
+				d.text(x, y, part)
+			}
+		}
+		return y
+	}
 	creditor := append([]string{qrbill.FormatIBAN(b.Account)}, addressLinesQR(b.Creditor)...)
 	head(x, y, 6, qt.Account)
-	for _, l := range creditor {
-		y += pt(recLine)
-		val(x, y, 8, l)
-	}
+	y = vals(x, y, 8, pt(recLine), receiptInW, creditor)
 	if b.RefType != qrbill.NON {
 		y += 2 * pt(recLine)
 		head(x, y, 6, qt.Reference)
@@ -121,10 +130,7 @@ func (d *doc) slip() error {
 		d.corners(x, y+1, 52, 20)
 	} else {
 		head(x, y, 6, qt.PayableBy)
-		for _, l := range addressLinesQR(b.Debtor) {
-			y += pt(recLine)
-			val(x, y, 8, l)
-		}
+		vals(x, y, 8, pt(recLine), receiptInW, addressLinesQR(b.Debtor))
 	}
 	ay := top + pt(recAmountBase)
 	head(x, ay, 6, qt.Currency)
@@ -156,10 +162,7 @@ func (d *doc) slip() error {
 	x = infoX
 	y = top + pt(payInfoBase)
 	head(x, y, 8, qt.Account)
-	for _, l := range creditor {
-		y += pt(payLine)
-		val(x, y, 10, l)
-	}
+	y = vals(x, y, 10, pt(payLine), infoW, creditor)
 	if b.RefType != qrbill.NON {
 		y += 2 * pt(payLine)
 		head(x, y, 8, qt.Reference)
@@ -188,10 +191,7 @@ func (d *doc) slip() error {
 		d.corners(x, y+1, 65, 25)
 	} else {
 		head(x, y, 8, qt.PayableBy)
-		for _, l := range addressLinesQR(b.Debtor) {
-			y += pt(payLine)
-			val(x, y, 10, l)
-		}
+		vals(x, y, 10, pt(payLine), infoW, addressLinesQR(b.Debtor))
 	}
 	return nil
 }
