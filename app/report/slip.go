@@ -255,9 +255,18 @@ func (d *doc) modules(bits [][]bool, x, y, size float64) {
 			for c < n && row[c] {
 				c++
 			}
-			d.Rect(x+float64(start)*m, y+float64(r)*m, float64(c-start)*m, m, "F")
+			// One path for all modules, filled once: separate
+			// rectangles show hairline seams in some viewers.
+			x0, y0 := x+float64(start)*m, y+float64(r)*m
+			x1, y1 := x+float64(c)*m, y0+m
+			d.MoveTo(x0, y0)
+			d.LineTo(x1, y0)
+			d.LineTo(x1, y1)
+			d.LineTo(x0, y1)
+			d.ClosePath()
 		}
 	}
+	d.DrawPath("F")
 }
 
 // corners draws the corner marks of a field left blank for the payer.
