@@ -294,11 +294,20 @@ func TestCommonByKeyAndOwner(t *testing.T) {
 	f := newFixture(t, s, period("2026-01-05", "2026-01-05"))
 	f.fill("ALLG", store.Import, kwhE("1"))
 	f.fill("WP", store.Import, kwhE("0.5"))
+	for i := 10; i < 14; i++ { // 4 kWh of general electricity estimated
+		f.set("ALLG", store.Import, i, kwhE("1"), store.Estimated)
+	}
+	for i := 30; i < 32; i++ { // 1 kWh of the heat pump estimated
+		f.set("WP", store.Import, i, kwhE("0.5"), store.Estimated)
+	}
 	r := f.bill()
 	a := invoiceOf(t, r, "occ:W01:Anna Muster:2020-01-01")
 	b := invoiceOf(t, r, "occ:W02:Beat Beispiel:2020-01-01")
 	wantE(t, "W01 share", a.KWh.Grid, "57.6")
 	wantE(t, "W02 share", b.KWh.Grid, "38.4")
+	wantE(t, "W01 estimated: 60 % of 4", a.EstimatedKWh, "2.4")
+	wantE(t, "W02 estimated: 40 % of 4", b.EstimatedKWh, "1.6")
+	wantE(t, "owner estimated: the heat pump's 1", invoiceOf(t, r, "owner").EstimatedKWh, "1")
 	l := line(t, a, KindCommon, 0)
 	wantR(t, "W01 common line 57.6 × 0.30", l.Amount, "17.28")
 	o := invoiceOf(t, r, "owner")

@@ -177,9 +177,10 @@ func checkInvariants(t *testing.T, in *Input, r *Run) {
 	if b.FedIn != b.Production-b.SelfConsumed || b.SelfConsumed > b.Production || b.SelfConsumed > b.Consumption {
 		t.Errorf("building balance broken: %+v", b)
 	}
-	var sol, grid, tot core.Energy
+	var sol, grid, tot, est core.Energy
 	for _, inv := range r.Invoices {
 		k := inv.KWh
+		est += inv.EstimatedKWh
 		if k.Grid != k.GridHT+k.GridNT || k.Total != k.Solar+k.Grid {
 			t.Errorf("invoice %s: kWh do not add up: %+v", inv.Key, k)
 		}
@@ -211,6 +212,9 @@ func checkInvariants(t *testing.T, in *Input, r *Run) {
 	}
 	if grid != b.Grid {
 		t.Errorf("Σ invoice grid %s != building grid %s", grid, b.Grid)
+	}
+	if est != b.Estimated {
+		t.Errorf("Σ invoice estimated %s != building estimated %s", est, b.Estimated)
 	}
 	if tot != b.Consumption+b.Redistributed {
 		t.Errorf("Σ invoice energy %s != consumption %s + redistributed %s", tot, b.Consumption, b.Redistributed)

@@ -149,12 +149,21 @@ func (e *engine) invoices() error {
 				a := ownerAcct()
 				for d := range nd {
 					e.addDay(a, c.src, d, &e.acc[i*nd+d])
+					a.est += e.acc[i*nd+d].est
 				}
 				continue
 			}
 			share := make([]int64, len(weights))
 			for d := range nd {
 				acc := &e.acc[i*nd+d]
+				// A unit's share of estimated energy is estimated too: the
+				// invoice says how much of what it bills was estimated.
+				if acc.est != 0 {
+					sp.split(int64(acc.est), weights, share)
+					for ui, v := range share {
+						dayAcct[ui][d].est += core.Energy(v)
+					}
+				}
 				for cls := range nClasses {
 					if acc.e[cls] == 0 {
 						continue
@@ -211,7 +220,9 @@ func (e *engine) invoices() error {
 		}
 		sol, grid := e.evSol[c.evSlot], e.evGrid[c.evSlot]
 		for s := range e.n {
-			if sol[s] == 0 && grid[s] == 0 {
+			// A redistributed shortfall may leave an estimated interval
+			// without energy; its estimate still counts.
+			if sol[s] == 0 && grid[s] == 0 && (c.q[s] != store.Estimated || c.e[s] == 0) {
 				continue
 			}
 			a := who[s]
@@ -281,7 +292,7 @@ func (e *engine) invoices() error {
 	}
 	for _, a := range accts {
 		inv := e.finish(a)
-		if inv.Owner && inv.Net == 0 && inv.KWh.Total == 0 {
+		if inv.Owner && inv.Net == 0 && inv.KWh.Total == 0 && inv.EstimatedKWh == 0 {
 			continue // nothing to bill the owner for
 		}
 		e.run.Invoices = append(e.run.Invoices, inv)

@@ -221,8 +221,10 @@ type Invoice struct {
 	// Net is the sum of the charge lines; VAT the sum of the VAT lines;
 	// Total = Net + VAT + Rounding; Balance = Total - Advance.
 	Net, VAT, Rounding, Total, Advance, Balance core.Rappen
-	// EstimatedKWh is the part of the invoice's own metered energy that was
-	// estimated rather than measured.
+	// EstimatedKWh is the part of the invoice's energy that was estimated
+	// rather than measured: of its own meters and of its shares of general
+	// electricity, heat pump and EV charging. Σ over a run's invoices =
+	// Building.Estimated.
 	EstimatedKWh core.Energy
 	// Readings are the unit meters' register readings at the invoice's
 	// first and after its last day (nil where unknown) and the exchanges
