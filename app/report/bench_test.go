@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -14,8 +15,14 @@ import (
 )
 
 // BenchmarkInserts100 renders 100 invoice inserts, each with its chart and
-// QR-bill payment part, from billing invoices to PDF bytes.
-func BenchmarkInserts100(b *testing.B) {
+// QR-bill payment part, from billing invoices to PDF bytes, one after the
+// other (the cost on one core).
+func BenchmarkInserts100(b *testing.B) { benchInserts(b, false) }
+
+// BenchmarkInserts100Parallel renders them as WriteRun does, on every core.
+func BenchmarkInserts100Parallel(b *testing.B) { benchInserts(b, true) }
+
+func benchInserts(b *testing.B, par bool) {
 	site := sampleSite()
 	invs := make([]billing.Invoice, 100)
 	for i := range invs {
@@ -24,24 +31,39 @@ func BenchmarkInserts100(b *testing.B) {
 	}
 	run := sampleRun(site, invs...)
 	bars := sampleBars()
-	var size int
+	sizes := make([]int, len(invs))
+	render := func(i int) error {
+		in, err := FromInvoice(site, run, &invs[i], core.MustDate(2026, 4, 7), bars)
+		if err != nil {
+			return err
+		}
+		if in.Payment == nil {
+			return errors.New("no payment part")
+		}
+		var buf bytes.Buffer
+		if err := WritePDF(&buf, in); err != nil {
+			return err
+		}
+		sizes[i] = buf.Len()
+		return nil
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		size = 0
-		for i := range invs {
-			in, err := FromInvoice(site, run, &invs[i], core.MustDate(2026, 4, 7), bars)
-			if err != nil {
+		if par {
+			if err := parallel(len(invs), render); err != nil {
 				b.Fatal(err)
 			}
-			if in.Payment == nil {
-				b.Fatal("no payment part")
-			}
-			var buf bytes.Buffer
-			if err := WritePDF(&buf, in); err != nil {
-				b.Fatal(err)
-			}
-			size += buf.Len()
+			continue
 		}
+		for i := range invs {
+			if err := render(i); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	size := 0
+	for _, s := range sizes {
+		size += s
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/100inserts")
 	b.ReportMetric(float64(size)/100/1024, "KiB/insert")

@@ -90,27 +90,13 @@ func WriteRun(dir string, run *billing.Run, in *billing.Input, opts *Options) ([
 	)
 	// Render everything first, on every core: documents are independent.
 	bufs := make([]bytes.Buffer, len(files))
-	errs := make([]error, len(files))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = files[i].write(&bufs[i])
-			}
-		}()
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("writing %s: %w", files[i].name, err)
+	if err := parallel(len(files), func(i int) error {
+		if err := files[i].write(&bufs[i]); err != nil {
+			return fmt.Errorf("writing %s: %w", files[i].name, err)
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	var tmps []string
 	cleanup := func() {
@@ -151,6 +137,34 @@ func WriteRun(dir string, run *billing.Run, in *billing.Input, opts *Options) ([
 		}
 	}
 	return paths, nil
+}
+
+// parallel runs fn(0..n-1) on GOMAXPROCS goroutines and returns the first
+// error by index.
+func parallel(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func cmpOr(a, b string) string {
