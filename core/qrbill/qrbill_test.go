@@ -274,3 +274,43 @@ func TestPayloadRejectsSeparator(t *testing.T) {
 		t.Error("Payload accepted separator ';'")
 	}
 }
+
+// TestParseReferencePayloads reads every reference payload and writes it
+// back byte for byte.
+func TestParseReferencePayloads(t *testing.T) {
+	for _, rb := range referenceBills {
+		for _, suffix := range []string{"_lf.txt", "_crlf.txt", ".txt"} {
+			path := shareddata.Path(t, "qrbill")
+			data, err := os.ReadFile(path + "/" + rb.file + suffix)
+			if err != nil {
+				continue
+			}
+			sep := LF
+			if strings.Contains(string(data), "\r\n") {
+				sep = CRLF
+			}
+			b, err := Parse(string(data))
+			if err != nil {
+				t.Errorf("%s%s: %v", rb.file, suffix, err)
+				continue
+			}
+			if got := b.Encode(sep); got != string(data) {
+				t.Errorf("%s%s: round trip differs\n got: %q\nwant: %q", rb.file, suffix, got, data)
+			}
+			if b.HasAmount != rb.bill.HasAmount || b.Amount != rb.bill.Amount || b.RefType != rb.bill.RefType && rb.bill.RefType != "" {
+				t.Errorf("%s%s: parsed %+v", rb.file, suffix, b)
+			}
+		}
+	}
+	for _, bad := range []string{
+		"",
+		"SPC\n0100\n1",
+		strings.Replace(referenceBills[0].bill.Encode(LF), "EPD", "END", 1),
+		strings.Replace(referenceBills[0].bill.Encode(LF), "3949.75", "3949.7", 1),
+		referenceBills[1].bill.Encode(LF) + "\nmore\nand more",
+	} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse accepted %q", bad)
+		}
+	}
+}
