@@ -166,6 +166,7 @@ type Energy struct {
 	figures  map[string]*widget.Label
 	chart    *barChart
 	status   *widget.Label
+	live     *liveFeed
 	content  fyne.CanvasObject
 	mode     energyView
 	day      core.Date // a day inside the shown range
@@ -203,9 +204,10 @@ func NewEnergy(st store.Store, clock core.Clock) *Energy {
 		grid.Add(container.NewVBox(widget.NewLabel(n), v))
 	}
 	e.chart = newBarChart()
+	e.live = newLiveFeed(st)
 	nav := container.NewBorder(nil, nil, container.NewHBox(e.view, e.prev), e.next, e.rng)
 	top := container.NewVBox(nav, grid)
-	bottom := container.NewVBox(legend(energyText.Production, energyText.Solar, energyText.Grid), e.status)
+	bottom := container.NewVBox(legend(energyText.Production, energyText.Solar, energyText.Grid), e.status, e.live.label)
 	e.content = container.NewBorder(top, bottom, nil, nil, e.chart)
 	e.prev.Disable()
 	e.next.Disable()
@@ -215,12 +217,17 @@ func NewEnergy(st store.Store, clock core.Clock) *Energy {
 // Content returns the screen's canvas object.
 func (e *Energy) Content() fyne.CanvasObject { return e.content }
 
-// setSite shows site's last complete day.
+// setSite shows site's last complete day and follows its gateways' live
+// power.
 func (e *Energy) setSite(site *core.Site) {
 	e.site = site
 	e.day = core.DateOf(e.clock.Now().In(site.Location())).AddDays(-1)
 	e.onLoad()
+	e.live.start(site)
 }
+
+// Stop ends the live streams.
+func (e *Energy) Stop() { e.live.stop() }
 
 func (e *Energy) onView(v energyView) {
 	e.mode = v

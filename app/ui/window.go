@@ -60,7 +60,10 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock) fy
 		m.status.SetText(err.Error())
 	}
 	m.win.Resize(fyne.NewSize(1100, 720))
-	m.win.SetOnClosed(m.gateways.Stop)
+	m.win.SetOnClosed(func() {
+		m.gateways.Stop()
+		m.energy.Stop()
+	})
 	return m.win
 }
 
