@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 
+	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/ingest/importer"
 )
 
@@ -34,11 +35,22 @@ func runImportEV(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The card table: cards known from stored sessions, then from each
+	// file for the files after it.
+	var cards importer.EVCards
+	err = st.View(func(tx store.Tx) error {
+		cards, err = importer.StoredEVCards(tx, site.ID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	evs := make([]*importer.EVSessions, len(files))
 	for i, f := range files {
-		if evs[i], err = importer.ReadEVFile(f, site); err != nil {
+		if evs[i], err = importer.ReadEVFile(f, site, cards); err != nil {
 			return err
 		}
+		cards.Add(evs[i])
 	}
 	for _, ev := range evs {
 		rep, err := importer.ImportEV(st, site, ev, actor(), env.Clock.Now())

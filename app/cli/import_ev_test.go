@@ -61,13 +61,21 @@ func TestImportEVCommand(t *testing.T) {
 	if want := f + ": 2 sessions, 0 written, 0 updated, 2 unchanged; 17.300 kWh by the chargers' count\n"; code != 0 || out != want {
 		t.Errorf("again: exit %d, stdout %q", code, out)
 	}
+	// A later export without units: the cards are known.
+	later := impWriteFile(t, dir, "later.csv", "charger,card,start,end,kwh\nEV1,04A1,2026-03-06T18:00:00Z,2026-03-06T19:00:00Z,2\n")
+	if code, out, errs = run(t, db, "import", "ev", later); code != 0 || !strings.Contains(out, "1 written") {
+		t.Errorf("later: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if ss := evStoredSessions(t, db); len(ss) != 3 || ss[2].Person != "Anna Muster" || ss[2].Unit != "A" {
+		t.Errorf("later: %+v", ss)
+	}
 	bad := impWriteFile(t, dir, "bad.csv", "charger,card,start,end,kwh,person\nEV1,05,2026-03-10T18:00:00Z,2026-03-10T19:00:00Z,1,X\nMA,05,2026-03-11T18:00:00Z,2026-03-11T19:00:00Z,1,X\n")
 	good := impWriteFile(t, dir, "good.csv", "charger,card,start,end,kwh,person\nEV1,06,2026-03-20T18:00:00Z,2026-03-20T19:00:00Z,1,Y\n")
 	code, out, errs = run(t, db, "import", "ev", good, bad)
 	if want := "zevdesk import ev: " + bad + ":3: column charger: meter MA is a unit meter, not an EV charger (role ev): site linde has the EV meters EV1\n"; code != 1 || out != "" || errs != want {
 		t.Errorf("bad: exit %d, stdout %q\nstderr %q\nwant   %q", code, out, errs, want)
 	}
-	if ss := evStoredSessions(t, db); len(ss) != 2 {
+	if ss := evStoredSessions(t, db); len(ss) != 3 {
 		t.Errorf("%d sessions stored after the bad run", len(ss))
 	}
 	code, _, errs = run(t, db, "import", "ev")

@@ -46,15 +46,63 @@ func (e *EVSessions) Total() core.Energy {
 	return t
 }
 
+// EVCard is whom a card's sessions are billed to.
+type EVCard struct {
+	Person, Unit string
+}
+
+// EVCards maps a card to whom its sessions are billed: the card table that
+// lets a file give the person only once per card, or not at all for a card
+// known from earlier imports.
+type EVCards map[string]EVCard
+
+// Add records the cards of ev's sessions (later sessions win).
+func (c EVCards) Add(ev *EVSessions) {
+	for _, s := range ev.Sessions {
+		c[s.Card] = EVCard{Person: s.Person, Unit: s.Unit}
+	}
+}
+
+// StoredEVCards returns the card table of a site's stored sessions: for each
+// card the person and unit of its latest session.
+func StoredEVCards(tx store.Tx, site string) (EVCards, error) {
+	cards := EVCards{}
+	latest := map[string]time.Time{}
+	var bad error
+	prefix := site + "/"
+	err := tx.ScanMeta(billing.BucketSessions, func(k string, v []byte) bool {
+		if !strings.HasPrefix(k, prefix) {
+			return true
+		}
+		var s billing.Session
+		if err := json.Unmarshal(v, &s); err != nil {
+			bad = fmt.Errorf("reading stored EV session %s: %w", k, err)
+			return false
+		}
+		if t, ok := latest[s.Card]; !ok || !s.Start.Before(t) {
+			latest[s.Card] = s.Start
+			cards[s.Card] = EVCard{Person: s.Person, Unit: s.Unit}
+		}
+		return true
+	})
+	if err == nil {
+		err = bad
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return cards, nil
+}
+
 // ReadEVFile parses the EV sessions file at path for site: XLSX by its
-// extension, CSV otherwise.
-func ReadEVFile(path string, site *core.Site) (*EVSessions, error) {
+// extension, CSV otherwise. cards may be nil.
+func ReadEVFile(path string, site *core.Site, cards EVCards) (*EVSessions, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return ParseEV(path, f, strings.EqualFold(filepath.Ext(path), ".xlsx"), site)
+	return ParseEV(path, f, strings.EqualFold(filepath.Ext(path), ".xlsx"), site, cards)
 }
 
 // evRow is a row before its person is resolved.
@@ -69,18 +117,19 @@ type evRow struct {
 // file or, with xlsx, a workbook's first sheet. Each session is billed to
 // its person: the row's person, else the tenant of the row's unit on the
 // session's first day, else the person or unit another row of the file
-// gives for the same card. Chargers must be EV meters of site; sessions of
+// gives for the same card, else the card's entry in cards (which may be
+// nil; see StoredEVCards). Chargers must be EV meters of site; sessions of
 // one charger must not overlap. Bad input is one *Error naming the line and
 // column.
-func ParseEV(name string, r io.Reader, xlsx bool, site *core.Site) (*EVSessions, error) {
+func ParseEV(name string, r io.Reader, xlsx bool, site *core.Site, cards EVCards) (*EVSessions, error) {
 	sh, err := readSheet(name, r, xlsx, evWhat, evColumns, evRequired)
 	if err != nil {
 		return nil, err
 	}
 	loc := site.Location()
 	var rows []evRow
-	// cards maps a card to the first row that names its person or unit.
-	cards := map[string]int{}
+	// inFile maps a card to the first row that names its person or unit.
+	inFile := map[string]int{}
 	for _, row := range sh.rows {
 		if err := sh.extra(row); err != nil {
 			return nil, err
@@ -89,8 +138,8 @@ func ParseEV(name string, r io.Reader, xlsx bool, site *core.Site) (*EVSessions,
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := cards[er.s.Card]; !ok && er.s.Person != "" {
-			cards[er.s.Card] = len(rows)
+		if _, ok := inFile[er.s.Card]; !ok && er.s.Person != "" {
+			inFile[er.s.Card] = len(rows)
 		}
 		rows = append(rows, er)
 	}
@@ -99,11 +148,13 @@ func ParseEV(name string, r io.Reader, xlsx bool, site *core.Site) (*EVSessions,
 	for i := range rows {
 		er := &rows[i]
 		if er.s.Person == "" {
-			j, ok := cards[er.s.Card]
-			if !ok {
-				return nil, sh.cellErr(er.line, er.cardCol, "card %s: no person to bill: expected the column person or unit on this row or on another row of the card", er.s.Card)
+			if j, ok := inFile[er.s.Card]; ok {
+				er.s.Person, er.s.Unit = rows[j].s.Person, rows[j].s.Unit
+			} else if c, ok := cards[er.s.Card]; ok && c.Person != "" {
+				er.s.Person, er.s.Unit = c.Person, c.Unit
+			} else {
+				return nil, sh.cellErr(er.line, er.cardCol, "card %s: no person to bill: expected the column person or unit on this row or on another row of the card (no stored session has this card)", er.s.Card)
 			}
-			er.s.Person, er.s.Unit = rows[j].s.Person, rows[j].s.Unit
 		}
 		if prev, dup := ids[er.s.ID]; dup {
 			_, c := sh.get(sheetRow{}, "id")

@@ -30,7 +30,7 @@ func evSite(t *testing.T) *core.Site {
 
 func evParse(t *testing.T, site *core.Site, src string) *EVSessions {
 	t.Helper()
-	ev, err := ParseEV("ev.csv", strings.NewReader(src), false, site)
+	ev, err := ParseEV("ev.csv", strings.NewReader(src), false, site, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestParseEVErrors(t *testing.T) {
 		{"local time", h + "EV1,04A1,2026-04-01T08:00:00,2026-04-01T09:00:00Z,3\n", `ev.csv:2: column start: expected an ISO 8601 time with Z or an offset, such as 2026-01-31T18:05:00+01:00, got "2026-04-01T08:00:00"`},
 		{"end before start", h + "EV1,04A1,2026-04-01T08:00:00Z,2026-04-01T08:00:00Z,3\n", `ev.csv:2: column end: the session ends at 2026-04-01T10:00:00+02:00, not after its start 2026-04-01T10:00:00+02:00`},
 		{"decimal comma", h + "EV1,04A1,2026-04-01T08:00:00Z,2026-04-01T09:00:00Z,\"3,5\"\n", `ev.csv:2: column kwh: expected a decimal number of kWh of zero or more such as 12.5 (at most 6 decimals), got "3,5"`},
-		{"no person", h + "EV1,04A1,2026-04-01T08:00:00Z,2026-04-01T09:00:00Z,3\n", `ev.csv:2: column card: card 04A1: no person to bill: expected the column person or unit on this row or on another row of the card`},
+		{"no person", h + "EV1,04A1,2026-04-01T08:00:00Z,2026-04-01T09:00:00Z,3\n", `ev.csv:2: column card: card 04A1: no person to bill: expected the column person or unit on this row or on another row of the card (no stored session has this card)`},
 		{"vacant unit", "charger,card,start,end,kwh,unit\nEV1,04A1,2025-12-31T08:00:00Z,2025-12-31T09:00:00Z,3,W2\n", `ev.csv:2: column unit: unit W2 has no tenant on 2025-12-31: expected the person to bill in the column person`},
 		{"unknown unit", "charger,card,start,end,kwh,unit\nEV1,04A1,2026-04-01T08:00:00Z,2026-04-01T09:00:00Z,3,W7\n", `ev.csv:2: column unit: unit "W7" does not exist: site test has W1, W2`},
 		{"overlap", "charger,card,start,end,kwh,person\nEV1,04A1,2026-04-01T08:00:00Z,2026-04-01T09:00:00Z,3,A\nEV2,04A2,2026-04-01T08:00:00Z,2026-04-01T09:00:00Z,3,B\nEV1,04A3,2026-04-01T08:45:00Z,2026-04-01T10:00:00Z,3,C\n",
@@ -88,7 +88,7 @@ func TestParseEVErrors(t *testing.T) {
 			`ev.csv:3: column id: session S1 appears twice: also on line 2`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseEV("ev.csv", strings.NewReader(c.src), false, site)
+			_, err := ParseEV("ev.csv", strings.NewReader(c.src), false, site, nil)
 			var e *Error
 			if !errors.As(err, &e) || err.Error() != c.want {
 				t.Errorf("got  %v\nwant %s", err, c.want)
@@ -104,7 +104,7 @@ func TestParseEVXLSX(t *testing.T) {
 		{"EV1", "04A1", "2026-04-01T08:00:00Z", "2026-04-01T09:00:00Z", 0.1 + 0.2, "Anna"},
 		{"EV1", "04A1", time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC), "2026-04-02T09:00:00Z", 1.0, "Anna"},
 	}, -1)
-	_, err := ParseEV("ev.xlsx", bytes.NewReader(data), true, site)
+	_, err := ParseEV("ev.xlsx", bytes.NewReader(data), true, site, nil)
 	if want := "ev.xlsx:3: C3: column start: expected an ISO 8601 time with Z or an offset as text, such as 2026-01-31T18:05:00+01:00, got a spreadsheet date 46114.333333333336 (it has no time zone)"; err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
@@ -112,7 +112,7 @@ func TestParseEVXLSX(t *testing.T) {
 		{"charger", "card", "start", "end", "kwh", "person"},
 		{"EV1", "04A1", "2026-04-01T08:00:00Z", "2026-04-01T09:00:00Z", 0.1 + 0.2, "Anna"},
 	}, -1)
-	ev, err := ParseEV("ev.xlsx", bytes.NewReader(data), true, site)
+	ev, err := ParseEV("ev.xlsx", bytes.NewReader(data), true, site, nil)
 	if err != nil || ev.KWh[0] != 300*core.Wh {
 		t.Fatalf("%v %+v", err, ev)
 	}
@@ -145,6 +145,18 @@ func TestImportEV(t *testing.T) {
 	_, err = ImportEV(st, site, evParse(t, site, clash), "office", now)
 	if want := "ev.csv:3: session EV1-77-20260401T230000Z: charger EV1: the session 2026-04-02T01:00:00+02:00–2026-04-02T03:00:00+02:00 overlaps the stored session EV1-04A1-20260401T200000Z (2026-04-01T22:00:00+02:00–2026-04-02T02:30:00+02:00, Bob)"; err == nil || err.Error() != want {
 		t.Fatalf("clash:\n got %v\nwant %s", err, want)
+	}
+	// The card table of the stored sessions bills a row without a person.
+	var cards EVCards
+	if err := st.View(func(tx store.Tx) error { var err error; cards, err = StoredEVCards(tx, site.ID); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if want := (EVCards{"04A1": {Person: "Bob Guest"}}); len(cards) != 1 || cards["04A1"] != want["04A1"] {
+		t.Errorf("cards %v", cards)
+	}
+	later, err := ParseEV("later.csv", strings.NewReader("charger,card,start,end,kwh\nEV1,04A1,2026-04-20T20:00:00Z,2026-04-20T21:00:00Z,2\n"), false, site, cards)
+	if err != nil || later.Sessions[0].Person != "Bob Guest" {
+		t.Errorf("by the card table: %v %+v", err, later)
 	}
 	// What billing loads.
 	var in *billing.Input
