@@ -774,6 +774,7 @@ func (a *acceptor) putRegisters(rs, old []store.Register) ([]store.Register, err
 				stored = s
 			}
 		}
+		a.rep.RegisterConflicts = append(a.rep.RegisterConflicts, RegisterConflict{Stored: stored, Incoming: c})
 		a.flag(a.meter.ID, core.SlotOf(c.Time), KindDuplicate, fmt.Sprintf(
 			"a second reading at %s differs: %s kept, %s reported", stamp(c.Time), regString(stored), regString(c)))
 	}

@@ -162,12 +162,21 @@ type Report struct {
 	Replaced int
 	// Conflicts are incoming interval values that differ from stored ones;
 	// the stored value was kept (each also has a KindDuplicate flag).
-	// Conflicting register readings are reported as flags only.
 	Conflicts []store.Conflict
+	// RegisterConflicts are incoming register readings that differ from the
+	// one stored at the same instant; the stored reading was kept (each
+	// also has a KindDuplicate flag).
+	RegisterConflicts []RegisterConflict
 	// Flags are the plausibility findings of this acceptance (also stored).
 	Flags []store.Flag
 	// Estimated counts intervals filled by estimation.
 	Estimated int
+}
+
+// RegisterConflict is a register reading that differs from the one already
+// stored at its instant.
+type RegisterConflict struct {
+	Stored, Incoming store.Register
 }
 
 func (r *Report) add(p store.PutResult) {

@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
@@ -138,16 +139,17 @@ func (r *ReadingsReport) add(rd *Readings, vr vee.Report, meter string, ch store
 		}
 		r.Conflicts = append(r.Conflicts, rc)
 	}
+	for _, c := range vr.RegisterConflicts {
+		r.Conflicts = append(r.Conflicts, ReadingsConflict{Line: rd.RegisterLine(meter, c.Incoming.Time),
+			Meter: meter, Slot: core.SlotOf(c.Incoming.Time),
+			Reason: fmt.Sprintf("the reading at %s (import %s kWh, export %s kWh) differs from the stored one (import %s kWh, export %s kWh, kept)",
+				c.Incoming.Time.Format(time.RFC3339Nano), core.FormatKWh(c.Incoming.Import), core.FormatKWh(c.Incoming.Export),
+				core.FormatKWh(c.Stored.Import), core.FormatKWh(c.Stored.Export))})
+	}
 	for _, f := range vr.Flags {
-		switch {
-		case f.Kind == vee.KindDuplicate && registers:
-			// A reading that differs from the stored one at the same
-			// instant is reported by vee as a flag only.
-			r.Conflicts = append(r.Conflicts, ReadingsConflict{Line: registerLineIn(rd, f.Meter, f.Slot),
-				Meter: f.Meter, Slot: f.Slot, Reason: f.Reason})
-		case f.Kind == vee.KindDuplicate:
-			// The conflict itself is reported above.
-		default:
+		// Each conflict also has a KindDuplicate flag; it is reported
+		// once, above.
+		if f.Kind != vee.KindDuplicate {
 			r.Flags = append(r.Flags, f)
 		}
 	}

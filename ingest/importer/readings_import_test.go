@@ -281,3 +281,39 @@ func TestSiteDiff(t *testing.T) {
 		t.Errorf("diff of a site with itself = %q", got)
 	}
 }
+
+// TestImportRegistersOverIntervalsConflictsOnce: register readings whose
+// derived energy differs from interval data stored earlier report each
+// differing interval once, naming the reading's line, and keep the stored
+// values.
+func TestImportRegistersOverIntervalsConflictsOnce(t *testing.T) {
+	st := openStore(t)
+	site := siteInStore(t, st)
+	opt := vee.Options{Clock: importClock}
+	if _, err := ImportReadings(st, site, parseCSV(t, site, intervalsCSV), opt); err != nil {
+		t.Fatal(err)
+	}
+	// M1 has 0.25 and 0.125 kWh stored at 00:00 and 00:15; the readings
+	// give 0.2 and 0.125.
+	src := "meter,time,register_in_kwh\n" +
+		"M1,2026-01-01T00:00:00Z,100\n" +
+		"M1,2026-01-01T00:15:00Z,100.2\n" +
+		"M1,2026-01-01T00:30:00Z,100.325\n"
+	rep, err := ImportReadings(st, site, parseCSV(t, site, src), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Conflicts) != 1 {
+		t.Fatalf("%s\nconflicts %v, want exactly one (00:00)", rep.Summary(), rep.Conflicts)
+	}
+	c := rep.Conflicts[0]
+	if c.Line != 2 || c.Stored != 250*core.Wh || c.Incoming != 200*core.Wh {
+		t.Errorf("conflict = %+v, want line 2, stored 0.25, incoming 0.2", c)
+	}
+	if rep.Unchanged != 1 {
+		t.Errorf("%s, want the 00:15 interval unchanged", rep.Summary())
+	}
+	if got := readSeries(t, st, "M1", store.Import, slotAt(t, "2026-01-01T00:00:00Z"), 1); got.Energy[0] != 250*core.Wh {
+		t.Errorf("M1 00:00 = %v, want the stored 0.25 kWh kept", got.Energy)
+	}
+}
