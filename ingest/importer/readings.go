@@ -188,6 +188,13 @@ func ParseReadingsCSV(name string, r io.Reader, site *core.Site) (*Readings, err
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
+				if errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine != pe.Line {
+					// An opening quote without its closing one swallows
+					// the following lines: the mistake is where the row
+					// starts, not where the reader gave up.
+					return nil, &Error{File: name, Line: pe.StartLine, Err: err, Msg: fmt.Sprintf(
+						"a quoted field on this line has no closing \" (the row runs on to line %d): close the quote or remove it", pe.Line)}
+				}
 				return nil, &Error{File: name, Line: pe.Line, Column: pe.Column, Msg: pe.Err.Error(), Err: err}
 			}
 			return nil, fmt.Errorf("reading %s: %w", name, err)

@@ -186,6 +186,8 @@ func TestParseReadingsCSVErrors(t *testing.T) {
 			`r.csv:3: column register_in_kwh: meter M1 at 2026-01-01T00:00:00Z: line 2 has a different reading (5.000/0.000 kWh)`, 3},
 		{"bare quote", hdr + "M1,2026-01-01T00:15:00Z,1\"2,\n",
 			`r.csv:2: bare " in non-quoted-field`, 26},
+		{"unterminated quote", hdr + row + "M1,2026-01-01T00:15:00Z,\"0.1,\n" + row + row,
+			`r.csv:3: a quoted field on this line has no closing " (the row runs on to line 5): close the quote or remove it`, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
