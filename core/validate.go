@@ -19,6 +19,7 @@ type ValidationError struct {
 	Msg     string
 }
 
+// Error formats e as "element: message".
 func (e *ValidationError) Error() string { return e.Element + ": " + e.Msg }
 
 func verr(format string, args ...any) func(elem string) error {
@@ -51,6 +52,14 @@ func (s *Site) Validate() error {
 	}
 	if s.VATNumber != "" && !vatPattern.MatchString(s.VATNumber) {
 		return e("vat_number", "expected a Swiss VAT number such as CHE-123.456.789 MWST, got %q", s.VATNumber)
+	}
+	// The QR-bill carries countries as ISO codes; a country name would only
+	// fail when the first invoice is made.
+	if !countryOK(s.Address.Country) {
+		return e("address.country", "expected an ISO 3166-1 alpha-2 country code such as CH, got %q", s.Address.Country)
+	}
+	if !countryOK(s.Operator.Country) {
+		return e("operator.country", "expected an ISO 3166-1 alpha-2 country code such as CH, got %q", s.Operator.Country)
 	}
 	if strings.TrimSpace(s.Operator.Name) == "" {
 		return e("operator.name", "expected the operator's name (the creditor of the invoices)")
@@ -139,6 +148,9 @@ func (s *Site) Validate() error {
 		if strings.TrimSpace(o.Name) == "" {
 			return e(el+".name", "expected the tenant's name")
 		}
+		if !countryOK(o.Address.Country) {
+			return e(el+".address.country", "expected an ISO 3166-1 alpha-2 country code such as CH, got %q", o.Address.Country)
+		}
 		if !o.From.Valid() {
 			return e(el+".from", "expected the first day of the tenancy (YYYY-MM-DD)")
 		}
@@ -197,6 +209,12 @@ func (s *Site) Validate() error {
 		return e("settings.period", "unknown period %q: expected month, quarter, half or year", s.Settings.Period)
 	}
 	return nil
+}
+
+// countryOK reports whether c is empty or two capital letters (ISO 3166-1
+// alpha-2: CH, LI, DE).
+func countryOK(c string) bool {
+	return c == "" || len(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z'
 }
 
 var vatPattern = regexp.MustCompile(`^CHE-?\d{3}\.?\d{3}\.?\d{3}( ?(MWST|TVA|IVA|VAT))?$`)
