@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
@@ -77,5 +81,35 @@ func TestImportTenantsCommand(t *testing.T) {
 	code, _, errs = run(t, db, "import", "tenants")
 	if code != 2 || !strings.Contains(errs, "expected one or more tenant lists") {
 		t.Errorf("no file: exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestImportTenantsXLSX(t *testing.T) {
+	db, dir := impOffice(t)
+	f := excelize.NewFile()
+	rows := [][]any{
+		{"Unit", "Name", "From", "Advance_CHF_Month"},
+		{"A", "Anna Muster", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 85.5},
+		{"B", "Bruno", "2026-02-01", 40},
+	}
+	for r, row := range rows {
+		for c, v := range row {
+			cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+			if err := f.SetCellValue("Sheet1", cell, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	path := filepath.Join(dir, "mieter.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, db, "import", "tenants", path)
+	if want := path + ": 2 tenancies: 2 added, 0 updated, 0 unchanged\n"; code != 0 || out != want {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	occ, _ := tenStored(t, db)
+	if len(occ) != 2 || occ[0].From != core.MustDate(2026, 1, 1) || occ[0].AdvanceMonth != 8550 || occ[1].AdvanceMonth != 4000 {
+		t.Errorf("stored %+v", occ)
 	}
 }
