@@ -15,7 +15,9 @@ import (
 )
 
 // openStore opens a real bbolt file under t.TempDir().
-func openStore(t *testing.T) store.Store {
+func openStore(t *testing.T) store.Store { return openStoreB(t) }
+
+func openStoreB(t testing.TB) store.Store {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "office.db"), nil)
 	if err != nil {
@@ -35,7 +37,9 @@ func openStore(t *testing.T) store.Store {
 // 0.25 kWh in every slot (48 and 24 kWh), the grid meter importing 0.75 kWh
 // outside the PV slots and exporting 0.25 kWh inside them. A day of 96
 // slots self-consumes 40 × 0.75 = 30 kWh.
-func putDay(t *testing.T, tx store.Tx, site *core.Site, day core.Date) {
+func putDay(t *testing.T, tx store.Tx, site *core.Site, day core.Date) { putDayTB(t, tx, site, day) }
+
+func putDayTB(t testing.TB, tx store.Tx, site *core.Site, day core.Date) {
 	t.Helper()
 	from, to := core.Period{From: day, To: day}.Slots(site.Location())
 	put := func(meter string, ch store.Channel, f func(i int) core.Energy) {

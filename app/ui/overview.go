@@ -37,8 +37,25 @@ type Overview struct {
 	tot  totals.Totals
 }
 
+// overviewText holds the overview's labels.
+var overviewText = struct {
+	Production, Consumption, SelfConsumed, GridSupply, FedIn, Sufficiency string
+	NoSite, NoSiteHelp, LastDay, Missing, AllMeasured                     string
+	Columns                                                               []string
+}{
+	Production: "Production", Consumption: "Consumption", SelfConsumed: "Self-consumed", GridSupply: "Grid supply",
+	FedIn: "Fed in", Sufficiency: "Self-sufficiency",
+	NoSite:      "No site yet",
+	NoSiteHelp:  "Import a site file (zevdesk site import FILE.toml) or start the demo (zevdesk demo).",
+	LastDay:     "Last complete day: %s, %s (%d intervals)",
+	Missing:     "%d intervals without data on this day.",
+	AllMeasured: "%d meters, all intervals measured.",
+	Columns:     []string{"Meter", "Role", "Import kWh", "Export kWh", "Missing"},
+}
+
 // figureNames are the building totals in display order.
-var figureNames = []string{"Production", "Consumption", "Self-consumed", "Grid supply", "Fed in", "Self-sufficiency"}
+var figureNames = []string{overviewText.Production, overviewText.Consumption, overviewText.SelfConsumed,
+	overviewText.GridSupply, overviewText.FedIn, overviewText.Sufficiency}
 
 // NewOverview builds the overview on st. It shows nothing until ShowSite.
 func NewOverview(st store.Store, clock core.Clock) *Overview {
@@ -77,7 +94,7 @@ func NewOverview(st store.Store, clock core.Clock) *Overview {
 	return o
 }
 
-var columns = []string{"Meter", "Role", "Import kWh", "Export kWh", "Missing"}
+var columns = overviewText.Columns
 
 // Content returns the overview's canvas object.
 func (o *Overview) Content() fyne.CanvasObject { return o.content }
@@ -96,8 +113,8 @@ func (o *Overview) ShowSite(id string) error {
 	}
 	o.sites.Options = ids
 	if len(ids) == 0 {
-		o.title.SetText("No site yet")
-		o.status.SetText("Import a site file (zevdesk site import FILE.toml) or start the demo (zevdesk demo).")
+		o.title.SetText(overviewText.NoSite)
+		o.status.SetText(overviewText.NoSiteHelp)
 		return nil
 	}
 	if id == "" {
@@ -147,19 +164,18 @@ func (o *Overview) refresh() {
 	s, t := o.site, o.tot
 	o.sites.SetSelected(s.ID)
 	o.title.SetText(s.Name)
-	o.day.SetText("Last complete day: " + t.Period.From.Midnight(time.UTC).Format("Monday, 02.01.2006") +
-		fmt.Sprintf(" (%d intervals)", t.Slots))
+	o.day.SetText(fmt.Sprintf(overviewText.LastDay, t.Period.From.Midnight(time.UTC).Format("Monday"), date(t.Period.From), t.Slots))
 	set := func(name string, e core.Energy) { o.figures[name].SetText(kwh(e) + " kWh") }
-	set("Production", t.Production)
-	set("Consumption", t.Consumption)
-	set("Self-consumed", t.SelfConsumed)
-	set("Grid supply", t.GridImport)
-	set("Fed in", t.FeedIn)
-	o.figures["Self-sufficiency"].SetText(fmt.Sprintf("%.1f %%", t.SelfSufficiency()))
+	set(overviewText.Production, t.Production)
+	set(overviewText.Consumption, t.Consumption)
+	set(overviewText.SelfConsumed, t.SelfConsumed)
+	set(overviewText.GridSupply, t.GridImport)
+	set(overviewText.FedIn, t.FeedIn)
+	o.figures[overviewText.Sufficiency].SetText(percent(t.SelfSufficiency()))
 	if missing := t.Missing(); missing > 0 {
-		o.status.SetText(fmt.Sprintf("%d intervals without data on this day.", missing))
+		o.status.SetText(fmt.Sprintf(overviewText.Missing, missing))
 	} else {
-		o.status.SetText(fmt.Sprintf("%d meters, all intervals measured.", len(t.Meters)))
+		o.status.SetText(fmt.Sprintf(overviewText.AllMeasured, len(t.Meters)))
 	}
 	o.table.Refresh()
 }
