@@ -37,6 +37,7 @@ type MainWindow struct {
 	clock core.Clock
 
 	sites  *widget.Select
+	ids    []string // site ids, in the selector's order
 	tabs   *container.AppTabs
 	status *widget.Label
 
@@ -86,9 +87,10 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 		container.NewTabItem(windowText.Gateways, m.gateways.Content()),
 	)
 	m.tabs.OnSelected = func(*container.TabItem) { m.refreshTab() }
-	m.sites = widget.NewSelect(nil, func(id string) {
-		if m.site == nil || m.site.ID != id {
-			m.onSite(id)
+	m.sites = widget.NewSelect(nil, func(string) {
+		i := m.sites.SelectedIndex()
+		if i >= 0 && i < len(m.ids) && (m.site == nil || m.site.ID != m.ids[i]) {
+			m.onSite(m.ids[i])
 		}
 	})
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel(windowText.Site), m.sites), m.status)
@@ -98,16 +100,27 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 
 // ShowSite selects the site with the given id (the first site if empty).
 func (m *MainWindow) ShowSite(id string) error {
-	var ids []string
+	// The selector names the sites; ids tell apart two of the same name.
+	var ids, names []string
 	err := m.st.View(func(tx store.Tx) error {
 		var err error
-		ids, err = tx.SiteIDs()
-		return err
+		if ids, err = tx.SiteIDs(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			s, err := tx.Site(id)
+			if err != nil {
+				return fmt.Errorf("loading site %s: %w", id, err)
+			}
+			names = append(names, s.Name+" ("+id+")")
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("listing sites: %w", err)
 	}
-	m.sites.Options = ids
+	m.ids = ids
+	m.sites.Options = names
 	if len(ids) == 0 {
 		// The overview explains how to create a site.
 		m.win.SetTitle(windowText.Title + " – " + windowText.NoSite)
@@ -137,7 +150,11 @@ func (m *MainWindow) load(id string) error {
 	}
 	m.site = site
 	m.status.SetText("")
-	m.sites.SetSelected(site.ID)
+	for i, sid := range m.ids {
+		if sid == site.ID {
+			m.sites.SetSelectedIndex(i)
+		}
+	}
 	m.win.SetTitle(windowText.Title + " – " + site.Name)
 	m.refreshTab()
 	return nil

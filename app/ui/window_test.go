@@ -46,7 +46,7 @@ func TestMainWindowSharedSiteSelector(t *testing.T) {
 	if got := lines(tabs); got != "Overview\nEnergy\nData quality\nBilling\nGateways" {
 		t.Errorf("tabs %q", tabs)
 	}
-	if len(m.sites.Options) != 2 || m.sites.Selected != "birkenweg" || m.overview.title.Text != "ZEV Birkenweg 12" {
+	if lines(m.sites.Options) != "ZEV Ahornweg 3 (ahornweg)\nZEV Birkenweg 12 (birkenweg)" || m.sites.Selected != "ZEV Birkenweg 12 (birkenweg)" || m.overview.title.Text != "ZEV Birkenweg 12" {
 		t.Fatalf("selector %v on %q, overview %q", m.sites.Options, m.sites.Selected, m.overview.title.Text)
 	}
 	if m.overview.figures["Production"].Text != "40.0 kWh" {
@@ -54,7 +54,7 @@ func TestMainWindowSharedSiteSelector(t *testing.T) {
 	}
 
 	// Choosing another site retitles the window and redraws the visible tab.
-	m.sites.SetSelected("ahornweg")
+	m.sites.SetSelected("ZEV Ahornweg 3 (ahornweg)")
 	if w.Title() != "zevdesk – ZEV Ahornweg 3" || m.overview.title.Text != "ZEV Ahornweg 3" {
 		t.Errorf("after choosing ahornweg: title %q, overview %q", w.Title(), m.overview.title.Text)
 	}
@@ -69,7 +69,7 @@ func TestMainWindowSharedSiteSelector(t *testing.T) {
 	if m.energy.site == nil || m.energy.site.ID != "ahornweg" {
 		t.Fatalf("energy tab shows %v", m.energy.site)
 	}
-	m.sites.SetSelected("birkenweg")
+	m.sites.SetSelected("ZEV Birkenweg 12 (birkenweg)")
 	if m.energy.figures["Production"].Text != "40.0 kWh" {
 		t.Errorf("energy tab after switching back: production %q", m.energy.figures["Production"].Text)
 	}
