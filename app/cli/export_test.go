@@ -32,20 +32,20 @@ func TestExportXLSX(t *testing.T) {
 	if len(rows) != 31*96+2 {
 		t.Fatalf("%d rows, want 31 days × 96 + 2 header rows", len(rows))
 	}
-	// Columns: start, PV (kWh, quality), GRID import and export, M1 (kWh,
+	// Columns: start, zone, PV (kWh, quality), GRID import and export, M1 (kWh,
 	// solar, grid, quality), M2 ...: M1 uses 0.1 kWh, of which PV's 0.2 kWh
 	// cover a quarter (S = 0.2 of C = 0.4).
 	r := rows[2]
-	if rows[0][7] != "M1" {
+	if rows[0][8] != "M1" {
 		t.Fatalf("header %v", rows[0])
 	}
-	for i, want := range map[int]float64{1: 0.2, 7: 0.1, 8: 0.05, 9: 0.05} {
+	for i, want := range map[int]float64{2: 0.2, 8: 0.1, 9: 0.05, 10: 0.05} {
 		if v, _ := strconv.ParseFloat(r[i], 64); v != want {
 			t.Errorf("column %d = %q, want %v", i, r[i], want)
 		}
 	}
-	if r[10] != "measured" {
-		t.Errorf("quality %q", r[10])
+	if r[11] != "measured" {
+		t.Errorf("quality %q", r[11])
 	}
 
 	for _, bad := range [][]string{

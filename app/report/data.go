@@ -63,6 +63,9 @@ func (w *wbook) dataSheet(in *billing.Input) error {
 	loc := site.Location()
 	from, to := in.Period.Slots(loc)
 	d := &dataPlan{sheet: w.w("Data"), in: in, from: from, n: int(to - from), grid: -1, kwh: w.kwh, dtime: w.datetime, firstRowIdx: 3}
+	if d.n+2 > 1_048_576 {
+		return fmt.Errorf("%s has %d intervals, more than a sheet's 1048576 rows: export at most 29 years at a time", in.Period, d.n)
+	}
 	for _, m := range site.Meters {
 		md := in.Data[m.ID]
 		switch {
@@ -82,8 +85,8 @@ func (w *wbook) dataSheet(in *billing.Input) error {
 	if _, err := w.f.NewSheet(sh); err != nil {
 		return err
 	}
-	h1 := []any{w.w("Start")}
-	h2 := []any{""}
+	h1 := []any{w.w("Start"), w.w("Offset")}
+	h2 := []any{"", ""}
 	for _, c := range d.cols {
 		if c.meter.Role.Consumer() {
 			h1 = append(h1, c.meter.ID, "", "", "")
@@ -108,16 +111,14 @@ func (w *wbook) dataSheet(in *billing.Input) error {
 	if err := w.f.SetCellStyle(sh, "A1", last+"2", w.head); err != nil {
 		return err
 	}
-	if err := w.f.SetPanes(sh, &excelize.Panes{Freeze: true, XSplit: 1, YSplit: 2, TopLeftCell: "B3", ActivePane: "bottomRight"}); err != nil {
+	if err := w.f.SetPanes(sh, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: 2, TopLeftCell: "C3", ActivePane: "bottomRight"}); err != nil {
 		return err
 	}
 	if err := w.f.SetColWidth(sh, "A", "A", 17); err != nil {
 		return err
 	}
-	if d.ncol > 1 {
-		if err := w.f.SetColWidth(sh, "B", last, 11); err != nil {
-			return err
-		}
+	if err := w.f.SetColWidth(sh, "B", last, 11); err != nil {
+		return err
 	}
 	if err := w.f.AutoFilter(sh, "A2:"+last+strconv.Itoa(max(d.n+2, 3)), nil); err != nil {
 		return err
@@ -307,10 +308,14 @@ func (d *dataPlan) writeRows(out io.Writer) error {
 		b = append(b, `<row r="`...)
 		b = append(b, row...)
 		b = append(b, `">`...)
+		lt := (d.from + core.Slot(i)).Time().In(loc)
 		open(dtS)
 		b = append(b, `"><v>`...)
-		b = strconv.AppendFloat(b, excelTime((d.from + core.Slot(i)).Time().In(loc)), 'f', -1, 64)
+		b = strconv.AppendFloat(b, excelTime(lt), 'f', -1, 64)
 		b = append(b, `</v></c>`...)
+		// The offset tells the two 02:00-03:00 hours of the autumn
+		// change apart.
+		str(lt.Format("UTC-07:00"))
 		for k := range d.cols {
 			c := &d.cols[k]
 			e, q := at(&c.series, i)

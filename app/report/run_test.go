@@ -226,28 +226,28 @@ func TestWriteRun(t *testing.T) {
 		t.Errorf("%d data rows, want %d slots + 2 header rows", len(drows)-2, to-from)
 	}
 	panes, err := f.GetPanes(data)
-	if err != nil || !panes.Freeze || panes.YSplit != 2 {
+	if err != nil || !panes.Freeze || panes.YSplit != 2 || panes.XSplit != 2 {
 		t.Errorf("data sheet panes %+v, %v: want the two header rows frozen", panes, err)
 	}
-	// Column layout: Start, PV (kWh, quality), GRID import (kWh, q), GRID
-	// export (kWh, q), M-W01 (kWh, solar, grid, q)...
-	if drows[0][7] != "M-W01" || drows[1][8] != "Solar kWh" {
+	// Column layout: start, zone, PV (kWh, quality), GRID import (kWh,
+	// q), GRID export (kWh, q), M-W01 (kWh, solar, grid, q)...
+	if drows[0][8] != "M-W01" || drows[1][9] != "Solar kWh" {
 		t.Errorf("header %v / %v", drows[0], drows[1])
 	}
 	w1 := in.Data["M-W01"].Import
 	for _, i := range []int{0, 48, 500, 4000} {
 		r := drows[i+2]
-		e, _ := strconv.ParseFloat(r[7], 64)
+		e, _ := strconv.ParseFloat(r[8], 64)
 		near("M-W01 kWh", e, w1.Energy[i].KWh())
-		s, _ := strconv.ParseFloat(r[8], 64)
-		g, _ := strconv.ParseFloat(r[9], 64)
+		s, _ := strconv.ParseFloat(r[9], 64)
+		g, _ := strconv.ParseFloat(r[10], 64)
 		near("solar + grid", s+g, e)
 		wantQ := "measured"
 		if i == 500 {
 			wantQ = "estimated"
 		}
-		if r[10] != wantQ {
-			t.Errorf("slot %d quality %q, want %q", i, r[10], wantQ)
+		if r[11] != wantQ {
+			t.Errorf("slot %d quality %q, want %q", i, r[11], wantQ)
 		}
 		ts, _ := strconv.ParseFloat(r[0], 64)
 		lt := (from + core.Slot(i)).Time().In(loc)
@@ -257,7 +257,7 @@ func TestWriteRun(t *testing.T) {
 	// (within the mWh rounding of each slot).
 	var solarW1 float64
 	for _, r := range drows[2:] {
-		s, _ := strconv.ParseFloat(r[8], 64)
+		s, _ := strconv.ParseFloat(r[9], 64)
 		solarW1 += s
 	}
 	var billedW1 core.Energy
@@ -422,6 +422,9 @@ func TestDataWorkbookWithoutBilling(t *testing.T) {
 	if len(seen) != 2 {
 		t.Errorf("around the clock change: %v", seen)
 	}
+	if rows[2][1] != "UTC+01:00" || rows[len(rows)-1][1] != "UTC+02:00" {
+		t.Errorf("zones %q … %q, want UTC+01:00 … UTC+02:00", rows[2][1], rows[len(rows)-1][1])
+	}
 	_ = time.UTC
 }
 
@@ -472,11 +475,11 @@ func TestWorkbookInLibreOffice(t *testing.T) {
 	w1 := in.Data["M-W01"].Import
 	for _, i := range []int{0, 100, 8000} {
 		r := data[i+2]
-		if r[7] != strings.TrimSuffix(strings.TrimRight(core.FormatKWh(w1.Energy[i]), "0"), ".") {
-			t.Errorf("slot %d: LibreOffice reads %q for M-W01, want %s", i, r[7], core.FormatKWh(w1.Energy[i]))
+		if r[8] != strings.TrimSuffix(strings.TrimRight(core.FormatKWh(w1.Energy[i]), "0"), ".") {
+			t.Errorf("slot %d: LibreOffice reads %q for M-W01, want %s", i, r[8], core.FormatKWh(w1.Energy[i]))
 		}
-		if r[10] != "measured" {
-			t.Errorf("slot %d quality %q", i, r[10])
+		if r[11] != "measured" {
+			t.Errorf("slot %d quality %q", i, r[11])
 		}
 	}
 	if data[2][0] != "01/01/2026 00:00:00" {

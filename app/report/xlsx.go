@@ -54,6 +54,7 @@ var wb = map[string][4]string{
 	"Lines":            {"Rechnungspositionen", "Positions des factures", "Voci delle fatture", "Invoice lines"},
 	"Invoices":         {"Rechnungen", "Factures", "Fatture", "Invoices"},
 	"Start":            {"Beginn (Ortszeit)", "Début (heure locale)", "Inizio (ora locale)", "Start (local time)"},
+	"Offset":           {"Zeitzone", "Fuseau", "Fuso orario", "Time zone"},
 	"kWh":              {"kWh", "kWh", "kWh", "kWh"},
 	"solar":            {"Solar kWh", "Solaire kWh", "Solare kWh", "solar kWh"},
 	"grid":             {"Netz kWh", "Réseau kWh", "Rete kWh", "grid kWh"},
