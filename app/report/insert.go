@@ -188,7 +188,7 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 		Estimated:     inv.EstimatedKWh,
 		VATRegistered: site.VATRegistered(),
 		Amount:        inv.Total, Advance: inv.Advance, Balance: inv.Balance,
-		Bars: bars, Step: stepFor(in0(inv)),
+		Bars: bars, Step: stepFor(invoicePeriod(inv)),
 		Production: run.Building.Production, SelfConsumed: run.Building.SelfConsumed, Consumption: run.Building.Consumption,
 		Allocation: run.Allocation,
 	}
@@ -243,7 +243,7 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 	return in, nil
 }
 
-func in0(inv *billing.Invoice) core.Period { return core.Period{From: inv.From, To: inv.To} }
+func invoicePeriod(inv *billing.Invoice) core.Period { return core.Period{From: inv.From, To: inv.To} }
 
 // stepFor chooses the chart's bars: months for three months or more, weeks
 // for more than two weeks, days below.
