@@ -127,6 +127,12 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g.gid, g.code = g.id.state.ID, g.id.state.Code
+	if g.pr.guard, err = loadGuard(cfg.Dir); err != nil {
+		// Keep metering, but do not hand a guesser fresh attempts from a
+		// damaged file either: pairing waits an hour.
+		g.pr.guard = guard{GlobalUntil: cfg.Wall.Now().Add(time.Hour)}
+		g.log.Error("pairing refused for an hour", "err", err)
+	}
 	seen := map[string]bool{}
 	for _, d := range cfg.Drivers {
 		for _, m := range d.Meters() {

@@ -93,22 +93,7 @@ func (id *identity) save(dir string) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, stateFile+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("saving gateway state: %w", err)
-	}
-	_, err = f.Write(append(data, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, stateFile))
-	}
-	if err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, stateFile), append(data, '\n')); err != nil {
 		return fmt.Errorf("saving gateway state: %w", err)
 	}
 	return nil

@@ -41,10 +41,8 @@ const (
 
 // pairing is the state of the pairing protection, guarded by Gateway.mu.
 type pairing struct {
-	nonces      map[string]time.Time // gateway nonce → expiry (wall)
-	failures    int                  // wrong proofs since the last lockout
-	level       int                  // lockouts since the last success
-	lockedUntil time.Time
+	nonces map[string]time.Time // gateway nonce → expiry (wall)
+	guard  guard                // lockouts after wrong codes, kept on disk
 }
 
 // Handler returns the API's HTTP handler (it expects TLS in front of it:
@@ -98,14 +96,6 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, protocol.Error{Error: msg})
 }
 
-// lockout reports how long pairing stays refused; g.mu is held.
-func (g *Gateway) lockout(now time.Time) time.Duration {
-	if now.Before(g.pr.lockedUntil) {
-		return g.pr.lockedUntil.Sub(now)
-	}
-	return 0
-}
-
 func refuseLocked(w http.ResponseWriter, d time.Duration) {
 	secs := int((d + time.Second - 1) / time.Second)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -123,7 +113,7 @@ func (g *Gateway) handlePairStart(w http.ResponseWriter, r *http.Request) {
 	}
 	now := g.cfg.Wall.Now()
 	g.mu.Lock()
-	if d := g.lockout(now); d > 0 {
+	if d := g.pr.guard.locked(sourceKey(r.RemoteAddr), now); d > 0 {
 		g.mu.Unlock()
 		refuseLocked(w, d)
 		return
@@ -149,7 +139,7 @@ func (g *Gateway) handlePairStart(w http.ResponseWriter, r *http.Request) {
 	nonce := protocol.NewNonce()
 	g.pr.nonces[nonce] = now.Add(NonceTTL)
 	g.mu.Unlock()
-	writeJSON(w, http.StatusOK, protocol.PairStartResponse{GatewayNonce: nonce})
+	writeJSON(w, http.StatusOK, protocol.PairStartResponse{GatewayNonce: nonce, Gateway: g.gid})
 }
 
 // setDeadlines bounds writing the response and, for requests with a body,
@@ -184,9 +174,10 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := g.cfg.Wall.Now()
+	src := sourceKey(r.RemoteAddr)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if d := g.lockout(now); d > 0 {
+	if d := g.pr.guard.locked(src, now); d > 0 {
 		refuseLocked(w, d)
 		return
 	}
@@ -198,15 +189,18 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "unknown, used or expired gateway_nonce: start again with "+protocol.PathPairStart)
 		return
 	}
+	if req.Gateway != "" && req.Gateway != g.gid {
+		// Checked before the proof and before anything changes: pairing
+		// the wrong box by mistake must not cut off the office it serves.
+		writeError(w, http.StatusConflict, fmt.Sprintf("this is gateway %s, not %s: nothing changed", g.gid, req.Gateway))
+		return
+	}
 	if !protocol.VerifyProof(req.Proof, g.id.state.Code, protocol.RoleClient, g.id.fp, req.ClientNonce, req.GatewayNonce) {
-		g.pr.failures++
-		if g.pr.failures >= protocol.LockoutAfter {
-			d := min(LockoutBase<<min(g.pr.level, 20), LockoutMax)
-			g.pr.lockedUntil = now.Add(d)
-			g.pr.level++
-			g.pr.failures = 0
-			g.pr.nonces = nil
-			g.log.Warn("pairing locked after wrong codes", "for", d, "remote", r.RemoteAddr)
+		if d, locked := g.pr.guard.fail(src, now); locked {
+			g.log.Warn("pairing locked after wrong codes", "for", d, "source", src)
+		}
+		if err := g.pr.guard.save(g.cfg.Dir); err != nil {
+			g.log.Error("saving the pairing guard", "err", err)
 		}
 		writeError(w, http.StatusForbidden, "wrong pairing code (or the connection goes through another certificate)")
 		return
@@ -222,7 +216,10 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 		g.log.Error("saving the pairing", "err", err)
 		return
 	}
-	g.pr.failures, g.pr.level = 0, 0
+	g.pr.guard.succeed(src)
+	if err := g.pr.guard.save(g.cfg.Dir); err != nil {
+		g.log.Error("saving the pairing guard", "err", err)
+	}
 	g.log.Info("paired", "client", req.Client, "remote", r.RemoteAddr, "replaced", prev.TokenSHA256 != "")
 	writeJSON(w, http.StatusOK, protocol.PairFinishResponse{
 		Token:        token,

@@ -137,6 +137,11 @@ func Pair(ctx context.Context, addr, gatewayID, code string) (Pairing, error) {
 	if !protocol.ValidNonce(start.GatewayNonce) {
 		return Pairing{}, fmt.Errorf("pairing with %s: the gateway sent a malformed nonce", addr)
 	}
+	if gatewayID != "" && start.Gateway != "" && start.Gateway != gatewayID {
+		// Stop before proving anything: pairing the wrong box would cut
+		// off the office it serves.
+		return Pairing{}, fmt.Errorf("pairing with %s: the gateway there is %q, not %q; nothing changed", addr, start.Gateway, gatewayID)
+	}
 	mu.Lock()
 	seen := fp
 	mu.Unlock()
@@ -149,6 +154,12 @@ func Pair(ctx context.Context, addr, gatewayID, code string) (Pairing, error) {
 		GatewayNonce: start.GatewayNonce,
 		Proof:        protocol.Proof(code, protocol.RoleClient, seen, cn, start.GatewayNonce),
 		Client:       clientName(),
+	}
+	if start.Gateway != "" {
+		// A gateway that names itself knows the field: it refuses the
+		// pairing if it is not the one meant (the check above trusts
+		// what it said; this one is the gateway's own).
+		req.Gateway = gatewayID
 	}
 	var fin protocol.PairFinishResponse
 	if err := postJSON(ctx, hc, base+protocol.PathPairFinish, req, &fin); err != nil {

@@ -147,6 +147,11 @@ func validHex(s string, minLen, maxLen int) bool {
 // or "{}"). The nonce is single-use and expires after a minute or two.
 type PairStartResponse struct {
 	GatewayNonce string `json:"gateway_nonce"`
+	// Gateway is the gateway's id, so that a client can stop before
+	// pairing a gateway other than the one it means. It is not
+	// authenticated (the authenticated id is GET /status's, after
+	// pairing); gateways before it was added leave it out.
+	Gateway string `json:"gateway,omitempty"`
 }
 
 // PairFinishRequest is POST /pair/finish's body: the client's own nonce, the
@@ -158,6 +163,9 @@ type PairFinishRequest struct {
 	// Client optionally names the office pairing (shown in the gateway's
 	// status); it is not part of the proof.
 	Client string `json:"client,omitempty"`
+	// Gateway optionally names the gateway the client means to pair; a
+	// gateway with another id answers 409 and keeps its pairing.
+	Gateway string `json:"gateway,omitempty"`
 }
 
 // PairFinishResponse answers a correct PairFinishRequest: the bearer token
