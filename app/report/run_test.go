@@ -499,3 +499,36 @@ func TestWorkbookInLibreOffice(t *testing.T) {
 		t.Error("no invoice row on the summary sheet")
 	}
 }
+
+// TestRealLinesTranslated: every line of a real run gets a German label and
+// shared-meter lines name their energy; none of billing's English labels
+// leaks onto an insert (the report recognises the energy of shared-meter
+// lines from billing's labels, so a change there must show here).
+func TestRealLinesTranslated(t *testing.T) {
+	in, run := billSample(t)
+	for i := range run.Invoices {
+		inv := &run.Invoices[i]
+		inv.Occupancy.Language = "de"
+		ins, err := FromInvoice(in.Site, run, inv, core.MustDate(2026, 4, 7), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		common := 0
+		for _, r := range ins.Rows {
+			for _, english := range []string{"energy", "General", "Base fee", "Metering", "Subtotal", "VAT", "Advance", "Balance"} {
+				if strings.Contains(r.Label, english) {
+					t.Errorf("untranslated label %q", r.Label)
+				}
+			}
+			if strings.HasPrefix(r.Label, de.LineCommon) {
+				common++
+				if !strings.Contains(r.Label, " – ") {
+					t.Errorf("shared-meter line without its energy: %q", r.Label)
+				}
+			}
+		}
+		if common == 0 {
+			t.Errorf("invoice %d: no share of the general electricity", inv.Number)
+		}
+	}
+}
