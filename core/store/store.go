@@ -11,7 +11,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -100,6 +102,33 @@ type SeriesID struct {
 	Site    string
 	Meter   string
 	Channel Channel
+}
+
+// Check returns an error unless id's site and meter are valid ids (CheckID)
+// and its channel is Import or Export.
+func (id SeriesID) Check() error {
+	if err := CheckID("site", id.Site); err != nil {
+		return err
+	}
+	if err := CheckID("meter", id.Meter); err != nil {
+		return err
+	}
+	if id.Channel > Export {
+		return fmt.Errorf("invalid channel %d", id.Channel)
+	}
+	return nil
+}
+
+// CheckID returns an error unless id, the id of a what ("site", "meter",
+// "source"), is one a Tx accepts: not empty and free of NUL bytes.
+func CheckID(what, id string) error {
+	if id == "" {
+		return fmt.Errorf("empty %s id", what)
+	}
+	if strings.IndexByte(id, 0) >= 0 {
+		return fmt.Errorf("invalid %s id %q: contains a NUL byte", what, id)
+	}
+	return nil
 }
 
 // Value is one interval's energy on one channel.

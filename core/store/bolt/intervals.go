@@ -28,7 +28,7 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 	if !t.btx.Writable() {
 		return res, store.ErrReadOnly
 	}
-	if err := checkSeries(id); err != nil {
+	if err := id.Check(); err != nil {
 		return res, err
 	}
 	if mode > store.Replace {
@@ -153,7 +153,7 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 
 // ReadIntervals fills dst with the series' values for [from, to).
 func (t *tx) ReadIntervals(id store.SeriesID, from, to core.Slot, dst *store.Series) error {
-	if err := checkSeries(id); err != nil {
+	if err := id.Check(); err != nil {
 		return err
 	}
 	if to < from {
@@ -216,7 +216,7 @@ func resize[T any](s []T, n int) []T {
 // SeriesIDs lists the series stored for a site, ordered by meter then
 // channel.
 func (t *tx) SeriesIDs(site string) ([]store.SeriesID, error) {
-	if err := checkID("site", site); err != nil {
+	if err := store.CheckID("site", site); err != nil {
 		return nil, err
 	}
 	sb := t.btx.Bucket(bktIntervals).Bucket([]byte(site))
@@ -233,19 +233,6 @@ func (t *tx) SeriesIDs(site string) ([]store.SeriesID, error) {
 		return nil
 	})
 	return ids, err
-}
-
-func checkSeries(id store.SeriesID) error {
-	if err := checkID("site", id.Site); err != nil {
-		return err
-	}
-	if err := checkID("meter", id.Meter); err != nil {
-		return err
-	}
-	if id.Channel > store.Export {
-		return fmt.Errorf("invalid channel %d", id.Channel)
-	}
-	return nil
 }
 
 // lockSpans returns the site's locked slot ranges, computed in the site's

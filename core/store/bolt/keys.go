@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -15,17 +14,6 @@ import (
 // Keys join ids with a NUL byte, which ids may not contain; then
 // "A\0..." sorts before "AB\0...", so key order is id order.
 const sep = 0
-
-// checkID rejects ids that would make keys ambiguous.
-func checkID(what, id string) error {
-	if id == "" {
-		return fmt.Errorf("empty %s id", what)
-	}
-	if strings.IndexByte(id, sep) >= 0 {
-		return fmt.Errorf("invalid %s id %q: contains a NUL byte", what, id)
-	}
-	return nil
-}
 
 // prefix returns the ids joined, each followed by sep.
 func prefix(ids ...string) []byte {

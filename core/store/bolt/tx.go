@@ -29,7 +29,7 @@ func (t *tx) PutSite(s *core.Site) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	if err := checkID("site", s.ID); err != nil {
+	if err := store.CheckID("site", s.ID); err != nil {
 		return err
 	}
 	b, err := json.Marshal(s)
@@ -95,10 +95,10 @@ func decodeRegister(k, v []byte) (store.Register, error) {
 }
 
 func checkSiteMeter(site, meter string) error {
-	if err := checkID("site", site); err != nil {
+	if err := store.CheckID("site", site); err != nil {
 		return err
 	}
-	return checkID("meter", meter)
+	return store.CheckID("meter", meter)
 }
 
 // PutRegisters stores readings of a meter; a differing reading at an instant
@@ -275,7 +275,7 @@ func (t *tx) PutRecords(recs []store.Record) (int, error) {
 	b.FillPercent = fillPercent
 	n := 0
 	for _, r := range recs {
-		if err := checkID("source", r.Source); err != nil {
+		if err := store.CheckID("source", r.Source); err != nil {
 			return 0, err
 		}
 		k := binary.BigEndian.AppendUint64(prefix(r.Source), r.Seq)
@@ -293,7 +293,7 @@ func (t *tx) PutRecords(recs []store.Record) (int, error) {
 // ScanRecords calls fn for source's records with Seq > after in sequence
 // order until fn returns false.
 func (t *tx) ScanRecords(source string, after uint64, fn func(store.Record) bool) error {
-	if err := checkID("source", source); err != nil {
+	if err := store.CheckID("source", source); err != nil {
 		return err
 	}
 	if after == math.MaxUint64 {
@@ -333,7 +333,7 @@ func (t *tx) SetCursor(source string, seq uint64) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	if err := checkID("source", source); err != nil {
+	if err := store.CheckID("source", source); err != nil {
 		return err
 	}
 	return t.bucket(bktCursors).Put([]byte(source), binary.BigEndian.AppendUint64(nil, seq))
@@ -352,7 +352,7 @@ func (t *tx) PutFlags(fs []store.Flag) error {
 		if err := checkSiteMeter(f.Site, f.Meter); err != nil {
 			return err
 		}
-		if err := checkID("flag kind", f.Kind); err != nil {
+		if err := store.CheckID("flag kind", f.Kind); err != nil {
 			return err
 		}
 		k := append(appendSlot(prefix(f.Site, f.Meter), f.Slot), f.Kind...)
@@ -366,7 +366,7 @@ func (t *tx) PutFlags(fs []store.Flag) error {
 // ScanFlags calls fn for a site's flags with from <= Slot < to, ordered by
 // meter, slot and kind, until fn returns false.
 func (t *tx) ScanFlags(site string, from, to core.Slot, fn func(store.Flag) bool) error {
-	if err := checkID("site", site); err != nil {
+	if err := store.CheckID("site", site); err != nil {
 		return err
 	}
 	pre := prefix(site)
@@ -482,7 +482,7 @@ func (t *tx) LockPeriod(l store.Lock) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	if err := checkID("site", l.Site); err != nil {
+	if err := store.CheckID("site", l.Site); err != nil {
 		return err
 	}
 	if !l.Period.Valid() {
@@ -505,7 +505,7 @@ func (t *tx) UnlockPeriod(site string, p core.Period) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	if err := checkID("site", site); err != nil {
+	if err := store.CheckID("site", site); err != nil {
 		return err
 	}
 	b := t.bucket(bktLocks)
@@ -519,7 +519,7 @@ func (t *tx) UnlockPeriod(site string, p core.Period) error {
 
 // LocksOf returns a site's locks ordered by period start.
 func (t *tx) LocksOf(site string) ([]store.Lock, error) {
-	if err := checkID("site", site); err != nil {
+	if err := store.CheckID("site", site); err != nil {
 		return nil, err
 	}
 	pre := prefix(site)

@@ -251,16 +251,6 @@ func inner[K comparable, K2 comparable, V any](t *tx, m map[K]map[K2]V, k K) map
 	return in
 }
 
-func checkID(what, id string) error {
-	if id == "" {
-		return fmt.Errorf("empty %s id", what)
-	}
-	if strings.IndexByte(id, 0) >= 0 {
-		return fmt.Errorf("invalid %s id %q: contains a NUL byte", what, id)
-	}
-	return nil
-}
-
 // ---- Sites ----
 
 // PutSite creates or replaces a site.
@@ -268,7 +258,7 @@ func (t *tx) PutSite(s *core.Site) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if err := checkID("site", s.ID); err != nil {
+	if err := store.CheckID("site", s.ID); err != nil {
 		return err
 	}
 	b, err := json.Marshal(s)
@@ -312,26 +302,13 @@ func dayOf(s core.Slot) int64 {
 	return d
 }
 
-func checkSeries(id store.SeriesID) error {
-	if err := checkID("site", id.Site); err != nil {
-		return err
-	}
-	if err := checkID("meter", id.Meter); err != nil {
-		return err
-	}
-	if id.Channel > store.Export {
-		return fmt.Errorf("invalid channel %d", id.Channel)
-	}
-	return nil
-}
-
 // PutIntervals stores vals following mode (see store.Intervals).
 func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutMode) (store.PutResult, error) {
 	var res store.PutResult
 	if err := t.check(); err != nil {
 		return res, err
 	}
-	if err := checkSeries(id); err != nil {
+	if err := id.Check(); err != nil {
 		return res, err
 	}
 	if mode > store.Replace {
@@ -419,7 +396,7 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 
 // ReadIntervals fills dst with the series' values for [from, to).
 func (t *tx) ReadIntervals(id store.SeriesID, from, to core.Slot, dst *store.Series) error {
-	if err := checkSeries(id); err != nil {
+	if err := id.Check(); err != nil {
 		return err
 	}
 	if to < from {
@@ -458,7 +435,7 @@ func (t *tx) ReadIntervals(id store.SeriesID, from, to core.Slot, dst *store.Ser
 
 // SeriesIDs lists the series stored for a site, by meter then channel.
 func (t *tx) SeriesIDs(site string) ([]store.SeriesID, error) {
-	if err := checkID("site", site); err != nil {
+	if err := store.CheckID("site", site); err != nil {
 		return nil, err
 	}
 	var ids []store.SeriesID
@@ -499,10 +476,10 @@ func (t *tx) lockSpans(site string) ([]span, error) {
 // ---- Registers ----
 
 func checkSiteMeter(site, meter string) error {
-	if err := checkID("site", site); err != nil {
+	if err := store.CheckID("site", site); err != nil {
 		return err
 	}
-	return checkID("meter", meter)
+	return store.CheckID("meter", meter)
 }
 
 // PutRegisters stores readings; a differing one at a stored instant is
@@ -614,7 +591,7 @@ func (t *tx) PutRecords(recs []store.Record) (int, error) {
 	}
 	n := 0
 	for _, r := range recs {
-		if err := checkID("source", r.Source); err != nil {
+		if err := store.CheckID("source", r.Source); err != nil {
 			return 0, err
 		}
 		m := inner(t, t.d.Records, r.Source)
@@ -630,7 +607,7 @@ func (t *tx) PutRecords(recs []store.Record) (int, error) {
 
 // ScanRecords calls fn for source's records with Seq > after in order.
 func (t *tx) ScanRecords(source string, after uint64, fn func(store.Record) bool) error {
-	if err := checkID("source", source); err != nil {
+	if err := store.CheckID("source", source); err != nil {
 		return err
 	}
 	m := t.d.Records[source]
@@ -657,7 +634,7 @@ func (t *tx) SetCursor(source string, seq uint64) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if err := checkID("source", source); err != nil {
+	if err := store.CheckID("source", source); err != nil {
 		return err
 	}
 	set(t, t.d.Cursors, source, seq)
@@ -676,7 +653,7 @@ func (t *tx) PutFlags(fs []store.Flag) error {
 		if err := checkSiteMeter(f.Site, f.Meter); err != nil {
 			return err
 		}
-		if err := checkID("flag kind", f.Kind); err != nil {
+		if err := store.CheckID("flag kind", f.Kind); err != nil {
 			return err
 		}
 		set(t, t.d.Flags, flagKey{f.Site, f.Meter, f.Slot, f.Kind}, f.Reason)
@@ -686,7 +663,7 @@ func (t *tx) PutFlags(fs []store.Flag) error {
 
 // ScanFlags calls fn for a site's flags in [from, to) by meter, slot, kind.
 func (t *tx) ScanFlags(site string, from, to core.Slot, fn func(store.Flag) bool) error {
-	if err := checkID("site", site); err != nil {
+	if err := store.CheckID("site", site); err != nil {
 		return err
 	}
 	var fs []store.Flag
@@ -763,7 +740,7 @@ func (t *tx) LockPeriod(l store.Lock) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if err := checkID("site", l.Site); err != nil {
+	if err := store.CheckID("site", l.Site); err != nil {
 		return err
 	}
 	if !l.Period.Valid() {
@@ -789,7 +766,7 @@ func (t *tx) UnlockPeriod(site string, p core.Period) error {
 
 // LocksOf returns a site's locks ordered by period start.
 func (t *tx) LocksOf(site string) ([]store.Lock, error) {
-	if err := checkID("site", site); err != nil {
+	if err := store.CheckID("site", site); err != nil {
 		return nil, err
 	}
 	var ls []store.Lock
