@@ -58,7 +58,7 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock) fy
 	m := newMainWindow(a.NewWindow(windowText.Title), st, clock)
 	if err := m.ShowSite(site); err != nil {
 		slog.Error("showing site", "site", site, "err", err)
-		m.status.SetText(err.Error())
+		m.setStatus(err.Error())
 	}
 	m.win.Resize(fyne.NewSize(1100, 720))
 	m.win.SetOnClosed(func() {
@@ -93,8 +93,11 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 			m.onSite(m.ids[i])
 		}
 	})
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel(windowText.Site), m.sites), m.status)
-	w.SetContent(container.NewBorder(top, nil, nil, nil, m.tabs))
+	// Room for a site's full name: a Select shows only its minimum width.
+	sel := container.NewGridWrap(fyne.NewSize(360, m.sites.MinSize().Height), m.sites)
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel(windowText.Site), sel))
+	m.status.Hide()
+	w.SetContent(container.NewBorder(top, m.status, nil, nil, m.tabs))
 	return m
 }
 
@@ -134,7 +137,17 @@ func (m *MainWindow) ShowSite(id string) error {
 
 func (m *MainWindow) onSite(id string) {
 	if err := m.load(id); err != nil {
-		m.status.SetText(err.Error())
+		m.setStatus(err.Error())
+	}
+}
+
+// setStatus shows a message under the tabs, or hides the line when empty.
+func (m *MainWindow) setStatus(msg string) {
+	m.status.SetText(msg)
+	if msg == "" {
+		m.status.Hide()
+	} else {
+		m.status.Show()
 	}
 }
 
@@ -149,7 +162,7 @@ func (m *MainWindow) load(id string) error {
 		return fmt.Errorf("loading site %s: %w", id, err)
 	}
 	m.site = site
-	m.status.SetText("")
+	m.setStatus("")
 	for i, sid := range m.ids {
 		if sid == site.ID {
 			m.sites.SetSelectedIndex(i)
