@@ -458,3 +458,183 @@ func printUtility(w io.Writer, u *billing.UtilityBill) error {
 	fmt.Fprintf(tw, "  total\t\t\t%s\n", u.Gross())
 	return tw.Flush()
 }
+
+func init() {
+	Register(Command{
+		Name:    "tariff costs",
+		Args:    "--site ID [FILE.toml]",
+		Summary: "store the solar plant's effective costs for the Art. 16 check (without FILE: show the stored ones)",
+		Run:     runTariffCosts,
+	})
+}
+
+// costsFile is the TOML form of a plant's effective yearly costs (Energy
+// Ordinance Art. 16), for `tariff costs`:
+//
+//	cost_price_chf_kwh = 0.16        # either the cost price of a self-consumed kWh, or:
+//	investment_chf = 30000           # the plant's cost
+//	subsidy_chf = 5000               # one-off subsidy (deducted)
+//	years = 25                       # depreciation period
+//	interest_percent = 2             # interest on the invested capital
+//	operation_chf_year = 400
+//	metering_chf_year = 300          # metering and administration
+//	feed_in_chf_year = 600           # revenue from feed-in (deducted)
+//	self_consumed_kwh_year = 10000
+type costsFile struct {
+	CostPrice    any `toml:"cost_price_chf_kwh"`
+	Investment   any `toml:"investment_chf"`
+	Subsidy      any `toml:"subsidy_chf"`
+	Years        any `toml:"years"`
+	Interest     any `toml:"interest_percent"`
+	Operation    any `toml:"operation_chf_year"`
+	Metering     any `toml:"metering_chf_year"`
+	FeedIn       any `toml:"feed_in_chf_year"`
+	SelfConsumed any `toml:"self_consumed_kwh_year"`
+}
+
+func parseCosts(name string, data []byte) (*billing.SolarCosts, error) {
+	var f costsFile
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("%s: unknown key %s", name, und[0])
+	}
+	bad := func(key, want string) error { return fmt.Errorf("%s: %s: expected %s", name, key, want) }
+	c := &billing.SolarCosts{}
+	chfs := []struct {
+		key string
+		v   any
+		dst *core.Rappen
+	}{{"investment_chf", f.Investment, &c.Investment}, {"subsidy_chf", f.Subsidy, &c.Subsidy},
+		{"operation_chf_year", f.Operation, &c.Operation}, {"metering_chf_year", f.Metering, &c.Metering},
+		{"feed_in_chf_year", f.FeedIn, &c.FeedIn}}
+	for _, x := range chfs {
+		if x.v == nil {
+			continue
+		}
+		s, ok := tomlDecimal(x.v)
+		r, err := core.ParseCHF(s)
+		if !ok || err != nil || r < 0 {
+			return nil, bad(x.key, "an amount in CHF such as 400.00")
+		}
+		*x.dst = r
+	}
+	if f.CostPrice != nil {
+		s, ok := tomlDecimal(f.CostPrice)
+		p, err := core.ParsePrice(s)
+		if !ok || err != nil || p <= 0 {
+			return nil, bad("cost_price_chf_kwh", "a positive price in CHF per kWh such as 0.16")
+		}
+		c.CostPrice = p
+	}
+	if f.Years != nil {
+		y, ok := f.Years.(int64)
+		if !ok || y <= 0 || y > 100 {
+			return nil, bad("years", "a whole number of years such as 25")
+		}
+		c.Years = int(y)
+	}
+	if f.Interest != nil {
+		s, ok := tomlDecimal(f.Interest)
+		b, err := core.ParsePercent(s)
+		if !ok || err != nil || b < 0 || b > 10000 {
+			return nil, bad("interest_percent", "a percentage such as 2.5")
+		}
+		c.Interest = b
+	}
+	if f.SelfConsumed != nil {
+		s, ok := tomlDecimal(f.SelfConsumed)
+		e, err := core.ParseKWh(s)
+		if !ok || err != nil || e <= 0 {
+			return nil, bad("self_consumed_kwh_year", "the positive yearly self-consumed energy in kWh")
+		}
+		c.SelfConsumed = e
+	}
+	if c.CostPrice == 0 {
+		if c.SelfConsumed == 0 {
+			return nil, bad("self_consumed_kwh_year", "the yearly self-consumed energy (or cost_price_chf_kwh)")
+		}
+		if c.Investment > 0 && c.Years == 0 {
+			return nil, bad("years", "the depreciation period that goes with investment_chf")
+		}
+		if c.Subsidy > c.Investment {
+			return nil, bad("subsidy_chf", "at most investment_chf")
+		}
+	}
+	return c, nil
+}
+
+func runTariffCosts(env *Env, args []string) error {
+	const cmd = "tariff costs"
+	fs := NewFlagSet(cmd)
+	siteID := fs.String("site", "", "site id")
+	pos, err := ParseFlags(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if *siteID == "" {
+		return Usagef(cmd, "--site is required")
+	}
+	if len(pos) > 1 {
+		return Usagef(cmd, "expected at most one file")
+	}
+	var c *billing.SolarCosts
+	if len(pos) == 1 {
+		data, err := os.ReadFile(pos[0])
+		if err != nil {
+			return err
+		}
+		if c, err = parseCosts(pos[0], data); err != nil {
+			return err
+		}
+	}
+	st, err := env.Store()
+	if err != nil {
+		return err
+	}
+	write := st.View
+	if c != nil {
+		write = st.Update
+	}
+	err = write(func(tx store.Tx) error {
+		if _, err := tx.Site(*siteID); err != nil {
+			return fmt.Errorf("site %q: %w", *siteID, err)
+		}
+		if c != nil {
+			v, err := json.Marshal(c)
+			if err != nil {
+				return err
+			}
+			if err := tx.PutMeta(billing.BucketSolarCosts, *siteID, v); err != nil {
+				return fmt.Errorf("storing solar costs: %w", err)
+			}
+			_, err = tx.AppendAudit(store.Entry{Time: env.Clock.Now().UTC(), Actor: "cli", Site: *siteID,
+				Action: "tariff.costs", Detail: string(v)})
+			return err
+		}
+		v, err := tx.GetMeta(billing.BucketSolarCosts, *siteID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no solar costs stored for %s (tariff costs --site %s FILE.toml stores them)", *siteID, *siteID)
+		}
+		if err != nil {
+			return fmt.Errorf("reading solar costs: %w", err)
+		}
+		c = new(billing.SolarCosts)
+		return json.Unmarshal(v, c)
+	})
+	if err != nil {
+		return err
+	}
+	lines, cp, err := c.Arithmetic()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "effective solar costs of %s (Energy Ordinance Art. 16; tariff check compares them)\n", *siteID)
+	for _, l := range lines {
+		fmt.Fprintf(env.Stdout, "  %s\n", l)
+	}
+	fmt.Fprintf(env.Stdout, "  cost price %s CHF/kWh\n", cp)
+	return nil
+}

@@ -133,3 +133,11 @@ func (s *SolarCosts) costPrice(add func(string, ...any)) (core.Price, error) {
 	add("effective cost price   %s CHF / %s kWh = %s CHF/kWh", year, core.FormatKWh(s.SelfConsumed), cp)
 	return cp, nil
 }
+
+// Arithmetic returns how the effective cost price of a self-consumed kWh
+// follows from s, line by line, and the cost price.
+func (s *SolarCosts) Arithmetic() ([]string, core.Price, error) {
+	var lines []string
+	cp, err := s.costPrice(func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) })
+	return lines, cp, err
+}
