@@ -246,8 +246,27 @@ func PutSessions(tx store.Tx, site string, ss []Session) error {
 	return nil
 }
 
+// checkUnlocked returns an error wrapping store.ErrLocked when p overlaps a
+// billed (locked) period of site: what was billed must stay reproducible.
+func checkUnlocked(tx store.Tx, site string, p core.Period) error {
+	locks, err := tx.LocksOf(site)
+	if err != nil {
+		return fmt.Errorf("reading locks: %w", err)
+	}
+	for _, l := range locks {
+		if _, ok := l.Period.Intersect(p); ok {
+			return fmt.Errorf("%s overlaps the billed period %s: %w", p, l.Period, store.ErrLocked)
+		}
+	}
+	return nil
+}
+
 // PutUtilityBill stores the utility's bill for period u.Period of a site.
+// It refuses (store.ErrLocked) a period that overlaps a billed one.
 func PutUtilityBill(tx store.Tx, site string, u *UtilityBill) error {
+	if err := checkUnlocked(tx, site, u.Period); err != nil {
+		return fmt.Errorf("storing the utility bill: %w", err)
+	}
 	v, err := json.Marshal(u)
 	if err != nil {
 		return err
@@ -255,8 +274,21 @@ func PutUtilityBill(tx store.Tx, site string, u *UtilityBill) error {
 	return tx.PutMeta(BucketUtility, site+"/"+u.Period.String(), v)
 }
 
-// PutPrices stores a dynamic price series of a site.
+// PutPrices stores a dynamic price series of a site. It refuses
+// (store.ErrLocked) a series reaching into a billed period.
 func PutPrices(tx store.Tx, site string, p *DynamicPrices) error {
+	if len(p.Grid) > 0 {
+		s, err := tx.Site(site)
+		if err != nil {
+			return fmt.Errorf("storing dynamic prices: site %q: %w", site, err)
+		}
+		loc := s.Location()
+		days := core.Period{From: core.DateOf(p.From.Time().In(loc)),
+			To: core.DateOf((p.From + core.Slot(len(p.Grid)-1)).Time().In(loc))}
+		if err := checkUnlocked(tx, site, days); err != nil {
+			return fmt.Errorf("storing dynamic prices: %w", err)
+		}
+	}
 	v, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -329,14 +361,8 @@ func StoredRun(tx store.Tx, site string, p core.Period) (*Record, error) {
 // the run and locks the period. It refuses a period that overlaps a locked
 // one. Commit changes run's invoice numbers in place.
 func Commit(tx store.Tx, run *Run, now time.Time) error {
-	locks, err := tx.LocksOf(run.Site)
-	if err != nil {
-		return fmt.Errorf("reading locks: %w", err)
-	}
-	for _, l := range locks {
-		if _, ok := l.Period.Intersect(run.Period); ok {
-			return fmt.Errorf("billing %s: %s overlaps the billed period %s: %w", run.Site, run.Period, l.Period, store.ErrLocked)
-		}
+	if err := checkUnlocked(tx, run.Site, run.Period); err != nil {
+		return fmt.Errorf("billing %s: %w", run.Site, err)
 	}
 	prior := map[string]int{}
 	if rec, err := StoredRun(tx, run.Site, run.Period); err == nil {

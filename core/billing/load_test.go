@@ -125,6 +125,26 @@ func TestLoadBillCommit(t *testing.T) {
 	if !errors.Is(err, store.ErrLocked) {
 		t.Errorf("second commit: %v", err)
 	}
+	// Neither the utility bill nor dynamic prices of a billed period can
+	// change: its invoices must stay reproducible.
+	err = st.Update(func(tx store.Tx) error {
+		return PutUtilityBill(tx, s.ID, &UtilityBill{Period: p, Lines: []UtilityLine{{Label: "x", Amount: 1}}})
+	})
+	if !errors.Is(err, store.ErrLocked) {
+		t.Errorf("utility bill of a billed period: %v", err)
+	}
+	err = st.Update(func(tx store.Tx) error {
+		return PutPrices(tx, s.ID, &DynamicPrices{From: to - 1, Grid: []core.Price{100_000, 100_000}})
+	})
+	if !errors.Is(err, store.ErrLocked) {
+		t.Errorf("dynamic prices reaching into a billed period: %v", err)
+	}
+	err = st.Update(func(tx store.Tx) error {
+		return PutPrices(tx, s.ID, &DynamicPrices{From: to, Grid: []core.Price{100_000}})
+	})
+	if err != nil {
+		t.Errorf("dynamic prices after the billed period: %v", err)
+	}
 	// Unlock and bill again: Load brings the numbers back.
 	err = st.Update(func(tx store.Tx) error {
 		if err := tx.UnlockPeriod(s.ID, p); err != nil {
