@@ -86,7 +86,7 @@ type Billing struct {
 func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	b := &Billing{st: st, clock: clock, win: win, figures: map[string]*widget.Label{}}
 	b.chooseFolder = func(fn func(string)) {
-		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
+		d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 			if err != nil {
 				b.status.SetText(err.Error())
 				return
@@ -95,6 +95,8 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 				fn(u.Path())
 			}
 		}, b.win)
+		d.Resize(fyne.NewSize(820, 560))
+		d.Show()
 	}
 	b.prev, b.next = navButtons(billingText.Previous, billingText.Next, func() { b.onStep(-1) }, func() { b.onStep(1) })
 	b.name = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
