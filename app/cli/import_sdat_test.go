@@ -157,3 +157,25 @@ func TestImportSDATCommandErrors(t *testing.T) {
 		t.Errorf("no file: exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestImportSDATCommandESL: an ESL register export given to import sdat is
+// read as register readings of the meter.
+func TestImportSDATCommandESL(t *testing.T) {
+	db, _ := sdatOffice(t)
+	esl := shareddata.Path(t, "sdat-ch/esl/EdmRegisterWertExport_20191003_eslevu_20191003051042.xml")
+	code, _, errs := run(t, db, "import", "sdat", esl)
+	if want := "zevdesk import sdat: " + esl + `:4: Meter 38157930: unknown meter number 38157930: no meter of site linde has metering_point = "38157930" (set it in the site file, or name the meter with --meter)` + "\n"; code != 1 || errs != want {
+		t.Errorf("exit %d\nstderr %q\nwant   %q", code, errs, want)
+	}
+	code, out, errs := run(t, db, "import", "sdat", "--meter", "GRID", esl)
+	// Three readings, at the ends of July, August and September 2019: the
+	// 61 days between them are estimated, on both channels.
+	if want := esl + ": 3 register readings, 11712 values written, 0 unchanged, 0 replaced, 11712 estimated, 0 conflicts, 0 flags\n"; code != 0 || out != want || errs != "" {
+		t.Errorf("exit %d, stderr %q\nstdout %q\nwant   %q", code, errs, out, want)
+	}
+	from := time.Date(2019, 6, 30, 22, 0, 0, 0, time.UTC)
+	to := time.Date(2019, 9, 30, 22, 0, 0, 0, time.UTC)
+	if sum, n := sdatStoredSum(t, db, store.Import, from, to); n != 61*96 || sum != (8109500+20730800-7579900-19871200)*core.Wh {
+		t.Errorf("import %s in %d intervals", sum, n)
+	}
+}
