@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
 
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/ingest/importer"
 )
 
@@ -39,15 +42,46 @@ func runSiteImport(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The stored site and which of its meters have data, to say what the
+	// update changes and warn about meters whose data it leaves unused.
+	var old *core.Site
+	withData := map[string]bool{}
+	err = st.View(func(tx store.Tx) error {
+		s, err := tx.Site(site.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading site %s: %w", site.ID, err)
+		}
+		old = s
+		ids, err := tx.SeriesIDs(site.ID)
+		if err != nil {
+			return fmt.Errorf("reading site %s: %w", site.ID, err)
+		}
+		for _, id := range ids {
+			withData[id.Meter] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	created, err := importer.ImportSite(st, site, actor(), env.Clock.Now())
 	if err != nil {
 		return err
 	}
-	verb := "updated"
-	if created {
-		verb = "created"
+	if created || old == nil {
+		fmt.Fprintf(env.Stdout, "created site %s\n", site.ID)
+		return nil
 	}
-	fmt.Fprintf(env.Stdout, "%s site %s\n", verb, site.ID)
+	fmt.Fprintf(env.Stdout, "updated site %s: %s\n", site.ID, importer.SiteDiff(old, site))
+	for _, m := range old.Meters {
+		if site.Meter(m.ID) == nil && withData[m.ID] {
+			fmt.Fprintf(env.Stderr, "warning: meter %s is no longer in %s: its stored data is kept but not checked or billed any more (add the meter again to use it)\n",
+				m.ID, pos[0])
+		}
+	}
 	return nil
 }
 

@@ -95,7 +95,7 @@ func TestSiteImportCreatesThenUpdates(t *testing.T) {
 	}
 	impWriteFile(t, dir, "linde.toml", strings.Replace(impSiteTOML, `"ZEV Linde"`, `"ZEV Linde Ost"`, 1))
 	code, out, _ = run(t, db, "site", "import", f)
-	if code != 0 || out != "updated site linde\n" {
+	if code != 0 || out != "updated site linde: name changed\n" {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
 	name, actions := impSiteState(t, db, "linde")
@@ -124,5 +124,34 @@ func TestSiteImportErrors(t *testing.T) {
 	code, _, errs = run(t, db, "site", "import", filepath.Join(dir, "missing.toml"))
 	if code != 1 || !strings.Contains(errs, "missing.toml") {
 		t.Errorf("missing file: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestSiteImportWarnsAboutDroppedMeterWithData: an update that leaves out a
+// meter with stored readings says so, since billing stops counting it.
+func TestSiteImportWarnsAboutDroppedMeterWithData(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "office.db")
+	f := impWriteFile(t, dir, "linde.toml", impSiteTOML)
+	if code, _, errs := run(t, db, "site", "import", f); code != 0 {
+		t.Fatal(errs)
+	}
+	csv := impWriteFile(t, dir, "r.csv", "meter,start,kwh_in\nMB,2026-01-05T10:00:00Z,0.2\n")
+	if code, _, errs := run(t, db, "import", "readings", csv); code != 0 {
+		t.Fatal(errs)
+	}
+	// MA has no data, MB has: dropping both warns about MB only.
+	noUnitMeters := strings.Replace(impSiteTOML, "[[meters]]\nid = \"MA\"\nrole = \"unit\"\nunit = \"A\"\n[[meters]]\nid = \"MB\"\nrole = \"unit\"\nunit = \"B\"\n", "", 1)
+	if noUnitMeters == impSiteTOML {
+		t.Fatal("test site file has changed: cannot drop the unit meters")
+	}
+	impWriteFile(t, dir, "linde.toml", noUnitMeters)
+	code, out, errs := run(t, db, "site", "import", f)
+	if code != 0 || out != "updated site linde: meters -MA -MB\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	want := "warning: meter MB is no longer in " + f + ": its stored data is kept but not checked or billed any more (add the meter again to use it)\n"
+	if errs != want {
+		t.Errorf("stderr %q\nwant   %q", errs, want)
 	}
 }
