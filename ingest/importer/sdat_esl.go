@@ -315,6 +315,19 @@ func ImportESL(st store.Store, site *core.Site, d *ESLDelivery, opt vee.Options)
 		for _, id := range d.Meters {
 			regs := d.Registers[id]
 			rep.Readings += len(regs)
+			// Duplicate flags already there, to tell them from the ones
+			// this import raises.
+			flagged := map[core.Slot]bool{}
+			span := [2]core.Slot{core.SlotOf(regs[0].Time) - core.SlotsPerUTCDay*93, core.SlotOf(regs[len(regs)-1].Time) + 1}
+			err := tx.ScanFlags(site.ID, span[0], span[1], func(f store.Flag) bool {
+				if f.Meter == id && f.Kind == vee.KindDuplicate {
+					flagged[f.Slot] = true
+				}
+				return true
+			})
+			if err != nil {
+				return fmt.Errorf("reading flags: %w", err)
+			}
 			vr, err := vee.AcceptRegisters(tx, site, id, regs, opt)
 			if err != nil {
 				return fmt.Errorf("storing readings of meter %s: %w", id, err)
@@ -326,8 +339,16 @@ func ImportESL(st store.Store, site *core.Site, d *ESLDelivery, opt vee.Options)
 			skip := map[core.Slot]bool{}
 			for _, c := range vr.Conflicts {
 				if c.Incoming.Quality == store.Estimated && c.Stored.Quality != store.Estimated {
+					// An estimate from monthly readings that differs from a
+					// measurement is no duplicate delivery: the measurement
+					// stands, and vee's duplicate flag is taken back.
 					rep.Measured++
 					skip[c.Slot] = true
+					if !flagged[c.Slot] {
+						if err := tx.DeleteFlags(site.ID, id, vee.KindDuplicate, c.Slot, c.Slot+1); err != nil {
+							return fmt.Errorf("clearing flags: %w", err)
+						}
+					}
 					continue
 				}
 				rep.Conflicts = append(rep.Conflicts, ReadingsConflict{Meter: id, Slot: c.Slot, Stored: c.Stored.Energy, Incoming: c.Incoming.Energy,

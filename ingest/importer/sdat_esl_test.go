@@ -133,3 +133,51 @@ func TestESLErrors(t *testing.T) {
 		t.Errorf("unknown meter: %v", err)
 	}
 }
+
+// TestImportESLOverMeasured: monthly readings around a day with an SDAT-CH
+// delivery leave the measured day as it is and raise no duplicate flags.
+func TestImportESLOverMeasured(t *testing.T) {
+	st := openStore(t)
+	site := readingsSite(t)
+	site.Timezone = "Europe/Zurich"
+	site.Meters[1].MeteringPoint = "77"
+	if _, err := ImportSite(st, site, "test", time.Time(importClock)); err != nil {
+		t.Fatal(err)
+	}
+	day := sdatDoc("2026-03-05T00:00:00Z", "2026-03-01T23:00:00Z", "2026-03-02T23:00:00Z", false, 96, "0.5", "")
+	if _, err := sdatImport(t, st, site, "a.xml", day); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := ParseESL("e.xml", strings.NewReader(`<ESLBillingData><Meter factoryNo="77">`+
+		`<TimePeriod end="2026-03-01T00:00:00"><ValueRow obis="1-1:1.8.1" value="100"/></TimePeriod>`+
+		`<TimePeriod end="2026-03-04T00:00:00"><ValueRow obis="1-1:1.8.1" value="200"/></TimePeriod></Meter></ESLBillingData>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ResolveESL(exp, site, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ImportESL(st, site, d, vee.Options{Clock: importClock})
+	if want := "e.xml: 2 register readings, 480 values written, 0 unchanged, 0 replaced, 480 estimated, 0 conflicts, 0 flags; 96 intervals already measured kept"; err != nil || rep.Summary() != want {
+		t.Fatalf("%v\n got %s\nwant %s", err, rep.Summary(), want)
+	}
+	s := readSeries(t, st, "GRID", store.Import, slotAt(t, "2026-03-01T23:00:00Z"), 96)
+	for i := range s.Quality {
+		if s.Quality[i] != store.Measured || s.Energy[i] != 500*core.Wh {
+			t.Fatalf("slot %d: %s %s", i, s.Energy[i], s.Quality[i])
+		}
+	}
+	dups := 0
+	err = st.View(func(tx store.Tx) error {
+		return tx.ScanFlags("test", 0, 1<<40, func(f store.Flag) bool {
+			if f.Kind == vee.KindDuplicate {
+				dups++
+			}
+			return true
+		})
+	})
+	if err != nil || dups != 0 {
+		t.Errorf("%d duplicate flags (%v)", dups, err)
+	}
+}
