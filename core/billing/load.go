@@ -1,9 +1,11 @@
 package billing
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,7 +103,15 @@ func Load(tx store.Tx, site *core.Site, p core.Period) (*Input, error) {
 	}
 	rec, err := StoredRun(tx, site.ID, p)
 	if err == nil {
-		in.Numbers = rec.Numbers
+		// An invoice voided by an earlier re-commit gets its number back
+		// if it comes back, as Commit would give it.
+		in.Numbers = map[string]int{}
+		for k, n := range rec.Voided {
+			in.Numbers[k] = n
+		}
+		for k, n := range rec.Numbers {
+			in.Numbers[k] = n
+		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -338,6 +348,11 @@ type Record struct {
 	Period    core.Period     `json:"period"`
 	Committed time.Time       `json:"committed"`
 	Numbers   map[string]int  `json:"numbers"`
+	// Voided are the numbers of invoices that an earlier commit of this
+	// period issued and a later one (after an unlock) no longer has, by
+	// key: the gaps in the sequence, explained. An invoice that comes back
+	// under its key gets its number again.
+	Voided map[string]int `json:"voided,omitempty"`
 	Run       json.RawMessage `json:"run"`
 }
 
@@ -360,13 +375,25 @@ func StoredRun(tx store.Tx, site string, p core.Period) (*Record, error) {
 // commit of this period that was unlocked since, keeps its number), stores
 // the run and locks the period. It refuses a period that overlaps a locked
 // one. Commit changes run's invoice numbers in place.
+//
+// Numbers are never reused for another invoice: when a re-commit no longer
+// has an invoice of the earlier commit (a tenancy corrected, say), its
+// number is recorded as voided (Record.Voided) and named in the audit log,
+// so that the gap in the sequence is explained.
 func Commit(tx store.Tx, run *Run, now time.Time) error {
 	if err := checkUnlocked(tx, run.Site, run.Period); err != nil {
 		return fmt.Errorf("billing %s: %w", run.Site, err)
 	}
 	prior := map[string]int{}
+	voided := map[string]int{}
 	if rec, err := StoredRun(tx, run.Site, run.Period); err == nil {
-		prior = rec.Numbers
+		for k, n := range rec.Voided {
+			voided[k] = n
+			prior[k] = n
+		}
+		for k, n := range rec.Numbers {
+			prior[k] = n
+		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -396,6 +423,28 @@ func Commit(tx store.Tx, run *Run, now time.Time) error {
 		}
 		lastNew = max(lastNew, inv.Number)
 	}
+	// Numbers issued before and not reissued now are voided, never given
+	// to another invoice: the sequence keeps a gap that the record and the
+	// audit log explain.
+	var goneKeys []string
+	for k, n := range prior {
+		if _, ok := numbers[k]; ok {
+			delete(voided, k)
+			continue
+		}
+		if _, ok := voided[k]; !ok {
+			goneKeys = append(goneKeys, k)
+		}
+		voided[k] = n
+	}
+	slices.SortFunc(goneKeys, func(a, b string) int { return cmp.Compare(voided[a], voided[b]) })
+	var gone []string
+	for _, k := range goneKeys {
+		gone = append(gone, fmt.Sprintf("%d (%s)", voided[k], k))
+	}
+	if len(voided) == 0 {
+		voided = nil
+	}
 	if err := tx.PutMeta(BucketCounter, run.Site, []byte(strconv.Itoa(last))); err != nil {
 		return fmt.Errorf("storing the invoice counter: %w", err)
 	}
@@ -403,7 +452,8 @@ func Commit(tx store.Tx, run *Run, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	rec, err := json.Marshal(Record{Site: run.Site, Period: run.Period, Committed: now.UTC(), Numbers: numbers, Run: rj})
+	rec, err := json.Marshal(Record{Site: run.Site, Period: run.Period, Committed: now.UTC(), Numbers: numbers,
+		Voided: voided, Run: rj})
 	if err != nil {
 		return err
 	}
@@ -413,6 +463,9 @@ func Commit(tx store.Tx, run *Run, now time.Time) error {
 	note := fmt.Sprintf("billed: %d invoices", len(run.Invoices))
 	if len(run.Invoices) > 0 {
 		note += fmt.Sprintf(", numbers %d to %d", first, lastNew)
+	}
+	if len(gone) > 0 {
+		note += fmt.Sprintf("; voided (no longer in the run): %s", strings.Join(gone, ", "))
 	}
 	if err := tx.LockPeriod(store.Lock{Site: run.Site, Period: run.Period, Time: now.UTC(), Note: note}); err != nil {
 		return fmt.Errorf("locking %s: %w", run.Period, err)

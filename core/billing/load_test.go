@@ -3,6 +3,7 @@ package billing
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,4 +229,85 @@ func TestLoadMoveOutReadings(t *testing.T) {
 		ben.Readings[0].End.Import != kwhE("119.2") {
 		t.Errorf("Ben readings %+v", ben.Readings)
 	}
+}
+
+// An invoice that a re-commit no longer has keeps its number as voided:
+// the number is not given to anyone else, the audit log names it, and the
+// invoice gets it back if it returns.
+func TestCommitVoidsVanishedNumbers(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "z.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := period("2026-01-05", "2026-01-05")
+	now := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+	beat := "occ:W02:Beat Beispiel:2020-01-01"
+	carla := "occ:W02:Carla:2020-01-01"
+	// commit stores site, bills p from the store, commits and returns the
+	// numbers by key and the stored record.
+	commit := func(s *core.Site) (map[string]int, *Record) {
+		t.Helper()
+		nums := map[string]int{}
+		var rec *Record
+		err := st.Update(func(tx store.Tx) error {
+			if err := tx.PutSite(s); err != nil {
+				return err
+			}
+			if err := tx.UnlockPeriod(s.ID, p); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			in, err := Load(tx, s, p)
+			if err != nil {
+				return err
+			}
+			r, err := Bill(in)
+			if err != nil {
+				return err
+			}
+			if err := Commit(tx, r, now); err != nil {
+				return err
+			}
+			for _, inv := range r.Invoices {
+				nums[inv.Key] = inv.Number
+			}
+			rec, err = StoredRun(tx, s.ID, p)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nums, rec
+	}
+	s := baseSite()
+	nums, _ := commit(s)
+	if nums[beat] != 2 {
+		t.Fatalf("first commit: %v", nums)
+	}
+	// The W02 tenancy was entered wrongly: it is Carla's. Beat's number 2
+	// is voided, Carla gets 3.
+	s2 := baseSite()
+	s2.Occupancies[1].Name = "Carla"
+	nums, rec := commit(s2)
+	if nums[carla] != 3 || nums["occ:W01:Anna Muster:2020-01-01"] != 1 || rec.Voided[beat] != 2 || len(rec.Voided) != 1 {
+		t.Errorf("after the correction: numbers %v, voided %v", nums, rec.Voided)
+	}
+	var audit []string
+	st.View(func(tx store.Tx) error {
+		return tx.ScanAudit(0, func(e store.Entry) bool { audit = append(audit, e.Detail); return true })
+	})
+	if last := audit[len(audit)-1]; !strings.Contains(last, "voided (no longer in the run): 2 ("+beat+")") {
+		t.Errorf("audit does not explain the gap: %q", last)
+	}
+	// Back to Beat: he gets 2 again, Carla's 3 is voided, the counter stays.
+	nums, rec = commit(s)
+	if nums[beat] != 2 || rec.Voided[carla] != 3 || rec.Voided[beat] != 0 {
+		t.Errorf("Beat back: numbers %v, voided %v", nums, rec.Voided)
+	}
+	st.View(func(tx store.Tx) error {
+		if c, _ := tx.GetMeta(BucketCounter, s.ID); string(c) != "3" {
+			t.Errorf("counter %q, want 3", c)
+		}
+		return nil
+	})
 }
