@@ -31,7 +31,7 @@ type MeterQuality struct {
 	EstimatedEnergy core.Energy
 	// MissingEnergyEstimate is a rough guess of the main channel's energy in
 	// missing slots: the average of the slots that have a value times the
-	// number of missing ones.
+	// number of missing ones, rounded to the Wh.
 	MissingEnergyEstimate core.Energy
 }
 
@@ -144,7 +144,8 @@ func Quality(tx store.Tx, site *core.Site, p core.Period) (QualityReport, error)
 		mq.Export, _ = sumKnown(ser[store.Export], 0, n)
 		mainSum, known := sumKnown(ser[main], 0, n)
 		if missing := n - known; missing > 0 && known > 0 {
-			mq.MissingEnergyEstimate = core.Energy(core.DivRound(int64(mainSum)*int64(missing), int64(known)))
+			// A rough guess: to the Wh, not with the mWh of a measurement.
+			mq.MissingEnergyEstimate = core.Energy(core.DivRound(int64(mainSum)*int64(missing), int64(known)*int64(core.Wh))) * core.Wh
 		}
 		flagged := map[core.Slot]bool{}
 		for _, f := range mq.Flags {

@@ -70,8 +70,9 @@ func TestQualityCounts(t *testing.T) {
 		if m1.EstimatedEnergy != 1600 {
 			t.Errorf("M1 estimated energy %d, want 1600", m1.EstimatedEnergy)
 		}
-		// Known: 189 × 400 mWh + 3 kWh over 190 slots; 2 missing.
-		wantMissing := core.Energy(core.DivRound(int64(189*400+kwh("3"))*2, 190))
+		// Known: 189 × 400 mWh + 3 kWh over 190 slots; 2 missing: 32.3747 Wh,
+		// to the Wh.
+		wantMissing := 32 * core.Wh
 		if m1.MissingEnergyEstimate != wantMissing {
 			t.Errorf("M1 missing energy estimate %d, want %d", m1.MissingEnergyEstimate, wantMissing)
 		}
