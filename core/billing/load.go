@@ -344,16 +344,16 @@ func loadPrices(tx store.Tx, site string, from, to core.Slot) (*DynamicPrices, e
 // Record is a committed run as stored: its numbers by invoice key, when it
 // was committed, and the run as `bill --json` prints it.
 type Record struct {
-	Site      string          `json:"site"`
-	Period    core.Period     `json:"period"`
-	Committed time.Time       `json:"committed"`
-	Numbers   map[string]int  `json:"numbers"`
+	Site      string         `json:"site"`
+	Period    core.Period    `json:"period"`
+	Committed time.Time      `json:"committed"`
+	Numbers   map[string]int `json:"numbers"`
 	// Voided are the numbers of invoices that an earlier commit of this
 	// period issued and a later one (after an unlock) no longer has, by
 	// key: the gaps in the sequence, explained. An invoice that comes back
 	// under its key gets its number again.
-	Voided map[string]int `json:"voided,omitempty"`
-	Run       json.RawMessage `json:"run"`
+	Voided map[string]int  `json:"voided,omitempty"`
+	Run    json.RawMessage `json:"run"`
 }
 
 // StoredRun returns the committed run of exactly p, or an error wrapping
