@@ -296,6 +296,7 @@ func ImportEV(st store.Store, site *core.Site, ev *EVSessions, actor string, now
 	loc := site.Location()
 	err := st.Update(func(tx store.Tx) error {
 		stored := map[string][]byte{}
+		keyOf := map[string]string{} // session id → its stored key
 		var others []billing.Session
 		var bad error
 		prefix := site.ID + "/"
@@ -310,6 +311,7 @@ func ImportEV(st store.Store, site *core.Site, ev *EVSessions, actor string, now
 				return false
 			}
 			others = append(others, s)
+			keyOf[s.ID] = k
 			return true
 		})
 		if err == nil {
@@ -334,6 +336,13 @@ func ImportEV(st store.Store, site *core.Site, ev *EVSessions, actor string, now
 			k := site.ID + "/" + s.Start.UTC().Format(time.RFC3339) + "/" + s.ID
 			old, ok := stored[k]
 			switch {
+			case !ok && keyOf[s.ID] != "":
+				// The back end's session id with a corrected start: the
+				// session moves, it is not a second one.
+				if err := tx.DeleteMeta(billing.BucketSessions, keyOf[s.ID]); err != nil {
+					return fmt.Errorf("moving EV session %s: %w", s.ID, err)
+				}
+				rep.Updated++
 			case !ok:
 				rep.Written++
 			case bytes.Equal(old, v):

@@ -140,6 +140,15 @@ func TestImportEV(t *testing.T) {
 	if rep, err = ImportEV(st, site, evParse(t, site, fix), "office", now); err != nil || rep.Updated != 1 {
 		t.Fatalf("fix: %v %+v", err, rep)
 	}
+	// A back-end id with a corrected start moves its session.
+	withID := "charger,card,start,end,kwh,person,id\nEV2,55,2026-04-10T20:00:00Z,2026-04-10T21:00:00Z,1,Z,S-9\n"
+	moved := "charger,card,start,end,kwh,person,id\nEV2,55,2026-04-10T19:45:00Z,2026-04-10T21:00:00Z,1,Z,S-9\n"
+	if rep, err = ImportEV(st, site, evParse(t, site, withID), "office", now); err != nil || rep.Written != 1 {
+		t.Fatalf("with id: %v %+v", err, rep)
+	}
+	if rep, err = ImportEV(st, site, evParse(t, site, moved), "office", now); err != nil || rep.Updated != 1 {
+		t.Fatalf("moved: %v %+v", err, rep)
+	}
 	// A session overlapping a stored one on the same charger writes nothing.
 	clash := "charger,card,start,end,kwh,person\nEV2,99,2026-04-05T20:00:00Z,2026-04-05T21:00:00Z,1,Z\nEV1,77,2026-04-01T23:00:00Z,2026-04-02T01:00:00Z,1,Z\n"
 	_, err = ImportEV(st, site, evParse(t, site, clash), "office", now)
@@ -151,7 +160,7 @@ func TestImportEV(t *testing.T) {
 	if err := st.View(func(tx store.Tx) error { var err error; cards, err = StoredEVCards(tx, site.ID); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if want := (EVCards{"04A1": {Person: "Bob Guest"}}); len(cards) != 1 || cards["04A1"] != want["04A1"] {
+	if want := (EVCards{"04A1": {Person: "Bob Guest"}, "55": {Person: "Z"}}); len(cards) != 2 || cards["04A1"] != want["04A1"] || cards["55"] != want["55"] {
 		t.Errorf("cards %v", cards)
 	}
 	later, err := ParseEV("later.csv", strings.NewReader("charger,card,start,end,kwh\nEV1,04A1,2026-04-20T20:00:00Z,2026-04-20T21:00:00Z,2\n"), false, site, cards)
@@ -175,10 +184,10 @@ func TestImportEV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(in.Sessions) != 2 || in.Sessions[1].Person != "Bob Guest" || in.Sessions[1].Unit != "" || in.Sessions[0].Person != "Bob" {
+	if len(in.Sessions) != 3 || in.Sessions[2].ID != "S-9" || !in.Sessions[2].Start.Equal(time.Date(2026, 4, 10, 19, 45, 0, 0, time.UTC)) || in.Sessions[1].Person != "Bob Guest" || in.Sessions[1].Unit != "" || in.Sessions[0].Person != "Bob" {
 		t.Errorf("sessions %+v", in.Sessions)
 	}
-	if strings.Join(audit, ",") != "site.import,ev.import,ev.import" {
+	if strings.Join(audit, ",") != "site.import,ev.import,ev.import,ev.import,ev.import" {
 		t.Errorf("audit %v", audit)
 	}
 }
