@@ -10,28 +10,35 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/ingest/discover"
 	"github.com/zevdesk/zevdesk/ingest/intake"
+	"github.com/zevdesk/zevdesk/ingest/protocol"
 )
 
 // gatewaysText holds the gateways screen's labels.
 var gatewaysText = struct {
-	Paired, Found, Searching, NoneFound, NoPaired, BrowseFailed     string
-	Gateway, Address, Code, Pair, Pairing, PairedOK, Yes, No, Never string
-	CodeHint, MITM                                                  string
-	PairedColumns, FoundColumns                                     []string
+	Paired, Found, Searching, NoneFound, NoPaired, BrowseFailed        string
+	Gateway, Address, Code, Pair, Pairing, PairedOK, Yes, No, Never    string
+	CodeHint, MITM                                                     string
+	Meters, ChooseGateway, LoadingMeters, Assign, Assigned, Unassigned string
+	PairedColumns, FoundColumns                                        []string
 }{
 	Paired: "Paired gateways", Found: "Gateways on this network", Searching: "Searching the network…",
 	NoneFound: "No gateway answered on this network.", NoPaired: "No gateway paired yet.",
 	BrowseFailed: "Cannot search the network: %v (enter the gateway's address by hand).",
 	Gateway:      "Gateway", Address: "Address (host:port)", Code: "Pairing code", Pair: "Pair", Pairing: "Pairing…",
 	PairedOK: "Gateway %s paired with site %s.", Yes: "yes", No: "no", Never: "never",
-	CodeHint:      "8 digits, on the gateway's label",
-	MITM:          "the certificate at %s is not the one gateway %s announces: possible man in the middle; pairing not saved",
+	CodeHint: "8 digits, on the gateway's label",
+	MITM:     "the certificate at %s is not the one gateway %s announces: possible man in the middle; pairing not saved",
+	Meters:   "Meters of %s", ChooseGateway: "Choose a paired gateway to assign its meters to the site's meters.",
+	LoadingMeters: "Asking the gateway for its meters…", Assign: "Assign meters",
+	Assigned:      "Gateway %s: %d meters assigned to site %s; %d stored records derived again.",
+	Unassigned:    "(not assigned)",
 	PairedColumns: []string{"Gateway", "Address", "Site", "Paired", "Last contact", "State"},
 	FoundColumns:  []string{"Gateway", "Model", "Firmware", "Address", "Paired"},
 }
@@ -61,11 +68,21 @@ type Gateways struct {
 	status  *widget.Label
 	content fyne.CanvasObject
 
+	// Meter assignment of the chosen paired gateway.
+	meterTitle *widget.Label
+	meterBox   *fyne.Container
+	assign     *widget.Button
+	chosen     *pairedGateway
+	gwMeters   []protocol.Meter
+	meterSel   []*widget.Select
+
 	// browse searches the LAN and calls fn with the whole list whenever it
 	// changes, until ctx ends (discover.Browse); pairFn pairs (intake.Pair).
 	// Tests replace them.
 	browse func(ctx context.Context, fn func([]discover.Gateway)) error
 	pairFn func(ctx context.Context, addr, id, code string) (intake.Pairing, error)
+	// meters asks a paired gateway for its meters; tests may replace it.
+	meters func(ctx context.Context, p intake.Pairing) ([]protocol.Meter, error)
 	// done, when set, is called on the UI goroutine after a pairing attempt
 	// has drawn its result; tests wait on it.
 	done func()
@@ -85,9 +102,20 @@ func NewGateways(st store.Store, clock core.Clock, win fyne.Window) *Gateways {
 		return discover.Browse(ctx, discover.BrowseOptions{}, fn)
 	}
 	g.pairFn = intake.Pair
+	g.meters = func(ctx context.Context, p intake.Pairing) ([]protocol.Meter, error) {
+		c := intake.NewClient(st, p, nil)
+		defer c.Close()
+		return c.Meters(ctx)
+	}
 	g.paired = newTable(gatewaysText.PairedColumns, []float32{140, 170, 110, 150, 150, 260}, g.pairedSize, g.updatePaired)
 	g.found = newTable(gatewaysText.FoundColumns, []float32{140, 120, 90, 170, 70}, g.foundSize, g.updateFound)
 	g.found.OnSelected = func(id widget.TableCellID) { g.onFound(id.Row) }
+	g.paired.OnSelected = func(id widget.TableCellID) { g.onChoose(id.Row) }
+	g.meterTitle = widget.NewLabelWithStyle(gatewaysText.ChooseGateway, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	g.meterTitle.Wrapping = fyne.TextWrapWord
+	g.meterBox = container.NewVBox()
+	g.assign = widget.NewButton(gatewaysText.Assign, g.onAssign)
+	g.assign.Disable()
 	g.search = widget.NewLabel("")
 	g.id = widget.NewEntry()
 	g.id.SetPlaceHolder(gatewaysText.Gateway)
@@ -107,7 +135,10 @@ func NewGateways(st store.Store, clock core.Clock, win fyne.Window) *Gateways {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
 	form := container.NewBorder(nil, nil, nil, g.pair, container.NewGridWithColumns(3, g.id, g.addr, g.code))
-	top := container.NewBorder(bold(gatewaysText.Paired), nil, nil, nil, g.paired)
+	meters := container.NewBorder(g.meterTitle, container.NewHBox(layout.NewSpacer(), g.assign), nil, nil, container.NewVScroll(g.meterBox))
+	split := container.NewHSplit(g.paired, meters)
+	split.Offset = 0.62
+	top := container.NewBorder(bold(gatewaysText.Paired), nil, nil, nil, split)
 	bottom := container.NewBorder(container.NewVBox(bold(gatewaysText.Found), g.search), container.NewVBox(form, g.status), nil, nil, g.found)
 	g.content = container.NewVSplit(top, bottom)
 	return g
@@ -278,12 +309,110 @@ func (g *Gateways) pairAndSave(pairFn func(context.Context, string, string, stri
 	return g.st.Update(func(tx store.Tx) error { return intake.SavePairing(tx, p, now, "desktop") })
 }
 
+// onChoose asks the chosen paired gateway for its meters and shows, for
+// each, the site meter it feeds.
+func (g *Gateways) onChoose(row int) {
+	if row < 0 || row >= len(g.list) || g.busy || g.site == nil {
+		return
+	}
+	pg := g.list[row]
+	g.chosen = &pg
+	g.gwMeters, g.meterSel = nil, nil
+	g.meterBox.RemoveAll()
+	g.meterTitle.SetText(fmt.Sprintf(gatewaysText.Meters, pg.GatewayID))
+	g.status.SetText(gatewaysText.LoadingMeters)
+	g.busy = true
+	g.refreshPair()
+	meters := g.meters
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		ms, err := meters(ctx, pg.Pairing)
+		fyne.Do(func() {
+			g.busy = false
+			if err != nil {
+				g.status.SetText(fmt.Sprintf("%s: %v", pg.GatewayID, err))
+			} else if g.chosen != nil && g.chosen.GatewayID == pg.GatewayID {
+				g.status.SetText("")
+				g.gwMeters = ms
+				g.refreshMeters()
+			}
+			g.refreshPair()
+			if g.done != nil {
+				g.done()
+			}
+		})
+	}()
+}
+
+// refreshMeters draws one row per gateway meter with a choice of the site's
+// meters, preselected with the current assignment.
+func (g *Gateways) refreshMeters() {
+	g.meterBox.RemoveAll()
+	g.meterSel = nil
+	var opts []string
+	for _, m := range g.site.Meters {
+		opts = append(opts, m.ID)
+	}
+	for _, m := range g.gwMeters {
+		sel := widget.NewSelect(opts, nil)
+		sel.PlaceHolder = gatewaysText.Unassigned
+		if sm := g.chosen.SiteMeter(m.ID); g.site.Meter(sm) != nil && (g.chosen.Site == "" || g.chosen.Site == g.site.ID) {
+			sel.SetSelected(sm)
+		}
+		name := m.ID
+		if m.Model != "" {
+			name += " (" + m.Model + ")"
+		}
+		g.meterSel = append(g.meterSel, sel)
+		g.meterBox.Add(container.NewGridWithColumns(2, widget.NewLabel(name), sel))
+	}
+}
+
+// onAssign makes the chosen gateway feed the current site with the chosen
+// meter mapping (intake.Assign, which derives stored records again).
+func (g *Gateways) onAssign() {
+	if g.chosen == nil || g.site == nil || g.busy {
+		return
+	}
+	mapping := map[string]string{}
+	for i, m := range g.gwMeters {
+		if sel := g.meterSel[i].Selected; sel != "" {
+			mapping[m.ID] = sel
+		}
+	}
+	id, site, clock := g.chosen.GatewayID, g.site.ID, g.clock
+	g.busy = true
+	g.refreshPair()
+	go func() {
+		n, err := intake.Assign(g.st, id, site, mapping, clock, "desktop")
+		fyne.Do(func() {
+			g.busy = false
+			if err != nil {
+				g.status.SetText(fmt.Sprintf("assigning %s: %v", id, err))
+			} else {
+				g.onReload()
+				g.status.SetText(fmt.Sprintf(gatewaysText.Assigned, id, len(mapping), site, n))
+			}
+			g.refreshPair()
+			if g.done != nil {
+				g.done()
+			}
+		})
+	}()
+}
+
 func (g *Gateways) refreshPair() {
 	_, err := intake.NormalizeCode(g.code.Text)
 	if err == nil && !g.busy && strings.TrimSpace(g.id.Text) != "" && strings.TrimSpace(g.addr.Text) != "" {
 		g.pair.Enable()
 	} else {
 		g.pair.Disable()
+	}
+	if g.chosen != nil && len(g.gwMeters) > 0 && !g.busy {
+		g.assign.Enable()
+	} else {
+		g.assign.Disable()
 	}
 }
 

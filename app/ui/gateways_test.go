@@ -17,24 +17,34 @@ import (
 	"github.com/zevdesk/zevdesk/core/store/bolt"
 	"github.com/zevdesk/zevdesk/ingest/discover"
 	"github.com/zevdesk/zevdesk/ingest/gateway"
+	"github.com/zevdesk/zevdesk/ingest/gateway/driver"
 	"github.com/zevdesk/zevdesk/ingest/intake"
 	"github.com/zevdesk/zevdesk/ingest/protocol"
 )
 
-// noBrowse is a LAN search that finds nothing and waits for the end.
-func noBrowse(ctx context.Context, fn func([]discover.Gateway)) error {
-	fn(nil)
-	<-ctx.Done()
-	return nil
+// fakeBrowse is a LAN search that finds gws once and waits for the end. The
+// channel is closed after the result was drawn: on the test driver fyne.Do
+// runs on the search's goroutine, so tests wait for it before going on.
+func fakeBrowse(gws ...discover.Gateway) (func(context.Context, func([]discover.Gateway)) error, <-chan struct{}) {
+	drawn := make(chan struct{})
+	return func(ctx context.Context, fn func([]discover.Gateway)) error {
+		fn(gws)
+		close(drawn)
+		<-ctx.Done()
+		return nil
+	}, drawn
 }
 
 // startGateway runs the real gateway agent on 127.0.0.1.
-func startGateway(t *testing.T) (*gateway.Gateway, string) {
+func startGateway(t *testing.T, drivers ...driver.Driver) (*gateway.Gateway, string) {
 	t.Helper()
 	g, err := gateway.New(gateway.Config{
-		Dir:       t.TempDir(),
-		OpenStore: func(path string) (store.Store, error) { return bolt.Open(path, nil) },
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Dir:          t.TempDir(),
+		OpenStore:    func(path string) (store.Store, error) { return bolt.Open(path, nil) },
+		Drivers:      drivers,
+		LiveInterval: 20 * time.Millisecond,
+		PollInterval: time.Hour,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -184,5 +194,67 @@ func TestGatewaysPairRefusesOtherCertificate(t *testing.T) {
 	}
 	if n, _ := g.pairedSize(); n != 0 {
 		t.Errorf("%d pairings stored", n)
+	}
+}
+
+// After pairing, the installer assigns each of the gateway's meters to a
+// site meter; the pairing stores the mapping.
+func TestGatewaysAssignMeters(t *testing.T) {
+	test.NewTempApp(t)
+	st, clock := testStore(t)
+	gw, addr := startGateway(t, powerMeters{})
+	p, err := intake.Pair(context.Background(), addr, gw.ID(), gw.Code())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(func(tx store.Tx) error { return intake.SavePairing(tx, p, clock.Now(), "test") }); err != nil {
+		t.Fatal(err)
+	}
+	g := NewGateways(st, clock, test.NewTempWindow(t, nil))
+	var drawn <-chan struct{}
+	g.browse, drawn = fakeBrowse()
+	hook, wait := waitDone(t)
+	g.done = hook
+	t.Cleanup(g.Stop)
+	g.setSite(loadSite(t, st, "birkenweg"))
+	<-drawn
+	if got := cellText(g.updatePaired, 0, 2); got != "" {
+		t.Fatalf("site of the unassigned gateway %q", got)
+	}
+	if !g.assign.Disabled() {
+		t.Error("Assign enabled before a gateway was chosen")
+	}
+	g.paired.Select(widgetCell(0, 0))
+	wait()
+	if g.meterTitle.Text != "Meters of "+gw.ID() || len(g.meterSel) != 4 {
+		t.Fatalf("%q with %d meter rows; status %q", g.meterTitle.Text, len(g.meterSel), g.status.Text)
+	}
+	want := map[string]string{"pv": "PV", "flat1": "M-W01", "flat2": "M-W02", "utility": "GRID"}
+	for i, m := range g.gwMeters {
+		if g.meterSel[i].Selected != "" {
+			t.Errorf("gateway meter %s preselects %q; no site meter has its id", m.ID, g.meterSel[i].Selected)
+		}
+		g.meterSel[i].SetSelected(want[m.ID])
+	}
+	test.Tap(g.assign)
+	wait()
+	if want := "Gateway " + gw.ID() + ": 4 meters assigned to site birkenweg; 0 stored records derived again."; g.status.Text != want {
+		t.Errorf("status %q, want %q", g.status.Text, want)
+	}
+	if got := cellText(g.updatePaired, 0, 2); got != "birkenweg" {
+		t.Errorf("site column %q", got)
+	}
+	var stored intake.Pairing
+	st.View(func(tx store.Tx) (err error) { stored, err = intake.LoadPairing(tx, gw.ID()); return })
+	if stored.Site != "birkenweg" || len(stored.Meters) != 4 || stored.Meters["utility"] != "GRID" || stored.Meters["pv"] != "PV" {
+		t.Errorf("stored pairing: site %q meters %v", stored.Site, stored.Meters)
+	}
+	// Choosing it again shows the assignment.
+	g.paired.Select(widgetCell(0, 1))
+	wait()
+	for i, m := range g.gwMeters {
+		if g.meterSel[i].Selected != want[m.ID] {
+			t.Errorf("%s shows %q, want %q", m.ID, g.meterSel[i].Selected, want[m.ID])
+		}
 	}
 }

@@ -34,7 +34,7 @@ func TestMainWindowSharedSiteSelector(t *testing.T) {
 	}
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	m := newMainWindow(w, st, clock)
-	m.gateways.browse = noBrowse
+	m.gateways.browse, _ = fakeBrowse() // the gateways tab is not shown here
 	t.Cleanup(m.gateways.Stop)
 	if err := m.ShowSite("birkenweg"); err != nil {
 		t.Fatal(err)
