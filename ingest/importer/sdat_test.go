@@ -485,3 +485,21 @@ func BenchmarkParseSDAT(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "obs/s")
 }
+
+// TestParseSDATLatin1 reads a document its sender declared ISO-8859-1.
+func TestParseSDATLatin1(t *testing.T) {
+	src := sdatDoc("2026-01-02T05:00:00Z", "2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z", false, 4, "0.5", "")
+	src = strings.Replace(src, `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1)
+	src = strings.Replace(src, "<rsm:DocumentID>DOC-", "<rsm:DocumentID>Z\xfcrich-", 1)
+	doc, err := ParseSDAT("l.xml", strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.DocumentID != "Zürich-2026-01-02T05:00:00Z" || len(doc.Blocks[0].Observations) != 4 {
+		t.Errorf("document %q, %d observations", doc.DocumentID, len(doc.Blocks[0].Observations))
+	}
+	_, err = ParseSDAT("l.xml", strings.NewReader(strings.Replace(src, "ISO-8859-1", "EBCDIC", 1)))
+	if err == nil || !strings.Contains(err.Error(), `unsupported encoding "EBCDIC": expected UTF-8 or ISO-8859-1`) {
+		t.Errorf("EBCDIC: %v", err)
+	}
+}
