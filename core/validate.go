@@ -190,8 +190,11 @@ func (s *Site) Validate() error {
 		if t.VAT != nil && (*t.VAT < 0 || *t.VAT > 2500) {
 			return e(el+".vat_percent", "expected a VAT rate between 0 and 25 %%")
 		}
-		if t.BaseFeeMonth < 0 || t.MeteringMonth < 0 {
-			return e(el, "expected fees of zero or more")
+		if t.BaseFeeMonth < 0 {
+			return e(el+".base_fee_chf_month", "expected a fee of zero or more")
+		}
+		if t.MeteringMonth < 0 {
+			return e(el+".metering_chf_month", "expected a fee of zero or more")
 		}
 		for j, p := range s.Tariffs[:i] {
 			if p.From == t.From {

@@ -48,6 +48,7 @@ func TestValidate(t *testing.T) {
 		{"country name", func(s *Site) { s.Operator.Country = "Schweiz" }, "operator.country", `ISO 3166-1 alpha-2 country code such as CH, got "Schweiz"`},
 		{"lower-case country", func(s *Site) { s.Address.Country = "ch" }, "address.country", `got "ch"`},
 		{"tenant's country", func(s *Site) { s.Occupancies[1].Address.Country = "Suisse" }, "tenants[1].address.country", `got "Suisse"`},
+		{"negative metering fee", func(s *Site) { s.Tariffs[0].MeteringMonth = -300 }, "tariffs[0].metering_chf_month", "expected a fee of zero or more"},
 		{"two grid meters", func(s *Site) { s.Meters[0].Role = RoleGrid }, "meters[1].role", "one grid meter"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
