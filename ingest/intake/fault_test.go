@@ -497,23 +497,33 @@ func TestWeekOffline(t *testing.T) {
 	g := newFakeGateway(t, 96*4) // the first day
 	addr := g.serve(t, "").Listener.Addr().String()
 	path := filepath.Join(t.TempDir(), "office.db")
-	st := openStore(t, path)
+	st, err := bolt.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(func(tx store.Tx) error { return tx.PutSite(testSite(4)) }); err != nil {
+		t.Fatal(err)
+	}
 	p := g.pairing(addr)
 	c := NewClient(st, p, &Options{Clock: core.FixedClock(testBase.Add(24 * time.Hour)), Poll: time.Hour})
 	if _, err := c.CatchUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	// A week passes with the workstation off.
 	week := uint64(96 * 4 * 8)
 	g.setN(week)
 	g.setClock(func() time.Time { return testBase.Add(8 * 24 * time.Hour) })
-	c = NewClient(st, p, &Options{Clock: core.FixedClock(testBase.Add(8 * 24 * time.Hour)), Poll: time.Hour})
+	st2 := openStore(t, path) // switched on again
+	c = NewClient(st2, p, &Options{Clock: core.FixedClock(testBase.Add(8 * 24 * time.Hour)), Poll: time.Hour})
 	defer c.Close()
 	runUntil(t, c, week, nil)
-	checkStored(t, st, g, week)
-	err := st.View(func(tx store.Tx) error {
+	checkStored(t, st2, g, week)
+	err = st2.View(func(tx store.Tx) error {
 		for m := 0; m < 4; m++ {
 			var s store.Series
 			from := core.SlotOf(testBase)

@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -717,4 +718,40 @@ func TestAssign(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestLiveBacksOff: with the gateway off (connection refused), the live
+// stream retries after exponentially growing waits, capped at MaxBackoff,
+// and delivers events again once the gateway is back.
+func TestLiveBacksOff(t *testing.T) {
+	g := newFakeGateway(t, 0)
+	srv := g.serve(t, "")
+	addr := srv.Listener.Addr().String()
+	srv.Close()
+	ft := &fakeTimer{}
+	ft.hook = func(i int, d time.Duration) {
+		if i == 4 {
+			g.serve(t, addr) // the gateway is back
+		}
+	}
+	opt := testOptions()
+	opt.After = ft.after
+	c := NewClient(nil, g.pairing(addr), opt)
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan protocol.Live)
+	done := make(chan error, 1)
+	go func() { done <- c.Live(ctx, func(ev protocol.Live) { events <- ev }) }()
+	g.live <- protocol.Live{Time: testBase, PowerW: map[string]float64{"PV": -900}}
+	if ev := <-events; ev.PowerW["PV"] != -900 {
+		t.Fatalf("event %+v", ev)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}
+	if got := ft.all(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("waits between attempts = %v, want %v", got, want)
+	}
 }
