@@ -449,6 +449,16 @@ func TestClockSkew(t *testing.T) {
 	}
 }
 
+// followLive runs c.Live in a goroutine, handing its events over a channel;
+// stop ends it and returns Live's result.
+func followLive(c *Client) (<-chan protocol.Live, func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan protocol.Live)
+	done := make(chan error, 1)
+	go func() { done <- c.Live(ctx, func(ev protocol.Live) { events <- ev }) }()
+	return events, func() error { cancel(); return <-done }
+}
+
 func TestLive(t *testing.T) {
 	g := newFakeGateway(t, 0)
 	addr := g.serve(t, "").Listener.Addr().String()
@@ -456,10 +466,7 @@ func TestLive(t *testing.T) {
 	opt.After = func(time.Duration) <-chan time.Time { ch := make(chan time.Time, 1); ch <- time.Time{}; return ch }
 	c := NewClient(nil, g.pairing(addr), opt)
 	defer c.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	events := make(chan protocol.Live)
-	done := make(chan error, 1)
-	go func() { done <- c.Live(ctx, func(ev protocol.Live) { events <- ev }) }()
+	events, stop := followLive(c)
 
 	send := func(w float64) {
 		ev := protocol.Live{Time: testBase, PowerW: map[string]float64{"M0": w}}
@@ -480,8 +487,7 @@ func TestLive(t *testing.T) {
 	g.live = make(chan protocol.Live)
 	g.mu.Unlock()
 	send(42)
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("Live: %v", err)
 	}
 }
@@ -618,10 +624,7 @@ func TestLiveStalled(t *testing.T) {
 	opt.After = func(time.Duration) <-chan time.Time { ch := make(chan time.Time, 1); ch <- time.Time{}; return ch }
 	c := NewClient(nil, g.pairing(addr), opt)
 	defer c.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	events := make(chan protocol.Live)
-	done := make(chan error, 1)
-	go func() { done <- c.Live(ctx, func(ev protocol.Live) { events <- ev }) }()
+	events, stop := followLive(c)
 	g.live <- protocol.Live{Time: testBase, PowerW: map[string]float64{"M0": 7}}
 	if ev := <-events; ev.PowerW["M0"] != 7 {
 		t.Fatalf("event %+v", ev)
@@ -632,8 +635,7 @@ func TestLiveStalled(t *testing.T) {
 	if conns != 2 {
 		t.Errorf("%d live connections, want 2 (the stalled one, then a fresh one)", conns)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -738,16 +740,12 @@ func TestLiveBacksOff(t *testing.T) {
 	opt.After = ft.after
 	c := NewClient(nil, g.pairing(addr), opt)
 	defer c.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	events := make(chan protocol.Live)
-	done := make(chan error, 1)
-	go func() { done <- c.Live(ctx, func(ev protocol.Live) { events <- ev }) }()
+	events, stop := followLive(c)
 	g.live <- protocol.Live{Time: testBase, PowerW: map[string]float64{"PV": -900}}
 	if ev := <-events; ev.PowerW["PV"] != -900 {
 		t.Fatalf("event %+v", ev)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}
