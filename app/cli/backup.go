@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
@@ -56,7 +55,7 @@ func runBackup(env *Env, args []string) error {
 		if path, err = bs.BackupTo(*dir, env.Clock.Now(), *keep); err != nil {
 			return err
 		}
-	} else if err := backupFile(bs, path); err != nil {
+	} else if err := bs.BackupFile(path); err != nil {
 		return err
 	}
 	fi, err := os.Stat(path)
@@ -64,31 +63,6 @@ func runBackup(env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "backup written to %s (%d bytes)\n", path, fi.Size())
-	return nil
-}
-
-// backupFile writes a snapshot to path through a synced temporary file, so
-// that path is never a partial backup.
-func backupFile(st *bolt.Store, path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".zevdesk-backup-*.tmp")
-	if err != nil {
-		return fmt.Errorf("creating the backup file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := st.Backup(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
 	return nil
 }
 

@@ -16,35 +16,16 @@ import (
 
 // BackupTo writes a snapshot of the database into dir as
 // zevdesk-YYYYMMDD-HHMMSS.db (now in UTC, so names sort in time order across
-// daylight saving changes), through a temporary file that is synced and then
-// renamed, so that dir never holds a partial backup under a backup's name.
-// It then deletes all but the newest keep backups in dir (keep < 1 keeps
-// all) and returns the new backup's path.
+// daylight saving changes) with BackupFile, so that dir never holds a
+// partial backup under a backup's name. It then deletes all but the newest
+// keep backups in dir (keep < 1 keeps all) and returns the new backup's
+// path.
 func (s *Store) BackupTo(dir string, now time.Time, keep int) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("creating the backup directory: %w", err)
 	}
 	path := filepath.Join(dir, "zevdesk-"+now.UTC().Format("20060102-150405")+".db")
-	tmp, err := os.CreateTemp(dir, ".zevdesk-backup-*.tmp")
-	if err != nil {
-		return "", fmt.Errorf("creating the backup file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after the rename this is a no-op
-	if _, err := s.Backup(tmp); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("syncing the backup: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("closing the backup: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("naming the backup: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
+	if err := s.BackupFile(path); err != nil {
 		return "", err
 	}
 	if keep > 0 {
@@ -53,6 +34,33 @@ func (s *Store) BackupTo(dir string, now time.Time, keep int) (string, error) {
 		}
 	}
 	return path, nil
+}
+
+// BackupFile writes a snapshot of the database to path through a temporary
+// file in the same directory that is synced and then renamed, so that path
+// is either its old content or a complete backup, never a partial one.
+func (s *Store) BackupFile(path string) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".zevdesk-backup-*.tmp")
+	if err != nil {
+		return fmt.Errorf("creating the backup file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after the rename this is a no-op
+	if _, err := s.Backup(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("syncing the backup: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("closing the backup: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("naming the backup %s: %w", path, err)
+	}
+	return syncDir(dir)
 }
 
 var backupName = regexp.MustCompile(`^zevdesk-\d{8}-\d{6}\.db$`)

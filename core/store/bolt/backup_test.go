@@ -278,3 +278,43 @@ func TestRunBackupsKeepsNewest(t *testing.T) {
 		t.Errorf("pruning removed an unrelated file: %v", err)
 	}
 }
+
+// TestBackupFileReplacesWhole: BackupFile overwrites an older backup at its
+// path with a complete snapshot and leaves no temporary file behind.
+func TestBackupFileReplacesWhole(t *testing.T) {
+	dir := t.TempDir()
+	st, err := bolt.Open(filepath.Join(dir, "office.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	out := filepath.Join(dir, "copy.db")
+	if err := os.WriteFile(out, []byte("an older file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for n := uint64(1); n <= 3; n++ {
+		if err := st.Update(func(tx store.Tx) error { return writeBatch(tx, n) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.BackupFile(out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bolt.Open(out, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("opening the backup: %v", err)
+	}
+	defer b.Close()
+	if n := checkBatches(t, b); n != 3 {
+		t.Errorf("backup holds %d batches, want 3", n)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}
