@@ -213,7 +213,10 @@ func (p *sdatParser) failLine(line int, elem, format string, args ...any) error 
 func (p *sdatParser) run() error {
 	for {
 		line, col := p.dec.InputPos()
-		tok, err := p.dec.Token()
+		// RawToken skips the namespace translation zevdesk has no use for
+		// (elements are matched by local name); the parser checks that end
+		// tags match itself.
+		tok, err := p.dec.RawToken()
 		if err == io.EOF {
 			break
 		}
@@ -239,6 +242,14 @@ func (p *sdatParser) run() error {
 		case xml.CharData:
 			p.text = append(p.text, t...)
 		case xml.EndElement:
+			if len(p.stack) == 0 || t.Name.Local != p.stack[len(p.stack)-1] {
+				open := ""
+				if len(p.stack) > 0 {
+					open = p.stack[len(p.stack)-1]
+				}
+				return &Error{File: p.doc.File, Line: line, Element: p.path(len(p.stack) - 1),
+					Msg: fmt.Sprintf("malformed XML: element <%s> closed by </%s>", open, t.Name.Local)}
+			}
 			if err := p.endElement(strings.TrimSpace(string(p.text))); err != nil {
 				return err
 			}
@@ -247,6 +258,11 @@ func (p *sdatParser) run() error {
 			p.lines = p.lines[:len(p.lines)-1]
 			p.cols = p.cols[:len(p.cols)-1]
 		}
+	}
+	if len(p.stack) > 0 {
+		line, _ := p.dec.InputPos()
+		return &Error{File: p.doc.File, Line: line, Element: p.path(len(p.stack) - 1),
+			Msg: fmt.Sprintf("malformed XML: unexpected end of file: <%s> is not closed", p.stack[len(p.stack)-1])}
 	}
 	if p.doc.Root == "" {
 		return &Error{File: p.doc.File, Line: 1, Msg: "the file is empty: expected an SDAT-CH document (ValidatedMeteredData)"}

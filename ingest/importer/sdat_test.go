@@ -300,6 +300,10 @@ func TestParseSDATErrors(t *testing.T) {
 			}
 		})
 	}
+	truncated := good[:strings.Index(good, "</rsm:MeteringData>")]
+	if _, err := ParseSDAT("cut.xml", strings.NewReader(truncated)); err == nil || err.Error() != "cut.xml:21: MeteringData[1]: malformed XML: unexpected end of file: <MeteringData> is not closed" {
+		t.Errorf("truncated: %v", err)
+	}
 	if _, err := ParseSDAT("empty.xml", strings.NewReader("")); err == nil || err.Error() != "empty.xml:1: the file is empty: expected an SDAT-CH document (ValidatedMeteredData)" {
 		t.Errorf("empty: %v", err)
 	}
