@@ -168,6 +168,9 @@ func (r *TenantsReport) Summary() string {
 // does not name are removed. Problems, including site.Validate's rules, come
 // back as one *Error naming the row's line.
 func MergeTenants(site *core.Site, tl *TenantList, replace bool) (*core.Site, *TenantsReport, error) {
+	if tl.sh == nil { // built by hand rather than parsed: name cells as CSV
+		tl.sh = &sheet{file: tl.File, cols: tl.Columns}
+	}
 	rep := &TenantsReport{File: tl.File, Site: site.ID, Rows: len(tl.Rows)}
 	ns := *site
 	ns.Occupancies = nil
