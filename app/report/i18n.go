@@ -67,6 +67,9 @@ type texts struct {
 	TariffFrom     string // "tariff from %s"
 	AtUtilityCost  string
 	DynamicPrice   string
+	VATRate        string // "VAT %s\u00a0%%": the rate of a line where an invoice has two
+	// ShareSolar... name the energy of a shared meter's line, briefly.
+	ShareSolar, ShareGridHT, ShareGridNT, ShareGrid string
 
 	KeyLabel string
 	KeyUnits string
@@ -270,6 +273,11 @@ var de = texts{
 	TariffFrom:     "Tarif ab %s",
 	AtUtilityCost:  "zu Selbstkosten",
 	DynamicPrice:   "dynamischer Preis",
+	VATRate:        "MWST %s\u00a0%%",
+	ShareSolar:     "Solarstrom",
+	ShareGridHT:    "Netzstrom HT",
+	ShareGridNT:    "Netzstrom NT",
+	ShareGrid:      "Netzstrom",
 
 	KeyLabel: "Verteilschlüssel",
 	KeyUnits: "nach Anzahl Einheiten",
@@ -340,8 +348,8 @@ var fr = texts{
 	NoReadings:    "Aucun relevé de compteur n'est disponible pour cette période ; la consommation repose sur les valeurs au quart d'heure.",
 	Energy:        "Votre consommation d'électricité",
 	Solar:         "Électricité solaire de l'installation de l'immeuble",
-	GridHT:        "Électricité du réseau, tarif haut (HT)",
-	GridNT:        "Électricité du réseau, tarif bas (BT)",
+	GridHT:        "Électricité du réseau, haut tarif (HT)",
+	GridNT:        "Électricité du réseau, bas tarif (BT)",
 	Grid:          "Électricité du réseau",
 	Total:         "Total",
 	SolarShare:    "Part solaire %s\u00a0%%",
@@ -355,8 +363,8 @@ var fr = texts{
 	Units:         "%d ×",
 
 	LineSolar:      "Électricité solaire",
-	LineGridHT:     "Électricité du réseau, tarif haut (HT)",
-	LineGridNT:     "Électricité du réseau, tarif bas (BT)",
+	LineGridHT:     "Électricité du réseau, haut tarif (HT)",
+	LineGridNT:     "Électricité du réseau, bas tarif (BT)",
 	LineGrid:       "Électricité du réseau",
 	LineGridFees:   "Coûts du gestionnaire de réseau",
 	LineBaseFee:    "Taxe de base",
@@ -375,6 +383,11 @@ var fr = texts{
 	TariffFrom:     "tarif dès le %s",
 	AtUtilityCost:  "au prix coûtant",
 	DynamicPrice:   "prix dynamique",
+	VATRate:        "TVA %s\u00a0%%",
+	ShareSolar:     "électricité solaire",
+	ShareGridHT:    "réseau HT",
+	ShareGridNT:    "réseau BT",
+	ShareGrid:      "réseau",
 
 	KeyLabel: "Clé de répartition",
 	KeyUnits: "par nombre d'unités",
@@ -480,6 +493,11 @@ var it = texts{
 	TariffFrom:     "tariffa dal %s",
 	AtUtilityCost:  "a prezzo di costo",
 	DynamicPrice:   "prezzo dinamico",
+	VATRate:        "IVA %s\u00a0%%",
+	ShareSolar:     "energia solare",
+	ShareGridHT:    "energia di rete AT",
+	ShareGridNT:    "energia di rete BT",
+	ShareGrid:      "energia di rete",
 
 	KeyLabel: "Chiave di riparto",
 	KeyUnits: "secondo il numero di unità",
@@ -585,6 +603,11 @@ var en = texts{
 	TariffFrom:     "tariff from %s",
 	AtUtilityCost:  "at cost",
 	DynamicPrice:   "dynamic price",
+	VATRate:        "VAT %s\u00a0%%",
+	ShareSolar:     "solar power",
+	ShareGridHT:    "grid, peak (HT)",
+	ShareGridNT:    "grid, off-peak (NT)",
+	ShareGrid:      "grid",
 
 	KeyLabel: "Allocation key",
 	KeyUnits: "by number of units",

@@ -217,6 +217,7 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 		in.Meters = append(in.Meters, meterRow(mr))
 	}
 	seen := map[string]bool{}
+	lc := contextOf(site, inv)
 	for _, l := range inv.Lines {
 		switch l.Kind {
 		case billing.KindCommon, billing.KindHeatPump:
@@ -231,7 +232,7 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 				}
 			}
 		}
-		in.Rows = append(in.Rows, row(t, l))
+		in.Rows = append(in.Rows, row(t, l, lc))
 	}
 	if site.Settings.CollectSelf && inv.Number > 0 && inv.Balance > 0 && !selfBilled {
 		b, err := paymentBill(site, inv, in, t)
@@ -279,56 +280,91 @@ func meterRow(mr billing.MeterReadings) MeterRow {
 	return r
 }
 
-// energyClass recovers what part of a shared meter's energy a line bills:
-// billing marks it only in the label ("General electricity: grid energy HT").
-func energyClass(l billing.Line) billing.LineKind {
-	switch {
-	case strings.Contains(l.Label, "solar"):
-		return billing.KindSolar
-	case strings.Contains(l.Label, "grid energy NT"):
-		return billing.KindGridNT
-	case strings.Contains(l.Label, "grid energy"):
-		return billing.KindGridHT
-	}
-	return ""
+// lineContext is what a line's label needs beyond the line itself.
+type lineContext struct {
+	site *core.Site
+	// from is the invoice's first day: the tariff of lines that name none.
+	from core.Date
+	// mixedTariff and mixedRate say that the invoice's charges fall under
+	// more than one tariff version or VAT rate: each line then names its
+	// own, so that the reader can tell two lines of the same energy apart.
+	mixedTariff, mixedRate bool
 }
 
-// row translates a billing line. Labels come from the kind, never from
-// billing's English label; quantities and rates are formatted here.
-func row(t *texts, l billing.Line) Row {
+func contextOf(site *core.Site, inv *billing.Invoice) lineContext {
+	c := lineContext{site: site, from: inv.From}
+	tariffs := map[core.Date]bool{}
+	rates := map[core.BasisPoints]bool{}
+	for _, l := range inv.Lines {
+		if !l.Kind.Charge() {
+			continue
+		}
+		if !l.Tariff.IsZero() {
+			tariffs[l.Tariff] = true
+		}
+		rates[l.Rate] = true
+	}
+	c.mixedTariff, c.mixedRate = len(tariffs) > 1, len(rates) > 1
+	return c
+}
+
+// twoRate reports whether the tariff a line is priced by has HT and NT.
+func (c lineContext) twoRate(l billing.Line) bool {
+	if c.site == nil {
+		return true
+	}
+	d := l.Tariff
+	if d.IsZero() {
+		d = c.from
+	}
+	t, ok := c.site.TariffAt(d)
+	return !ok || t.TwoRate()
+}
+
+// row translates a billing line. Labels come from the line's Kind, Class
+// and Varying, never from billing's English label; quantities and rates are
+// formatted here.
+func row(t *texts, l billing.Line, c lineContext) Row {
 	r := Row{Amount: l.Amount}
 	label := t.kind(l.Kind)
-	energyLabel := func(k billing.LineKind) string {
-		switch k {
-		case billing.KindSolar:
-			return t.LineSolar
-		case billing.KindGridNT:
-			return t.LineGridNT
-		case billing.KindGridHT:
-			if strings.Contains(l.Label, "HT") {
-				return t.LineGridHT
-			}
-			return t.LineGrid
-		}
-		return ""
-	}
 	switch l.Kind {
 	case billing.KindGridHT:
-		label = energyLabel(billing.KindGridHT)
+		if !c.twoRate(l) {
+			label = t.LineGrid
+		}
 	case billing.KindCommon, billing.KindHeatPump, billing.KindEV, billing.KindDifferent:
-		if e := energyLabel(energyClass(l)); e != "" {
+		// A shared meter's energy is billed in lines per class: name it
+		// briefly, the own lines above have the full wording.
+		var e string
+		switch l.Class {
+		case billing.KindSolar:
+			e = t.ShareSolar
+		case billing.KindGridNT:
+			e = t.ShareGridNT
+		case billing.KindGridHT:
+			e = t.ShareGridHT
+			if !c.twoRate(l) {
+				e = t.ShareGrid
+			}
+		}
+		if e != "" {
 			label += " – " + e
 		}
 	}
 	var notes []string
-	if strings.Contains(l.Label, "at the utility's cost") {
+	switch l.Varying {
+	case "utility":
 		notes = append(notes, t.AtUtilityCost)
-	}
-	if strings.Contains(l.Label, "dynamic price") {
+	case "dynamic":
 		notes = append(notes, t.DynamicPrice)
 	}
-	if strings.Contains(l.Label, "(tariff from") && !l.Tariff.IsZero() {
-		notes = append(notes, fmt.Sprintf(t.TariffFrom, Date(l.Tariff)))
+	if l.Kind.Charge() {
+		if c.mixedTariff && !l.Tariff.IsZero() {
+			notes = append(notes, fmt.Sprintf(t.TariffFrom, Date(l.Tariff)))
+		}
+		if c.mixedRate {
+			notes = append(notes, fmt.Sprintf(t.VATRate, l.Rate))
+		}
 	}
 	if len(notes) > 0 {
 		label += " (" + strings.Join(notes, ", ") + ")"

@@ -128,7 +128,7 @@ func TestRowsTranslated(t *testing.T) {
 	}
 	for label, want := range map[string]Row{
 		"Energia solare": {Quantity: "220.1 kWh", Rate: "0.20", Amount: 4402},
-		"Quota elettricità parti comuni – Energia di rete, bassa tariffa (BT)": {Quantity: "6.9 kWh", Rate: "0.22", Amount: 152},
+		"Quota elettricità parti comuni – energia di rete BT": {Quantity: "6.9 kWh", Rate: "0.22", Amount: 152},
 		"Tassa di base":                     {Quantity: "90 giorni", Rate: "5.00/mese", Amount: 1500},
 		"IVA 8.1\u00a0% su CHF\u00a0200.44": {Amount: 1624, Style: RowTax},
 		"Dedotti gli acconti versati":       {Quantity: "90 giorni", Rate: "40.00/mese", Amount: -12000, Style: RowTax},
@@ -231,6 +231,41 @@ func TestGoFontFallback(t *testing.T) {
 	for _, want := range []string{"Ștefan Łukasz Őrs Čapek", "Zahlteil", "Stromabrechnung", "Zählerstände"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("%q missing in the Go-font insert", want)
+		}
+	}
+}
+
+// TestRowLabelsFromFields: a line's label comes from its Kind, Class and
+// Varying and the tariff it names, whatever billing's English label says;
+// the tariff version and the VAT rate are named where an invoice has two.
+func TestRowLabelsFromFields(t *testing.T) {
+	site := sampleSite()
+	single := site.Tariffs[0]
+	single.From, single.HT, single.Grid, single.VAT = core.MustDate(2026, 2, 1), nil, 280_000, bp(810)
+	site.Tariffs = append(site.Tariffs, single)
+	inv := &billing.Invoice{From: core.MustDate(2026, 1, 1), To: core.MustDate(2026, 3, 31)}
+	jan, feb := core.MustDate(2026, 1, 1), core.MustDate(2026, 2, 1)
+	for _, tc := range []struct {
+		lines []billing.Line // the line under test first
+		want  string
+	}{
+		{[]billing.Line{{Kind: billing.KindHeatPump, Class: billing.KindGridNT, Label: "x", Tariff: jan}}, "Anteil Wärmepumpe – Netzstrom NT"},
+		{[]billing.Line{{Kind: billing.KindEV, Class: billing.KindSolar, Label: "grid energy NT", Tariff: jan}}, "Elektromobilität (Ladestation) – Solarstrom"},
+		// The grid line of a single-rate tariff is just grid energy.
+		{[]billing.Line{{Kind: billing.KindGridHT, Class: billing.KindGridHT, Label: "Grid energy HT", Tariff: feb}}, "Netzstrom"},
+		{[]billing.Line{{Kind: billing.KindCommon, Class: billing.KindGridHT, Tariff: feb}}, "Anteil Allgemeinstrom – Netzstrom"},
+		{[]billing.Line{{Kind: billing.KindGridHT, Class: billing.KindGridHT, Varying: "dynamic", Tariff: jan}}, "Netzstrom Hochtarif (HT) (dynamischer Preis)"},
+		{[]billing.Line{{Kind: billing.KindGridNT, Class: billing.KindGridNT, Varying: "utility", Tariff: jan}}, "Netzstrom Niedertarif (NT) (zu Selbstkosten)"},
+		// Two tariff versions on one invoice: each line names its own.
+		{[]billing.Line{{Kind: billing.KindSolar, Class: billing.KindSolar, Tariff: feb, Rate: 810},
+			{Kind: billing.KindSolar, Class: billing.KindSolar, Tariff: jan, Rate: 810}}, "Solarstrom (Tarif ab 01.02.2026)"},
+		// Two VAT rates: each line names its rate.
+		{[]billing.Line{{Kind: billing.KindBaseFee, Days: 10, Fee: 500, Tariff: jan, Rate: 770},
+			{Kind: billing.KindBaseFee, Days: 10, Fee: 500, Tariff: jan, Rate: 810}}, "Grundgebühr (MWST 7.7\u00a0%)"},
+	} {
+		inv.Lines = tc.lines
+		if got := row(&de, tc.lines[0], contextOf(site, inv)).Label; got != tc.want {
+			t.Errorf("%+v: label %q, want %q", tc.lines[0], got, tc.want)
 		}
 	}
 }

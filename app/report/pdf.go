@@ -21,8 +21,9 @@ const (
 	contentW     = pageW - marginL - marginR
 	// slipTop is where the QR-bill's 105 mm slip starts.
 	slipTop = pageH - slipH
-	// bottomLimit is the lowest baseline of page content above the slip.
-	bottomLimit = slipTop - 6
+	// bottomLimit is the lowest baseline of page content above the slip
+	// (its "separate before paying in" note sits 2 mm above the line).
+	bottomLimit = slipTop - 5
 )
 
 const ptMM = 25.4 / 72 // one typographic point in mm
@@ -266,7 +267,7 @@ func (d *doc) page1() float64 {
 	y += 6
 	d.font(9.5, false)
 	d.text(marginL, y, t.Period+" "+periodText(in.Period)+" · "+t.Community)
-	y += 7
+	y += 6.5
 
 	// Consumption in one line.
 	d.fill(colShade)
@@ -280,7 +281,7 @@ func (d *doc) page1() float64 {
 		size -= 0.25
 	}
 	d.text(marginL+2, y, summary)
-	y += 9
+	y += 8
 
 	y = d.charges(y)
 
@@ -310,6 +311,9 @@ func (d *doc) page1() float64 {
 	}
 	return y - 4 // the last baseline
 }
+
+// rowPitch is the charges table's line pitch: 12 pt for 9 pt type.
+const rowPitch = 4.3
 
 // Columns of the charges table.
 const (
@@ -358,7 +362,7 @@ func (d *doc) chargeRow(y float64, r Row) float64 {
 		label := r.Label
 		lines := d.wrap(label, colQtyR-marginL-24)
 		for i, l := range lines {
-			d.text(marginL, y+float64(i)*4.2, l)
+			d.text(marginL, y+float64(i)*4.0, l)
 		}
 		d.font(9, bold)
 		d.right(colQtyR, y, r.Quantity)
@@ -371,7 +375,8 @@ func (d *doc) chargeRow(y float64, r Row) float64 {
 			d.Line(colRateR+4, y+2.0, colAmountR, y+2.0)
 			d.draw(colRule)
 		}
-		y += 4.6 + float64(len(lines)-1)*4.2
+		// A pitch that fits a typical quarter's 17 rows above the slip.
+		y += rowPitch + float64(len(lines)-1)*4.0
 	}
 	return y
 }

@@ -502,8 +502,7 @@ func TestWorkbookInLibreOffice(t *testing.T) {
 
 // TestRealLinesTranslated: every line of a real run gets a German label and
 // shared-meter lines name their energy; none of billing's English labels
-// leaks onto an insert (the report recognises the energy of shared-meter
-// lines from billing's labels, so a change there must show here).
+// leaks onto an insert.
 func TestRealLinesTranslated(t *testing.T) {
 	in, run := billSample(t)
 	for i := range run.Invoices {

@@ -57,12 +57,12 @@ func sampleInvoice(site *core.Site, lang string) billing.Invoice {
 		}}},
 	}
 	lines := []billing.Line{
-		{Kind: billing.KindSolar, Label: "Solar energy", Energy: kwh(220.1), Price: 200_000, Rate: 810, Amount: 4402},
-		{Kind: billing.KindGridHT, Label: "Grid energy HT", Energy: kwh(290.0), Price: 300_000, Rate: 810, Amount: 8700},
-		{Kind: billing.KindGridNT, Label: "Grid energy NT", Energy: kwh(165.0), Price: 220_000, Rate: 810, Amount: 3630},
-		{Kind: billing.KindCommon, Label: "General electricity: solar energy", Energy: kwh(21.2), Price: 200_000, Rate: 810, Amount: 424},
-		{Kind: billing.KindCommon, Label: "General electricity: grid energy HT", Energy: kwh(11.2), Price: 300_000, Rate: 810, Amount: 336},
-		{Kind: billing.KindCommon, Label: "General electricity: grid energy NT", Energy: kwh(6.9), Price: 220_000, Rate: 810, Amount: 152},
+		{Kind: billing.KindSolar, Class: billing.KindSolar, Label: "Solar energy", Energy: kwh(220.1), Price: 200_000, Rate: 810, Amount: 4402},
+		{Kind: billing.KindGridHT, Class: billing.KindGridHT, Label: "Grid energy HT", Energy: kwh(290.0), Price: 300_000, Rate: 810, Amount: 8700},
+		{Kind: billing.KindGridNT, Class: billing.KindGridNT, Label: "Grid energy NT", Energy: kwh(165.0), Price: 220_000, Rate: 810, Amount: 3630},
+		{Kind: billing.KindCommon, Class: billing.KindSolar, Label: "General electricity: solar energy", Energy: kwh(21.2), Price: 200_000, Rate: 810, Amount: 424},
+		{Kind: billing.KindCommon, Class: billing.KindGridHT, Label: "General electricity: grid energy HT", Energy: kwh(11.2), Price: 300_000, Rate: 810, Amount: 336},
+		{Kind: billing.KindCommon, Class: billing.KindGridNT, Label: "General electricity: grid energy NT", Energy: kwh(6.9), Price: 220_000, Rate: 810, Amount: 152},
 		{Kind: billing.KindBaseFee, Label: "Base fee", Days: 90, Fee: 500, Count: 1, Rate: 810, Amount: 1500},
 		{Kind: billing.KindMetering, Label: "Metering", Days: 90, Fee: 300, Count: 1, Rate: 810, Amount: 900},
 	}

@@ -337,7 +337,7 @@ func (w *wbook) summary(site *core.Site, run *billing.Run) error {
 			if inv.Number == 0 {
 				num = w.w("Draft")
 			}
-			if err := w.setRow(sh, r, num, inv.Unit, inv.Tenant, string(l.Kind), row(tx, l).Label, q, u, p,
+			if err := w.setRow(sh, r, num, inv.Unit, inv.Tenant, string(l.Kind), row(tx, l, contextOf(site, inv)).Label, q, u, p,
 				excelize.Cell{StyleID: 0, Value: vatRate(l)}, w.chfCell(l.Amount)); err != nil {
 				return err
 			}
@@ -422,11 +422,12 @@ func (w *wbook) invoiceSheet(site *core.Site, inv *billing.Invoice, i int) error
 		return err
 	}
 	tx := textsFor([...]string{"de", "fr", "it", "en"}[w.lang])
+	lc := contextOf(site, inv)
 	for _, l := range inv.Lines {
 		r++
 		q, u, p := lineQuantity(w, l)
 		amount := w.chfCell(l.Amount)
-		label := any(row(tx, l).Label)
+		label := any(row(tx, l, lc).Label)
 		if !l.Kind.Charge() && l.Kind != billing.KindVAT && l.Kind != billing.KindRounding && l.Kind != billing.KindAdvance {
 			amount.StyleID = w.boldCHF
 			label = excelize.Cell{StyleID: w.bold, Value: label}
