@@ -531,3 +531,65 @@ func TestRealLinesTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestMoveReadings: when a tenant moves out mid-period and the next moves
+// in, each invoice prints the unit meter's readings at its own first and
+// after its last day: the move-out reading ends one and starts the other.
+func TestMoveReadings(t *testing.T) {
+	needTool(t, "pdftotext")
+	site := sampleSite()
+	site.Occupancies[0].To = core.MustDate(2026, 2, 14)
+	site.Occupancies = append(site.Occupancies, core.Occupancy{Unit: "W01", Name: "Luc Favre",
+		From: core.MustDate(2026, 2, 15), Language: "fr"})
+	p := core.Period{From: core.MustDate(2026, 1, 1), To: core.MustDate(2026, 3, 31)}
+	in := syntheticInput(t, site, p)
+	loc := site.Location()
+	w1 := in.Data["M-W01"].Import
+	move := core.MustDate(2026, 2, 15)
+	var before, all core.Energy
+	for i, e := range w1.Energy {
+		if (w1.From + core.Slot(i)).Time().Before(move.Midnight(loc)) {
+			before += e
+		}
+		all += e
+	}
+	start := 10_000 * core.KWh
+	reg := func(d core.Date, e core.Energy) store.Register {
+		return store.Register{Time: d.Midnight(loc).UTC(), Import: e}
+	}
+	r0, r1, r2 := reg(p.From, start), reg(move, start+before), reg(p.To.AddDays(1), start+all)
+	in.Readings = map[string]billing.Readings{"M-W01": {Start: &r0, End: &r2}}
+	in.Boundaries = map[string]map[core.Date]store.Register{"M-W01": {move: r1}}
+	run, err := billing.Bill(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]core.Energy{"Anna Müller-Lüthi": {start, start + before}, "Luc Favre": {start + before, start + all}}
+	for i := range run.Invoices {
+		inv := &run.Invoices[i]
+		w, ok := want[inv.Tenant]
+		if !ok || inv.Unit != "W01" {
+			continue
+		}
+		delete(want, inv.Tenant)
+		inv.Number = 7 + i
+		ins, err := FromInvoice(site, run, inv, core.MustDate(2026, 4, 7), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ins.Meters) != 1 || ins.Meters[0].Start == nil || ins.Meters[0].End == nil ||
+			*ins.Meters[0].Start != w[0] || *ins.Meters[0].End != w[1] || ins.Meters[0].Consumption != w[1]-w[0] {
+			t.Errorf("%s: meters %+v, want readings %v..%v", inv.Tenant, ins.Meters, w[0], w[1])
+			continue
+		}
+		text := pdfText(t, renderPDF(t, ins))
+		for _, s := range []string{KWh(w[0], 1), KWh(w[1], 1), KWh(w[1]-w[0], 1)} {
+			if !strings.Contains(text, s) {
+				t.Errorf("%s: reading %s not printed", inv.Tenant, s)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no invoice for %v", want)
+	}
+}
