@@ -316,7 +316,8 @@ func TestCommonByKeyAndOwner(t *testing.T) {
 }
 
 // EV: the charger draws 2 kWh per interval 11:00-13:00 local while PV gives
-// 1 kWh; Eva's session covers 11:00-12:00. The rest goes to the owner.
+// 1 kWh; Eva's session covers 11:00-12:00. At 18:00 Anna, W01's tenant,
+// charges 1 kWh: it is on her tenancy's invoice. The rest goes to the owner.
 func TestEVSession(t *testing.T) {
 	s := baseSite()
 	s.Meters = append(s.Meters, core.Meter{ID: "EV1", Role: core.RoleEV})
@@ -328,15 +329,27 @@ func TestEVSession(t *testing.T) {
 	}
 	f.set("EV1", store.Import, f.at("2026-01-05", 18, 0), kwhE("1"), store.Measured)
 	start := time.Date(2026, 1, 5, 11, 0, 0, 0, f.loc)
-	f.in.Sessions = []Session{{ID: "s1", Meter: "EV1", Card: "04A1", Person: "Eva", Unit: "W01", Start: start, End: start.Add(time.Hour)}}
+	at18 := time.Date(2026, 1, 5, 18, 0, 0, 0, f.loc)
+	f.in.Sessions = []Session{{ID: "s1", Meter: "EV1", Card: "04A1", Person: "Eva", Unit: "W01", Start: start, End: start.Add(time.Hour)},
+		{ID: "s2", Meter: "EV1", Card: "04A2", Person: "Anna Muster", Unit: "W01", Start: at18, End: at18.Add(10 * time.Minute)}}
 	r := f.bill()
 	eva := invoiceOf(t, r, "ev:Eva")
 	wantE(t, "Eva solar", eva.KWh.Solar, "4")
 	wantE(t, "Eva grid", eva.KWh.Grid, "4")
 	wantR(t, "Eva EV lines", eva.Net, "2.00") // 4 × 0.20 + 4 × 0.30
 	o := invoiceOf(t, r, "owner")
-	wantE(t, "owner EV solar", o.KWh.Solar, "4")
-	wantE(t, "owner EV grid", o.KWh.Grid, "5")
+	wantE(t, "owner EV solar (12:00-13:00)", o.KWh.Solar, "4")
+	wantE(t, "owner EV grid (12:00-13:00)", o.KWh.Grid, "4")
+	anna := invoiceOf(t, r, "occ:W01:Anna Muster:2020-01-01")
+	ev := line(t, anna, KindEV, 0)
+	if ev.Class != KindGridHT || ev.Energy != kwhE("1") || ev.Amount != chf("0.30") {
+		t.Errorf("Anna's EV line: %+v, want 1 kWh grid at 0.30", ev)
+	}
+	for _, inv := range r.Invoices {
+		if inv.Key == "ev:Anna Muster" {
+			t.Errorf("the tenant's charging is on an invoice of its own")
+		}
+	}
 }
 
 // A meter exchanged mid-day: the registers across the exchange agree with

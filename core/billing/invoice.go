@@ -186,9 +186,21 @@ func (e *engine) invoices() error {
 		}
 	}
 
-	// EV meters, by slot: sessions to the card's person, the rest to the owner.
+	// EV meters, by slot: sessions to the card's person, the rest to the
+	// owner. A person who is the tenant of the session's unit on the day
+	// finds the charging on the tenancy's invoice (one invoice per tenant
+	// and period); anyone else gets an EV invoice of their own.
 	persons := map[string]*account{}
 	var personOrder []string
+	person := func(s Session) *account {
+		a := persons[s.Person]
+		if a == nil {
+			a = e.newAccount(Invoice{Key: "ev:" + s.Person, Unit: s.Unit, Tenant: s.Person, From: p.From, To: p.To})
+			persons[s.Person] = a
+			personOrder = append(personOrder, s.Person)
+		}
+		return a
+	}
 	for _, c := range e.cons {
 		if c.evSlot < 0 {
 			continue
@@ -204,18 +216,29 @@ func (e *engine) invoices() error {
 			if s0 >= s1 {
 				continue
 			}
-			a := persons[s.Person]
-			if a == nil {
-				a = e.newAccount(Invoice{Key: "ev:" + s.Person, Unit: s.Unit, Tenant: s.Person, From: p.From, To: p.To})
-				persons[s.Person] = a
-				personOrder = append(personOrder, s.Person)
-			}
+			ui, hasUnit := unitIdx[s.Unit]
+			overlap := core.Slot(-1)
 			for sl := s0; sl < s1; sl++ {
+				var a *account
+				if hasUnit {
+					if t := dayAcct[ui][e.dayOf[sl]]; !t.inv.Owner && t.inv.Tenant == s.Person {
+						a = t
+					}
+				}
+				if a == nil {
+					a = person(s)
+				}
 				if who[sl] != nil && who[sl] != a {
-					e.warnf("EV meter %s: sessions overlap at %s; the earlier session keeps the interval", c.meter.ID, (e.from + sl))
+					if overlap < 0 {
+						overlap = sl
+					}
 					continue
 				}
 				who[sl] = a
+			}
+			if overlap >= 0 {
+				e.warnf("EV meter %s: session %s of %s overlaps an earlier session from %s; the earlier session keeps those intervals",
+					c.meter.ID, s.ID, s.Person, e.from+overlap)
 			}
 		}
 		sol, grid := e.evSol[c.evSlot], e.evGrid[c.evSlot]
@@ -292,8 +315,8 @@ func (e *engine) invoices() error {
 	}
 	for _, a := range accts {
 		inv := e.finish(a)
-		if inv.Owner && inv.Net == 0 && inv.KWh.Total == 0 && inv.EstimatedKWh == 0 {
-			continue // nothing to bill the owner for
+		if (inv.Owner || a.d0 < 0) && inv.Net == 0 && inv.KWh.Total == 0 && inv.EstimatedKWh == 0 {
+			continue // nothing to bill the owner, or a person whose sessions drew nothing
 		}
 		e.run.Invoices = append(e.run.Invoices, inv)
 	}

@@ -69,7 +69,8 @@ type Readings struct {
 
 // Session is one EV charging session: the energy the charger metered in the
 // slots from Start to End is billed to Person, with the solar share those
-// slots got.
+// slots got: on the invoice of Person's tenancy of Unit where Person is the
+// unit's tenant that day, else on an EV invoice of Person's own.
 type Session struct {
 	ID     string `json:"id"`
 	Meter  string `json:"meter"`  // the EV charger's meter id
