@@ -469,3 +469,46 @@ func TestPairLaterAssignsSite(t *testing.T) {
 		return nil
 	})
 }
+
+// TestServeKeepsAWorkingAddress: an mDNS announcement of a paired gateway at
+// another address (a second address of the gateway, or someone on the LAN
+// announcing its id) does not move a client that reaches the gateway; once
+// the client fails, it moves there, and the move is stored.
+func TestServeKeepsAWorkingAddress(t *testing.T) {
+	gw := startTestGateway(t)
+	db := officeDB(t, gw.b)
+	if code, _, errs := run(t, db, "pair", "--gateway", gw.g.ID(), "--code", gw.g.Code(), "--address", gw.addr); code != 0 {
+		t.Fatalf("pair: %s", errs)
+	}
+	st := openStore(t, db)
+	var p intake.Pairing
+	if err := st.View(func(tx store.Tx) (err error) { p, err = intake.LoadPairing(tx, gw.g.ID()); return err }); err != nil {
+		t.Fatal(err)
+	}
+	c := intake.NewClient(st, p, &intake.Options{})
+	defer c.Close()
+	if _, err := c.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var said []string
+	env := &Env{Clock: core.SystemClock{}}
+	m := &mover{st: st, env: env, say: func(f string, a ...any) { said = append(said, f) },
+		clients: map[string]*intake.Client{p.GatewayID: c}, pin: map[string]string{p.GatewayID: p.Fingerprint}, seen: map[string]string{}}
+	elsewhere := "127.0.0.1:9"
+	fp := protocol.FingerprintPrefix(p.Fingerprint)
+	m.announced([]discover.Gateway{{ID: p.GatewayID, Address: "127.0.0.1:7", FP: "0000000000000000"}}) // another certificate: ignored
+	m.announced([]discover.Gateway{{ID: p.GatewayID, Address: elsewhere, FP: fp}})
+	if c.Address() != gw.addr || len(said) != 0 {
+		t.Fatalf("a working client moved to %s (%q)", c.Address(), said)
+	}
+	m.failing(p.GatewayID) // the client lost the gateway
+	if c.Address() != elsewhere || len(said) != 1 {
+		t.Fatalf("a failing client stays at %s (%q), want a move to %s", c.Address(), said, elsewhere)
+	}
+	_ = st.View(func(tx store.Tx) error {
+		if q, err := intake.LoadPairing(tx, p.GatewayID); err != nil || q.Address != elsewhere {
+			t.Errorf("stored pairing after the move: %+v, %v", q, err)
+		}
+		return nil
+	})
+}

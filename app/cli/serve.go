@@ -67,13 +67,16 @@ func runServe(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, format+"\n", a...)
 	}
 	var wg sync.WaitGroup
-	clients := map[string]*intake.Client{}
+	mv := &mover{st: st, env: env, say: say, clients: map[string]*intake.Client{}, pin: map[string]string{}, seen: map[string]string{}}
 	for _, p := range ps {
 		opt := serveOptions
 		opt.Clock = env.Clock
 		c := intake.NewClient(st, p, &opt)
-		clients[p.GatewayID] = c
+		mv.clients[p.GatewayID], mv.pin[p.GatewayID] = c, p.Fingerprint
 		say("gateway %s at %s: ingesting", p.GatewayID, p.Address)
+	}
+	for _, p := range ps {
+		c := mv.clients[p.GatewayID]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -82,6 +85,7 @@ func runServe(env *Env, args []string) error {
 				switch {
 				case s.Err != "":
 					say("gateway %s: %s (retrying)", s.Gateway, s.Err)
+					mv.failing(s.Gateway)
 				case s.Behind == 0:
 					say("gateway %s: caught up at record %d", s.Gateway, s.Cursor)
 				default:
@@ -103,7 +107,10 @@ func runServe(env *Env, args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			followMoves(ctx, st, env, ps, clients, say)
+			err := discover.Browse(ctx, discover.BrowseOptions{Interval: 30 * time.Second}, mv.announced)
+			if err != nil {
+				slog.Warn("serve: mDNS unavailable; gateways are reached at their stored addresses", "error", err)
+			}
 		}()
 	}
 	<-ctx.Done()
@@ -112,31 +119,52 @@ func runServe(env *Env, args []string) error {
 	return nil
 }
 
-// followMoves watches mDNS for paired gateways that answer at a new address
-// (a new DHCP lease) and points their clients there. An announcement whose
-// fingerprint prefix is not the pinned certificate's is ignored: the pin
-// would refuse it anyway.
-func followMoves(ctx context.Context, st store.Store, env *Env, ps []intake.Pairing, clients map[string]*intake.Client, say func(string, ...any)) {
-	addr := map[string]string{}
-	pin := map[string]string{}
-	for _, p := range ps {
-		addr[p.GatewayID], pin[p.GatewayID] = p.Address, p.Fingerprint
-	}
-	err := discover.Browse(ctx, discover.BrowseOptions{Interval: 30 * time.Second}, func(gs []discover.Gateway) {
-		for _, g := range gs {
-			c, ok := clients[g.ID]
-			if !ok || g.Address == addr[g.ID] || g.FP == "" || !strings.HasPrefix(pin[g.ID], g.FP) {
-				continue
-			}
-			c.SetAddress(g.Address)
-			addr[g.ID] = g.Address
-			if err := st.Update(func(tx store.Tx) error { return intake.UpdateAddress(tx, g.ID, g.Address, env.Clock.Now()) }); err != nil {
-				slog.Error("serve: storing a gateway's new address", "gateway", g.ID, "error", err)
-			}
-			say("gateway %s: now at %s", g.ID, g.Address)
+// mover follows paired gateways to a new address (a new DHCP lease) found
+// by mDNS. It moves a client only while the client cannot reach the gateway
+// at its current address, so that an announcement elsewhere (a gateway with
+// two addresses, or someone on the LAN announcing the same id) never takes
+// a working connection away; and only to an announcement whose fingerprint
+// prefix matches the pin (the pin would refuse any other anyway).
+type mover struct {
+	st      store.Store
+	env     *Env
+	say     func(string, ...any)
+	clients map[string]*intake.Client // by gateway id; fixed after start
+	pin     map[string]string         // pinned fingerprints; fixed after start
+
+	mu   sync.Mutex
+	seen map[string]string // gateway id → the address mDNS last announced
+}
+
+// announced takes a new mDNS list (from Browse's goroutine).
+func (m *mover) announced(gs []discover.Gateway) {
+	m.mu.Lock()
+	for _, g := range gs {
+		if _, ok := m.clients[g.ID]; ok && g.FP != "" && strings.HasPrefix(m.pin[g.ID], g.FP) {
+			m.seen[g.ID] = g.Address
 		}
-	})
-	if err != nil {
-		slog.Warn("serve: mDNS unavailable; gateways are reached at their stored addresses", "error", err)
 	}
+	m.mu.Unlock()
+	for _, g := range gs {
+		if c, ok := m.clients[g.ID]; ok && c.State().Err != "" {
+			m.failing(g.ID)
+		}
+	}
+}
+
+// failing is called when gateway id's client failed to reach it: it moves
+// the client to the address mDNS announced, if that is another one.
+func (m *mover) failing(id string) {
+	m.mu.Lock() // held throughout: the client's and Browse's goroutines both call this
+	defer m.mu.Unlock()
+	addr := m.seen[id]
+	c := m.clients[id]
+	if addr == "" || c == nil || addr == c.Address() {
+		return
+	}
+	c.SetAddress(addr)
+	if err := m.st.Update(func(tx store.Tx) error { return intake.UpdateAddress(tx, id, addr, m.env.Clock.Now()) }); err != nil {
+		slog.Error("serve: storing a gateway's new address", "gateway", id, "error", err)
+	}
+	m.say("gateway %s: now at %s", id, addr)
 }

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -144,6 +145,13 @@ func (c *Client) SetAddress(addr string) {
 	c.mu.Lock()
 	c.base = "https://" + addr
 	c.mu.Unlock()
+}
+
+// Address returns the gateway's host:port the client uses.
+func (c *Client) Address() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.TrimPrefix(c.base, "https://")
 }
 
 // do runs an authenticated GET and returns the response if its status is
