@@ -336,14 +336,12 @@ func ImportESL(st store.Store, site *core.Site, d *ESLDelivery, opt vee.Options)
 			rep.Unchanged += vr.Unchanged
 			rep.Replaced += vr.Replaced
 			rep.Estimated += vr.Estimated
-			skip := map[core.Slot]bool{}
 			for _, c := range vr.Conflicts {
 				if c.Incoming.Quality == store.Estimated && c.Stored.Quality != store.Estimated {
 					// An estimate from monthly readings that differs from a
 					// measurement is no duplicate delivery: the measurement
 					// stands, and vee's duplicate flag is taken back.
 					rep.Measured++
-					skip[c.Slot] = true
 					if !flagged[c.Slot] {
 						if err := tx.DeleteFlags(site.ID, id, vee.KindDuplicate, c.Slot, c.Slot+1); err != nil {
 							return fmt.Errorf("clearing flags: %w", err)
@@ -355,19 +353,16 @@ func ImportESL(st store.Store, site *core.Site, d *ESLDelivery, opt vee.Options)
 					Reason: fmt.Sprintf("energy derived from the readings, %s kWh (%s), differs from the stored %s kWh (%s) (kept)",
 						core.FormatKWh(c.Incoming.Energy), c.Incoming.Quality, core.FormatKWh(c.Stored.Energy), c.Stored.Quality)})
 			}
+			for _, c := range vr.RegisterConflicts {
+				rep.Conflicts = append(rep.Conflicts, ReadingsConflict{Line: d.lines[id][c.Incoming.Time], Meter: id, Slot: core.SlotOf(c.Incoming.Time),
+					Reason: fmt.Sprintf("reading at %s: import %s kWh, export %s kWh differ from the stored %s kWh, %s kWh (kept)",
+						c.Incoming.Time.Format(time.RFC3339), core.FormatKWh(c.Incoming.Import), core.FormatKWh(c.Incoming.Export),
+						core.FormatKWh(c.Stored.Import), core.FormatKWh(c.Stored.Export))})
+			}
 			for _, f := range vr.Flags {
 				switch f.Kind {
 				case vee.KindDuplicate:
-					if skip[f.Slot] {
-						continue
-					}
-					line := 0
-					for t, l := range d.lines[id] {
-						if core.SlotOf(t) == f.Slot {
-							line = l
-						}
-					}
-					rep.Conflicts = append(rep.Conflicts, ReadingsConflict{Line: line, Meter: id, Slot: f.Slot, Reason: f.Reason})
+					// Reported above, as conflicts.
 				case vee.KindGap:
 					// Every slot between monthly readings is an estimate:
 					// counted in Estimated, not listed one by one.

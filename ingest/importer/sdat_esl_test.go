@@ -106,8 +106,24 @@ func TestImportESL(t *testing.T) {
 		}
 	}
 	// Again: nothing new.
-	if rep, err = ImportESL(st, site, d, vee.Options{Clock: importClock}); err != nil || rep.Written+rep.Replaced != 0 {
+	if rep, err = ImportESL(st, site, d, vee.Options{Clock: importClock}); err != nil || rep.Written+rep.Replaced != 0 || len(rep.Conflicts) != 0 {
 		t.Errorf("again: %v %s", err, rep.Summary())
+	}
+	// A reading that differs from the stored one is kept out, with its line.
+	raw, _ := os.ReadFile(path)
+	changed, err := ParseESL("changed.xml", strings.NewReader(strings.Replace(string(raw), `"6339.7000"`, `"6340.7000"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err = ResolveESL(changed, site, ""); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = ImportESL(st, site, d, vee.Options{Clock: importClock})
+	if err != nil || len(rep.Conflicts) != 1 {
+		t.Fatalf("changed: %v %+v", err, rep)
+	}
+	if want := "line 5: meter GRID at 2019-02-28T23:00:00Z: reading at 2019-02-28T23:00:00Z: import 23469.700 kWh, export 11959.700 kWh differ from the stored 23468.700 kWh, 11959.700 kWh (kept)"; rep.Conflicts[0].String() != want {
+		t.Errorf("conflict\n got %s\nwant %s", rep.Conflicts[0], want)
 	}
 }
 
