@@ -7,7 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
@@ -162,19 +162,19 @@ func printRun(w io.Writer, site *core.Site, r *billing.Run, lines, final bool) e
 		state = "final: numbered and locked"
 	}
 	fmt.Fprintf(w, "%s (%s), %s, allocation %s (%s)\n\n", site.Name, site.ID, r.Period, r.Allocation, state)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "production\tself-consumed\tfed in\tgrid\tconsumption\tgrid meter\tdifference\testimated\t\n")
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", core.FormatKWh(b.Production), core.FormatKWh(b.SelfConsumed),
-		core.FormatKWh(b.FedIn), core.FormatKWh(b.Grid), core.FormatKWh(b.Consumption), core.FormatKWh(b.GridMeterImport),
-		core.FormatKWh(b.Difference), core.FormatKWh(b.Estimated))
-	if err := tw.Flush(); err != nil {
+	bt := &table{right: []bool{true, true, true, true, true, true, true, true}}
+	bt.row("production kWh", "self-consumed", "fed in", "grid", "consumption", "grid meter", "difference", "estimated")
+	bt.row(tableKWh(b.Production), tableKWh(b.SelfConsumed), tableKWh(b.FedIn), tableKWh(b.Grid),
+		tableKWh(b.Consumption), tableKWh(b.GridMeterImport), tableKWh(b.Difference), tableKWh(b.Estimated))
+	if err := bt.write(w); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "(kWh)")
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "no.\tunit\ttenant\tfrom\tto\tsolar kWh\tgrid kWh\tnet\tVAT\ttotal\tadvance\tbalance\testimated kWh\n")
-	var sum core.Rappen
+	it := &table{right: []bool{true, false, false, false, false, true, true, true, true, true, true, true, true}}
+	it.row("no.", "unit", "recipient", "from", "to", "solar kWh", "grid kWh", "net CHF", "VAT", "total", "advance",
+		"balance", "estimated kWh")
+	var sol, grid, est core.Energy
+	var net, vat, total, adv, bal core.Rappen
 	for _, inv := range r.Invoices {
 		no := "draft"
 		if inv.Number != 0 {
@@ -184,28 +184,35 @@ func printRun(w io.Writer, site *core.Site, r *billing.Run, lines, final bool) e
 		if unit == "" {
 			unit = "-"
 		}
-		tenant := inv.Tenant
-		if inv.Owner {
-			tenant += " (owner)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", no, unit, tenant, inv.From, inv.To,
-			core.FormatKWh(inv.KWh.Solar), core.FormatKWh(inv.KWh.Grid), inv.Net, inv.VAT, inv.Total, inv.Advance,
-			inv.Balance, core.FormatKWh(inv.EstimatedKWh))
-		sum += inv.Total
+		it.row(no, unit, recipient(inv), inv.From.String(), inv.To.String(), tableKWh(inv.KWh.Solar),
+			tableKWh(inv.KWh.Grid), tableCHF(inv.Net), tableCHF(inv.VAT), tableCHF(inv.Total), tableCHF(inv.Advance),
+			tableCHF(inv.Balance), tableKWh(inv.EstimatedKWh))
+		sol, grid, est = sol+inv.KWh.Solar, grid+inv.KWh.Grid, est+inv.EstimatedKWh
+		net, vat, total, adv, bal = net+inv.Net, vat+inv.VAT, total+inv.Total, adv+inv.Advance, bal+inv.Balance
 	}
-	fmt.Fprintf(tw, "\t\t%d invoices\t\t\t\t\t\t\t%s\t\t\t\n", len(r.Invoices), sum)
-	if err := tw.Flush(); err != nil {
+	it.rule()
+	it.row("", "", fmt.Sprintf("%d invoices", len(r.Invoices)), "", "", tableKWh(sol), tableKWh(grid), tableCHF(net),
+		tableCHF(vat), tableCHF(total), tableCHF(adv), tableCHF(bal), tableKWh(est))
+	if err := it.write(w); err != nil {
 		return err
 	}
+	fmt.Fprintln(w, "kWh to the Wh; --json gives them exact.")
 	if lines {
 		for _, inv := range r.Invoices {
-			fmt.Fprintf(w, "\n%s, %s %s..%s\n", inv.Tenant, inv.Unit, inv.From, inv.To)
-			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			no := "draft"
+			if inv.Number != 0 {
+				no = fmt.Sprintf("no. %d", inv.Number)
+			}
+			fmt.Fprintf(w, "\n%s, %s, %s..%s (%s)\n", recipient(inv), orDash(inv.Unit), inv.From, inv.To, no)
+			lt := &table{indent: "  ", right: []bool{false, true, false, true, true}}
 			for _, l := range inv.Lines {
 				q, u, pr := l.Quantity()
-				fmt.Fprintf(tw, "  %s\t%s %s\t%s\t%s\n", l.Label, q, u, pr, l.Amount)
+				if u == "kWh" && q != "" {
+					q = tableKWh(l.Energy)
+				}
+				lt.row(l.Label, q, u, pr, tableCHF(l.Amount))
 			}
-			if err := tw.Flush(); err != nil {
+			if err := lt.write(w); err != nil {
 				return err
 			}
 		}
@@ -218,4 +225,103 @@ func printRun(w io.Writer, site *core.Site, r *billing.Run, lines, final bool) e
 		fmt.Fprintf(w, "\nmissing intervals: %s\n", strings.Join(parts, ", "))
 	}
 	return nil
+}
+
+// recipient names an invoice's recipient for the table: the tenant, the
+// owner (marked) or the person charging an EV.
+func recipient(inv billing.Invoice) string {
+	switch {
+	case strings.HasPrefix(inv.Key, "ev:"):
+		return inv.Tenant + " (EV charging)"
+	case inv.Owner:
+		return inv.Tenant + " (owner)"
+	}
+	return inv.Tenant
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// tableKWh formats energy for reading: rounded to the Wh, thousands
+// grouped with an apostrophe as in Switzerland (12'345.678).
+func tableKWh(e core.Energy) string {
+	return groupThousands(core.FormatKWh(core.Energy(core.DivRound(int64(e), 1000) * 1000)))
+}
+
+// tableCHF formats an amount with grouped thousands (1'234.50).
+func tableCHF(r core.Rappen) string { return groupThousands(r.String()) }
+
+func groupThousands(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte('\'')
+		}
+		b.WriteRune(c)
+	}
+	if frac != "" {
+		return sign + b.String() + "." + frac
+	}
+	return sign + b.String()
+}
+
+// table prints rows in columns, text left-aligned and figures
+// right-aligned (right[i]), widths counted in characters.
+type table struct {
+	indent string
+	right  []bool
+	rows   [][]string // nil row: a rule
+}
+
+func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
+func (t *table) rule()               { t.rows = append(t.rows, nil) }
+
+func (t *table) write(w io.Writer) error {
+	var width []int
+	for _, r := range t.rows {
+		for i, c := range r {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	total := 0
+	for _, n := range width {
+		total += n + 2
+	}
+	var b strings.Builder
+	for _, r := range t.rows {
+		b.WriteString(t.indent)
+		if r == nil {
+			b.WriteString(strings.Repeat("-", max(total-2, 0)))
+			b.WriteByte('\n')
+			continue
+		}
+		line := ""
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				line += "  "
+			}
+			if i < len(t.right) && t.right[i] {
+				line += pad + c
+			} else {
+				line += c + pad
+			}
+		}
+		b.WriteString(strings.TrimRight(line, " "))
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -428,3 +428,38 @@ func TestBillRefusesMissing(t *testing.T) {
 		t.Errorf("a complete period is billed: exit %d", code)
 	}
 }
+
+// The readable table: figures right-aligned under their headings, text
+// left-aligned, thousands grouped the Swiss way, a totals row.
+func TestBillTableAligned(t *testing.T) {
+	for in, want := range map[string]string{"0.00": "0.00", "999.99": "999.99", "1234.50": "1'234.50",
+		"-1234567.89": "-1'234'567.89", "12345": "12'345"} {
+		if got := groupThousands(in); got != want {
+			t.Errorf("groupThousands(%q) = %q, want %q", in, got, want)
+		}
+	}
+	db := billDB(t)
+	code, out, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errs)
+	}
+	lines := strings.Split(out, "\n")
+	head := -1
+	for i, l := range lines {
+		if strings.Contains(l, "recipient") {
+			head = i
+		}
+	}
+	if head < 0 || !strings.Contains(out, "3 invoices") || !strings.Contains(out, "1'190.400") {
+		t.Fatalf("no invoice table, totals or grouped kWh:\n%s", out)
+	}
+	// Every invoice row's total ends where the heading "total" ends.
+	end := strings.Index(lines[head], " total") + len(" total")
+	for _, l := range lines[head+1 : head+4] {
+		f := strings.Fields(l)
+		tot := f[len(f)-4] // total, advance, balance, estimated
+		if i := strings.Index(l, " "+tot+" "); i < 0 || i+1+len(tot) != end {
+			t.Errorf("total %s not right-aligned under the heading:\n%s\n%s", tot, lines[head], l)
+		}
+	}
+}
