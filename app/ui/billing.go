@@ -21,8 +21,11 @@ var billingText = struct {
 	Previous, Next, Finalize, Cancel, Write, Draft, Computing, Finalizing, Writing     string
 	Sum, DryRun, Locked, Written, ConfirmTitle, Confirm, NoWarnings, Owner, NoInvoices string
 	Production, SelfConsumed, FedIn, Grid, Consumption, Estimated                      string
-	Columns                                                                            []string
+	Invoice, Close, Energy, Fee                                                        string
+	Columns, Kinds                                                                     []string
 }{
+	Kinds:   []string{"Month", "Quarter", "Half-year", "Year"},
+	Invoice: "Invoice %s: %s, %s", Close: "Close", Energy: "%s kWh × CHF %s", Fee: "%d days × CHF %s / month",
 	Previous: "Previous", Next: "Next", Finalize: "Finalize", Cancel: "Cancel", Write: "Write documents…", Draft: "draft",
 	Computing: "Computing…", Finalizing: "Finalizing…", Writing: "Writing documents…",
 	DryRun:       "Dry run: nothing is stored until you finalize.",
@@ -54,6 +57,7 @@ type Billing struct {
 	win   fyne.Window
 
 	prev, next *widget.Button
+	kindSel    *widget.Select
 	name       *widget.Label
 	figures    map[string]*widget.Label
 	table      *widget.Table
@@ -71,6 +75,9 @@ type Billing struct {
 	// done, when set, is called on the UI goroutine after each background
 	// job has drawn its result; tests wait on it.
 	done func()
+	// spawn starts a background job (go f()); a test may hold the job back
+	// until the widget call that started it has returned.
+	spawn func(f func())
 
 	site   *core.Site
 	kind   string // the site's billing period setting
@@ -85,6 +92,7 @@ type Billing struct {
 // NewBilling builds the billing screen on st; dialogs open on win.
 func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	b := &Billing{st: st, clock: clock, win: win, figures: map[string]*widget.Label{}}
+	b.spawn = func(f func()) { go f() }
 	b.chooseFolder = func(fn func(string)) {
 		d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 			if err != nil {
@@ -100,6 +108,7 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	}
 	b.prev, b.next = navButtons(billingText.Previous, billingText.Next, func() { b.onStep(-1) }, func() { b.onStep(1) })
 	b.name = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	b.kindSel = widget.NewSelect(billingText.Kinds, func(string) { b.onKind(kindKeys[b.kindSel.SelectedIndex()]) })
 	b.finalize = widget.NewButton(billingText.Finalize, b.onFinalize)
 	b.finalize.Importance = widget.HighImportance
 	b.write = widget.NewButton(billingText.Write, b.onWrite)
@@ -117,7 +126,11 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	for _, w := range []fyne.Disableable{b.prev, b.next, b.finalize, b.write} {
 		w.Disable()
 	}
-	nav := container.NewBorder(nil, nil, b.prev, b.next, b.name)
+	b.table.OnSelected = func(id widget.TableCellID) {
+		b.onInvoice(id.Row)
+		b.table.UnselectAll()
+	}
+	nav := container.NewBorder(nil, nil, container.NewHBox(b.prev, b.kindSel), b.next, b.name)
 	top := container.NewVBox(nav, grid)
 	actions := container.NewBorder(nil, nil, nil, container.NewHBox(b.total, b.write, b.finalize), b.status)
 	bottom := container.NewVBox(b.warnings, actions)
@@ -133,8 +146,72 @@ func (b *Billing) Content() fyne.CanvasObject { return b.content }
 func (b *Billing) setSite(site *core.Site) {
 	b.site = site
 	b.kind = site.Settings.Period
+	if b.kind == "" {
+		b.kind = "quarter"
+	}
 	today := core.DateOf(b.clock.Now().In(site.Location()))
+	b.showKind()
 	b.setPeriod(lastCompletePeriod(b.kind, today))
+}
+
+// kindKeys are the period kinds in the order of billingText.Kinds.
+var kindKeys = []string{"month", "quarter", "half", "year"}
+
+// showKind selects the current kind in the picker without acting on it.
+func (b *Billing) showKind() {
+	for i, k := range kindKeys {
+		if k == b.kind && b.kindSel.SelectedIndex() != i {
+			b.kind = "" // onKind ignores the callback for the same kind
+			b.kindSel.SetSelectedIndex(i)
+			b.kind = k
+		}
+	}
+}
+
+// onKind switches to periods of another length: the one that holds the
+// start of the period shown, or the last complete one if that has not ended.
+func (b *Billing) onKind(kind string) {
+	if b.site == nil || kind == b.kind || b.kind == "" {
+		return
+	}
+	b.kind = kind
+	p := billingPeriod(kind, b.period.From)
+	if today := core.DateOf(b.clock.Now().In(b.site.Location())); !p.To.Before(today) {
+		p = lastCompletePeriod(kind, today)
+	}
+	b.setPeriod(p)
+}
+
+// onInvoice shows an invoice's lines.
+func (b *Billing) onInvoice(row int) {
+	if b.run == nil || row < 0 || row >= len(b.run.Invoices) {
+		return
+	}
+	inv := &b.run.Invoices[row]
+	grid := container.NewGridWithColumns(3)
+	for _, l := range inv.Lines {
+		detail := ""
+		switch {
+		case l.Energy != 0 && l.Price != 0:
+			detail = fmt.Sprintf(billingText.Energy, kwh(l.Energy), report.PriceKWh(l.Price))
+		case l.Energy != 0:
+			detail = kwh(l.Energy) + " kWh"
+		case l.Days != 0 && l.Fee != 0:
+			detail = fmt.Sprintf(billingText.Fee, l.Days, chf(l.Fee)[len("CHF "):])
+		}
+		style := fyne.TextStyle{Bold: l.Kind == billing.KindTotal || l.Kind == billing.KindBalance}
+		grid.Add(widget.NewLabelWithStyle(l.Label, fyne.TextAlignLeading, style))
+		grid.Add(widget.NewLabel(detail))
+		grid.Add(widget.NewLabelWithStyle(chf(l.Amount), fyne.TextAlignTrailing, style))
+	}
+	no := billingText.Draft
+	if inv.Number != 0 {
+		no = fmt.Sprint(inv.Number)
+	}
+	title := fmt.Sprintf(billingText.Invoice, no, inv.Tenant, period(core.Period{From: inv.From, To: inv.To}))
+	d := dialog.NewCustom(title, billingText.Close, container.NewVScroll(grid), b.win)
+	d.Resize(fyne.NewSize(720, 480))
+	d.Show()
 }
 
 func (b *Billing) onStep(n int) { b.setPeriod(shiftPeriod(b.kind, b.period, n)) }
@@ -210,7 +287,7 @@ func isLocked(tx store.Tx, site string, p core.Period) (bool, error) {
 func (b *Billing) background(job func() (func(), error)) {
 	b.busy = true
 	b.refresh()
-	go func() {
+	b.spawn(func() {
 		draw, err := job()
 		fyne.Do(func() {
 			b.busy = false
@@ -225,7 +302,7 @@ func (b *Billing) background(job func() (func(), error)) {
 				b.done()
 			}
 		})
-	}()
+	})
 }
 
 func (b *Billing) onFinalize() {

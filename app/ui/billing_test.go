@@ -185,3 +185,51 @@ func TestBillingWriteDocuments(t *testing.T) {
 		t.Errorf("status %q, want %q", b.status.Text, want)
 	}
 }
+
+func TestBillingPeriodKindAndInvoiceLines(t *testing.T) {
+	b, w, _, wait := newTestBilling(t)
+	if b.kindSel.Selected != "Month" {
+		t.Errorf("period kind %q, want the site's Month", b.kindSel.Selected)
+	}
+	// Anna Muster's lines: 600 kWh solar at 0.20, 840 kWh grid at 0.30.
+	row := -1
+	for r := range b.run.Invoices {
+		if cellText(b.updateCell, r, 2) == "Anna Muster" {
+			row = r
+		}
+	}
+	b.table.Select(widgetCell(row, 2))
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("selecting an invoice shows nothing")
+	}
+	markup := test.RenderObjectToMarkup(top)
+	for _, want := range []string{"Invoice draft: Anna Muster, 01.06.2026 – 30.06.2026", "600.0 kWh × CHF 0.20",
+		"CHF 120.00", "840.0 kWh × CHF 0.30", "CHF 252.00", "CHF 372.00"} {
+		if !strings.Contains(markup, want) {
+			t.Errorf("invoice dialog lacks %q", want)
+		}
+	}
+	test.Tap(findButton(top, billingText.Close))
+
+	// A quarter: the one that holds June, Q2, with April and May missing.
+	// The Select redraws itself after its callback: the job waits for that.
+	var pending func()
+	b.spawn = func(f func()) { pending = f }
+	b.kindSel.SetSelected("Quarter")
+	go pending()
+	wait()
+	if b.name.Text != "Q2 2026  (01.04.2026 – 30.06.2026)" || !strings.Contains(b.warnings.Text, "missing data") {
+		t.Errorf("quarter: %q warnings %q", b.name.Text, b.warnings.Text)
+	}
+	if got := b.figures["Production"].Text; got != "1'200.0" {
+		t.Errorf("Q2 production %q", got)
+	}
+	// A year: 2026 has not ended, so the last complete one, 2025.
+	b.kindSel.SetSelected("Year")
+	go pending()
+	wait()
+	if b.name.Text != "2025  (01.01.2025 – 31.12.2025)" {
+		t.Errorf("year: %q", b.name.Text)
+	}
+}
