@@ -83,7 +83,7 @@ type Billing struct {
 	kind   string // the site's billing period setting
 	period core.Period
 	gen    int // counts period changes, to drop results of an older one
-	busy   bool
+	busy   int // background jobs running
 	in     *billing.Input
 	run    *billing.Run
 	locked bool
@@ -285,12 +285,12 @@ func isLocked(tx store.Tx, site string, p core.Period) (bool, error) {
 // returns runs through fyne.Do, followed by refresh. While it runs, the
 // screen's actions are disabled.
 func (b *Billing) background(job func() (func(), error)) {
-	b.busy = true
+	b.busy++
 	b.refresh()
 	b.spawn(func() {
 		draw, err := job()
 		fyne.Do(func() {
-			b.busy = false
+			b.busy--
 			if err != nil {
 				slog.Error("billing", "site", b.site.ID, "period", b.period.String(), "err", err)
 				b.status.SetText(err.Error())
@@ -306,7 +306,7 @@ func (b *Billing) background(job func() (func(), error)) {
 }
 
 func (b *Billing) onFinalize() {
-	if b.run == nil || b.locked || b.busy {
+	if b.run == nil || b.locked || b.busy > 0 {
 		return
 	}
 	msg := fmt.Sprintf(billingText.Confirm, periodName(b.kind, b.period), period(b.period), len(b.run.Invoices))
@@ -351,7 +351,7 @@ func (b *Billing) onFinalizeConfirmed(ok bool) {
 }
 
 func (b *Billing) onWrite() {
-	if b.run == nil || b.busy {
+	if b.run == nil || b.busy > 0 {
 		return
 	}
 	in, run := b.in, b.run
@@ -412,15 +412,15 @@ func (b *Billing) refresh() {
 			w.Disable()
 		}
 	}
-	enable(b.prev, b.site != nil && !b.busy)
+	enable(b.prev, b.site != nil && b.busy == 0)
 	today := core.Date{}
 	if b.site != nil {
 		today = core.DateOf(b.clock.Now().In(b.site.Location()))
 	}
 	// Only complete periods are billed.
-	enable(b.next, b.site != nil && !b.busy && shiftPeriod(b.kind, b.period, 1).To.Before(today))
-	enable(b.finalize, r != nil && !b.busy && !b.locked && len(r.Invoices) > 0)
-	enable(b.write, r != nil && !b.busy && len(r.Invoices) > 0)
+	enable(b.next, b.site != nil && b.busy == 0 && shiftPeriod(b.kind, b.period, 1).To.Before(today))
+	enable(b.finalize, r != nil && b.busy == 0 && !b.locked && len(r.Invoices) > 0)
+	enable(b.write, r != nil && b.busy == 0 && len(r.Invoices) > 0)
 }
 
 func (b *Billing) tableSize() (int, int) {
