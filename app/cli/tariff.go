@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -196,7 +195,7 @@ func parsePrices(r io.Reader) (*billing.DynamicPrices, error) {
 	cr.TrimLeadingSpace = true
 	head, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("line 1: %w", err)
+		return nil, fmt.Errorf("expected the header start,chf_kwh: %w", err)
 	}
 	if strings.TrimSpace(head[0]) != "start" || strings.TrimSpace(head[1]) != "chf_kwh" {
 		return nil, fmt.Errorf("line 1: expected the header start,chf_kwh, got %s", strings.Join(head, ","))
@@ -438,7 +437,7 @@ func runTariffUtility(env *Env, args []string) error {
 
 func printUtility(w io.Writer, u *billing.UtilityBill) error {
 	fmt.Fprintf(w, "utility bill %s (grid energy is billed at these costs, shared by HT, NT or all grid kWh)\n", u.Period)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := &table{indent: "  ", right: []bool{false, false, false, true}}
 	for _, l := range u.Lines {
 		var q string
 		switch {
@@ -451,12 +450,13 @@ func printUtility(w io.Writer, u *billing.UtilityBill) error {
 			}
 			q = fmt.Sprintf("(%s) kW × CHF %s", strings.Join(parts, " + "), l.PricePerKW)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", l.Label, l.Basis, q, l.Total())
+		tw.row(l.Label, string(l.Basis), q, tableCHF(l.Total()))
 	}
-	fmt.Fprintf(tw, "  total excl. VAT\t\t\t%s\n", u.Net())
-	fmt.Fprintf(tw, "  VAT %s %%\t\t\t%s\n", u.VAT, u.VATAmount())
-	fmt.Fprintf(tw, "  total\t\t\t%s\n", u.Gross())
-	return tw.Flush()
+	tw.rule()
+	tw.row("total excl. VAT", "", "", tableCHF(u.Net()))
+	tw.row(fmt.Sprintf("VAT %s %%", u.VAT), "", "", tableCHF(u.VATAmount()))
+	tw.row("total", "", "", tableCHF(u.Gross()))
+	return tw.write(w)
 }
 
 func init() {

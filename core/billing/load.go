@@ -264,6 +264,9 @@ func checkUnlocked(tx store.Tx, site string, p core.Period) error {
 		return fmt.Errorf("reading locks: %w", err)
 	}
 	for _, l := range locks {
+		if l.Period == p {
+			return fmt.Errorf("%s was billed on %s (%s): %w", p, l.Time.Format("2006-01-02 15:04 MST"), l.Note, store.ErrLocked)
+		}
 		if _, ok := l.Period.Intersect(p); ok {
 			return fmt.Errorf("%s overlaps the billed period %s: %w", p, l.Period, store.ErrLocked)
 		}
