@@ -412,8 +412,8 @@ func row(t *texts, l billing.Line, c lineContext) Row {
 
 // paymentBill makes the QR-bill of an invoice: the operator's account and
 // address, the balance, the recipient as debtor where the address is
-// complete, and a reference derived from the invoice number (QRR for a
-// QR-IBAN, SCOR otherwise).
+// complete, and a reference derived from the site and the invoice number
+// (QRR for a QR-IBAN, SCOR otherwise).
 func paymentBill(site *core.Site, inv *billing.Invoice, in *Insert, t *texts) (*qrbill.Bill, error) {
 	op := site.Operator
 	b := &qrbill.Bill{
@@ -424,14 +424,15 @@ func paymentBill(site *core.Site, inv *billing.Invoice, in *Insert, t *texts) (*
 	if a := in.RecipientAddress; in.Recipient != "" && a.Postcode != "" && a.Town != "" {
 		b.Debtor = qrAddress(in.Recipient, a)
 	}
-	num := strconv.Itoa(inv.Number)
+	// The reference carries the site's code before the invoice number:
+	// sites billed into one account keep apart (qrbill.InvoiceQRR).
 	var err error
 	if iban.IsQRIBAN(op.IBAN) {
 		b.RefType = qrbill.QRR
-		b.Reference, err = qrbill.QRReference(num)
+		b.Reference, err = qrbill.InvoiceQRR(site.ID, inv.Number)
 	} else {
 		b.RefType = qrbill.SCOR
-		b.Reference, err = qrbill.CreditorReference(num)
+		b.Reference, err = qrbill.InvoiceSCOR(site.ID, inv.Number)
 	}
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ func TestPaymentPartQRR(t *testing.T) {
 	if b == nil {
 		t.Fatal("no payment part although the office collects itself")
 	}
-	want, _ := qrbill.QRReference("42")
+	want, _ := qrbill.InvoiceQRR("birkenweg", 42)
 	if b.RefType != qrbill.QRR || b.Reference != want {
 		t.Errorf("reference %s %s, want QRR %s", b.RefType, b.Reference, want)
 	}
@@ -70,8 +70,8 @@ func TestPaymentPartSCORAndNone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.Payment == nil || in.Payment.RefType != qrbill.SCOR || in.Payment.Reference != "RF3442" {
-		t.Fatalf("payment %+v: want SCOR RF3442 for an ordinary IBAN", in.Payment)
+	if want, _ := qrbill.InvoiceSCOR("birkenweg", 42); in.Payment == nil || in.Payment.RefType != qrbill.SCOR || in.Payment.Reference != want {
+		t.Fatalf("payment %+v: want SCOR %s for an ordinary IBAN", in.Payment, want)
 	}
 	if err := qrbill.CheckSCOR(in.Payment.Reference); err != nil {
 		t.Error(err)

@@ -344,7 +344,7 @@ func TestInsertContent(t *testing.T) {
 				}
 			}
 			if in.Payment != nil {
-				for _, want := range []string{tx.QR.Receipt, tx.QR.PaymentPart, "CH44 3199 9123 0008 8901 2", "00 00000 00000 00000 00000 00420"} {
+				for _, want := range []string{tx.QR.Receipt, tx.QR.PaymentPart, "CH44 3199 9123 0008 8901 2", "11 23458 83831 11345 70000 00423"} {
 					if !strings.Contains(text, want) {
 						t.Errorf("payment part: %q missing", want)
 					}

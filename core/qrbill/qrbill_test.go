@@ -2,6 +2,7 @@ package qrbill
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -313,4 +314,78 @@ func TestParseReferencePayloads(t *testing.T) {
 			t.Errorf("Parse accepted %q", bad)
 		}
 	}
+}
+
+// TestInvoiceReferencesPerSite: two sites billing into one account never
+// share a reference for the same invoice number, the references are valid
+// and stable, and a payment's reference leads back to site and number.
+func TestInvoiceReferencesPerSite(t *testing.T) {
+	sites := []string{"birkenweg", "lorraine-24", "demo"}
+	seen := map[string]string{}
+	for _, s := range sites {
+		for _, n := range []int{1, 42, MaxInvoiceNumber} {
+			qrr, err := InvoiceQRR(s, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			scor, err := InvoiceSCOR(s, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckQRR(qrr); err != nil || len(qrr) != 27 {
+				t.Errorf("%s %d: QRR %q: %v", s, n, qrr, err)
+			}
+			if err := CheckSCOR(scor); err != nil || len(scor) > 25 {
+				t.Errorf("%s %d: SCOR %q: %v", s, n, scor, err)
+			}
+			for _, ref := range []string{qrr, scor} {
+				if other, dup := seen[ref]; dup {
+					t.Errorf("%s %d: reference %s already used by %s", s, n, ref, other)
+				}
+				seen[ref] = fmt.Sprint(s, n)
+				gs, gn, err := ParseInvoiceReference(FormatReference(refTypeOf(ref), ref), sites)
+				if err != nil || gs != s || gn != n {
+					t.Errorf("ParseInvoiceReference(%s) = %s %d %v, want %s %d", ref, gs, gn, err, s, n)
+				}
+			}
+			// The number stays readable at the end of the reference.
+			if !strings.HasSuffix(qrr[:26], fmt.Sprintf("%08d", n)) || !strings.HasSuffix(scor, fmt.Sprint(n)) {
+				t.Errorf("%s %d: %s / %s do not end with the number", s, n, qrr, scor)
+			}
+		}
+	}
+	// Stable across releases: offices match payments with them.
+	if got, _ := InvoiceQRR("birkenweg", 42); got != "112345883831113457000000423" {
+		t.Errorf("InvoiceQRR(birkenweg, 42) = %s", got)
+	}
+	if got, _ := InvoiceSCOR("birkenweg", 42); got != "RF793M0F0CKHVG35D42" {
+		t.Errorf("InvoiceSCOR(birkenweg, 42) = %s", got)
+	}
+	for _, n := range []int{0, -1, MaxInvoiceNumber + 1} {
+		if _, err := InvoiceQRR("demo", n); err == nil {
+			t.Errorf("InvoiceQRR(demo, %d) accepted", n)
+		}
+		if _, err := InvoiceSCOR("demo", n); err == nil {
+			t.Errorf("InvoiceSCOR(demo, %d) accepted", n)
+		}
+	}
+	if _, _, err := ParseInvoiceReference(mustQRR(t, "other", 5), sites); err == nil {
+		t.Error("a reference of another site was matched")
+	}
+}
+
+func refTypeOf(ref string) RefType {
+	if strings.HasPrefix(ref, "RF") {
+		return SCOR
+	}
+	return QRR
+}
+
+func mustQRR(t *testing.T, site string, n int) string {
+	t.Helper()
+	r, err := InvoiceQRR(site, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

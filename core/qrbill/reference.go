@@ -3,6 +3,8 @@ package qrbill
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -112,6 +114,94 @@ func mod97(s string) (int, bool) {
 		}
 	}
 	return r, true
+}
+
+// Invoice references. Invoice numbers are sequential per site, and an
+// office often bills several sites into the same account: a reference made
+// of the number alone would repeat from site to site, and a payment could
+// not be matched. InvoiceQRR and InvoiceSCOR therefore put a code derived
+// from the site's id (64 bits of its FNV-1a hash) in front of the invoice
+// number, so that every site has a number space of its own, the same on
+// every workstation, without a setting to keep unique by hand. The number
+// stays readable at the end of the reference.
+
+// MaxInvoiceNumber is the largest invoice number a reference holds.
+const MaxInvoiceNumber = 99_999_999
+
+func siteHash(site string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(site))
+	return h.Sum64()
+}
+
+// SiteQRRCode returns the 18 digits that start the QR references of a
+// site's invoices.
+func SiteQRRCode(site string) string {
+	return fmt.Sprintf("%018d", siteHash(site)%1_000_000_000_000_000_000)
+}
+
+// SiteSCORCode returns the 13 characters (base 36) that start the body of
+// the creditor references of a site's invoices.
+func SiteSCORCode(site string) string {
+	s := strings.ToUpper(strconv.FormatUint(siteHash(site), 36))
+	return strings.Repeat("0", 13-len(s)) + s
+}
+
+func checkInvoiceNumber(number int) error {
+	if number < 1 || number > MaxInvoiceNumber {
+		return fmt.Errorf("invoice number %d: expected 1 to %d for a payment reference", number, MaxInvoiceNumber)
+	}
+	return nil
+}
+
+// InvoiceQRR returns the QR reference of invoice number of site: the
+// site's 18-digit code, the number in 8 digits and the check digit.
+func InvoiceQRR(site string, number int) (string, error) {
+	if err := checkInvoiceNumber(number); err != nil {
+		return "", err
+	}
+	return QRReference(fmt.Sprintf("%s%08d", SiteQRRCode(site), number))
+}
+
+// InvoiceSCOR returns the ISO 11649 creditor reference of invoice number of
+// site: RF, the check digits, the site's 13-character code and the number.
+func InvoiceSCOR(site string, number int) (string, error) {
+	if err := checkInvoiceNumber(number); err != nil {
+		return "", err
+	}
+	return CreditorReference(SiteSCORCode(site) + strconv.Itoa(number))
+}
+
+// ParseInvoiceReference finds which of sites' invoices a valid QR or
+// creditor reference made by InvoiceQRR or InvoiceSCOR pays, for matching
+// incoming payments.
+func ParseInvoiceReference(ref string, sites []string) (site string, number int, err error) {
+	r := strings.ToUpper(compact(ref))
+	var body string
+	var code func(string) string
+	switch {
+	case strings.HasPrefix(r, "RF"):
+		if err := CheckSCOR(r); err != nil {
+			return "", 0, err
+		}
+		body, code = r[4:], SiteSCORCode
+	default:
+		if err := CheckQRR(r); err != nil {
+			return "", 0, err
+		}
+		body, code = r[:26], SiteQRRCode
+	}
+	for _, s := range sites {
+		c := code(s)
+		if rest, ok := strings.CutPrefix(body, c); ok && rest != "" {
+			n, err := strconv.Atoi(rest)
+			if err != nil || checkInvoiceNumber(n) != nil {
+				break
+			}
+			return s, n, nil
+		}
+	}
+	return "", 0, fmt.Errorf("reference %q is not an invoice of the sites %v", ref, sites)
 }
 
 // FormatReference formats a reference for print as the style guide asks: a
