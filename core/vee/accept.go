@@ -416,6 +416,21 @@ func (a *acceptor) rederive(newRegs []store.Register, newRepl *store.Replacement
 	if err := a.tx.DeleteFlags(a.site.ID, a.meter.ID, KindGap, from, to); err != nil {
 		return fmt.Errorf("clearing flags: %w", err)
 	}
+	// Slots whose main channel holds a measurement (interval data that came
+	// from elsewhere) are no gaps, however far apart the readings around
+	// them are.
+	var mainCur store.Series
+	if err := a.tx.ReadIntervals(store.SeriesID{Site: a.site.ID, Meter: a.meter.ID, Channel: mainChannel(a.meter)}, from, to, &mainCur); err != nil {
+		return fmt.Errorf("reading %s: %w", a.meter.ID, err)
+	}
+	gap := func(s core.Slot, reason string) {
+		if s >= from && s < to {
+			if q := mainCur.Quality[s-from]; q == store.Measured || q == store.Edited {
+				return
+			}
+		}
+		a.flag(a.meter.ID, s, KindGap, reason)
+	}
 	for _, ch := range []store.Channel{store.Import, store.Export} {
 		oldPts := buildPoints(old, oldRepl, ch)
 		newPts := buildPoints(cur, repl, ch)
@@ -435,13 +450,13 @@ func (a *acceptor) rederive(newRegs []store.Register, newRepl *store.Replacement
 				continue
 			}
 			if t1.Sub(t0) > MaxEstimateSpan {
-				a.flag(a.meter.ID, max(core.SlotOf(t0), from), KindGap, fmt.Sprintf(
+				gap(max(core.SlotOf(t0), from), fmt.Sprintf(
 					"no reading between %s and %s (%s): too long to estimate automatically; intervals left missing",
 					stamp(t0), stamp(t1), t1.Sub(t0)))
 				continue
 			}
 			for s := max(core.SlotOf(t0), from); s < to && s.Time().Before(t1); s++ {
-				a.flag(a.meter.ID, s, KindGap, fmt.Sprintf("no reading between %s and %s (%s): estimated linearly in the register",
+				gap(s, fmt.Sprintf("no reading between %s and %s (%s): estimated linearly in the register",
 					stamp(t0), stamp(t1), t1.Sub(t0)))
 			}
 		}
@@ -457,8 +472,9 @@ func (a *acceptor) rederive(newRegs []store.Register, newRepl *store.Replacement
 
 // writeDerived stores derived values: new ones, estimates superseded by
 // measurements, and refinements of values this package derived before
-// (stored == derived from the old readings) are written; a differing value
-// from elsewhere is kept and reported as a conflict; edits are left alone.
+// (stored == derived from the old readings) are written; a differing
+// value from elsewhere is kept and reported as a conflict (see put for an
+// estimate against a measurement); edits are left alone.
 func (a *acceptor) writeDerived(id store.SeriesID, oldVals, newVals []slotValue) error {
 	if len(newVals) == 0 {
 		return nil
@@ -486,7 +502,7 @@ func (a *acceptor) writeDerived(id store.SeriesID, oldVals, newVals []slotValue)
 		i := v.slot - from
 		sq, se := cur.Quality[i], cur.Energy[i]
 		val := store.Value{Slot: v.slot, Energy: v.e, Quality: v.q}
-		if sq != store.Edited && !(sq == v.q && se == v.e) && inSpans(locked, v.slot) {
+		if sq != store.Edited && !(sq == v.q && se == v.e) && !(sq == store.Measured && v.q == store.Estimated) && inSpans(locked, v.slot) {
 			a.flag(id.Meter, v.slot, KindLocked, fmt.Sprintf(
 				"%s %s (%s) derived from readings that arrived after the period was billed: not stored, %s (%s) kept; unlock the period to take it",
 				id.Channel, v.e, v.q, se, sq))
@@ -531,6 +547,9 @@ func (a *acceptor) put(id store.SeriesID, vals []store.Value, mode store.PutMode
 	conflicted := map[core.Slot]bool{}
 	for _, c := range res.Conflicts {
 		conflicted[c.Slot] = true
+		if supersededEstimate(c) {
+			continue
+		}
 		a.flag(id.Meter, c.Slot, KindDuplicate, fmt.Sprintf("%s: stored %s (%s) kept, incoming %s (%s) differs",
 			id.Channel, c.Stored.Energy, c.Stored.Quality, c.Incoming.Energy, c.Incoming.Quality))
 	}
@@ -544,6 +563,14 @@ func (a *acceptor) put(id store.SeriesID, vals []store.Value, mode store.PutMode
 		a.touch(v.Slot)
 	}
 	return nil
+}
+
+// supersededEstimate reports whether c is an estimate derived between
+// readings far apart where a measurement (interval data) is stored: the
+// measurement stands, and that is no finding. Report.Conflicts lists such
+// conflicts with Incoming.Quality Estimated; they are not flagged.
+func supersededEstimate(c store.Conflict) bool {
+	return c.Incoming.Quality == store.Estimated && (c.Stored.Quality == store.Measured || c.Stored.Quality == store.Edited)
 }
 
 // intervals is AcceptIntervals on an acceptor.

@@ -570,3 +570,62 @@ func TestUnknownMeter(t *testing.T) {
 		}
 	})
 }
+
+// TestReadingBetweenDailyReadingsKeepsMeasuredIntervals: a meter with
+// measured interval data and register readings once a day (as the demo and
+// many gateways keep them) gets a reading by hand in the middle of the day.
+// The estimates derived between the sparse readings are not conflicts with
+// the measurements, and the measured intervals are no gaps.
+func TestReadingBetweenDailyReadingsKeepsMeasuredIntervals(t *testing.T) {
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		site := testSite()
+		day := core.MustDate(2026, 1, 12)
+		from, to := core.Period{From: day, To: day}.Slots(site.Location())
+		var vals []store.Value
+		total := core.Energy(0)
+		for s := from; s < to; s++ {
+			e := core.Energy(100+int(s-from)) * core.Wh
+			vals = append(vals, store.Value{Slot: s, Energy: e, Quality: store.Measured})
+			total += e
+		}
+		id := store.SeriesID{Site: site.ID, Meter: "M1", Channel: store.Import}
+		if _, err := AcceptIntervals(tx, site, id, vals, store.KeepFirst, opts()); err != nil {
+			t.Fatal(err)
+		}
+		start := kwh("5000")
+		if _, err := AcceptRegisters(tx, site, "M1", []store.Register{
+			{Time: from.Time(), Import: start}, {Time: to.Time(), Import: start + total}}, opts()); err != nil {
+			t.Fatal(err)
+		}
+		// The reading at 10:00 UTC agrees with the intervals before it.
+		mid := from + 44 // 10:00 UTC is 11:00 in Zurich in January
+		at := start
+		for _, v := range vals[:mid-from] {
+			at += v.Energy
+		}
+		rep, err := AcceptRegisters(tx, site, "M1", []store.Register{{Time: mid.Time(), Import: at}}, opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range rep.Conflicts {
+			if c.Incoming.Quality != store.Estimated || c.Stored.Quality != store.Measured {
+				t.Errorf("conflict %+v: only estimates against measurements are expected", c)
+			}
+		}
+		if fs := flagsOf(t, tx, KindDuplicate); len(fs) != 0 {
+			t.Errorf("duplicate flags %+v: an estimate against a measurement is no finding", fs)
+		}
+		for _, f := range flagsOf(t, tx, KindGap) {
+			if f.Slot >= from && f.Slot < to {
+				t.Errorf("gap flag on a measured interval: %+v", f)
+				break
+			}
+		}
+		got := series(t, tx, "M1", store.Import, from, int(to-from))
+		for i, v := range vals {
+			if got.Energy[i] != v.Energy || got.Quality[i] != store.Measured {
+				t.Fatalf("slot %d: %v %v, want the measured %v", i, got.Energy[i], got.Quality[i], v.Energy)
+			}
+		}
+	})
+}

@@ -286,9 +286,14 @@ func complete(m core.Meter, ser [2]store.Series, i, j int, useOther bool) bool {
 	return true
 }
 
+// hasAny reports whether s holds a measured or edited value: only then does
+// a meter's second channel count in its quality and its completeness. A
+// channel that only ever got estimates (a unit meter's flat export register,
+// read once a day beside measured import intervals) would otherwise make
+// every measured interval look estimated.
 func hasAny(s store.Series) bool {
 	for _, q := range s.Quality {
-		if q != store.Missing {
+		if q == store.Measured || q == store.Edited {
 			return true
 		}
 	}

@@ -159,3 +159,37 @@ func TestQualityInvalidPeriod(t *testing.T) {
 		}
 	})
 }
+
+// TestQualityIgnoresEstimatesOnlyChannel: a unit meter with measured import
+// intervals and once-a-day readings has an export channel of estimated
+// zeros; its intervals count as measured, not estimated.
+func TestQualityIgnoresEstimatesOnlyChannel(t *testing.T) {
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		site := testSite()
+		day := core.MustDate(2026, 1, 12)
+		from, to := core.Period{From: day, To: day}.Slots(site.Location())
+		var vals []store.Value
+		for s := from; s < to; s++ {
+			vals = append(vals, store.Value{Slot: s, Energy: 100 * core.Wh, Quality: store.Measured})
+		}
+		id := store.SeriesID{Site: site.ID, Meter: "M1", Channel: store.Import}
+		if _, err := AcceptIntervals(tx, site, id, vals, store.KeepFirst, opts()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := AcceptRegisters(tx, site, "M1", []store.Register{
+			{Time: from.Time(), Import: kwh("10")}, {Time: to.Time(), Import: kwh("19.6")}}, opts()); err != nil {
+			t.Fatal(err)
+		}
+		if exp := series(t, tx, "M1", store.Export, from, 1); exp.Quality[0] != store.Estimated {
+			t.Fatalf("export %v: the test expects estimated zeros on the export channel", exp.Quality[0])
+		}
+		rep, err := Quality(tx, site, core.Period{From: day, To: day})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := rep.Meters[2]
+		if m.Meter != "M1" || m.Measured != 96 || m.Estimated != 0 {
+			t.Errorf("%s: measured %d, estimated %d, want 96 measured", m.Meter, m.Measured, m.Estimated)
+		}
+	})
+}

@@ -161,7 +161,11 @@ type Report struct {
 	// derived value refined by a reading that arrived later.
 	Replaced int
 	// Conflicts are incoming interval values that differ from stored ones;
-	// the stored value was kept (each also has a KindDuplicate flag).
+	// the stored value was kept (each also has a KindDuplicate flag). An
+	// estimate derived between readings far apart where a measurement is
+	// stored is listed too (Incoming.Quality Estimated, Stored.Quality
+	// Measured or Edited) but is no finding: it has no flag, and callers
+	// report it as a measurement kept rather than as a conflict.
 	Conflicts []store.Conflict
 	// RegisterConflicts are incoming register readings that differ from the
 	// one stored at the same instant; the stored reading was kept (each

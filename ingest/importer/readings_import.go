@@ -23,6 +23,9 @@ type ReadingsReport struct {
 	// Conflicts are values of the file that differ from stored ones: the
 	// stored value was kept. In file order.
 	Conflicts []ReadingsConflict
+	// MeasuredKept counts intervals estimated from readings far apart where
+	// a measurement is stored: the measurement stands (no conflict).
+	MeasuredKept int
 	// Flags are the plausibility findings raised, other than the conflicts.
 	Flags []store.Flag
 }
@@ -65,7 +68,11 @@ func (r *ReadingsReport) Summary() string {
 	if r.Estimated > 0 {
 		s += fmt.Sprintf(", %d estimated", r.Estimated)
 	}
-	return s + fmt.Sprintf(", %d conflicts, %d flags", len(r.Conflicts), len(r.Flags))
+	s += fmt.Sprintf(", %d conflicts, %d flags", len(r.Conflicts), len(r.Flags))
+	if r.MeasuredKept > 0 {
+		s += fmt.Sprintf("; %d intervals already measured kept", r.MeasuredKept)
+	}
+	return s
 }
 
 // ImportReadings stores rd into site in one transaction through the
@@ -127,6 +134,10 @@ func (r *ReadingsReport) add(rd *Readings, vr vee.Report, meter string, ch store
 	r.Replaced += vr.Replaced
 	r.Estimated += vr.Estimated
 	for _, c := range vr.Conflicts {
+		if c.Incoming.Quality == store.Estimated && c.Stored.Quality != store.Estimated {
+			r.MeasuredKept++ // no finding (see vee.Report.Conflicts)
+			continue
+		}
 		rc := ReadingsConflict{Meter: meter, Channel: ch, Slot: c.Slot, Stored: c.Stored.Energy, Incoming: c.Incoming.Energy}
 		if registers {
 			// Energy derived from the readings differs from interval data

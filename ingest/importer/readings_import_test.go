@@ -317,3 +317,41 @@ func TestImportRegistersOverIntervalsConflictsOnce(t *testing.T) {
 		t.Errorf("M1 00:00 = %v, want the stored 0.25 kWh kept", got.Energy)
 	}
 }
+
+// TestImportSparseReadingsOverIntervals: readings hours apart around measured
+// interval data give estimates that the measurements beat: no conflicts, no
+// flags, the measurements kept and counted.
+func TestImportSparseReadingsOverIntervals(t *testing.T) {
+	st := openStore(t)
+	site := siteInStore(t, st)
+	opt := vee.Options{Clock: importClock}
+	if _, err := ImportReadings(st, site, parseCSV(t, site, intervalsCSV), opt); err != nil {
+		t.Fatal(err)
+	}
+	// M1: 0.25 and 0.125 kWh measured at 00:00 and 00:15; readings an hour
+	// apart make estimates of 0.1 kWh per interval.
+	src := "meter,time,register_in_kwh\n" +
+		"M1,2026-01-01T00:00:00Z,100\n" +
+		"M1,2026-01-01T01:00:00Z,100.4\n"
+	rep, err := ImportReadings(st, site, parseCSV(t, site, src), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Conflicts) != 0 || len(rep.Flags) != 2 || rep.MeasuredKept != 2 {
+		t.Errorf("%s, conflicts %v, flags %v: want no conflicts, the 2 measured intervals kept, gap flags on the 2 estimated ones only",
+			rep.Summary(), rep.Conflicts, rep.Flags)
+	}
+	for _, f := range rep.Flags {
+		if f.Kind != vee.KindGap || f.Slot < slotAt(t, "2026-01-01T00:30:00Z") {
+			t.Errorf("flag %+v, want gap flags from 00:30 on", f)
+		}
+	}
+	got := readSeries(t, st, "M1", store.Import, slotAt(t, "2026-01-01T00:00:00Z"), 4)
+	want := []core.Energy{250 * core.Wh, 125 * core.Wh, 100 * core.Wh, 100 * core.Wh}
+	wantQ := []store.Quality{store.Measured, store.Measured, store.Estimated, store.Estimated}
+	for i := range want {
+		if got.Energy[i] != want[i] || got.Quality[i] != wantQ[i] {
+			t.Errorf("M1 slot %d = %v %v, want %v %v", i, got.Energy[i], got.Quality[i], want[i], wantQ[i])
+		}
+	}
+}
