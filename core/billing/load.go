@@ -122,36 +122,40 @@ func Load(tx store.Tx, site *core.Site, p core.Period) (*Input, error) {
 // printed as the boundary's reading (with its own time).
 const readingSlack = 24 * time.Hour
 
+// registerAt returns meter's register reading at t or, failing that, the
+// nearest one before t (before) or after it (!before) within readingSlack;
+// nil if there is none.
+func registerAt(tx store.Tx, site, meter string, t time.Time, before bool) (*store.Register, error) {
+	reg, err := tx.RegisterAtOrAfter(site, meter, t)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("reading %s registers: %w", meter, err)
+	}
+	if err == nil && (reg.Time.Equal(t) || !before && reg.Time.Sub(t) <= readingSlack) {
+		return &reg, nil
+	}
+	if !before {
+		return nil, nil
+	}
+	reg, err = tx.RegisterBefore(site, meter, t)
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.Sub(reg.Time) > readingSlack {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s registers: %w", meter, err)
+	}
+	return &reg, nil
+}
+
 // loadReadings returns the readings at start (or the last before it) and at
 // end (or the first after it), each within readingSlack, and the exchanges
 // in between.
 func loadReadings(tx store.Tx, site, meter string, start, end time.Time) (Readings, error) {
 	var r Readings
-	at := func(t time.Time, before bool) (*store.Register, error) {
-		reg, err := tx.RegisterAtOrAfter(site, meter, t)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("reading %s registers: %w", meter, err)
-		}
-		if err == nil && (reg.Time.Equal(t) || !before && reg.Time.Sub(t) <= readingSlack) {
-			return &reg, nil
-		}
-		if !before {
-			return nil, nil
-		}
-		reg, err = tx.RegisterBefore(site, meter, t)
-		if errors.Is(err, store.ErrNotFound) || err == nil && t.Sub(reg.Time) > readingSlack {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading %s registers: %w", meter, err)
-		}
-		return &reg, nil
-	}
 	var err error
-	if r.Start, err = at(start, true); err != nil {
+	if r.Start, err = registerAt(tx, site, meter, start, true); err != nil {
 		return r, err
 	}
-	if r.End, err = at(end, false); err != nil {
+	if r.End, err = registerAt(tx, site, meter, end, false); err != nil {
 		return r, err
 	}
 	reps, err := tx.Replacements(site, meter)
@@ -188,18 +192,12 @@ func loadBoundaries(tx store.Tx, in *Input) error {
 			continue
 		}
 		for _, d := range days[m.Unit] {
-			t := d.Midnight(loc)
-			reg, err := tx.RegisterAtOrAfter(in.Site.ID, m.ID, t)
-			if err != nil || !reg.Time.Equal(t) {
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("reading %s registers: %w", m.ID, err)
-				}
-				if reg, err = tx.RegisterBefore(in.Site.ID, m.ID, t); errors.Is(err, store.ErrNotFound) ||
-					err == nil && t.Sub(reg.Time) > readingSlack {
-					continue
-				} else if err != nil {
-					return fmt.Errorf("reading %s registers: %w", m.ID, err)
-				}
+			reg, err := registerAt(tx, in.Site.ID, m.ID, d.Midnight(loc), true)
+			if err != nil {
+				return err
+			}
+			if reg == nil {
+				continue
 			}
 			if in.Boundaries == nil {
 				in.Boundaries = map[string]map[core.Date]store.Register{}
@@ -207,7 +205,7 @@ func loadBoundaries(tx store.Tx, in *Input) error {
 			if in.Boundaries[m.ID] == nil {
 				in.Boundaries[m.ID] = map[core.Date]store.Register{}
 			}
-			in.Boundaries[m.ID][d] = reg
+			in.Boundaries[m.ID][d] = *reg
 		}
 	}
 	return nil
