@@ -107,7 +107,7 @@ func NewGateways(st store.Store, clock core.Clock, win fyne.Window) *Gateways {
 		defer c.Close()
 		return c.Meters(ctx)
 	}
-	g.paired = newTable(gatewaysText.PairedColumns, []float32{140, 170, 110, 150, 150, 260}, g.pairedSize, g.updatePaired)
+	g.paired = newTable(gatewaysText.PairedColumns, []float32{120, 140, 80, 140, 140, 200}, g.pairedSize, g.updatePaired)
 	g.found = newTable(gatewaysText.FoundColumns, []float32{140, 120, 90, 170, 70}, g.foundSize, g.updateFound)
 	g.found.OnSelected = func(id widget.TableCellID) { g.onFound(id.Row) }
 	g.paired.OnSelected = func(id widget.TableCellID) { g.onChoose(id.Row) }
@@ -137,7 +137,7 @@ func NewGateways(st store.Store, clock core.Clock, win fyne.Window) *Gateways {
 	form := container.NewBorder(nil, nil, nil, g.pair, container.NewGridWithColumns(3, g.id, g.addr, g.code))
 	meters := container.NewBorder(g.meterTitle, container.NewHBox(layout.NewSpacer(), g.assign), nil, nil, container.NewVScroll(g.meterBox))
 	split := container.NewHSplit(g.paired, meters)
-	split.Offset = 0.62
+	split.Offset = 0.72
 	top := container.NewBorder(bold(gatewaysText.Paired), nil, nil, nil, split)
 	bottom := container.NewBorder(container.NewVBox(bold(gatewaysText.Found), g.search), container.NewVBox(form, g.status), nil, nil, g.found)
 	g.content = container.NewVSplit(top, bottom)
