@@ -51,8 +51,9 @@ type dataPlan struct {
 	prod, cons  []int // indexes into cols
 	grid        int   // the grid meter's import column, or -1
 	ncol        int
-	kwh, dtime  int // style ids
-	firstRowIdx int // the first data row (1-based)
+	kwh, dtime  int       // style ids
+	quality     [4]string // the quality names in the workbook's language
+	firstRowIdx int       // the first data row (1-based)
 }
 
 // dataSheet sets up the sheet of every slot of the period, one row per
@@ -122,6 +123,9 @@ func (w *wbook) dataSheet(in *billing.Input) error {
 	}
 	if err := w.f.AutoFilter(sh, "A2:"+last+strconv.Itoa(max(d.n+2, 3)), nil); err != nil {
 		return err
+	}
+	for q, name := range qualityName {
+		d.quality[q] = w.w(name)
 	}
 	w.data = d
 	return nil
@@ -329,7 +333,7 @@ func (d *dataPlan) writeRows(out io.Writer) error {
 					col += 2
 				}
 			}
-			str(qualityName[q&3])
+			str(d.quality[q&3])
 		}
 		b = append(b, `</row>`...)
 		if _, err := out.Write(b); err != nil {

@@ -213,6 +213,21 @@ func TestWriteRun(t *testing.T) {
 	if got := styleFmt("Übersicht", "N"+strconv.Itoa(hdr+1)); got != "#,##0.00" {
 		t.Errorf("CHF number format %q", got)
 	}
+	// A price per kWh shows at least the Rappen (0.20, not 0.2).
+	isheet := "Rechnung " + strconv.Itoa(run.Invoices[0].Number)
+	irows, _ := f.GetRows(isheet)
+	priced := false
+	for i, r := range irows {
+		if len(r) > 3 && r[0] == "Solarstrom" {
+			priced = true
+			if r[3] != "0.20" || styleFmt(isheet, "D"+strconv.Itoa(i+1)) != "#,##0.00####" {
+				t.Errorf("solar price shown as %q", r[3])
+			}
+		}
+	}
+	if !priced {
+		t.Errorf("no solar line on %s", isheet)
+	}
 
 	// The 15-minute data: one row per slot, frozen header, every value.
 	data := "Viertelstundenwerte"
@@ -242,9 +257,9 @@ func TestWriteRun(t *testing.T) {
 		s, _ := strconv.ParseFloat(r[9], 64)
 		g, _ := strconv.ParseFloat(r[10], 64)
 		near("solar + grid", s+g, e)
-		wantQ := "measured"
+		wantQ := "gemessen" // the office language's word
 		if i == 500 {
-			wantQ = "estimated"
+			wantQ = "geschätzt"
 		}
 		if r[11] != wantQ {
 			t.Errorf("slot %d quality %q, want %q", i, r[11], wantQ)

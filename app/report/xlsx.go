@@ -65,6 +65,10 @@ var wb = map[string][4]string{
 	"Draft":            {"Entwurf", "Projet", "Bozza", "draft"},
 	"Days":             {"Tage", "jours", "giorni", "days"},
 	"Owner":            {"Eigentümer", "Propriétaire", "Proprietario", "Owner"},
+	"missing":          {"fehlt", "manquant", "mancante", "missing"},
+	"measured":         {"gemessen", "mesuré", "misurato", "measured"},
+	"estimated":        {"geschätzt", "estimé", "stimato", "estimated"},
+	"edited":           {"korrigiert", "corrigé", "corretto", "edited"},
 	"EstimatedInvoice": {"davon geschätzt kWh", "dont estimé kWh", "di cui stimato kWh", "of which estimated kWh"},
 }
 
@@ -86,7 +90,7 @@ type wbook struct {
 	// data is the 15-minute sheet, written at save time (see data.go).
 	data *dataPlan
 	// styles
-	head, kwh, chf, date, datetime, pct, bold, boldCHF, title int
+	head, kwh, chf, price, date, datetime, pct, bold, boldCHF, title int
 }
 
 func (w *wbook) w(key string) string {
@@ -114,6 +118,8 @@ func newBook(lang string) (*wbook, error) {
 		Border: []excelize.Border{{Type: "bottom", Color: "808080", Style: 1}}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	b.kwh = style(&excelize.Style{CustomNumFmt: fmtStr("#,##0.000")})
 	b.chf = style(&excelize.Style{CustomNumFmt: fmtStr("#,##0.00")})
+	// Prices per kWh: at least the Rappen, up to the µCHF they are kept in.
+	b.price = style(&excelize.Style{CustomNumFmt: fmtStr("#,##0.00####")})
 	b.date = style(&excelize.Style{CustomNumFmt: fmtStr("dd.mm.yyyy")})
 	b.datetime = style(&excelize.Style{CustomNumFmt: fmtStr("dd.mm.yyyy hh:mm")})
 	b.pct = style(&excelize.Style{CustomNumFmt: fmtStr("0.0%")})
@@ -372,7 +378,7 @@ func lineQuantity(w *wbook, l billing.Line) (any, string, any) {
 	case l.Energy != 0:
 		var p any
 		if l.Price != 0 {
-			p = excelize.Cell{StyleID: 0, Value: float64(l.Price) / 1e6}
+			p = excelize.Cell{StyleID: w.price, Value: float64(l.Price) / 1e6}
 		}
 		return w.kwhCell(l.Energy), "kWh", p
 	}
