@@ -447,13 +447,23 @@ func derive(tx store.Tx, p *Pairing, clock core.Clock, recs []store.Record, skip
 	if err != nil {
 		return fmt.Errorf("reading site %s: %w", p.Site, err)
 	}
-	byMeter := map[string][]store.Register{}
+	// Two passes, counting first, so that each meter's slice is allocated
+	// once (a page holds thousands of records of a few dozen meters).
+	count := map[string]int{}
+	for _, r := range recs {
+		count[r.Meter]++
+	}
+	byMeter := make(map[string][]store.Register, len(count))
 	for _, r := range recs {
 		m := p.SiteMeter(r.Meter)
 		if site.Meter(m) == nil {
 			continue // a gateway channel not (yet) assigned to a site meter: kept raw
 		}
-		byMeter[m] = append(byMeter[m], store.Register{Time: r.Time, Import: r.Import, Export: r.Export})
+		rs, ok := byMeter[m]
+		if !ok {
+			rs = make([]store.Register, 0, count[r.Meter])
+		}
+		byMeter[m] = append(rs, store.Register{Time: r.Time, Import: r.Import, Export: r.Export})
 	}
 	meters := make([]string, 0, len(byMeter))
 	for m := range byMeter {

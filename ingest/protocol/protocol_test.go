@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"strings"
@@ -270,5 +271,33 @@ func TestReadRecordsTolerance(t *testing.T) {
 		if _, err := ReadRecords(strings.NewReader(bad), func(Record) error { return nil }); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// The fast path for record times gives what time.Parse gives, and leaves
+// everything but the exact wire form to it.
+func TestParseWireTime(t *testing.T) {
+	for _, s := range []string{"2026-03-01T12:15:00.000Z", "2024-02-29T23:59:59.999Z", "2000-01-01T00:00:00.001Z"} {
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := parseWireTime([]byte(s)); !ok || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("parseWireTime(%q) = %v, %v; want %v", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{
+		"2026-06-31T12:00:00.000Z", "2025-02-29T12:00:00.000Z", "2026-13-01T12:00:00.000Z", "2026-00-01T12:00:00.000Z",
+		"2026-03-01T24:00:00.000Z", "2026-03-01T12:60:00.000Z", "2026-03-01T12:00:60.000Z", "2026-03-01T12:00:00.00aZ",
+		"2026-03-01T12:00:00Z", "2026-03-01T12:00:00.000+01:00", "2026-03-01 12:00:00.000Z", "+026-03-01T12:00:00.000Z",
+	} {
+		if got, ok := parseWireTime([]byte(s)); ok {
+			t.Errorf("parseWireTime(%q) = %v, want it left to time.Parse", s, got)
+		}
+	}
+	// Other RFC 3339 forms still arrive, through the general path.
+	var r Record
+	if err := json.Unmarshal([]byte(`{"seq":1,"meter":"M","time":"2026-03-01T13:15:00+01:00","import_wh":1}`), &r); err != nil || !r.Time.Equal(time.Date(2026, 3, 1, 12, 15, 0, 0, time.UTC)) {
+		t.Errorf("an offset time: %v, %v", r.Time, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -49,7 +50,7 @@ func (r Record) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
 // time and import_wh are required, export_wh defaults to 0; unknown keys are
 // ignored so that later versions may add fields.
 func (r *Record) UnmarshalJSON(b []byte) error {
-	if rec, ok := parseRecordFast(b); ok {
+	if rec, ok := parseRecordFast(b, nil); ok {
 		*r = rec
 		return nil
 	}
@@ -98,7 +99,11 @@ func (r *Record) unmarshalSlow(b []byte) error {
 // parseRecordFast parses the exact form AppendJSON writes (five keys, in any
 // order, simple strings without escapes). Anything else reports false and
 // goes the slow, general way.
-func parseRecordFast(b []byte) (Record, bool) {
+//
+// intern, if not nil, maps meter ids already seen to one string each, so
+// that a page of thousands of records of a few meters allocates each id
+// once.
+func parseRecordFast(b []byte, intern map[string]string) (Record, bool) {
 	var r Record
 	var have uint8
 	i := skipWS(b, 0)
@@ -136,15 +141,26 @@ func parseRecordFast(b []byte) (Record, bool) {
 			if !ok || len(s) == 0 {
 				return r, false
 			}
-			r.Meter, j, have = string(s), k, have|2
+			if m, ok := intern[string(s)]; ok {
+				r.Meter = m
+			} else {
+				r.Meter = string(s)
+				if intern != nil && len(intern) < maxInterned {
+					intern[r.Meter] = r.Meter
+				}
+			}
+			j, have = k, have|2
 		case "time":
 			s, k, ok := simpleString(b, i)
 			if !ok {
 				return r, false
 			}
-			t, err := time.Parse(time.RFC3339Nano, string(s))
-			if err != nil {
-				return r, false
+			t, ok := parseWireTime(s)
+			if !ok {
+				var err error
+				if t, err = time.Parse(time.RFC3339Nano, string(s)); err != nil {
+					return r, false
+				}
 			}
 			r.Time, j, have = t.UTC(), k, have|4
 		case "import_wh", "export_wh":
@@ -351,6 +367,47 @@ func WriteRecordsTail(b []byte, lastSeq uint64, more bool) []byte {
 // page of MaxRecordsLimit records takes about 1.2 MB.
 const MaxRecordsBody = 64 << 20
 
+// readBufs holds the buffers ReadRecords reads pages into (up to
+// MaxRecordsBody each): a catch-up reads thousands of pages.
+var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxInterned bounds the meter ids interned per page.
+const maxInterned = 4096
+
+// parseWireTime parses exactly TimeFormat's form
+// "2006-01-02T15:04:05.000Z", what gateways send, without time.Parse's
+// generality; anything else reports false (and goes the general way).
+func parseWireTime(s []byte) (time.Time, bool) {
+	if len(s) != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) (int, bool) {
+		v := 0
+		for _, c := range s[i : i+n] {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	h, ok4 := num(11, 2)
+	mi, ok5 := num(14, 2)
+	sec, ok6 := num(17, 2)
+	ms, ok7 := num(20, 3)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*int(time.Millisecond), time.UTC)
+	if t.Day() != d { // 31 June and the like: time.Date would roll over
+		return time.Time{}, false
+	}
+	return t, true
+}
+
 // ReadRecords decodes a GET /records response body from r, calling fn for
 // each record in order, and returns the page's other fields. It checks that
 // sequence numbers strictly increase and stops at fn's first error. A
@@ -360,10 +417,20 @@ const MaxRecordsBody = 64 << 20
 // some).
 func ReadRecords(r io.Reader, fn func(Record) error) (RecordsPage, error) {
 	var page RecordsPage
-	data, err := io.ReadAll(io.LimitReader(r, MaxRecordsBody+1))
-	if err != nil {
+	buf := readBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 2*MaxRecordsBody {
+			readBufs.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(r, MaxRecordsBody+1)); err != nil {
 		return page, fmt.Errorf("reading records: %w", err)
 	}
+	// Nothing parsed keeps a reference into data (strings are copies), so
+	// the buffer goes back to the pool.
+	data := buf.Bytes()
+	intern := map[string]string{}
 	if len(data) > MaxRecordsBody {
 		return page, fmt.Errorf("reading records: %w (more than %d bytes)", ErrTooLarge, MaxRecordsBody)
 	}
@@ -430,9 +497,11 @@ func ReadRecords(r io.Reader, fn func(Record) error) (RecordsPage, error) {
 			if !ok {
 				return fail("records: malformed record")
 			}
-			var rec Record
-			if err := rec.UnmarshalJSON(v); err != nil {
-				return fail("%v", err)
+			rec, ok := parseRecordFast(v, intern)
+			if !ok {
+				if err := rec.UnmarshalJSON(v); err != nil {
+					return fail("%v", err)
+				}
 			}
 			if rec.Seq <= last {
 				return fail("record seq %d after %d: sequence numbers must strictly increase", rec.Seq, last)
