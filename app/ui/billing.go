@@ -87,6 +87,7 @@ type Billing struct {
 	in     *billing.Input
 	run    *billing.Run
 	locked bool
+	err    string // why the period could not be billed
 }
 
 // NewBilling builds the billing screen on st; dialogs open on win.
@@ -220,7 +221,7 @@ func (b *Billing) onStep(n int) { b.setPeriod(shiftPeriod(b.kind, b.period, n)) 
 func (b *Billing) setPeriod(p core.Period) {
 	b.period = p
 	b.gen++
-	b.in, b.run, b.locked = nil, nil, false
+	b.in, b.run, b.locked, b.err = nil, nil, false, ""
 	b.name.SetText(periodName(b.kind, p) + "  (" + period(p) + ")")
 	b.status.SetText(billingText.Computing)
 	b.refresh()
@@ -242,7 +243,10 @@ func (b *Billing) setPeriod(p core.Period) {
 				return // the period changed meanwhile
 			}
 			if err != nil {
-				b.status.SetText(err.Error())
+				// Shown where the warnings go: a refusal to bill missing
+				// data names the gaps at length.
+				b.err = err.Error()
+				b.status.SetText("")
 				return
 			}
 			b.in, b.run, b.locked = in, run, locked
@@ -376,6 +380,9 @@ func (b *Billing) refresh() {
 			l.SetText("–")
 		}
 		b.warnings.SetText("")
+		if b.err != "" {
+			b.warnings.SetText("⛔ " + b.err)
+		}
 		b.total.SetText("")
 	} else {
 		var sum core.Rappen

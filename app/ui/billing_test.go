@@ -233,3 +233,32 @@ func TestBillingPeriodKindAndInvoiceLines(t *testing.T) {
 		t.Errorf("year: %q", b.name.Text)
 	}
 }
+
+// A site that refuses to bill missing data: the screen says why and offers
+// no action.
+func TestBillingRefusesMissingData(t *testing.T) {
+	test.NewTempApp(t)
+	st, site, clock := billingStore(t)
+	site.Settings.RefuseMissing = true
+	if err := st.Update(func(tx store.Tx) error { return tx.PutSite(site) }); err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewTempWindow(t, nil)
+	b := NewBilling(st, clock, w)
+	w.SetContent(b.Content())
+	hook, wait := waitDone(t)
+	b.done = hook
+	b.setSite(site)
+	wait()
+	if b.warnings.Text != billingText.NoWarnings || b.finalize.Disabled() {
+		t.Fatalf("complete June: warnings %q, finalize disabled %v", b.warnings.Text, b.finalize.Disabled())
+	}
+	test.Tap(b.prev)
+	wait()
+	if !strings.Contains(b.warnings.Text, "refuses to bill incomplete data") {
+		t.Errorf("May: warnings %q", b.warnings.Text)
+	}
+	if n, _ := b.tableSize(); n != 0 || !b.finalize.Disabled() || !b.write.Disabled() || b.total.Text != "" {
+		t.Errorf("May: %d rows, finalize disabled %v, write disabled %v, total %q", n, b.finalize.Disabled(), b.write.Disabled(), b.total.Text)
+	}
+}
