@@ -69,9 +69,9 @@ func runExportXLSX(env *Env, args []string) error {
 	}
 	var in *billing.Input
 	err = st.View(func(tx store.Tx) error {
-		s, err := tx.Site(*siteID)
+		s, err := tx.Site(*siteID) // its error names the site
 		if err != nil {
-			return fmt.Errorf("site %q: %w", *siteID, err)
+			return err
 		}
 		in, err = billing.Load(tx, s, p)
 		return err
