@@ -1,6 +1,20 @@
 // Package ui is zevdesk's desktop interface (Fyne). It is the only package
 // that imports Fyne widgets; it runs on Fyne's test driver in tests, so
 // nothing here needs cgo or a display. main.go opens the real window.
+//
+// The main window (NewMainWindow) has a site selector shared by five tabs:
+// Overview (the last complete day's totals per meter), Energy (production
+// against consumption per quarter-hour, day or month, with the live power of
+// the site's gateways), Data quality (vee.Quality per month), Billing (dry
+// runs, finalizing, documents) and Gateways (pairing and meter assignment).
+//
+// Each screen is a struct holding its widgets: on… methods turn input into
+// domain calls, refresh… methods draw state. Screens are not safe for
+// concurrent use: their methods run on Fyne's goroutine, and work that talks
+// to a gateway or bills a period runs on its own goroutine and draws through
+// fyne.Do. A screen's labels are in one struct per screen (overviewText,
+// energyText, ...), ready for translation. Figures use Swiss formats:
+// 1'234.5 kWh, CHF 1'234.50, 31.03.2026.
 package ui
 
 import (
