@@ -37,7 +37,9 @@ period) and writes nothing to the database. With --final it gives the
 invoices the site's next sequential numbers, stores the run and locks the
 period: its data cannot change until it is unlocked. Billing a locked
 period again with --final is refused; re-billing a period that was unlocked
-reproduces the same invoices under the same numbers.
+reproduces the same invoices under the same numbers. A number is never given
+twice: if the re-billed period no longer has an invoice (a tenancy was
+corrected, say), its number is voided, and the audit log names it.
 
 A period with missing data is billed with a warning that says how much is
 missing, or refused if the site sets refuse_missing.`

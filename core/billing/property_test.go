@@ -106,8 +106,15 @@ func randomInput(t *testing.T, rng *rand.Rand, s *core.Site) *fixture {
 		at := f.from.Time()
 		for k := range 40 {
 			at = at.Add(time.Duration(rng.Intn(72*4)) * 15 * time.Minute).Add(time.Duration(rng.Intn(900)) * time.Second)
-			f.in.Sessions = append(f.in.Sessions, Session{ID: fmt.Sprint(k), Meter: m.ID, Person: fmt.Sprintf("P%d", rng.Intn(4)),
-				Start: at, End: at.Add(time.Duration(1+rng.Intn(40)) * 10 * time.Minute)})
+			ss := Session{ID: fmt.Sprint(k), Meter: m.ID, Person: fmt.Sprintf("P%d", rng.Intn(4)),
+				Start: at, End: at.Add(time.Duration(1+rng.Intn(40)) * 10 * time.Minute)}
+			if rng.Intn(2) == 0 {
+				// A tenant's card: on the tenancy's invoice on the days the
+				// person lives in the unit, on an EV invoice otherwise.
+				o := s.Occupancies[rng.Intn(len(s.Occupancies))]
+				ss.Person, ss.Unit = o.Name, o.Unit
+			}
+			f.in.Sessions = append(f.in.Sessions, ss)
 		}
 	}
 	return f
