@@ -85,6 +85,26 @@ type Unit struct {
 	Weight int64 `json:"weight,omitempty"`
 }
 
+// KeyWeight returns the unit's weight under distribution key k: its area,
+// quota or custom weight (negative counts as 0), 1 under KeyUnits, 0 under
+// KeyOwner. A unit's share is its weight over the sum of all units'.
+func (u Unit) KeyWeight(k Key) int64 {
+	var w int64
+	switch k {
+	case KeyArea:
+		w = u.Area
+	case KeyQuota:
+		w = u.Quota
+	case KeyCustom:
+		w = u.Weight
+	case KeyOwner:
+		return 0
+	default:
+		w = 1
+	}
+	return max(w, 0)
+}
+
 // Meter is one physical meter and what it measures.
 type Meter struct {
 	ID   string `json:"id"`

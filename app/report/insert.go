@@ -134,18 +134,7 @@ func shareOf(site *core.Site, m core.Meter, unit string) Share {
 		return sh
 	}
 	for _, u := range site.Units {
-		var w int64
-		switch m.Key {
-		case core.KeyArea:
-			w = u.Area
-		case core.KeyQuota:
-			w = u.Quota
-		case core.KeyCustom:
-			w = u.Weight
-		default:
-			w = 1
-		}
-		w = max(w, 0)
+		w := u.KeyWeight(m.Key)
 		sh.Total += w
 		if u.ID == unit {
 			sh.Weight = w
