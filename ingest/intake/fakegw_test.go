@@ -51,6 +51,9 @@ type fakeGateway struct {
 	// nothing; liveConns counts live connections.
 	stallLive bool
 	liveConns int
+	// forgetNonces makes pair/finish find no nonce, as after a gateway
+	// restart between the two steps.
+	forgetNonces bool
 }
 
 var testBase = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -155,8 +158,8 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 429, protocol.Error{Error: "too many attempts"})
 			return
 		}
-		if !g.nonces[req.GatewayNonce] {
-			writeJSON(w, 400, protocol.Error{Error: "unknown nonce"})
+		if !g.nonces[req.GatewayNonce] || g.forgetNonces {
+			writeJSON(w, 403, protocol.Error{Error: "unknown, used or expired gateway_nonce: start again with " + protocol.PathPairStart})
 			return
 		}
 		delete(g.nonces, req.GatewayNonce)

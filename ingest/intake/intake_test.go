@@ -203,6 +203,18 @@ func TestPairWrongCode(t *testing.T) {
 	}
 }
 
+// A gateway that lost the nonce between the two pairing steps (it restarted,
+// or the installer was slow) is not reported as a wrong code.
+func TestPairNonceLost(t *testing.T) {
+	g := newFakeGateway(t, 0)
+	g.forgetNonces = true
+	addr := g.serve(t, "").Listener.Addr().String()
+	_, err := Pair(context.Background(), addr, "GW-TEST", g.code)
+	if err == nil || errors.Is(err, ErrWrongCode) || !strings.Contains(err.Error(), "try again") {
+		t.Fatalf("Pair after the gateway lost its nonce: err = %v, want a refusal that says to try again, not a wrong code", err)
+	}
+}
+
 func TestPairChecks(t *testing.T) {
 	g := newFakeGateway(t, 0)
 	addr := g.serve(t, "").Listener.Addr().String()

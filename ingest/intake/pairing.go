@@ -266,6 +266,13 @@ func postJSON(ctx context.Context, hc *http.Client, url string, in, out any) err
 		}
 		return ErrRateLimited
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		var e protocol.Error
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if json.Unmarshal(b, &e) == nil && strings.Contains(e.Error, "gateway_nonce") {
+			// Not the code: the gateway no longer knows the nonce (it
+			// expired, or the gateway restarted in between).
+			return fmt.Errorf("the gateway refused the pairing step (%s): try again", e.Error)
+		}
 		return ErrWrongCode
 	case resp.StatusCode != http.StatusOK:
 		return httpError(resp)
