@@ -86,6 +86,9 @@ type Gateways struct {
 	// done, when set, is called on the UI goroutine after a pairing attempt
 	// has drawn its result; tests wait on it.
 	done func()
+	// changed, when set, is called on the UI goroutine after a pairing was
+	// made or its meters assigned (the window restarts its intake loops).
+	changed func()
 
 	site     *core.Site
 	list     []pairedGateway
@@ -267,6 +270,9 @@ func (g *Gateways) onPair() {
 			} else {
 				g.code.SetText("")
 				g.onReload()
+				if g.changed != nil {
+					g.changed()
+				}
 				g.status.SetText(fmt.Sprintf(gatewaysText.PairedOK, id, site))
 			}
 			g.refreshPair()
@@ -392,6 +398,9 @@ func (g *Gateways) onAssign() {
 				g.status.SetText(fmt.Sprintf("assigning %s: %v", id, err))
 			} else {
 				g.onReload()
+				if g.changed != nil {
+					g.changed()
+				}
 				g.status.SetText(fmt.Sprintf(gatewaysText.Assigned, id, len(mapping), site, n))
 			}
 			g.refreshPair()

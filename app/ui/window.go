@@ -11,6 +11,7 @@ import (
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/ingest/intake"
 )
 
 // windowText holds the main window's labels.
@@ -46,6 +47,7 @@ type MainWindow struct {
 	quality  *Quality
 	billing  *Billing
 	gateways *Gateways
+	collect  *collector
 	screens  []screen
 	shown    []string // site id each screen last showed
 
@@ -61,9 +63,11 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock) fy
 		m.setStatus(err.Error())
 	}
 	m.win.Resize(fyne.NewSize(1100, 720))
+	m.collect.sync()
 	m.win.SetOnClosed(func() {
 		m.gateways.Stop()
 		m.energy.Stop()
+		m.collect.stop()
 	})
 	return m.win
 }
@@ -77,6 +81,9 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 	m.quality = NewQuality(st, clock)
 	m.billing = NewBilling(st, clock, w)
 	m.gateways = NewGateways(st, clock, w)
+	m.collect = newCollector(st, clock)
+	m.collect.onState = func(intake.State) { m.gateways.onReload() }
+	m.gateways.changed = m.collect.sync
 	m.screens = []screen{m.overview, m.energy, m.quality, m.billing, m.gateways}
 	m.shown = make([]string, len(m.screens))
 	m.tabs = container.NewAppTabs(
