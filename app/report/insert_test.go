@@ -269,3 +269,31 @@ func TestRowLabelsFromFields(t *testing.T) {
 		}
 	}
 }
+
+// TestQuarterSlipOnPageOne: a typical quarter (own solar, HT, NT, shares of
+// general electricity and heat pump, two fees, advance payments) with a
+// property line that wraps keeps the payment part at the foot of page 1.
+func TestQuarterSlipOnPageOne(t *testing.T) {
+	in := sampleInsert("fr")
+	in.SiteName = "ZEV Lorrainestrasse 24 (Demo)"
+	in.SiteAddress.Street = "Lorrainestrasse"
+	var hp []Row
+	for _, r := range in.Rows {
+		if strings.HasPrefix(r.Label, fr.LineCommon) {
+			r.Label = strings.Replace(r.Label, fr.LineCommon, fr.LineHeatPump, 1)
+			hp = append(hp, r)
+		}
+	}
+	if len(hp) != 3 {
+		t.Fatalf("%d common rows in the sample", len(hp))
+	}
+	at := 6 // after the common rows
+	in.Rows = append(in.Rows[:at], append(hp, in.Rows[at:]...)...)
+	if len(in.Rows) != 16 {
+		t.Fatalf("%d rows, want a quarter's 16", len(in.Rows))
+	}
+	pages := strings.Split(pdfText(t, renderPDF(t, in)), "\f")
+	if !strings.Contains(pages[0], fr.QR.Receipt) || !strings.Contains(pages[0], fr.LineBalanceDue) {
+		t.Errorf("page 1 should hold the charges and the payment part:\n%s", pages[0])
+	}
+}

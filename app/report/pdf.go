@@ -257,11 +257,11 @@ func (d *doc) page1() float64 {
 		d.text(marginL, y, f.k)
 		d.font(8.5, false)
 		d.color(colText)
-		y = d.para(marginL+26, y, 66, 3.9, f.v) + 0.6
+		y = d.para(marginL+26, y, 66, 3.7, f.v) + 0.3
 	}
 
 	// Title.
-	y = math.Max(y+5, 82)
+	y = math.Max(y+4, 82)
 	d.font(15, true)
 	d.text(marginL, y, t.Title)
 	y += 6
