@@ -7,6 +7,8 @@
 // against consumption per quarter-hour, day or month, with the live power of
 // the site's gateways), Data quality (vee.Quality per month), Billing (dry
 // runs, finalizing, documents) and Gateways (pairing and meter assignment).
+// While the window is open, an intake loop per paired gateway brings its
+// readings in (as `zevdesk serve` does headless).
 //
 // Each screen is a struct holding its widgets: on… methods turn input into
 // domain calls, refresh… methods draw state. Screens are not safe for

@@ -55,7 +55,8 @@ type MainWindow struct {
 }
 
 // NewMainWindow creates the main window of app a on st, showing site (the
-// first site if empty). The caller shows it (ShowAndRun).
+// first site if empty). While it is open it ingests from every paired
+// gateway; closing it ends that. The caller shows it (ShowAndRun).
 func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock) fyne.Window {
 	m := newMainWindow(a.NewWindow(windowText.Title), st, clock)
 	if err := m.ShowSite(site); err != nil {
