@@ -566,13 +566,37 @@ func parseCosts(name string, data []byte) (*billing.SolarCosts, error) {
 	return c, nil
 }
 
+const costsHelp = `tariff costs --site ID FILE.toml stores the solar plant's effective yearly
+costs, which tariff check then compares the solar price with (Energy
+Ordinance Art. 16, effective-cost method). FILE.toml gives either
+
+  cost_price_chf_kwh = 0.16        # the cost of a self-consumed kWh
+
+or the yearly figures it follows from:
+
+  investment_chf = 30000           # the plant's cost
+  subsidy_chf = 5000               # one-off subsidy, deducted
+  years = 25                       # depreciation period
+  interest_percent = 2             # interest on the invested capital
+  operation_chf_year = 400
+  metering_chf_year = 300          # metering and administration
+  feed_in_chf_year = 600           # feed-in revenue, deducted
+  self_consumed_kwh_year = 10000
+
+Without FILE it shows the stored costs and their arithmetic.`
+
 func runTariffCosts(env *Env, args []string) error {
 	const cmd = "tariff costs"
 	fs := NewFlagSet(cmd)
 	siteID := fs.String("site", "", "site id")
+	help := fs.Bool("help", false, "show the file format")
 	pos, err := ParseFlags(cmd, fs, args)
 	if err != nil {
 		return err
+	}
+	if *help {
+		fmt.Fprintln(env.Stdout, costsHelp)
+		return nil
 	}
 	if *siteID == "" {
 		return Usagef(cmd, "--site is required")
@@ -616,7 +640,7 @@ func runTariffCosts(env *Env, args []string) error {
 		}
 		v, err := tx.GetMeta(billing.BucketSolarCosts, *siteID)
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no solar costs stored for %s (tariff costs --site %s FILE.toml stores them)", *siteID, *siteID)
+			return fmt.Errorf("no solar costs stored for %s (tariff costs --site %s FILE.toml stores them; --help shows the format)", *siteID, *siteID)
 		}
 		if err != nil {
 			return fmt.Errorf("reading solar costs: %w", err)

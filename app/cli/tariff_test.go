@@ -56,3 +56,20 @@ self_consumed_kwh_year = 10000
 		t.Errorf("after bad files: exit %d\n%s", code, out)
 	}
 }
+
+// The format shown by tariff costs --help is accepted as written.
+func TestTariffCostsHelpExample(t *testing.T) {
+	var file []string
+	for _, l := range strings.Split(costsHelp, "\n") {
+		if strings.HasPrefix(l, "  ") && strings.Contains(l, " = ") && !strings.Contains(l, "cost_price") {
+			file = append(file, strings.TrimSpace(l))
+		}
+	}
+	c, err := parseCosts("help", []byte(strings.Join(file, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, cp, err := c.Arithmetic(); err != nil || cp != 160_000 {
+		t.Errorf("help example: cost price %s, %v; want 0.16", cp, err)
+	}
+}
