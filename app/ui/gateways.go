@@ -110,7 +110,7 @@ func NewGateways(st store.Store, clock core.Clock, win fyne.Window) *Gateways {
 		defer c.Close()
 		return c.Meters(ctx)
 	}
-	g.paired = newTable(gatewaysText.PairedColumns, []float32{120, 140, 80, 140, 140, 200}, g.pairedSize, g.updatePaired)
+	g.paired = newTable(gatewaysText.PairedColumns, []float32{140, 130, 80, 135, 135, 170}, g.pairedSize, g.updatePaired)
 	g.found = newTable(gatewaysText.FoundColumns, []float32{140, 120, 90, 170, 70}, g.foundSize, g.updateFound)
 	g.found.OnSelected = func(id widget.TableCellID) { g.onFound(id.Row) }
 	g.paired.OnSelected = func(id widget.TableCellID) { g.onChoose(id.Row) }
