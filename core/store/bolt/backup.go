@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -195,15 +196,29 @@ func Restore(backupPath, dbPath string) error {
 	return syncDir(dir)
 }
 
-// verify opens the database at path read-only and checks it.
+// verify opens the database at path read-only and checks it. Its errors
+// name path, a temporary copy the user never saw, as "the copy": the caller
+// names the backup.
 func verify(path string) error {
 	st, err := Open(path, &Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		return err
+	if err == nil {
+		defer st.Close()
+		err = st.Check()
 	}
-	defer st.Close()
-	return st.Check()
+	if err != nil {
+		return &copyError{msg: strings.ReplaceAll(err.Error(), path, "the copy"), err: err}
+	}
+	return nil
 }
+
+// copyError is an error about a temporary copy, worded without its name.
+type copyError struct {
+	msg string
+	err error
+}
+
+func (e *copyError) Error() string { return e.msg }
+func (e *copyError) Unwrap() error { return e.err }
 
 // syncDir makes a rename in dir durable. Windows cannot sync a directory
 // handle; NTFS journals the rename itself.

@@ -186,6 +186,8 @@ func TestRestoreRejectsBadBackup(t *testing.T) {
 		}
 		if err := bolt.Restore(p, dbPath); err == nil {
 			t.Errorf("%s: Restore succeeded", name)
+		} else if !strings.Contains(err.Error(), p+" is not a usable zevdesk database") || strings.Contains(err.Error(), ".tmp") {
+			t.Errorf("%s: error %q, want it to name the backup and not a temporary file", name, err)
 		}
 		after, err := os.ReadFile(dbPath)
 		if err != nil {
