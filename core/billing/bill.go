@@ -357,16 +357,36 @@ func (e *engine) allocate() {
 	}
 	if len(e.run.Missing) > 0 {
 		var typical core.Energy
+		var consumers, unsized, production, grid bool
 		for _, m := range e.run.Missing {
-			if m.Channel == store.Import {
+			switch r := e.site.Meter(m.Meter).Role; {
+			case r.Consumer():
+				consumers = true
 				typical += m.Typical
+				unsized = unsized || m.Typical == 0
+			case r == core.RoleProduction:
+				production = true
+			default:
+				grid = true
 			}
 		}
-		t := e.site.Tariffs[e.tidx[0]]
-		gp := max(t.Grid, t.GridHT)
-		e.warnf("missing data: %s; the invoices bill only what was metered or estimated: consumption of about %s kWh "+
-			"(about CHF %s at the grid price) may be unbilled", describeMissing(e.run.Missing), core.FormatKWh(typical),
-			core.Cost(typical, gp).Rappen())
+		msg := "missing data: " + describeMissing(e.run.Missing)
+		if consumers {
+			t := e.site.Tariffs[e.tidx[0]]
+			gp := max(t.Grid, t.GridHT)
+			msg += fmt.Sprintf("; the invoices bill only what was metered or estimated: consumption of about %s kWh "+
+				"(about CHF %s at the grid price) may be unbilled", core.FormatKWh(typical), core.Cost(typical, gp).Rappen())
+			if unsized {
+				msg += ", more where a meter has no values at all to size its gap by"
+			}
+		}
+		if production {
+			msg += "; where production is missing, no solar is allocated: the consumption there is billed as grid energy"
+		}
+		if grid {
+			msg += "; where the grid meter is missing, its intervals count as if it agreed with the sub-meters"
+		}
+		e.warnf("%s", msg)
 	}
 	if b.Estimated > 0 {
 		e.warnf("estimated energy: %s kWh of the consumption was estimated", core.FormatKWh(b.Estimated))

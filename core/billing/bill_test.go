@@ -440,3 +440,22 @@ func TestDynamicPrices(t *testing.T) {
 		t.Errorf("a varying price shows as %s", dyn.Price)
 	}
 }
+
+// A production gap is not unbilled consumption: the warning says what it
+// does to the invoices instead.
+func TestMissingProductionWarning(t *testing.T) {
+	s := baseSite()
+	f := newFixture(t, s, period("2026-06-01", "2026-06-01"))
+	f.fill("M-W01", store.Import, kwhE("0.1"))
+	f.fill("PV", store.Export, kwhE("0.1"))
+	for i := 48; i < 52; i++ {
+		f.set("PV", store.Export, i, 0, store.Missing)
+	}
+	r := f.bill()
+	w := strings.Join(r.Warnings, "\n")
+	if !strings.Contains(w, "PV export: 4 intervals (1 h)") || !strings.Contains(w, "billed as grid energy") ||
+		strings.Contains(w, "may be unbilled") {
+		t.Errorf("warning: %s", w)
+	}
+	wantE(t, "W01 grid: the 4 intervals without production", invoiceOf(t, r, "occ:W01:Anna Muster:2020-01-01").KWh.Grid, "0.4")
+}
