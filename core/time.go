@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -116,22 +117,12 @@ func (d Date) After(e Date) bool { return d.Compare(e) > 0 }
 func (d Date) Compare(e Date) int {
 	switch {
 	case d.Year != e.Year:
-		return cmp(d.Year, e.Year)
+		return cmp.Compare(d.Year, e.Year)
 	case d.Month != e.Month:
-		return cmp(int(d.Month), int(e.Month))
+		return cmp.Compare(d.Month, e.Month)
 	default:
-		return cmp(d.Day, e.Day)
+		return cmp.Compare(d.Day, e.Day)
 	}
-}
-
-func cmp(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // DaysUntil returns the number of days from d to e (e - d).

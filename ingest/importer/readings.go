@@ -3,6 +3,7 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -110,15 +111,7 @@ func (r *Readings) IntervalLine(meter string, ch store.Channel, slot core.Slot) 
 	return int(r.intervalLines[k][i])
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+func cmpInt(a, b int64) int { return cmp.Compare(a, b) }
 
 // RegisterLine returns the line (row) of the file that gave meter's reading
 // at t, or 0.
