@@ -287,6 +287,9 @@ func (e *Energy) refresh() {
 	default:
 		e.status.SetText("")
 	}
+	// An empty line would leave a gap above the live line.
+	e.status.Hidden = e.status.Text == ""
+	e.status.Refresh()
 	e.prev.Enable()
 	// The future has no data: stop at the range that holds today.
 	today := core.DateOf(e.clock.Now().In(e.site.Location()))
