@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/zevdesk/zevdesk/app/report"
 	"github.com/zevdesk/zevdesk/core"
@@ -18,6 +20,12 @@ func init() {
 		Args:    "--site ID --from DATE --to DATE --out FILE [--lang de|fr|it|en]",
 		Summary: "write a period's 15-minute data (every meter: kWh, solar and grid parts, quality) to an Excel workbook, without billing",
 		Run:     runExportXLSX,
+	})
+	Register(Command{
+		Name:    "export property",
+		Args:    "--site ID --from DATE --to DATE --out FILE.csv|FILE.xlsx [--preset generic|excel-ch]",
+		Summary: "write a period's invoices for property-management software, one row per invoice, cost type and VAT rate (the numbers of the committed run; drafts show 0)",
+		Run:     runExportProperty,
 	})
 	// bill --out DIR writes the run's documents through report.WriteRun.
 	WriteDocuments = writeDocuments
@@ -112,4 +120,79 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+func runExportProperty(env *Env, args []string) error {
+	const cmd = "export property"
+	fs := NewFlagSet(cmd)
+	siteID := fs.String("site", "", "site id")
+	fromS := fs.String("from", "", "first day (YYYY-MM-DD)")
+	toS := fs.String("to", "", "last day (YYYY-MM-DD)")
+	out := fs.String("out", "", "file to write: .csv or .xlsx")
+	preset := fs.String("preset", "generic", "column layout: "+strings.Join(presetNames(), ", "))
+	pos, err := ParseFlags(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return Usagef(cmd, "unexpected argument %q", pos[0])
+	}
+	p, err := periodFlags(cmd, *siteID, *fromS, *toS)
+	if err != nil {
+		return err
+	}
+	ext := strings.ToLower(filepath.Ext(*out))
+	if *out == "" || (ext != ".csv" && ext != ".xlsx") {
+		return Usagef(cmd, "--out: expected a file ending in .csv or .xlsx, got %q", *out)
+	}
+	pr, ok := report.Presets[*preset]
+	if !ok {
+		return Usagef(cmd, "--preset: expected one of %s, got %q", strings.Join(presetNames(), ", "), *preset)
+	}
+	st, err := env.Store()
+	if err != nil {
+		return err
+	}
+	var in *billing.Input
+	err = st.View(func(tx store.Tx) error {
+		s, err := tx.Site(*siteID)
+		if err != nil {
+			return err
+		}
+		// Load takes the numbers of a committed run of the period, so that
+		// the rows carry the invoices' real numbers.
+		in, err = billing.Load(tx, s, p)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	run, err := billing.Bill(in)
+	if err != nil {
+		return err
+	}
+	rows := report.ExportRows(run)
+	var buf bytes.Buffer
+	if ext == ".csv" {
+		err = report.WriteExportCSV(&buf, rows, pr)
+	} else {
+		err = report.WriteExportXLSX(&buf, rows, pr, in.Site.Operator.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", *out, err)
+	}
+	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (%s, %s, %d rows, preset %s)\n", *out, in.Site.ID, p, len(rows), pr.Name)
+	return nil
+}
+
+func presetNames() []string {
+	var ns []string
+	for n := range report.Presets {
+		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	return ns
 }

@@ -92,3 +92,51 @@ func TestBillOut(t *testing.T) {
 		t.Errorf("first insert named %s", pdfs[0])
 	}
 }
+
+// TestExportProperty: the property-management export of a billed period
+// carries the committed numbers, in the preset asked for, as CSV or XLSX.
+func TestExportProperty(t *testing.T) {
+	db := billDB(t)
+	if code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final"); code != 0 {
+		t.Fatalf("bill: %s", errs)
+	}
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "jan.csv")
+	code, stdout, errs := run(t, db, "export", "property", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--out", csvPath, "--preset", "excel-ch")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(stdout, csvPath) {
+		t.Errorf("stdout %q", stdout)
+	}
+	data, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if !strings.HasPrefix(lines[0], "\ufeffZEV;Rechnung;Objekt;") || len(lines) < 2 || !strings.HasPrefix(lines[1], "birke;1;W01;") {
+		t.Errorf("excel-ch export starts %q / %q", lines[0], lines[1])
+	}
+	xlsxPath := filepath.Join(dir, "jan.xlsx")
+	if code, _, errs := run(t, db, "export", "property", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--out", xlsxPath); code != 0 {
+		t.Fatalf("xlsx: %s", errs)
+	}
+	f, err := excelize.OpenFile(xlsxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, _ := f.GetRows("Export")
+	if len(rows) != len(lines) || rows[0][0] != "site" || rows[1][1] != "1" {
+		t.Errorf("xlsx rows %v, want the CSV's %d rows in the generic layout", rows[:min(2, len(rows))], len(lines))
+	}
+	for _, bad := range [][]string{
+		{"--out", filepath.Join(dir, "x.txt")},
+		{"--out", csvPath, "--preset", "immotop"},
+	} {
+		args := append([]string{"export", "property", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31"}, bad...)
+		if code, _, _ := run(t, db, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)", bad, code)
+		}
+	}
+}
