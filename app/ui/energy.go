@@ -288,8 +288,11 @@ func (e *Energy) refresh() {
 		e.status.SetText("")
 	}
 	// An empty line would leave a gap above the live line.
-	e.status.Hidden = e.status.Text == ""
-	e.status.Refresh()
+	if e.status.Text == "" {
+		e.status.Hide()
+	} else {
+		e.status.Show()
+	}
 	e.prev.Enable()
 	// The future has no data: stop at the range that holds today.
 	today := core.DateOf(e.clock.Now().In(e.site.Location()))
