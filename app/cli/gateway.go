@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -243,7 +244,8 @@ func runGatewayStatus(env *Env, args []string) error {
 	} else if len(pos) > 0 {
 		return Usagef("gateway status", "unexpected argument %q", pos[0])
 	}
-	info, err := gateway.ReadInfo(*data)
+	now := env.Clock.Now()
+	info, err := gateway.ReadInfo(*data, now)
 	if err != nil {
 		return err
 	}
@@ -254,6 +256,20 @@ func runGatewayStatus(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "paired: yes, with %q since %s\n", info.Client, info.PairedAt.Format(time.RFC3339))
 	} else {
 		fmt.Fprintln(env.Stdout, "paired: no")
+	}
+	// Lockouts explain a pairing that is refused (429): a machine on the
+	// LAN guessing codes, or a mistyped code five times.
+	srcs := make([]string, 0, len(info.Locked))
+	for src := range info.Locked {
+		srcs = append(srcs, src)
+	}
+	sort.Strings(srcs)
+	for _, src := range srcs {
+		who := "from " + src
+		if src == "*" {
+			who = "for everyone (too many wrong codes from anywhere today)"
+		}
+		fmt.Fprintf(env.Stdout, "pairing locked %s until %s (wrong codes)\n", who, info.Locked[src].Format(time.RFC3339))
 	}
 	return nil
 }

@@ -167,12 +167,17 @@ type Info struct {
 	Paired      bool
 	Client      string
 	PairedAt    time.Time
+	// Locked lists the pairing lockouts running at the time ReadInfo was
+	// asked about: "*" for everyone (the global budget), else a source.
+	Locked map[string]time.Time
 }
 
 // ReadInfo reads a gateway's identity from its data directory without
 // opening its buffer (so it works while the gateway runs). It creates
 // nothing: a directory without a gateway is an error.
-func ReadInfo(dir string) (Info, error) {
+//
+// now is the instant the lockouts are judged at.
+func ReadInfo(dir string, now time.Time) (Info, error) {
 	if _, err := os.Stat(filepath.Join(dir, stateFile)); err != nil {
 		return Info{}, fmt.Errorf("no gateway in %s: %w", dir, err)
 	}
@@ -180,6 +185,19 @@ func ReadInfo(dir string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	return Info{ID: id.state.ID, Code: id.state.Code, Fingerprint: id.fp, Paired: id.state.TokenSHA256 != "",
-		Client: id.state.Client, PairedAt: id.state.PairedAt}, nil
+	info := Info{ID: id.state.ID, Code: id.state.Code, Fingerprint: id.fp, Paired: id.state.TokenSHA256 != "",
+		Client: id.state.Client, PairedAt: id.state.PairedAt, Locked: map[string]time.Time{}}
+	g, err := loadGuard(dir)
+	if err != nil {
+		return info, err
+	}
+	if now.Before(g.GlobalUntil) {
+		info.Locked["*"] = g.GlobalUntil
+	}
+	for src, s := range g.Sources {
+		if now.Before(s.LockedUntil) {
+			info.Locked[src] = s.LockedUntil
+		}
+	}
+	return info, nil
 }

@@ -40,6 +40,11 @@ func TestLockoutPerSourceKeptAcrossRestart(t *testing.T) {
 	}
 	installer := newClientFrom(t, gw.addr, "127.0.0.2")
 	installer.pair(gw.Code())
+	// `zevdesk gateway status` tells the installer who is locked out.
+	info, err := ReadInfo(dir, t0)
+	if err != nil || len(info.Locked) != 1 || !info.Locked["127.0.0.1"].Equal(t0.Add(time.Minute)) {
+		t.Errorf("ReadInfo: lockouts %v, %v; want 127.0.0.1 until %v", info.Locked, err, t0.Add(time.Minute))
+	}
 
 	gw.stop()
 	gw = startGateway(t, dir, nil) // the same wall time t0: the lockout still runs
