@@ -96,6 +96,7 @@ type texts struct {
 	Art16Title    string
 	Art16Known    string // solar price, standard product, 80 % cap
 	Art16Unknown  string // solar price only
+	Art16Cost     string // solar price above 80 %: the effective-cost method; solar price, standard product
 	PayWithin     string
 	PayQR         string
 	CreditText    string
@@ -304,6 +305,7 @@ var de = texts{
 	Art16Title:    "Preis des Solarstroms",
 	Art16Known:    "Nach Art. 16 der Energieverordnung (EnV) darf der Solarstrom höchstens 80\u00a0%% des Preises des Standardstromprodukts kosten, das Sie sonst vom Netzbetreiber beziehen würden. Standardprodukt: CHF\u00a0%s/kWh; Höchstpreis (80\u00a0%%): CHF\u00a0%s/kWh; Ihr Solarpreis: CHF\u00a0%s/kWh.",
 	Art16Unknown:  "Ihr Solarpreis von CHF\u00a0%s/kWh ist nach Art. 16 der Energieverordnung (EnV) festgelegt: höchstens 80\u00a0%% des Standardstromprodukts des Netzbetreibers oder die effektiven Kosten der Anlage.",
+	Art16Cost:     "Ihr Solarpreis von CHF\u00a0%s/kWh beruht nach Art. 16 der Energieverordnung (EnV) auf den effektiven Kosten der Anlage (Kapital-, Betriebs-, Mess- und Verwaltungskosten abzüglich der Einspeisevergütung) zuzüglich höchstens der Hälfte der Einsparung gegenüber dem Standardstromprodukt; er liegt nicht über dessen Preis von CHF\u00a0%s/kWh.",
 	PayWithin:     "Zahlbar innert 30 Tagen.",
 	PayQR:         "Bitte verwenden Sie für die Zahlung den QR-Zahlteil.",
 	CreditText:    "Das Guthaben wird Ihnen zurückerstattet oder mit der nächsten Abrechnung verrechnet.",
@@ -414,6 +416,7 @@ var fr = texts{
 	Art16Title:    "Prix de l'électricité solaire",
 	Art16Known:    "Selon l'art. 16 de l'ordonnance sur l'énergie (OEne), l'électricité solaire ne peut coûter plus de 80\u00a0%% du prix du produit électrique standard que vous achèteriez sinon au gestionnaire de réseau. Produit standard : CHF\u00a0%s/kWh ; prix maximal (80\u00a0%%) : CHF\u00a0%s/kWh ; votre prix solaire : CHF\u00a0%s/kWh.",
 	Art16Unknown:  "Votre prix solaire de CHF\u00a0%s/kWh est fixé selon l'art. 16 de l'ordonnance sur l'énergie (OEne) : au plus 80\u00a0%% du produit électrique standard du gestionnaire de réseau ou les coûts effectifs de l'installation.",
+	Art16Cost:     "Votre prix solaire de CHF\u00a0%s/kWh repose, selon l'art. 16 de l'ordonnance sur l'énergie (OEne), sur les coûts effectifs de l'installation (coûts de capital, d'exploitation, de mesure et d'administration, déduction faite de la rétribution de l'injection), majorés au plus de la moitié de l'économie réalisée par rapport au produit électrique standard ; il ne dépasse pas le prix de celui-ci, CHF\u00a0%s/kWh.",
 	PayWithin:     "Payable dans les 30 jours.",
 	PayQR:         "Veuillez utiliser la section paiement QR pour le paiement.",
 	CreditText:    "Le solde vous sera remboursé ou porté en compte dans le prochain décompte.",
@@ -524,6 +527,7 @@ var it = texts{
 	Art16Title:    "Prezzo dell'energia solare",
 	Art16Known:    "Secondo l'art. 16 dell'ordinanza sull'energia (OEn) l'energia solare non può costare più dell'80\u00a0%% del prezzo del prodotto elettrico standard che altrimenti acquisterebbe dal gestore di rete. Prodotto standard: CHF\u00a0%s/kWh; prezzo massimo (80\u00a0%%): CHF\u00a0%s/kWh; il Suo prezzo solare: CHF\u00a0%s/kWh.",
 	Art16Unknown:  "Il Suo prezzo solare di CHF\u00a0%s/kWh è stabilito secondo l'art. 16 dell'ordinanza sull'energia (OEn): al massimo l'80\u00a0%% del prodotto elettrico standard del gestore di rete o i costi effettivi dell'impianto.",
+	Art16Cost:     "Il Suo prezzo solare di CHF\u00a0%s/kWh si basa, secondo l'art. 16 dell'ordinanza sull'energia (OEn), sui costi effettivi dell'impianto (costi di capitale, d'esercizio, di misurazione e amministrativi, dedotta la rimunerazione per l'immissione), maggiorati al massimo della metà del risparmio rispetto al prodotto elettrico standard; non supera il prezzo di quest'ultimo, CHF\u00a0%s/kWh.",
 	PayWithin:     "Pagabile entro 30 giorni.",
 	PayQR:         "Per il pagamento La preghiamo di utilizzare la sezione pagamento QR.",
 	CreditText:    "Il saldo Le sarà rimborsato o compensato con il prossimo conteggio.",
@@ -634,6 +638,7 @@ var en = texts{
 	Art16Title:    "Price of solar power",
 	Art16Known:    "Under Art. 16 of the Energy Ordinance (EnV), solar power may cost at most 80\u00a0%% of the price of the standard electricity product you would otherwise buy from the grid operator. Standard product: CHF\u00a0%s/kWh; maximum price (80\u00a0%%): CHF\u00a0%s/kWh; your solar price: CHF\u00a0%s/kWh.",
 	Art16Unknown:  "Your solar price of CHF\u00a0%s/kWh is set under Art. 16 of the Energy Ordinance (EnV): at most 80\u00a0%% of the grid operator's standard electricity product or the plant's effective costs.",
+	Art16Cost:     "Under Art. 16 of the Energy Ordinance (EnV), your solar price of CHF\u00a0%s/kWh is based on the plant's effective costs (capital, operation, metering and administration, less feed-in revenue) plus at most half of the saving against the standard electricity product; it does not exceed that product's price of CHF\u00a0%s/kWh.",
 	PayWithin:     "Payable within 30 days.",
 	PayQR:         "Please pay using the QR payment part.",
 	CreditText:    "The balance will be refunded to you or credited on the next statement.",

@@ -73,6 +73,10 @@ type Insert struct {
 	// SolarPrice (incl. VAT) and Standard, FlatMax: the Art. 16 basis;
 	// Standard is 0 when the tariff does not give it.
 	SolarPrice, Standard, FlatMax core.Price
+	// CostBased says the solar price exceeds the flat rate's 80 %: it
+	// rests on the plant's effective costs (Art. 16 para. 3), and the
+	// insert must not print the 80 % limit as if it applied.
+	CostBased bool
 
 	// ResidentURL is the tenant's personal link to the resident web view,
 	// printed with a QR code; empty for none.
@@ -199,6 +203,7 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 	in.TwoRate = tariff.TwoRate() || inv.KWh.GridNT != 0
 	if chk, err := billing.CheckSolarPrice(tariff, site.VATRate(tariff, inv.From), nil); err == nil {
 		in.SolarPrice, in.Standard, in.FlatMax = chk.Solar, chk.Standard, chk.FlatMax
+		in.CostBased = chk.Solar > chk.FlatMax
 	} else {
 		in.SolarPrice = core.Price(core.DivRound(int64(tariff.Solar)*int64(10000+site.VATRate(tariff, inv.From)), 10000))
 	}

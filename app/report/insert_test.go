@@ -297,3 +297,25 @@ func TestQuarterSlipOnPageOne(t *testing.T) {
 		t.Errorf("page 1 should hold the charges and the payment part:\n%s", pages[0])
 	}
 }
+
+// TestArt16CostBased: a solar price above 80 % of the standard product
+// (the effective-cost method) is not printed against the 80 % limit.
+func TestArt16CostBased(t *testing.T) {
+	site := sampleSite()
+	site.Tariffs[0].Solar = 260_000 // 0.2811 incl. VAT > 80 % of 0.31
+	inv := sampleInvoice(site, "de")
+	in, err := FromInvoice(site, sampleRun(site, inv), &inv, core.MustDate(2026, 4, 7), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !in.CostBased {
+		t.Fatalf("solar %s, flat max %s: not marked cost-based", in.SolarPrice, in.FlatMax)
+	}
+	text := strings.Join(strings.Fields(pdfText(t, renderPDF(t, in))), " ")
+	if strings.Contains(text, "80 %") || !strings.Contains(text, "effektiven Kosten") || !strings.Contains(text, "CHF 0.2811/kWh") {
+		t.Errorf("Art. 16 text for a cost-based price:\n%s", text[strings.Index(text, de.Art16Title):])
+	}
+	if sampleInsert("de").CostBased {
+		t.Error("the sample's 0.2162 (70 %) is marked cost-based")
+	}
+}

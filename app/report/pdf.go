@@ -494,9 +494,12 @@ func (d *doc) page2() {
 	} else {
 		block(t.EstTitle, t.EstNone)
 	}
-	if in.Standard > 0 {
+	switch {
+	case in.Standard > 0 && in.CostBased:
+		block(t.Art16Title, fmt.Sprintf(t.Art16Cost, PriceKWh(in.SolarPrice), PriceKWh(in.Standard)))
+	case in.Standard > 0:
 		block(t.Art16Title, fmt.Sprintf(t.Art16Known, PriceKWh(in.Standard), PriceKWh(in.FlatMax), PriceKWh(in.SolarPrice)))
-	} else {
+	default:
 		block(t.Art16Title, fmt.Sprintf(t.Art16Unknown, PriceKWh(in.SolarPrice)))
 	}
 
