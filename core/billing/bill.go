@@ -104,6 +104,9 @@ func Bill(in *Input) (*Run, error) {
 	if err := e.calendar(); err != nil {
 		return nil, err
 	}
+	for _, q := range in.Billed {
+		e.warnf("invoices were already issued for %s, which overlaps %s: their common days would be billed twice", q, in.Period)
+	}
 	e.loadMeters()
 	if len(e.run.Missing) > 0 && e.site.Settings.RefuseMissing {
 		return nil, &MissingDataError{Missing: e.run.Missing}

@@ -101,6 +101,9 @@ func Load(tx store.Tx, site *core.Site, p core.Period) (*Input, error) {
 	if in.Prices, err = loadPrices(tx, site.ID, from, to); err != nil {
 		return nil, err
 	}
+	if in.Billed, err = billedOverlaps(tx, site.ID, p); err != nil {
+		return nil, err
+	}
 	rec, err := StoredRun(tx, site.ID, p)
 	if err == nil {
 		// An invoice voided by an earlier re-commit gets its number back
@@ -355,6 +358,38 @@ type Record struct {
 	// under its key gets its number again.
 	Voided map[string]int  `json:"voided,omitempty"`
 	Run    json.RawMessage `json:"run"`
+}
+
+// billedOverlaps returns the periods other than p, overlapping it, whose
+// runs were committed.
+func billedOverlaps(tx store.Tx, site string, p core.Period) ([]core.Period, error) {
+	var out []core.Period
+	prefix := site + "/"
+	err := tx.ScanMeta(BucketRuns, func(k string, _ []byte) bool {
+		rest, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			return true
+		}
+		from, to, ok := strings.Cut(rest, "..")
+		if !ok {
+			return true
+		}
+		var q core.Period
+		var e1, e2 error
+		q.From, e1 = core.ParseDate(from)
+		q.To, e2 = core.ParseDate(to)
+		if e1 != nil || e2 != nil || q == p {
+			return true
+		}
+		if _, ok := q.Intersect(p); ok {
+			out = append(out, q)
+		}
+		return true
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("reading billed periods: %w", err)
+	}
+	return out, nil
 }
 
 // StoredRun returns the committed run of exactly p, or an error wrapping

@@ -175,6 +175,20 @@ func TestLoadBillCommit(t *testing.T) {
 		if string(c) != "4" {
 			t.Errorf("counter %q after re-commit, want 4", c)
 		}
+		// A dry run of a period overlapping the billed one warns that
+		// those days would be billed twice.
+		wider := period("2026-01-04", "2026-01-06")
+		in, err = Load(tx, s, wider)
+		if err != nil {
+			return err
+		}
+		r, err = Bill(in)
+		if err != nil {
+			return err
+		}
+		if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "already issued for 2026-01-05..2026-01-05") {
+			t.Errorf("no double-billing warning: %s", w)
+		}
 		return nil
 	})
 	if err != nil {

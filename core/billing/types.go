@@ -50,6 +50,9 @@ type Input struct {
 	// Numbers, when set, gives invoices their numbers by Invoice.Key; Commit
 	// fills it. Invoices without a number are drafts (Number 0).
 	Numbers map[string]int
+	// Billed lists other periods, overlapping this one, that were billed
+	// (committed) before; Bill warns that their days would be billed twice.
+	Billed []core.Period
 }
 
 // MeterData is one meter's interval energy. Import is consumption (and the
