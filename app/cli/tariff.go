@@ -177,7 +177,12 @@ func runTariffPrices(env *Env, args []string) error {
 		if _, err := tx.Site(*siteID); err != nil {
 			return fmt.Errorf("site %q: %w", *siteID, err)
 		}
-		return billing.PutPrices(tx, *siteID, p)
+		if err := billing.PutPrices(tx, *siteID, p); err != nil {
+			return err
+		}
+		_, err := tx.AppendAudit(store.Entry{Time: env.Clock.Now().UTC(), Actor: actor(), Site: *siteID,
+			Action: "tariff.prices", Detail: fmt.Sprintf("%s: %d prices from %s", pos[0], len(p.Grid), p.From)})
+		return err
 	})
 	if err != nil {
 		return err
@@ -417,7 +422,12 @@ func runTariffUtility(env *Env, args []string) error {
 			return fmt.Errorf("site %q: %w", *siteID, err)
 		}
 		if u != nil {
-			return billing.PutUtilityBill(tx, *siteID, u)
+			if err := billing.PutUtilityBill(tx, *siteID, u); err != nil {
+				return err
+			}
+			_, err := tx.AppendAudit(store.Entry{Time: env.Clock.Now().UTC(), Actor: actor(), Site: *siteID,
+				Action: "tariff.utility", Detail: fmt.Sprintf("%s: %s, CHF %s excl. VAT", pos[0], p, u.Net())})
+			return err
 		}
 		v, err := tx.GetMeta(billing.BucketUtility, *siteID+"/"+p.String())
 		if errors.Is(err, store.ErrNotFound) {
@@ -634,7 +644,7 @@ func runTariffCosts(env *Env, args []string) error {
 			if err := tx.PutMeta(billing.BucketSolarCosts, *siteID, v); err != nil {
 				return fmt.Errorf("storing solar costs: %w", err)
 			}
-			_, err = tx.AppendAudit(store.Entry{Time: env.Clock.Now().UTC(), Actor: "cli", Site: *siteID,
+			_, err = tx.AppendAudit(store.Entry{Time: env.Clock.Now().UTC(), Actor: actor(), Site: *siteID,
 				Action: "tariff.costs", Detail: string(v)})
 			return err
 		}
