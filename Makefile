@@ -3,10 +3,6 @@
 
 SHELL := /bin/bash
 GO ?= go
-# Fyne reads the locale from LANG and refuses "C"; keep a UTF-8 locale the user chose.
-ifeq ($(filter %.UTF-8 %.utf8,$(LANG)),)
-export LANG := en_US.UTF-8
-endif
 BIN := bin
 
 # Debian packages: cgo + GL/X11 headers for Fyne's desktop driver; sqlite3 for the storage comparison benchmark;

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/zevdesk/zevdesk/app/cli"
+	_ "github.com/zevdesk/zevdesk/app/posixlocale" // before Fyne reads the locale
 	"github.com/zevdesk/zevdesk/app/ui"
 	"github.com/zevdesk/zevdesk/assets"
 )

@@ -34,8 +34,14 @@ func TestDesktopWindow(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	db := filepath.Join(dir, "office.db")
-	if out, err := exec.Command(bin, "--db", db, "demo", "--no-window").CombinedOutput(); err != nil {
+	demo := exec.Command(bin, "--db", db, "demo", "--no-window")
+	demo.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=") // Debian's default in containers and ssh sessions
+	out, err := demo.CombinedOutput()
+	if err != nil {
 		t.Fatalf("zevdesk demo --no-window: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "Fyne error") {
+		t.Errorf("a command under LANG=C.UTF-8 prints Fyne's locale errors:\n%s", out)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -48,7 +48,9 @@ func TestDependencyRules(t *testing.T) {
 		t.Fatalf("go list found only %d packages", len(pkgs))
 	}
 	std := func(path string) bool { return !strings.Contains(strings.Split(path, "/")[0], ".") }
-	under := func(path, dir string) bool { return path == module+"/"+dir || strings.HasPrefix(path, module+"/"+dir+"/") }
+	under := func(path, dir string) bool {
+		return path == module+"/"+dir || strings.HasPrefix(path, module+"/"+dir+"/")
+	}
 	for _, p := range pkgs {
 		rel := strings.TrimPrefix(p.ImportPath, module)
 		switch {

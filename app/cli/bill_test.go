@@ -209,9 +209,9 @@ func TestBillArguments(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"bill", "--from", "2026-01-01", "--to", "2026-01-31"}, 2, "--site is required"},
-		{[]string{"bill", "--site", "birke", "--from", "2026-13-01", "--to", "2026-01-31"}, 2, "--from: invalid date"},
-		{[]string{"bill", "--site", "birke", "--from", "2026-02-01", "--to", "2026-01-31"}, 2, "before"},
+		{[]string{"bill", "--from", "2026-01-01", "--to", "2026-01-31"}, 1, "--site is required"},
+		{[]string{"bill", "--site", "birke", "--from", "2026-13-01", "--to", "2026-01-31"}, 1, "--from: invalid date"},
+		{[]string{"bill", "--site", "birke", "--from", "2026-02-01", "--to", "2026-01-31"}, 1, "before"},
 		{[]string{"bill", "--site", "nope", "--from", "2026-01-01", "--to", "2026-01-31"}, 1, `site "nope"`},
 		{[]string{"bill", "--site", "birke", "--from", "2024-01-01", "--to", "2024-01-31"}, 1, "no tariff in force on 2024-01-01"},
 	} {

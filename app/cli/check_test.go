@@ -101,7 +101,7 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("check of a damaged database: exit %d, %q", code, errs)
 	}
 
-	if code, _, errs := runStoreCmd(t, "--db", db, "check", "extra"); code != 2 || !strings.Contains(errs, "usage: zevdesk check") {
+	if code, _, errs := runStoreCmd(t, "--db", db, "check", "extra"); code != 1 || !strings.Contains(errs, "usage: zevdesk check") {
 		t.Errorf("check with an argument: exit %d, %q", code, errs)
 	}
 }
@@ -164,7 +164,7 @@ func TestBackupRestoreCommands(t *testing.T) {
 	}
 
 	for _, args := range [][]string{{"backup"}, {"backup", "--out", bak, "--dir", bdir}, {"restore"}, {"backup", "--dir", bdir, "--keep", "-1"}} {
-		if code, _, errs := runStoreCmd(t, append([]string{"--db", db}, args...)...); code != 2 {
+		if code, _, errs := runStoreCmd(t, append([]string{"--db", db}, args...)...); code != 1 {
 			t.Errorf("%q: exit %d, %q, want a usage error", args, code, errs)
 		}
 	}

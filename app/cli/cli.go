@@ -131,7 +131,7 @@ func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
 	if err := gf.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "zevdesk: %v\n\n", err)
 		printHelp(stderr)
-		return nil, 2
+		return nil, 1
 	}
 	if *help || gf.NArg() > 0 && (gf.Arg(0) == "help" || gf.Arg(0) == "-h") {
 		printHelp(stdout)
@@ -145,7 +145,7 @@ func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
 	if !ok {
 		fmt.Fprintf(stderr, "zevdesk: unknown command %q\n\n", strings.Join(rest, " "))
 		printHelp(stderr)
-		return nil, 2
+		return nil, 1
 	}
 	err := cmd.Run(env, cargs)
 	var dr *desktopResult
@@ -161,7 +161,7 @@ func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
 	var ue *UsageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "zevdesk %s: %s\nusage: zevdesk %s %s\n", cmd.Name, ue.Msg, cmd.Name, cmd.Args)
-		return nil, 2
+		return nil, 1
 	}
 	fmt.Fprintf(stderr, "zevdesk %s: %v\n", cmd.Name, err)
 	return nil, 1

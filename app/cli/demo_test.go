@@ -280,7 +280,7 @@ func TestDemoBadArguments(t *testing.T) {
 	for _, args := range [][]string{{"demo", "extra"}, {"demo", "--now", "yesterday"}, {"demo", "--bogus"}} {
 		var out, errb bytes.Buffer
 		d, code := Main(append([]string{"--db", db}, args...), &out, &errb)
-		if d != nil || code != 2 || !strings.Contains(errb.String(), "usage: zevdesk demo") {
+		if d != nil || code != 1 || !strings.Contains(errb.String(), "usage: zevdesk demo") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
 		}
 	}

@@ -53,8 +53,8 @@ func TestExportXLSX(t *testing.T) {
 		{"export", "xlsx", "--site", "birke", "--from", "2026-01-31", "--to", "2026-01-01", "--out", out},
 		{"export", "xlsx", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--out", out, "--lang", "rm"},
 	} {
-		if code, _, _ := run(t, db, bad...); code != 2 {
-			t.Errorf("%v: exit %d, want 2 (usage)", bad, code)
+		if code, _, _ := run(t, db, bad...); code != 1 {
+			t.Errorf("%v: exit %d, want 1 (usage)", bad, code)
 		}
 	}
 	code, _, errs = run(t, db, "export", "xlsx", "--site", "nope", "--from", "2026-01-01", "--to", "2026-01-31", "--out", out)
@@ -135,8 +135,8 @@ func TestExportProperty(t *testing.T) {
 		{"--out", csvPath, "--preset", "immotop"},
 	} {
 		args := append([]string{"export", "property", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31"}, bad...)
-		if code, _, _ := run(t, db, args...); code != 2 {
-			t.Errorf("%v: exit %d, want 2 (usage)", bad, code)
+		if code, _, _ := run(t, db, args...); code != 1 {
+			t.Errorf("%v: exit %d, want 1 (usage)", bad, code)
 		}
 	}
 }

@@ -54,7 +54,7 @@ func TestGatewayUsage(t *testing.T) {
 		{"gateway", "--simulate", "extra"},
 	} {
 		var out, errb bytes.Buffer
-		if _, code := Main(args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage: zevdesk gateway") {
+		if _, code := Main(args, &out, &errb); code != 1 || !strings.Contains(errb.String(), "usage: zevdesk gateway") {
 			t.Errorf("%v: exit %d, %q", args, code, errb.String())
 		}
 	}
@@ -143,11 +143,13 @@ func TestGatewayCommandServesSimulation(t *testing.T) {
 	var start protocol.PairStartResponse
 	json.Unmarshal(post(protocol.PathPairStart, struct{}{}), &start)
 	fp := protocol.Fingerprint(seen.PeerCertificates[0])
-	cn := protocol.NewNonce()
+	fr, key, err := protocol.ClientFinish(code, fp, start)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var fin protocol.PairFinishResponse
-	json.Unmarshal(post(protocol.PathPairFinish, protocol.PairFinishRequest{ClientNonce: cn, GatewayNonce: start.GatewayNonce,
-		Proof: protocol.Proof(code, protocol.RoleClient, fp, cn, start.GatewayNonce)}), &fin)
-	if !protocol.VerifyProof(fin.GatewayProof, code, protocol.RoleGateway, fp, cn, start.GatewayNonce) {
+	json.Unmarshal(post(protocol.PathPairFinish, fr), &fin)
+	if !protocol.VerifyProof(fin.GatewayProof, key, protocol.RoleGateway, fp, fr.ClientNonce, fr.GatewayNonce) {
 		t.Fatal("gateway proof does not verify")
 	}
 	req, _ := http.NewRequest("GET", fmt.Sprintf("https://%s%s?limit=%d", addr, protocol.PathRecords, protocol.MaxRecordsLimit), nil)

@@ -79,7 +79,7 @@ func TestImportEVCommand(t *testing.T) {
 		t.Errorf("%d sessions stored after the bad run", len(ss))
 	}
 	code, _, errs = run(t, db, "import", "ev")
-	if code != 2 || !strings.Contains(errs, "expected one or more EV sessions files") {
+	if code != 1 || !strings.Contains(errs, "expected one or more EV sessions files") {
 		t.Errorf("no file: exit %d, stderr %q", code, errs)
 	}
 }

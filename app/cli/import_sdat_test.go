@@ -149,11 +149,11 @@ func TestImportSDATCommandErrors(t *testing.T) {
 		t.Errorf("--meter MA: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 	code, _, errs = run(t, db, "import", "sdat", "--meter", "XX", other)
-	if code != 2 || !strings.Contains(errs, "--meter XX: site linde has no such meter") {
+	if code != 1 || !strings.Contains(errs, "--meter XX: site linde has no such meter") {
 		t.Errorf("--meter XX: exit %d, stderr %q", code, errs)
 	}
 	code, _, errs = run(t, db, "import", "sdat")
-	if code != 2 || !strings.Contains(errs, "expected one or more SDAT-CH documents") {
+	if code != 1 || !strings.Contains(errs, "expected one or more SDAT-CH documents") {
 		t.Errorf("no file: exit %d, stderr %q", code, errs)
 	}
 }

@@ -79,7 +79,7 @@ func TestImportTenantsCommand(t *testing.T) {
 		t.Errorf("--replace: exit %d, stdout %q, want %q", code, out, want)
 	}
 	code, _, errs = run(t, db, "import", "tenants")
-	if code != 2 || !strings.Contains(errs, "expected one or more tenant lists") {
+	if code != 1 || !strings.Contains(errs, "expected one or more tenant lists") {
 		t.Errorf("no file: exit %d, stderr %q", code, errs)
 	}
 }

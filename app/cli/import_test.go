@@ -131,7 +131,7 @@ func TestImportReadingsChoosesSite(t *testing.T) {
 		t.Fatal(errs)
 	}
 	code, _, errs = run(t, db, "import", "readings", f)
-	if code != 2 || !strings.Contains(errs, "--site is required: the database has the sites eiche, linde") {
+	if code != 1 || !strings.Contains(errs, "--site is required: the database has the sites eiche, linde") {
 		t.Errorf("two sites: exit %d, stderr %q", code, errs)
 	}
 	code, _, errs = run(t, db, "import", "readings", "--site", "buche", f)
@@ -147,7 +147,7 @@ func TestImportReadingsChoosesSite(t *testing.T) {
 		t.Errorf("--site linde: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 	code, _, errs = run(t, db, "import", "readings")
-	if code != 2 || !strings.Contains(errs, "expected one or more readings files") {
+	if code != 1 || !strings.Contains(errs, "expected one or more readings files") {
 		t.Errorf("no file: exit %d, stderr %q", code, errs)
 	}
 }

@@ -87,11 +87,11 @@ func TestMeterReplaceErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{append(base[:6:6], "--old-final", "1", "--new-initial", "1"), 2, "--time is required"},
-		{append(base, "--new-initial", "1"), 2, "--old-final is required"},
-		{append(base, "--old-final", "1001,5", "--new-initial", "1"), 2, `--old-final: invalid kWh value "1001,5"`},
-		{append(base, "--old-final", "1001.5", "--new-initial", "1", "--old-final-export", "4"), 2, "give both --old-final-export and --new-initial-export"},
-		{[]string{"meter", "replace", "--site", "eiche", "--meter", "MA", "--time", "2026-01-12 10:20", "--old-final", "1", "--new-initial", "1"}, 2, "--time: expected RFC 3339"},
+		{append(base[:6:6], "--old-final", "1", "--new-initial", "1"), 1, "--time is required"},
+		{append(base, "--new-initial", "1"), 1, "--old-final is required"},
+		{append(base, "--old-final", "1001,5", "--new-initial", "1"), 1, `--old-final: invalid kWh value "1001,5"`},
+		{append(base, "--old-final", "1001.5", "--new-initial", "1", "--old-final-export", "4"), 1, "give both --old-final-export and --new-initial-export"},
+		{[]string{"meter", "replace", "--site", "eiche", "--meter", "MA", "--time", "2026-01-12 10:20", "--old-final", "1", "--new-initial", "1"}, 1, "--time: expected RFC 3339"},
 		{[]string{"meter", "replace", "--site", "eiche", "--meter", "XX", "--time", "2026-01-12T10:20:00Z", "--old-final", "1", "--new-initial", "1"}, 1, `site eiche has no meter "XX"`},
 		{append(base, "--old-final", "1000.5", "--new-initial", "1"), 1, "the old meter's final reading (import 1000.500 kWh, export 4.000 kWh) is below its reading at 2026-01-12T09:15:00Z"},
 	} {
@@ -118,7 +118,7 @@ func TestMeterEstimate(t *testing.T) {
 		t.Errorf("quality after the estimate:\n%s", out)
 	}
 	code, _, errs = run(t, db, "meter", "estimate", "--site", "eiche", "--from", "2026-01-12", "--to", "2026-01-12")
-	if code != 2 || !strings.Contains(errs, "--meter is required") {
+	if code != 1 || !strings.Contains(errs, "--meter is required") {
 		t.Errorf("without --meter: exit %d %q", code, errs)
 	}
 }

@@ -173,9 +173,9 @@ func TestQualityCommandErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"quality", "--site", "eiche", "--from", "2026-03-29"}, 2, "--from and --to are required"},
-		{[]string{"quality", "--site", "eiche", "--from", "2026-03-31", "--to", "2026-03-01"}, 2, "--to 2026-03-01 is before --from 2026-03-31"},
-		{[]string{"quality", "--site", "eiche", "--from", "2026-3-1", "--to", "2026-03-01"}, 2, `--from: invalid date "2026-3-1"`},
+		{[]string{"quality", "--site", "eiche", "--from", "2026-03-29"}, 1, "--from and --to are required"},
+		{[]string{"quality", "--site", "eiche", "--from", "2026-03-31", "--to", "2026-03-01"}, 1, "--to 2026-03-01 is before --from 2026-03-31"},
+		{[]string{"quality", "--site", "eiche", "--from", "2026-3-1", "--to", "2026-03-01"}, 1, `--from: invalid date "2026-3-1"`},
 		{[]string{"quality", "--site", "nope", "--from", "2026-03-01", "--to", "2026-03-01"}, 1, `no site "nope"`},
 	} {
 		code, _, errs := run(t, db, c.args...)

@@ -118,7 +118,7 @@ func TestSiteImportErrors(t *testing.T) {
 	}
 
 	code, _, errs = run(t, db, "site", "import")
-	if code != 2 || !strings.Contains(errs, "expected one site file") || !strings.Contains(errs, "usage: zevdesk site import FILE.toml") {
+	if code != 1 || !strings.Contains(errs, "expected one site file") || !strings.Contains(errs, "usage: zevdesk site import FILE.toml") {
 		t.Errorf("no file: exit %d, stderr %q", code, errs)
 	}
 	code, _, errs = run(t, db, "site", "import", filepath.Join(dir, "missing.toml"))
