@@ -399,45 +399,12 @@ func runTariffUtility(env *Env, args []string) error {
 	if len(pos) > 1 {
 		return Usagef(cmd, "expected at most one file")
 	}
-	var u *billing.UtilityBill
-	if len(pos) == 1 {
-		data, err := os.ReadFile(pos[0])
-		if err != nil {
-			return err
-		}
-		if u, err = parseUtility(pos[0], data, p); err != nil {
-			return err
-		}
-	}
-	st, err := env.Store()
-	if err != nil {
-		return err
-	}
-	write := st.View
-	if u != nil {
-		write = st.Update
-	}
-	err = write(func(tx store.Tx) error {
-		if _, err := tx.Site(*siteID); err != nil {
-			return fmt.Errorf("site %q: %w", *siteID, err)
-		}
-		if u != nil {
-			if err := billing.PutUtilityBill(tx, *siteID, u); err != nil {
-				return err
-			}
-			_, err := tx.AppendAudit(store.Entry{Time: env.Clock.Now().UTC(), Actor: actor(), Site: *siteID,
-				Action: "tariff.utility", Detail: fmt.Sprintf("%s: %s, CHF %s excl. VAT", pos[0], p, u.Net())})
-			return err
-		}
-		v, err := tx.GetMeta(billing.BucketUtility, *siteID+"/"+p.String())
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no utility bill stored for %s %s", *siteID, p)
-		}
-		if err != nil {
-			return err
-		}
-		u = new(billing.UtilityBill)
-		return json.Unmarshal(v, u)
+	u, err := storeOrShow(env, *siteID, pos, storedValue[billing.UtilityBill]{
+		parse:  func(name string, data []byte) (*billing.UtilityBill, error) { return parseUtility(name, data, p) },
+		put:    func(tx store.Tx, u *billing.UtilityBill) error { return billing.PutUtilityBill(tx, *siteID, u) },
+		bucket: billing.BucketUtility, key: *siteID + "/" + p.String(), action: "tariff.utility",
+		detail:  func(u *billing.UtilityBill) string { return fmt.Sprintf("%s, CHF %s excl. VAT", p, u.Net()) },
+		missing: fmt.Sprintf("no utility bill stored for %s %s", *siteID, p),
 	})
 	if err != nil {
 		return err
@@ -614,49 +581,22 @@ func runTariffCosts(env *Env, args []string) error {
 	if len(pos) > 1 {
 		return Usagef(cmd, "expected at most one file")
 	}
-	var c *billing.SolarCosts
-	if len(pos) == 1 {
-		data, err := os.ReadFile(pos[0])
-		if err != nil {
-			return err
-		}
-		if c, err = parseCosts(pos[0], data); err != nil {
-			return err
-		}
-	}
-	st, err := env.Store()
-	if err != nil {
-		return err
-	}
-	write := st.View
-	if c != nil {
-		write = st.Update
-	}
-	err = write(func(tx store.Tx) error {
-		if _, err := tx.Site(*siteID); err != nil {
-			return fmt.Errorf("site %q: %w", *siteID, err)
-		}
-		if c != nil {
+	c, err := storeOrShow(env, *siteID, pos, storedValue[billing.SolarCosts]{
+		parse: parseCosts,
+		put: func(tx store.Tx, c *billing.SolarCosts) error {
 			v, err := json.Marshal(c)
-			if err != nil {
-				return err
+			if err == nil {
+				err = tx.PutMeta(billing.BucketSolarCosts, *siteID, v)
 			}
-			if err := tx.PutMeta(billing.BucketSolarCosts, *siteID, v); err != nil {
+			if err != nil {
 				return fmt.Errorf("storing solar costs: %w", err)
 			}
-			_, err = tx.AppendAudit(store.Entry{Time: env.Clock.Now().UTC(), Actor: actor(), Site: *siteID,
-				Action: "tariff.costs", Detail: string(v)})
-			return err
-		}
-		v, err := tx.GetMeta(billing.BucketSolarCosts, *siteID)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no solar costs stored for %s (tariff costs --site %s FILE.toml stores them; --help shows the format)", *siteID, *siteID)
-		}
-		if err != nil {
-			return fmt.Errorf("reading solar costs: %w", err)
-		}
-		c = new(billing.SolarCosts)
-		return json.Unmarshal(v, c)
+			return nil
+		},
+		bucket: billing.BucketSolarCosts, key: *siteID, action: "tariff.costs",
+		detail: func(c *billing.SolarCosts) string { v, _ := json.Marshal(c); return string(v) },
+		missing: fmt.Sprintf("no solar costs stored for %s (tariff costs --site %s FILE.toml stores them; --help shows the format)",
+			*siteID, *siteID),
 	})
 	if err != nil {
 		return err
@@ -671,4 +611,64 @@ func runTariffCosts(env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "  cost price %s CHF/kWh\n", cp)
 	return nil
+}
+
+// storedValue says how a command that stores a file's contents, or shows
+// what is stored, handles its value.
+type storedValue[T any] struct {
+	parse       func(name string, data []byte) (*T, error)
+	put         func(tx store.Tx, v *T) error
+	bucket, key string // where put stores it, as JSON
+	action      string // the audit entry's action
+	detail      func(v *T) string
+	missing     string // the error when nothing is stored
+}
+
+// storeOrShow reads, checks and stores pos[0] with an audit entry, in one
+// transaction; without a file it returns what is stored.
+func storeOrShow[T any](env *Env, siteID string, pos []string, sv storedValue[T]) (*T, error) {
+	var v *T
+	if len(pos) == 1 {
+		data, err := os.ReadFile(pos[0])
+		if err != nil {
+			return nil, err
+		}
+		if v, err = sv.parse(pos[0], data); err != nil {
+			return nil, err
+		}
+	}
+	st, err := env.Store()
+	if err != nil {
+		return nil, err
+	}
+	write := st.View
+	if v != nil {
+		write = st.Update
+	}
+	err = write(func(tx store.Tx) error {
+		if _, err := tx.Site(siteID); err != nil {
+			return fmt.Errorf("site %q: %w", siteID, err)
+		}
+		if v != nil {
+			if err := sv.put(tx, v); err != nil {
+				return err
+			}
+			_, err := tx.AppendAudit(store.Entry{Time: env.Clock.Now().UTC(), Actor: actor(), Site: siteID,
+				Action: sv.action, Detail: pos[0] + ": " + sv.detail(v)})
+			return err
+		}
+		b, err := tx.GetMeta(sv.bucket, sv.key)
+		if errors.Is(err, store.ErrNotFound) {
+			return errors.New(sv.missing)
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", sv.key, err)
+		}
+		v = new(T)
+		if err := json.Unmarshal(b, v); err != nil {
+			return fmt.Errorf("reading %s: %w", sv.key, err)
+		}
+		return nil
+	})
+	return v, err
 }
