@@ -145,6 +145,7 @@ type client struct {
 	http  *http.Client
 	seen  *x509.Certificate
 	token string
+	key   string // the session key of the last pairing attempt
 }
 
 func newClient(t *testing.T, addr string) *client {
@@ -183,7 +184,7 @@ func (c *client) do(method, path string, body []byte) (*http.Response, []byte) {
 }
 
 // pairAttempt runs both pairing steps with code and returns the finish
-// response, its status, and the request sent.
+// response, its status, and the request sent; c.key is the session key.
 func (c *client) pairAttempt(code string) (int, protocol.PairFinishResponse, protocol.PairFinishRequest, *http.Response) {
 	c.t.Helper()
 	resp, b := c.do("POST", protocol.PathPairStart, nil)
@@ -194,8 +195,12 @@ func (c *client) pairAttempt(code string) (int, protocol.PairFinishResponse, pro
 	if err := json.Unmarshal(b, &start); err != nil {
 		c.t.Fatal(err)
 	}
-	req := protocol.PairFinishRequest{ClientNonce: protocol.NewNonce(), GatewayNonce: start.GatewayNonce, Client: "Immo Test AG"}
-	req.Proof = protocol.Proof(code, protocol.RoleClient, protocol.Fingerprint(c.seen), req.ClientNonce, req.GatewayNonce)
+	req, key, err := protocol.ClientFinish(code, protocol.Fingerprint(c.seen), start)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Client = "Immo Test AG"
+	c.key = key
 	return c.finish(req)
 }
 
@@ -219,7 +224,7 @@ func (c *client) pair(code string) {
 	if status != http.StatusOK {
 		c.t.Fatalf("pairing: status %d", status)
 	}
-	if !protocol.VerifyProof(fin.GatewayProof, code, protocol.RoleGateway, protocol.Fingerprint(c.seen), req.ClientNonce, req.GatewayNonce) {
+	if !protocol.VerifyProof(fin.GatewayProof, c.key, protocol.RoleGateway, protocol.Fingerprint(c.seen), req.ClientNonce, req.GatewayNonce) {
 		c.t.Fatal("the gateway's proof does not verify")
 	}
 	c.token = fin.Token
@@ -308,8 +313,10 @@ func TestReplayedProofRefused(t *testing.T) {
 	var start protocol.PairStartResponse
 	json.Unmarshal(b, &start)
 	gw.wall.Advance(NonceTTL + time.Second)
-	req = protocol.PairFinishRequest{ClientNonce: protocol.NewNonce(), GatewayNonce: start.GatewayNonce}
-	req.Proof = protocol.Proof(gw.Code(), protocol.RoleClient, gw.Fingerprint(), req.ClientNonce, req.GatewayNonce)
+	req, _, err := protocol.ClientFinish(gw.Code(), gw.Fingerprint(), start)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if status, _, _, _ := c.finish(req); status != http.StatusForbidden {
 		t.Fatalf("expired nonce: status %d, want 403", status)
 	}
@@ -365,8 +372,8 @@ func TestManInTheMiddleFails(t *testing.T) {
 	// The other way round: the gateway's proof, had the proxy relayed one
 	// from a pairing of its own with the same nonces, is bound to the
 	// gateway's certificate and fails against the one the client sees.
-	gwProof := protocol.Proof(gw.Code(), protocol.RoleGateway, gw.Fingerprint(), req.ClientNonce, req.GatewayNonce)
-	if protocol.VerifyProof(gwProof, gw.Code(), protocol.RoleGateway, protocol.Fingerprint(c.seen), req.ClientNonce, req.GatewayNonce) {
+	gwProof := protocol.Proof(c.key, protocol.RoleGateway, gw.Fingerprint(), req.ClientNonce, req.GatewayNonce)
+	if protocol.VerifyProof(gwProof, c.key, protocol.RoleGateway, protocol.Fingerprint(c.seen), req.ClientNonce, req.GatewayNonce) {
 		t.Fatal("the gateway's proof verified against the proxy's certificate")
 	}
 	// Directly, the same client pairs.

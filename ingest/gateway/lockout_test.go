@@ -134,8 +134,11 @@ func TestPairingTheWrongGatewayChangesNothing(t *testing.T) {
 	}
 	var start protocol.PairStartResponse
 	mustUnmarshal(t, b, &start)
-	req := protocol.PairFinishRequest{ClientNonce: protocol.NewNonce(), GatewayNonce: start.GatewayNonce, Gateway: "zevgw-00000000"}
-	req.Proof = protocol.Proof(gw.Code(), protocol.RoleClient, protocol.Fingerprint(c.seen), req.ClientNonce, req.GatewayNonce)
+	req, _, err := protocol.ClientFinish(gw.Code(), protocol.Fingerprint(c.seen), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Gateway = "zevgw-00000000"
 	if status, _, _, _ := c.finish(req); status != http.StatusConflict {
 		t.Fatalf("pair/finish naming another gateway: status %d, want 409", status)
 	}

@@ -41,8 +41,14 @@ const (
 
 // pairing is the state of the pairing protection, guarded by Gateway.mu.
 type pairing struct {
-	nonces map[string]time.Time // gateway nonce → expiry (wall)
-	guard  guard                // lockouts after wrong codes, kept on disk
+	nonces map[string]pending // by gateway nonce
+	guard  guard              // lockouts after wrong codes, kept on disk
+}
+
+// pending is a pairing between /pair/start and /pair/finish.
+type pending struct {
+	exp    time.Time // wall
+	secret *protocol.PairingSecret
 }
 
 // Handler returns the API's HTTP handler (it expects TLS in front of it:
@@ -119,27 +125,35 @@ func (g *Gateway) handlePairStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if g.pr.nonces == nil {
-		g.pr.nonces = map[string]time.Time{}
+		g.pr.nonces = map[string]pending{}
 	}
-	for n, exp := range g.pr.nonces {
-		if !now.Before(exp) {
+	for n, p := range g.pr.nonces {
+		if !now.Before(p.exp) {
 			delete(g.pr.nonces, n)
 		}
 	}
 	for len(g.pr.nonces) >= maxNonces {
 		var oldest string
 		var oldestExp time.Time
-		for n, exp := range g.pr.nonces {
-			if oldest == "" || exp.Before(oldestExp) {
-				oldest, oldestExp = n, exp
+		for n, p := range g.pr.nonces {
+			if oldest == "" || p.exp.Before(oldestExp) {
+				oldest, oldestExp = n, p.exp
 			}
 		}
 		delete(g.pr.nonces, oldest)
 	}
-	nonce := protocol.NewNonce()
-	g.pr.nonces[nonce] = now.Add(NonceTTL)
 	g.mu.Unlock()
-	writeJSON(w, http.StatusOK, protocol.PairStartResponse{GatewayNonce: nonce, Gateway: g.gid})
+	nonce := protocol.NewNonce()
+	secret, err := protocol.NewPairingSecret(g.code, nonce)
+	if err != nil {
+		g.log.Error("starting a pairing", "err", err)
+		writeError(w, http.StatusInternalServerError, "starting the pairing failed")
+		return
+	}
+	g.mu.Lock()
+	g.pr.nonces[nonce] = pending{exp: now.Add(NonceTTL), secret: secret}
+	g.mu.Unlock()
+	writeJSON(w, http.StatusOK, protocol.PairStartResponse{GatewayNonce: nonce, GatewayShare: secret.Share(), Gateway: g.gid})
 }
 
 // setDeadlines bounds writing the response and, for requests with a body,
@@ -169,8 +183,8 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 		badBody(w, err)
 		return
 	}
-	if !protocol.ValidNonce(req.ClientNonce) || !protocol.ValidNonce(req.GatewayNonce) || len(req.Proof) != 64 || len(req.Client) > 200 {
-		writeError(w, http.StatusBadRequest, "client_nonce and gateway_nonce must be 32-128 lowercase hex digits, proof 64, client at most 200 characters")
+	if !protocol.ValidNonce(req.ClientNonce) || !protocol.ValidNonce(req.GatewayNonce) || !protocol.ValidShare(req.ClientShare) || len(req.Proof) != 64 || len(req.Client) > 200 {
+		writeError(w, http.StatusBadRequest, "client_nonce and gateway_nonce must be 32-128 lowercase hex digits, client_share and proof 64, client at most 200 characters")
 		return
 	}
 	now := g.cfg.Wall.Now()
@@ -181,11 +195,11 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 		refuseLocked(w, d)
 		return
 	}
-	exp, ok := g.pr.nonces[req.GatewayNonce]
+	pend, ok := g.pr.nonces[req.GatewayNonce]
 	// Single use: whatever the outcome, this nonce is spent, so a recorded
 	// proof can never be played again.
 	delete(g.pr.nonces, req.GatewayNonce)
-	if !ok || !now.Before(exp) {
+	if !ok || !now.Before(pend.exp) {
 		writeError(w, http.StatusForbidden, "unknown, used or expired gateway_nonce: start again with "+protocol.PathPairStart)
 		return
 	}
@@ -195,7 +209,10 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, fmt.Sprintf("this is gateway %s, not %s: nothing changed", g.gid, req.Gateway))
 		return
 	}
-	if !protocol.VerifyProof(req.Proof, g.id.state.Code, protocol.RoleClient, g.id.fp, req.ClientNonce, req.GatewayNonce) {
+	// A degenerate share cannot come from a client that follows the
+	// protocol: it counts as a wrong code.
+	key, err := pend.secret.SessionKey(req.ClientShare, req.ClientShare, pend.secret.Share())
+	if err != nil || !protocol.VerifyProof(req.Proof, key, protocol.RoleClient, g.id.fp, req.ClientNonce, req.GatewayNonce) {
 		if d, locked := g.pr.guard.fail(src, now); locked {
 			g.log.Warn("pairing locked after wrong codes", "for", d, "source", src)
 		}
@@ -223,7 +240,7 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 	g.log.Info("paired", "client", req.Client, "remote", r.RemoteAddr, "replaced", prev.TokenSHA256 != "")
 	writeJSON(w, http.StatusOK, protocol.PairFinishResponse{
 		Token:        token,
-		GatewayProof: protocol.Proof(g.id.state.Code, protocol.RoleGateway, g.id.fp, req.ClientNonce, req.GatewayNonce),
+		GatewayProof: protocol.Proof(key, protocol.RoleGateway, g.id.fp, req.ClientNonce, req.GatewayNonce),
 	})
 	if g.cfg.OnPaired != nil {
 		go g.cfg.OnPaired()

@@ -41,7 +41,7 @@ type fakeGateway struct {
 	n        uint64 // records 1..n exist
 	oldest   uint64 // records below oldest were pruned (0: none pruned)
 	clock    func() time.Time
-	nonces   map[string]bool
+	nonces   map[string]*protocol.PairingSecret
 	failures int
 	// records, when set, replaces the records handler (garbage, huge
 	// bodies, stalls).
@@ -88,7 +88,7 @@ func newFakeGateway(t testing.TB, n uint64) *fakeGateway {
 	cert, fp := newCert(t)
 	return &fakeGateway{
 		id: "GW-TEST", code: "12345678", cert: cert, fp: fp, meters: 4, base: testBase,
-		token: protocol.NewToken(), n: n, clock: testClock.Now, nonces: map[string]bool{},
+		token: protocol.NewToken(), n: n, clock: testClock.Now, nonces: map[string]*protocol.PairingSecret{},
 		live: make(chan protocol.Live),
 	}
 }
@@ -140,10 +140,15 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case protocol.PathPairStart:
 		nonce := protocol.NewNonce()
+		secret, err := protocol.NewPairingSecret(g.code, nonce)
+		if err != nil {
+			writeJSON(w, 500, protocol.Error{Error: err.Error()})
+			return
+		}
 		g.mu.Lock()
-		g.nonces[nonce] = true
+		g.nonces[nonce] = secret
 		g.mu.Unlock()
-		writeJSON(w, 200, protocol.PairStartResponse{GatewayNonce: nonce})
+		writeJSON(w, 200, protocol.PairStartResponse{GatewayNonce: nonce, GatewayShare: secret.Share()})
 		return
 	case protocol.PathPairFinish:
 		var req protocol.PairFinishRequest
@@ -158,18 +163,20 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 429, protocol.Error{Error: "too many attempts"})
 			return
 		}
-		if !g.nonces[req.GatewayNonce] || g.forgetNonces {
+		secret := g.nonces[req.GatewayNonce]
+		if secret == nil || g.forgetNonces {
 			writeJSON(w, 403, protocol.Error{Error: "unknown, used or expired gateway_nonce: start again with " + protocol.PathPairStart})
 			return
 		}
 		delete(g.nonces, req.GatewayNonce)
-		if !protocol.VerifyProof(req.Proof, g.code, protocol.RoleClient, g.fp, req.ClientNonce, req.GatewayNonce) {
+		key, err := secret.SessionKey(req.ClientShare, req.ClientShare, secret.Share())
+		if err != nil || !protocol.VerifyProof(req.Proof, key, protocol.RoleClient, g.fp, req.ClientNonce, req.GatewayNonce) {
 			g.failures++
 			writeJSON(w, 401, protocol.Error{Error: "wrong code"})
 			return
 		}
 		writeJSON(w, 200, protocol.PairFinishResponse{Token: g.token,
-			GatewayProof: protocol.Proof(g.code, protocol.RoleGateway, g.fp, req.ClientNonce, req.GatewayNonce)})
+			GatewayProof: protocol.Proof(key, protocol.RoleGateway, g.fp, req.ClientNonce, req.GatewayNonce)})
 		return
 	}
 	g.mu.Lock()

@@ -90,10 +90,11 @@ func NormalizeCode(code string) (string, error) {
 }
 
 // Pair pairs with the gateway at addr (host:port) using its pairing code.
-// It accepts the gateway's self-signed certificate on first sight, proves
-// knowledge of the code bound to that certificate's fingerprint, checks the
-// gateway's proof in return (so a man in the middle, who cannot present the
-// gateway's certificate, learns nothing and gets nothing), and checks that
+// It accepts the gateway's self-signed certificate on first sight, runs the
+// code-based key exchange, proves knowledge of the session key bound to that
+// certificate's fingerprint, checks the gateway's proof in return (so a man
+// in the middle, who cannot present the gateway's certificate, gets nothing,
+// and learns at most whether one guessed code was right), and checks that
 // the gateway's id is gatewayID (when not empty). The returned Pairing pins
 // the certificate; store it with SavePairing.
 func Pair(ctx context.Context, addr, gatewayID, code string) (Pairing, error) {
@@ -134,27 +135,22 @@ func Pair(ctx context.Context, addr, gatewayID, code string) (Pairing, error) {
 	if err := postJSON(ctx, hc, base+protocol.PathPairStart, struct{}{}, &start); err != nil {
 		return Pairing{}, fmt.Errorf("pairing with %s: %w", addr, err)
 	}
-	if !protocol.ValidNonce(start.GatewayNonce) {
-		return Pairing{}, fmt.Errorf("pairing with %s: the gateway sent a malformed nonce", addr)
-	}
-	if gatewayID != "" && start.Gateway != "" && start.Gateway != gatewayID {
-		// Stop before proving anything: pairing the wrong box would cut
-		// off the office it serves.
-		return Pairing{}, fmt.Errorf("pairing with %s: the gateway there is %q, not %q; nothing changed", addr, start.Gateway, gatewayID)
-	}
 	mu.Lock()
 	seen := fp
 	mu.Unlock()
 	if seen == "" {
 		return Pairing{}, fmt.Errorf("pairing with %s: no certificate seen", addr)
 	}
-	cn := protocol.NewNonce()
-	req := protocol.PairFinishRequest{
-		ClientNonce:  cn,
-		GatewayNonce: start.GatewayNonce,
-		Proof:        protocol.Proof(code, protocol.RoleClient, seen, cn, start.GatewayNonce),
-		Client:       clientName(),
+	if gatewayID != "" && start.Gateway != "" && start.Gateway != gatewayID {
+		// Stop before proving anything: pairing the wrong box would cut
+		// off the office it serves.
+		return Pairing{}, fmt.Errorf("pairing with %s: the gateway there is %q, not %q; nothing changed", addr, start.Gateway, gatewayID)
 	}
+	req, key, err := protocol.ClientFinish(code, seen, start)
+	if err != nil {
+		return Pairing{}, fmt.Errorf("pairing with %s: %w", addr, err)
+	}
+	req.Client = clientName()
 	if start.Gateway != "" {
 		// A gateway that names itself knows the field: it refuses the
 		// pairing if it is not the one meant (the check above trusts
@@ -171,7 +167,7 @@ func Pair(ctx context.Context, addr, gatewayID, code string) (Pairing, error) {
 	if seen2 != seen {
 		return Pairing{}, fmt.Errorf("pairing with %s: %w", addr, ErrCertChanged)
 	}
-	if !protocol.VerifyProof(fin.GatewayProof, code, protocol.RoleGateway, seen, cn, start.GatewayNonce) {
+	if !protocol.VerifyProof(fin.GatewayProof, key, protocol.RoleGateway, seen, req.ClientNonce, req.GatewayNonce) {
 		return Pairing{}, fmt.Errorf("pairing with %s: %w", addr, ErrGatewayProof)
 	}
 	if !protocol.ValidToken(fin.Token) {

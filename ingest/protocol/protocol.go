@@ -84,21 +84,22 @@ func FingerprintPrefix(fp string) string {
 }
 
 // Proof returns the pairing proof of role (RoleClient or RoleGateway):
-// HMAC-SHA256 keyed with the pairing code's ASCII digits over
+// HMAC-SHA256 keyed with the ASCII of sessionKey (PairingSecret.SessionKey,
+// 64 hex digits, derived from the pairing code by the exchange) over
 // "zevgw-pair-v1|ROLE|FINGERPRINT|CLIENTNONCE|GATEWAYNONCE", as 64 lowercase
 // hex digits. fingerprint is the full Fingerprint of the certificate the
 // client saw on its TLS connection, so a proof made through a
 // man-in-the-middle's certificate does not verify at the gateway.
-func Proof(code, role, fingerprint, clientNonce, gatewayNonce string) string {
-	m := hmac.New(sha256.New, []byte(code))
+func Proof(sessionKey, role, fingerprint, clientNonce, gatewayNonce string) string {
+	m := hmac.New(sha256.New, []byte(sessionKey))
 	m.Write([]byte(proofLabel + "|" + role + "|" + fingerprint + "|" + clientNonce + "|" + gatewayNonce))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// VerifyProof reports in constant time whether proof is Proof(code, role,
-// fingerprint, clientNonce, gatewayNonce).
-func VerifyProof(proof, code, role, fingerprint, clientNonce, gatewayNonce string) bool {
-	want := Proof(code, role, fingerprint, clientNonce, gatewayNonce)
+// VerifyProof reports in constant time whether proof is Proof(sessionKey,
+// role, fingerprint, clientNonce, gatewayNonce).
+func VerifyProof(proof, sessionKey, role, fingerprint, clientNonce, gatewayNonce string) bool {
+	want := Proof(sessionKey, role, fingerprint, clientNonce, gatewayNonce)
 	return hmac.Equal([]byte(proof), []byte(want))
 }
 
@@ -147,6 +148,9 @@ func validHex(s string, minLen, maxLen int) bool {
 // or "{}"). The nonce is single-use and expires after a minute or two.
 type PairStartResponse struct {
 	GatewayNonce string `json:"gateway_nonce"`
+	// GatewayShare is the gateway's share of the exchange for this nonce
+	// (PairingSecret.Share).
+	GatewayShare string `json:"gateway_share"`
 	// Gateway is the gateway's id, so that a client can stop before
 	// pairing a gateway other than the one it means. It is not
 	// authenticated (the authenticated id is GET /status's, after
@@ -155,10 +159,12 @@ type PairStartResponse struct {
 }
 
 // PairFinishRequest is POST /pair/finish's body: the client's own nonce, the
-// gateway nonce from /pair/start and the client's Proof with RoleClient.
+// gateway nonce from /pair/start, the client's share of the exchange and its
+// Proof with RoleClient.
 type PairFinishRequest struct {
 	ClientNonce  string `json:"client_nonce"`
 	GatewayNonce string `json:"gateway_nonce"`
+	ClientShare  string `json:"client_share"`
 	Proof        string `json:"proof"`
 	// Client optionally names the office pairing (shown in the gateway's
 	// status); it is not part of the proof.

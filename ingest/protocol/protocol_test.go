@@ -19,31 +19,90 @@ import (
 	"github.com/zevdesk/zevdesk/core"
 )
 
-// The vectors were computed independently (Python's hmac module) so that a
-// third-party implementation can check itself against docs/protocol.md.
-func TestProofVectors(t *testing.T) {
+// The vectors were computed independently (a Python script with its own
+// Elligator 2 and RFC 7748 X25519, hashlib and hmac) so that a third-party
+// implementation can check itself against docs/protocol.md.
+func TestPairingVectors(t *testing.T) {
+	const code = "12345678"
 	fp := strings.Repeat("ab", 32)
 	cn := strings.Repeat("01", 32)
 	gn := strings.Repeat("02", 32)
-	if got, want := Proof("12345678", RoleClient, fp, cn, gn), "46c912bdb322676db2f2a745182f2fc10c0a4f465f3a2a7116314c474fee974d"; got != want {
-		t.Errorf("client proof = %s, want %s", got, want)
+	want := map[string]string{
+		"generator":     "051a61f7f666785de10e8597a3429fa4a3514348695b073ccf88cef345b54b78",
+		"client share":  "1c99d85179251e55821f114c8bddff060ab1f98e3487450e528de9b2ea38be11",
+		"gateway share": "eb705eabbd8f89f18147225788d5d9c0821625eebfbfcbdde4492b6e7b55db15",
+		"session key":   "45f7d84ca802e11e98481d84ab41eb0423e03c353ba0afd4f5e3d90c2d255ccc",
+		"client proof":  "8033d2f0ba4ebb23fd5a2f1f4a6bc6f8f876c6cb345fe98b4e453f1ef264be81",
+		"gateway proof": "7041b7574a30b452706e80fce74bddd6a329371c81b696a64515735333cd267b",
 	}
-	if got, want := Proof("12345678", RoleGateway, fp, cn, gn), "28a589e52890a221db96d7a2becd7c7e2fc586274284e2c683f598548f9b6194"; got != want {
-		t.Errorf("gateway proof = %s, want %s", got, want)
+	cs, err := PairingSecretFromScalar(code, gn, bytes.Repeat([]byte{0x11}, 32))
+	if err != nil {
+		t.Fatal(err)
 	}
-	p := Proof("12345678", RoleClient, fp, cn, gn)
-	if !VerifyProof(p, "12345678", RoleClient, fp, cn, gn) {
-		t.Error("VerifyProof refused a correct proof")
+	gs, err := PairingSecretFromScalar(code, gn, bytes.Repeat([]byte{0x22}, 32))
+	if err != nil {
+		t.Fatal(err)
 	}
+	ck, err := cs.SessionKey(gs.Share(), cs.Share(), gs.Share())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gk, err := gs.SessionKey(cs.Share(), cs.Share(), gs.Share())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{
+		"generator": hex.EncodeToString(Generator(code, gn)), "client share": cs.Share(), "gateway share": gs.Share(),
+		"session key":  ck,
+		"client proof": Proof(ck, RoleClient, fp, cn, gn), "gateway proof": Proof(gk, RoleGateway, fp, cn, gn),
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %s, want %s", k, got[k], w)
+		}
+	}
+	if gk != ck {
+		t.Errorf("the two sides derived different session keys")
+	}
+	p := Proof(ck, RoleClient, fp, cn, gn)
 	for name, ok := range map[string]bool{
-		"wrong code":        VerifyProof(p, "12345679", RoleClient, fp, cn, gn),
-		"wrong role":        VerifyProof(p, "12345678", RoleGateway, fp, cn, gn),
-		"other fingerprint": VerifyProof(p, "12345678", RoleClient, strings.Repeat("cd", 32), cn, gn),
-		"other nonce":       VerifyProof(p, "12345678", RoleClient, fp, gn, cn),
+		"wrong role":        VerifyProof(p, ck, RoleGateway, fp, cn, gn),
+		"other fingerprint": VerifyProof(p, ck, RoleClient, strings.Repeat("cd", 32), cn, gn),
+		"other nonce":       VerifyProof(p, ck, RoleClient, fp, gn, cn),
 	} {
 		if ok {
 			t.Errorf("VerifyProof accepted a proof with a %s", name)
 		}
+	}
+}
+
+// With another code the two sides share no key: the proof of one does not
+// verify at the other, and what a man in the middle who guessed wrong
+// receives is keyed with a secret it cannot compute for other codes.
+func TestPairingWrongCode(t *testing.T) {
+	gn := NewNonce()
+	gw, err := NewPairingSecret("12345678", gn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := NewPairingSecret("12345679", gn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, _ := cl.SessionKey(gw.Share(), cl.Share(), gw.Share())
+	gk, _ := gw.SessionKey(cl.Share(), cl.Share(), gw.Share())
+	if ck == gk {
+		t.Fatal("different codes gave the same session key")
+	}
+	// Degenerate shares: the all-zero point and a low-order point.
+	for _, bad := range []string{strings.Repeat("00", 32), "0100000000000000000000000000000000000000000000000000000000000000", "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800", "zz", strings.Repeat("0", 63)} {
+		if _, err := gw.SessionKey(bad, bad, gw.Share()); err == nil {
+			t.Errorf("SessionKey accepted the share %s", bad)
+		}
+	}
+	// Generators of different codes or nonces differ.
+	if bytes.Equal(Generator("12345678", gn), Generator("12345679", gn)) || bytes.Equal(Generator("12345678", gn), Generator("12345678", NewNonce())) {
+		t.Error("generators do not depend on the code and the nonce")
 	}
 }
 
