@@ -14,14 +14,15 @@ import (
 
 // qualityText holds the data-quality screen's labels.
 var qualityText = struct {
-	Previous, Next, Flags, NoFlags, Balance, NoBalance, Exceeds, Within, Summary string
-	Columns                                                                      []string
+	Previous, Next, Flags, NoFlags, Balance, NoBalance, Exceeds, Within, Summary, Until string
+	Columns                                                                             []string
 }{
 	Previous: "Previous month", Next: "Next month", Flags: "Flags", NoFlags: "No flags in this month.",
 	Balance:   "Sub-meter balance: %s of consumption over %d complete intervals (tolerance %s %%)",
 	NoBalance: "Sub-meter balance: not available (no grid meter, or no complete interval).",
 	Exceeds:   " — beyond the tolerance", Within: "",
 	Summary: "%d intervals per meter; %s kWh estimated, about %s kWh missing.",
+	Until:   " (up to %s)",
 	Columns: []string{"Meter", "Role", "Measured", "Estimated", "Missing", "Flagged"},
 }
 
@@ -91,6 +92,11 @@ func (q *Quality) onLoad() {
 		return
 	}
 	p := rangeOf(viewMonth, q.from)
+	// The current month is shown up to its last complete day: the intervals
+	// still to come are not missing.
+	if last := core.DateOf(q.clock.Now().In(q.site.Location())).AddDays(-1); p.Contains(last) {
+		p.To = last
+	}
 	var rep vee.QualityReport
 	err := q.st.View(func(tx store.Tx) error {
 		var err error
@@ -109,7 +115,11 @@ func (q *Quality) onLoad() {
 func (q *Quality) refresh() {
 	r := q.rep
 	loc := q.site.Location()
-	q.month.SetText(monthName(r.Period.From.Year, r.Period.From.Month))
+	month := monthName(r.Period.From.Year, r.Period.From.Month)
+	if full := rangeOf(viewMonth, r.Period.From); r.Period.To != full.To {
+		month += fmt.Sprintf(qualityText.Until, date(r.Period.To))
+	}
+	q.month.SetText(month)
 	q.summary.SetText(fmt.Sprintf(qualityText.Summary, r.Slots, kwh(r.EstimatedEnergy), kwh(r.MissingEnergyEstimate)))
 	if r.HasBalance {
 		s := fmt.Sprintf(qualityText.Balance, fmt.Sprintf("%+.2f %%", r.BalancePercent), r.BalanceSlots, r.Tolerance)
@@ -134,7 +144,7 @@ func (q *Quality) refresh() {
 	q.table.Refresh()
 	q.prev.Enable()
 	today := core.DateOf(q.clock.Now().In(loc))
-	if r.Period.Contains(today) || r.Period.From.After(today) {
+	if full := rangeOf(viewMonth, r.Period.From); full.Contains(today) || full.From.After(today) {
 		q.next.Disable()
 	} else {
 		q.next.Enable()

@@ -16,10 +16,11 @@ func TestQualityMonth(t *testing.T) {
 	st, clock := testStore(t)
 	site := loadSite(t, st, "birkenweg")
 	loc := site.Location()
-	// Beyond the measured 10 June: W02 estimated for the first hour of 11
-	// June, and one flag on W01 at 07:30 on 10 June.
+	// Before the measured 10 June: W02 estimated for the first hour of 9
+	// June, and one flag on W01 at 07:30 on 10 June. The clock says 11 June,
+	// 09:00: the current month is shown up to its last complete day.
 	err := st.Update(func(tx store.Tx) error {
-		first := core.MustDate(2026, 6, 11).FirstSlot(loc)
+		first := core.MustDate(2026, 6, 9).FirstSlot(loc)
 		var vals []store.Value
 		for s := first; s < first+4; s++ {
 			vals = append(vals, store.Value{Slot: s, Energy: core.KWh / 4, Quality: store.Estimated})
@@ -38,13 +39,13 @@ func TestQualityMonth(t *testing.T) {
 	w.Resize(fyne.NewSize(800, 600))
 	q.setSite(site)
 
-	if q.month.Text != "June 2026" {
+	if q.month.Text != "June 2026 (up to 10.06.2026)" {
 		t.Errorf("month %q", q.month.Text)
 	}
-	// June has 30 × 96 = 2880 intervals. Missing energy, per meter the
-	// average of its known slots times its missing ones: PV 40 × 2784/96 =
-	// 1160, W01 48 × 2784/96 = 1392, W02 25 × 2780/100 = 695 kWh.
-	if want := "2880 intervals per meter; 1.0 kWh estimated, about 3'247.0 kWh missing."; q.summary.Text != want {
+	// 1 to 10 June have 10 × 96 = 960 intervals. Missing energy, per meter
+	// the average of its known slots times its missing ones: PV 40 × 864/96
+	// = 360, W01 48 × 864/96 = 432, W02 25 × 860/100 = 215 kWh.
+	if want := "960 intervals per meter; 1.0 kWh estimated, about 1'007.0 kWh missing."; q.summary.Text != want {
 		t.Errorf("summary %q, want %q", q.summary.Text, want)
 	}
 	rows, _ := q.tableSize()
@@ -52,10 +53,10 @@ func TestQualityMonth(t *testing.T) {
 		t.Fatalf("%d meter rows", rows)
 	}
 	want := [][]string{
-		{"PV", "production", "96", "0", "2'784", "0"},
-		{"GRID", "grid", "96", "0", "2'784", "0"},
-		{"M-W01", "unit", "96", "0", "2'784", "1"},
-		{"M-W02", "unit", "96", "4", "2'780", "0"},
+		{"PV", "production", "96", "0", "864", "0"},
+		{"GRID", "grid", "96", "0", "864", "0"},
+		{"M-W01", "unit", "96", "0", "864", "1"},
+		{"M-W02", "unit", "96", "4", "860", "0"},
 	}
 	for r, row := range want {
 		for c, v := range row {

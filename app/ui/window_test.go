@@ -74,7 +74,7 @@ func TestMainWindowSharedSiteSelector(t *testing.T) {
 		t.Errorf("energy tab after switching back: production %q", m.energy.figures["Production"].Text)
 	}
 	m.tabs.SelectIndex(2)
-	if m.quality.site == nil || m.quality.site.ID != "birkenweg" || m.quality.month.Text != "June 2026" {
+	if m.quality.site == nil || m.quality.site.ID != "birkenweg" || m.quality.month.Text != "June 2026 (up to 10.06.2026)" {
 		t.Errorf("quality tab: %v %q", m.quality.site, m.quality.month.Text)
 	}
 }
