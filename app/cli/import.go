@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -24,58 +25,125 @@ func init() {
 const maxListed = 5
 
 func runImportReadings(env *Env, args []string) error {
-	const cmd = "import readings"
-	fs := NewFlagSet(cmd)
-	siteID := fs.String("site", "", "the site the readings belong to (needed when the database has several)")
-	files, err := ParseFlags(cmd, fs, args)
+	return runImport(env, args, importCommand{
+		name:     "import readings",
+		siteHelp: "the site the readings belong to (needed when the database has several)",
+		files:    "readings files (CSV or XLSX)",
+		read: func(_ store.Store, site *core.Site, files []string) ([]importStep, error) {
+			opt := vee.Options{Clock: env.Clock, Actor: actor()}
+			steps := make([]importStep, len(files))
+			for i, f := range files {
+				rd, err := importer.ReadReadingsFile(f, site)
+				if err != nil {
+					return nil, err
+				}
+				steps[i] = func(st store.Store) (importResult, error) {
+					rep, err := importer.ImportReadings(st, site, rd, opt)
+					if err != nil {
+						return importResult{}, err
+					}
+					return importResult{rep.Summary(), rep.File, rep.Flags, rep.Conflicts}, nil
+				}
+			}
+			return steps, nil
+		},
+	})
+}
+
+// importCommand is what sets one import command apart; runImport does the
+// rest, the same for all of them.
+type importCommand struct {
+	name     string
+	siteHelp string // help of --site
+	files    string // what FILE... are, for the usage error when there is none
+	// flags, if set, adds the command's own flags before the arguments are
+	// parsed.
+	flags func(fs *flag.FlagSet)
+	// read reads every file and checks it against the site before any is
+	// stored, so that a bad file found late does not leave the earlier ones
+	// half of an intended whole. It returns the steps that store the files,
+	// one transaction each, in the order they are to run.
+	read func(st store.Store, site *core.Site, files []string) ([]importStep, error)
+}
+
+// importStep stores one file and says what to print about it.
+type importStep func(st store.Store) (importResult, error)
+
+// importResult is what an import command prints about one stored file.
+type importResult struct {
+	summary   string
+	file      string
+	flags     []store.Flag                // listed up to maxListed
+	conflicts []importer.ReadingsConflict // warned about on stderr
+}
+
+// runImport parses --site and the files, picks the site, reads all files,
+// then stores them one transaction each and prints a summary per file.
+func runImport(env *Env, args []string, c importCommand) error {
+	fs := NewFlagSet(c.name)
+	siteID := fs.String("site", "", c.siteHelp)
+	if c.flags != nil {
+		c.flags(fs)
+	}
+	files, err := ParseFlags(c.name, fs, args)
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return Usagef(cmd, "expected one or more readings files (CSV or XLSX)")
+		return Usagef(c.name, "expected one or more %s", c.files)
 	}
-	st, err := env.Store()
+	st, site, err := openSite(env, c.name, *siteID)
 	if err != nil {
 		return err
 	}
-	site, err := chooseSite(st, cmd, *siteID)
+	steps, err := c.read(st, site, files)
 	if err != nil {
 		return err
 	}
-	// Read every file before storing any, so that a bad file found late
-	// does not leave the earlier ones half of an intended whole.
-	rds := make([]*importer.Readings, len(files))
-	for i, f := range files {
-		if rds[i], err = importer.ReadReadingsFile(f, site); err != nil {
-			return err
-		}
-	}
-	opt := vee.Options{Clock: env.Clock, Actor: actor()}
-	for _, rd := range rds {
-		rep, err := importer.ImportReadings(st, site, rd, opt)
+	for _, step := range steps {
+		res, err := step(st)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(env.Stdout, rep.Summary())
-		for i, f := range rep.Flags {
-			if i == maxListed {
-				fmt.Fprintf(env.Stdout, "  ... and %d more flags (zevdesk quality lists them)\n", len(rep.Flags)-maxListed)
-				break
-			}
-			fmt.Fprintf(env.Stdout, "  flag %s %s %s: %s\n", f.Meter, f.Slot, f.Kind, f.Reason)
-		}
-		if n := len(rep.Conflicts); n > 0 {
-			fmt.Fprintf(env.Stderr, "warning: %s: %d values differ from the stored ones; the stored values were kept:\n", rep.File, n)
-			for i, c := range rep.Conflicts {
-				if i == maxListed {
-					fmt.Fprintf(env.Stderr, "  ... and %d more\n", n-maxListed)
-					break
-				}
-				fmt.Fprintf(env.Stderr, "  %s\n", c)
-			}
-		}
+		fmt.Fprintln(env.Stdout, res.summary)
+		listImported(env, res)
 	}
 	return nil
+}
+
+// listImported prints the first flags and conflicts of an import.
+func listImported(env *Env, res importResult) {
+	for i, f := range res.flags {
+		if i == maxListed {
+			fmt.Fprintf(env.Stdout, "  ... and %d more flags (zevdesk quality lists them)\n", len(res.flags)-maxListed)
+			break
+		}
+		fmt.Fprintf(env.Stdout, "  flag %s %s %s: %s\n", f.Meter, f.Slot, f.Kind, f.Reason)
+	}
+	if n := len(res.conflicts); n > 0 {
+		fmt.Fprintf(env.Stderr, "warning: %s: %d values differ from the stored ones; the stored values were kept:\n", res.file, n)
+		for i, c := range res.conflicts {
+			if i == maxListed {
+				fmt.Fprintf(env.Stderr, "  ... and %d more\n", n-maxListed)
+				break
+			}
+			fmt.Fprintf(env.Stderr, "  %s\n", c)
+		}
+	}
+}
+
+// openSite opens the database and picks the site named by id, or its only
+// site.
+func openSite(env *Env, cmd, id string) (store.Store, *core.Site, error) {
+	st, err := env.Store()
+	if err != nil {
+		return nil, nil, err
+	}
+	site, err := chooseSite(st, cmd, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, site, nil
 }
 
 // chooseSite returns the site named by id, or the only site of the database.

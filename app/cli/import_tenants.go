@@ -1,8 +1,10 @@
 package cli
 
 import (
-	"fmt"
+	"flag"
 
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/ingest/importer"
 )
 
@@ -16,43 +18,36 @@ func init() {
 }
 
 func runImportTenants(env *Env, args []string) error {
-	const cmd = "import tenants"
-	fs := NewFlagSet(cmd)
-	siteID := fs.String("site", "", "the site the tenants belong to (needed when the database has several)")
-	replace := fs.Bool("replace", false, "the file is the complete list: remove stored tenancies it does not name")
-	files, err := ParseFlags(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if len(files) == 0 {
-		return Usagef(cmd, "expected one or more tenant lists (XLSX or CSV)")
-	}
-	st, err := env.Store()
-	if err != nil {
-		return err
-	}
-	site, err := chooseSite(st, cmd, *siteID)
-	if err != nil {
-		return err
-	}
-	// Read every file and check it against the site as the files before it
-	// leave it, before storing any.
-	tls := make([]*importer.TenantList, len(files))
-	check := site
-	for i, f := range files {
-		if tls[i], err = importer.ReadTenantsFile(f); err != nil {
-			return err
-		}
-		if check, _, err = importer.MergeTenants(check, tls[i], *replace); err != nil {
-			return err
-		}
-	}
-	for _, tl := range tls {
-		rep, err := importer.ImportTenants(st, site.ID, tl, *replace, actor(), env.Clock.Now())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(env.Stdout, rep.Summary())
-	}
-	return nil
+	var replace *bool
+	return runImport(env, args, importCommand{
+		name:     "import tenants",
+		siteHelp: "the site the tenants belong to (needed when the database has several)",
+		files:    "tenant lists (XLSX or CSV)",
+		flags: func(fs *flag.FlagSet) {
+			replace = fs.Bool("replace", false, "the file is the complete list: remove stored tenancies it does not name")
+		},
+		read: func(_ store.Store, site *core.Site, files []string) ([]importStep, error) {
+			// Each file is checked against the site as the files before it
+			// leave it.
+			steps := make([]importStep, len(files))
+			check := site
+			for i, f := range files {
+				tl, err := importer.ReadTenantsFile(f)
+				if err != nil {
+					return nil, err
+				}
+				if check, _, err = importer.MergeTenants(check, tl, *replace); err != nil {
+					return nil, err
+				}
+				steps[i] = func(st store.Store) (importResult, error) {
+					rep, err := importer.ImportTenants(st, site.ID, tl, *replace, actor(), env.Clock.Now())
+					if err != nil {
+						return importResult{}, err
+					}
+					return importResult{summary: rep.Summary()}, nil
+				}
+			}
+			return steps, nil
+		},
+	})
 }
