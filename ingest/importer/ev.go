@@ -131,7 +131,7 @@ func ParseEV(name string, r io.Reader, xlsx bool, site *core.Site, cards EVCards
 	// inFile maps a card to the first row that names its person or unit.
 	inFile := map[string]int{}
 	for _, row := range sh.rows {
-		if err := sh.extra(row); err != nil {
+		if err := sh.extra(row.line, row.cells); err != nil {
 			return nil, err
 		}
 		er, err := evParseRow(sh, row, site, loc)

@@ -1,11 +1,7 @@
 package importer
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -160,84 +156,30 @@ func ReadReadingsFile(path string, site *core.Site) (*Readings, error) {
 // When site is not nil every meter must be one of the site's. Bad input is
 // returned as one *Error naming the line and column.
 func ParseReadingsCSV(name string, r io.Reader, site *core.Site) (*Readings, error) {
-	br := bufio.NewReader(r)
-	first, err := br.Peek(4096)
-	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
+	return parseReadings(name, r, site, false)
+}
+
+// parseReadings streams the rows of a readings file into Readings: the
+// rows are not kept, only the values.
+func parseReadings(name string, r io.Reader, site *core.Site, xlsx bool) (*Readings, error) {
+	p := &readingsParser{
+		tableFile: tableFile{file: name, xlsx: xlsx},
+		rd:        &Readings{File: name},
+		site:      site, seen: map[string]bool{},
 	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	cr.TrimLeadingSpace = true
-	if hdr, _, _ := bytes.Cut(first, []byte("\n")); bytes.Count(hdr, []byte(";")) > bytes.Count(hdr, []byte(",")) {
-		cr.Comma = ';'
-	}
-	p := newReadingsParser(name, site, false)
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				if errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine != pe.Line {
-					// An opening quote without its closing one swallows
-					// the following lines: the mistake is where the row
-					// starts, not where the reader gave up.
-					return nil, &Error{File: name, Line: pe.StartLine, Err: err, Msg: fmt.Sprintf(
-						"a quoted field on this line has no closing \" (the row runs on to line %d): close the quote or remove it", pe.Line)}
-				}
-				return nil, &Error{File: name, Line: pe.Line, Column: pe.Column, Msg: pe.Err.Error(), Err: err}
-			}
-			return nil, fmt.Errorf("reading %s: %w", name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if err := p.row(line, rec); err != nil {
-			return nil, err
-		}
+	if err := p.eachRow(r, true, p.row); err != nil {
+		return nil, err
 	}
 	return p.finish()
 }
 
-// readingsParser turns rows of cells into Readings; CSV and XLSX differ only
-// in how they name a cell in errors.
+// readingsParser turns rows of cells into Readings.
 type readingsParser struct {
-	rd   *Readings
-	site *core.Site
-	xlsx bool
-	// cols maps a column index to its field; -1 for none.
-	cols   []string
+	tableFile
+	rd     *Readings
+	site   *core.Site
 	header bool
 	seen   map[string]bool // meters checked against the site
-}
-
-func newReadingsParser(name string, site *core.Site, xlsx bool) *readingsParser {
-	return &readingsParser{
-		rd:   &Readings{File: name},
-		site: site, xlsx: xlsx, seen: map[string]bool{},
-	}
-}
-
-// cellErr reports a problem with the cell in column col (0-based) of line.
-func (p *readingsParser) cellErr(line, col int, format string, args ...any) error {
-	e := &Error{File: p.rd.File, Line: line, Column: col + 1, Msg: fmt.Sprintf(format, args...)}
-	name := ""
-	if col >= 0 && col < len(p.cols) {
-		name = p.cols[col]
-	}
-	switch {
-	case p.xlsx:
-		e.Element = columnLetter(col+1) + strconv.Itoa(line)
-		if name != "" {
-			e.Msg = "column " + name + ": " + e.Msg
-		}
-	case name != "":
-		e.Element = "column " + name
-	default:
-		e.Element = "column " + strconv.Itoa(col+1)
-	}
-	return e
 }
 
 func (p *readingsParser) row(line int, cells []string) error {
@@ -250,22 +192,11 @@ func (p *readingsParser) row(line int, cells []string) error {
 	if allEmpty(cells) {
 		return nil
 	}
-	if len(cells) > len(p.cols) {
-		for c := len(p.cols); c < len(cells); c++ {
-			if strings.TrimSpace(cells[c]) != "" {
-				return p.cellErr(line, c, "expected %d columns (%s), got a value in column %d: %q",
-					len(p.cols), strings.Join(p.cols, ","), c+1, cells[c])
-			}
-		}
+	if err := p.extra(line, cells); err != nil {
+		return err
 	}
 	p.rd.Rows++
-	get := func(name string) (string, int) {
-		i := slices.Index(p.cols, name)
-		if i < 0 || i >= len(cells) {
-			return "", i
-		}
-		return strings.TrimSpace(cells[i]), i
-	}
+	get := func(name string) (string, int) { return p.cell(cells, name) }
 	meter, mc := get(colMeter)
 	if meter == "" {
 		return p.cellErr(line, mc, "expected a meter id, got an empty cell")
@@ -294,15 +225,8 @@ func meterList(s *core.Site) string {
 }
 
 func (p *readingsParser) readHeader(line int, cells []string) error {
-	cols := make([]string, len(cells))
-	for i, c := range cells {
-		c = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(c, "\uFEFF")))
-		cols[i] = c
-	}
-	for len(cols) > 0 && cols[len(cols)-1] == "" {
-		cols = cols[:len(cols)-1]
-	}
-	p.cols = cols
+	p.setHeader(cells)
+	cols := p.cols
 	switch {
 	case slices.Contains(cols, colStart) || slices.Contains(cols, colKWhIn) || slices.Contains(cols, colKWhOut):
 		p.rd.Kind = IntervalReadings
@@ -320,15 +244,8 @@ func (p *readingsParser) readHeader(line int, cells []string) error {
 	if p.rd.Kind == RegisterReadings {
 		allowed = registerHeader
 	}
-	for i, c := range cols {
-		if !slices.Contains(allowed, c) {
-			return &Error{File: p.rd.File, Line: line, Column: i + 1, Element: "header",
-				Msg: fmt.Sprintf("unknown column %q: %s has the columns %s", c, p.rd.Kind.file(), strings.Join(allowed, ","))}
-		}
-		if slices.Index(cols, c) != i {
-			return &Error{File: p.rd.File, Line: line, Column: i + 1, Element: "header",
-				Msg: fmt.Sprintf("column %q appears twice", c)}
-		}
+	if err := p.checkColumns(line, p.rd.Kind.file(), allowed, false); err != nil {
+		return err
 	}
 	for _, need := range allowed[:3] {
 		if !slices.Contains(cols, need) {
@@ -338,15 +255,6 @@ func (p *readingsParser) readHeader(line int, cells []string) error {
 	}
 	p.header = true
 	return nil
-}
-
-func allEmpty(cells []string) bool {
-	for _, c := range cells {
-		if strings.TrimSpace(c) != "" {
-			return false
-		}
-	}
-	return true
 }
 
 // parseInstant reads an ISO 8601 / RFC 3339 instant with Z or an offset,
@@ -538,15 +446,4 @@ func strictlySorted[T any](vals []T, key func(T) int64) bool {
 		}
 	}
 	return true
-}
-
-// columnLetter returns a spreadsheet column's letters: 1 → A, 27 → AA.
-func columnLetter(n int) string {
-	var b []byte
-	for n > 0 {
-		n--
-		b = append([]byte{byte('A' + n%26)}, b...)
-		n /= 26
-	}
-	return string(b)
 }

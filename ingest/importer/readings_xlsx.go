@@ -1,10 +1,7 @@
 package importer
 
 import (
-	"fmt"
 	"io"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/zevdesk/zevdesk/core"
 )
@@ -15,24 +12,5 @@ import (
 // cell formatted with two decimals still gives all of its own. Errors name
 // the row as Line and the cell ("C17") as Element.
 func ParseReadingsXLSX(name string, r io.Reader, site *core.Site) (*Readings, error) {
-	f, err := excelize.OpenReader(r)
-	if err != nil {
-		return nil, &Error{File: name, Msg: fmt.Sprintf("expected an XLSX workbook: %v", err), Err: err}
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, &Error{File: name, Msg: "the workbook has no sheet"}
-	}
-	rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
-	if err != nil {
-		return nil, &Error{File: name, Element: sheets[0], Msg: fmt.Sprintf("reading the sheet: %v", err), Err: err}
-	}
-	p := newReadingsParser(name, site, true)
-	for i, row := range rows {
-		if err := p.row(i+1, row); err != nil {
-			return nil, err
-		}
-	}
-	return p.finish()
+	return parseReadings(name, r, site, true)
 }

@@ -63,7 +63,7 @@ func ParseTenants(name string, r io.Reader, xlsx bool) (*TenantList, error) {
 	tl := &TenantList{File: name, Columns: sh.cols, sh: sh}
 	first := map[[2]string]int{}
 	for _, row := range sh.rows {
-		if err := sh.extra(row); err != nil {
+		if err := sh.extra(row.line, row.cells); err != nil {
 			return nil, err
 		}
 		o, err := tenantRow(sh, row)
@@ -169,7 +169,7 @@ func (r *TenantsReport) Summary() string {
 // back as one *Error naming the row's line.
 func MergeTenants(site *core.Site, tl *TenantList, replace bool) (*core.Site, *TenantsReport, error) {
 	if tl.sh == nil { // built by hand rather than parsed: name cells as CSV
-		tl.sh = &sheet{file: tl.File, cols: tl.Columns}
+		tl.sh = &sheet{tableFile: tableFile{file: tl.File, cols: tl.Columns}}
 	}
 	rep := &TenantsReport{File: tl.File, Site: site.ID, Rows: len(tl.Rows)}
 	ns := *site
