@@ -359,18 +359,10 @@ func ImportEV(st store.Store, site *core.Site, ev *EVSessions, actor string, now
 		if err := billing.PutSessions(tx, site.ID, changed); err != nil {
 			return err
 		}
-		_, err = tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: actor, Site: site.ID, Action: "ev.import", Detail: rep.Summary()})
-		if err != nil {
-			return fmt.Errorf("logging the import: %w", err)
-		}
-		return nil
+		return logImport(tx, now, actor, site.ID, "ev.import", rep.Summary())
 	})
 	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("importing %s: %w", ev.File, err)
+		return nil, importErr(ev.File, err)
 	}
 	return rep, nil
 }

@@ -109,16 +109,7 @@ func ImportReadings(st store.Store, site *core.Site, rd *Readings, opt vee.Optio
 		if actor == "" {
 			actor = "import"
 		}
-		now := core.Clock(core.SystemClock{})
-		if opt.Clock != nil {
-			now = opt.Clock
-		}
-		_, err := tx.AppendAudit(store.Entry{Time: now.Now().UTC(), Actor: actor, Site: site.ID, Action: "readings.import",
-			Detail: rep.Summary()})
-		if err != nil {
-			return fmt.Errorf("logging the import: %w", err)
-		}
-		return nil
+		return logImport(tx, optNow(opt), actor, site.ID, "readings.import", rep.Summary())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("importing %s: %w", rd.File, err)

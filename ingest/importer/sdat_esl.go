@@ -374,15 +374,7 @@ func ImportESL(st store.Store, site *core.Site, d *ESLDelivery, opt vee.Options)
 		if rep.Written == 0 && rep.Replaced == 0 && rep.Estimated == 0 {
 			return nil
 		}
-		now := core.Clock(core.SystemClock{})
-		if opt.Clock != nil {
-			now = opt.Clock
-		}
-		_, err := tx.AppendAudit(store.Entry{Time: now.Now().UTC(), Actor: opt.Actor, Site: site.ID, Action: "esl.import", Detail: rep.Summary()})
-		if err != nil {
-			return fmt.Errorf("logging the import: %w", err)
-		}
-		return nil
+		return logImport(tx, optNow(opt), opt.Actor, site.ID, "esl.import", rep.Summary())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("importing %s: %w", d.Export.File, err)

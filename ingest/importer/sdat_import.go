@@ -222,16 +222,7 @@ func ImportSDAT(st store.Store, site *core.Site, d *SDATDelivery, opt vee.Option
 		if rep.Written == 0 && rep.Replaced == 0 {
 			return nil // nothing changed: a repeated import leaves no trace
 		}
-		now := core.Clock(core.SystemClock{})
-		if opt.Clock != nil {
-			now = opt.Clock
-		}
-		_, err := tx.AppendAudit(store.Entry{Time: now.Now().UTC(), Actor: opt.Actor, Site: site.ID, Action: "sdat.import",
-			Detail: rep.Summary()})
-		if err != nil {
-			return fmt.Errorf("logging the import: %w", err)
-		}
-		return nil
+		return logImport(tx, optNow(opt), opt.Actor, site.ID, "sdat.import", rep.Summary())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("importing %s: %w", doc.File, err)

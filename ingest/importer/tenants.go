@@ -334,18 +334,10 @@ func ImportTenants(st store.Store, siteID string, tl *TenantList, replace bool, 
 		if err := tx.PutSite(ns); err != nil {
 			return fmt.Errorf("storing site %s: %w", siteID, err)
 		}
-		_, err = tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: actor, Site: siteID, Action: "tenants.import", Detail: r.Summary()})
-		if err != nil {
-			return fmt.Errorf("logging the import: %w", err)
-		}
-		return nil
+		return logImport(tx, now, actor, siteID, "tenants.import", r.Summary())
 	})
 	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("importing %s: %w", tl.File, err)
+		return nil, importErr(tl.File, err)
 	}
 	return rep, nil
 }
