@@ -35,7 +35,7 @@ var (
 	bktIntervals    = []byte("intervals")    // site id → meter\0channel → day → block
 	bktRegisters    = []byte("registers")    // site\0meter\0time → import, export
 	bktReplacements = []byte("replacements") // site\0meter\0time → JSON Replacement
-	bktRecords      = []byte("records")      // source\0seq → record
+	bktRecords      = []byte("records")      // source\0seq>>7 → block of records (records.go)
 	bktCursors      = []byte("cursors")      // source → seq
 	bktFlags        = []byte("flags")        // site\0meter\0slot\0kind → reason
 	bktAudit        = []byte("audit")        // seq → JSON Entry
@@ -255,6 +255,7 @@ func checkData(tx *bbolt.Tx) []error {
 			})
 		})
 	})
+	errs = append(errs, checkRecords(tx.Bucket(bktRecords))...)
 	_ = tx.Bucket(bktSites).ForEach(func(k, v []byte) error {
 		if _, err := decodeSite(v); err != nil {
 			errs = append(errs, fmt.Errorf("site %q: %w", k, err))

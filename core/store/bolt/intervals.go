@@ -274,6 +274,9 @@ type tx struct {
 	locks map[string][]span
 	blk   dayBlock
 	pend  []pendingPut
+	// Scratch of PutRecords, and the meter ids seen (see intern).
+	recs, merged []store.Record
+	strs         map[string]string
 }
 
 func newTx(btx *bbolt.Tx) *tx { return &tx{btx: btx} }

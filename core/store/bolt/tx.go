@@ -78,9 +78,14 @@ func (t *tx) SiteIDs() ([]string, error) {
 
 func encodeRegister(r store.Register) []byte {
 	b := make([]byte, 16)
+	putRegisterValue(b, r)
+	return b
+}
+
+// putRegisterValue writes r's registers into b[:16].
+func putRegisterValue(b []byte, r store.Register) {
 	binary.BigEndian.PutUint64(b, uint64(r.Import))
 	binary.BigEndian.PutUint64(b[8:], uint64(r.Export))
-	return b
 }
 
 func decodeRegister(k, v []byte) (store.Register, error) {
@@ -103,6 +108,11 @@ func checkSiteMeter(site, meter string) error {
 
 // PutRegisters stores readings of a meter; a differing reading at an instant
 // already stored is returned as a conflict and not written.
+//
+// Readings in time order (what derivation passes) are checked against the
+// stored ones with one cursor walking along, not a lookup each, and written
+// with a reused key buffer and one value slab: bbolt copies keys on Put but
+// keeps values until commit.
 func (t *tx) PutRegisters(site, meter string, rs []store.Register) ([]store.Register, error) {
 	if err := t.writable(); err != nil {
 		return nil, err
@@ -113,18 +123,112 @@ func (t *tx) PutRegisters(site, meter string, rs []store.Register) ([]store.Regi
 	b := t.bucket(bktRegisters)
 	b.FillPercent = fillPercent
 	pre := prefix(site, meter)
+	if !registersSorted(rs) {
+		return putRegistersEach(b, pre, site, meter, rs)
+	}
+	// Phase 1, reading only: which readings are new. fresh[i] is set for a
+	// reading to write.
+	fresh := make([]bool, len(rs))
 	var conflicts []store.Register
+	c := b.Cursor()
+	key := make([]byte, 0, len(pre)+12)
+	var ck, cv []byte  // the cursor's position: the first stored key >= the last one sought
+	exhausted := false // no stored reading of the meter at or after the cursor
+	sought := false
+	var last [12]byte // the instant of the previous reading of the batch
+	var lastV [16]byte
+	var v [16]byte
+	for i, r := range rs {
+		key = appendTime(append(key[:0], pre...), r.Time)
+		tk := key[len(pre):]
+		putRegisterValue(v[:], r)
+		if i > 0 && bytes.Equal(tk, last[:]) {
+			// A second reading at the same instant in this batch: compared
+			// with what is (or will be) stored for it.
+			if v != lastV {
+				r.Time = r.Time.UTC()
+				conflicts = append(conflicts, r)
+			}
+			continue
+		}
+		copy(last[:], tk)
+		if !exhausted {
+			// Walk a few steps; seek when the next stored key is further off.
+			for steps := 0; sought && ck != nil && bytes.Compare(ck, key) < 0; steps++ {
+				if steps == 8 {
+					sought = false
+					break
+				}
+				ck, cv = c.Next()
+			}
+			if !sought {
+				ck, cv = c.Seek(key)
+				sought = true
+			}
+			if ck == nil || !bytes.HasPrefix(ck, pre) {
+				exhausted = true
+			}
+		}
+		if !exhausted && bytes.Equal(ck, key) {
+			copy(lastV[:], cv)
+			if !bytes.Equal(cv, v[:]) {
+				r.Time = r.Time.UTC()
+				conflicts = append(conflicts, r)
+			}
+			continue
+		}
+		lastV = v
+		fresh[i] = true
+	}
+	// Phase 2: write the new ones.
+	n := 0
+	for _, f := range fresh {
+		if f {
+			n++
+		}
+	}
+	slab := make([]byte, 16*n)
+	for i, r := range rs {
+		if !fresh[i] {
+			continue
+		}
+		val := slab[:16:16]
+		slab = slab[16:]
+		putRegisterValue(val, r)
+		key = appendTime(append(key[:0], pre...), r.Time)
+		if err := b.Put(key, val); err != nil {
+			return nil, fmt.Errorf("writing registers of %s/%s: %w", site, meter, err)
+		}
+	}
+	return conflicts, nil
+}
+
+// registersSorted reports whether rs is in time order (equal times allowed).
+func registersSorted(rs []store.Register) bool {
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Time.Before(rs[i-1].Time) {
+			return false
+		}
+	}
+	return true
+}
+
+// putRegistersEach is PutRegisters for readings out of time order: one
+// lookup each, conflicts in the order given.
+func putRegistersEach(b *bbucket, pre []byte, site, meter string, rs []store.Register) ([]store.Register, error) {
+	var conflicts []store.Register
+	key := make([]byte, 0, len(pre)+12)
 	for _, r := range rs {
-		k := appendTime(bytes.Clone(pre), r.Time)
+		key = appendTime(append(key[:0], pre...), r.Time)
 		v := encodeRegister(r)
-		if old := b.Get(k); old != nil {
+		if old := b.Get(key); old != nil {
 			if !bytes.Equal(old, v) {
 				r.Time = r.Time.UTC()
 				conflicts = append(conflicts, r)
 			}
 			continue
 		}
-		if err := b.Put(k, v); err != nil {
+		if err := b.Put(key, v); err != nil {
 			return nil, fmt.Errorf("writing registers of %s/%s: %w", site, meter, err)
 		}
 	}
@@ -225,118 +329,6 @@ func (t *tx) Replacements(site, meter string) ([]store.Replacement, error) {
 		rs = append(rs, r)
 	}
 	return rs, nil
-}
-
-// ---- Records ----
-
-func encodeRecord(r store.Record) []byte {
-	b := make([]byte, 0, 12+len(r.Meter)+2*binary.MaxVarintLen64+2)
-	b = binary.AppendUvarint(b, uint64(len(r.Meter)))
-	b = append(b, r.Meter...)
-	b = appendTime(b, r.Time)
-	b = binary.AppendVarint(b, int64(r.Import))
-	b = binary.AppendVarint(b, int64(r.Export))
-	return b
-}
-
-var errBadRecord = errors.New("malformed record")
-
-func decodeRecord(source string, k, v []byte) (store.Record, error) {
-	r := store.Record{Source: source, Seq: binary.BigEndian.Uint64(k[len(k)-8:])}
-	n, i := binary.Uvarint(v)
-	if i <= 0 || uint64(len(v)-i) < n+12 {
-		return r, errBadRecord
-	}
-	v = v[i:]
-	r.Meter = string(v[:n])
-	v = v[n:]
-	r.Time = parseTime(v)
-	v = v[12:]
-	imp, i := binary.Varint(v)
-	if i <= 0 {
-		return r, errBadRecord
-	}
-	v = v[i:]
-	exp, i := binary.Varint(v)
-	if i <= 0 || i != len(v) {
-		return r, errBadRecord
-	}
-	r.Import, r.Export = core.Energy(imp), core.Energy(exp)
-	return r, nil
-}
-
-// PutRecords stores records, skipping those already stored under their
-// source and sequence number, and returns how many were new.
-func (t *tx) PutRecords(recs []store.Record) (int, error) {
-	if err := t.writable(); err != nil {
-		return 0, err
-	}
-	b := t.bucket(bktRecords)
-	b.FillPercent = fillPercent
-	n := 0
-	for _, r := range recs {
-		if err := store.CheckID("source", r.Source); err != nil {
-			return 0, err
-		}
-		k := binary.BigEndian.AppendUint64(prefix(r.Source), r.Seq)
-		if b.Get(k) != nil {
-			continue
-		}
-		if err := b.Put(k, encodeRecord(r)); err != nil {
-			return 0, fmt.Errorf("writing record %s/%d: %w", r.Source, r.Seq, err)
-		}
-		n++
-	}
-	return n, nil
-}
-
-// ScanRecords calls fn for source's records with Seq > after in sequence
-// order until fn returns false.
-func (t *tx) ScanRecords(source string, after uint64, fn func(store.Record) bool) error {
-	if err := store.CheckID("source", source); err != nil {
-		return err
-	}
-	if after == math.MaxUint64 {
-		return nil
-	}
-	pre := prefix(source)
-	c := t.bucket(bktRecords).Cursor()
-	for k, v := c.Seek(binary.BigEndian.AppendUint64(bytes.Clone(pre), after+1)); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
-		if len(k) != len(pre)+8 {
-			continue
-		}
-		r, err := decodeRecord(source, k, v)
-		if err != nil {
-			return fmt.Errorf("reading record %s/%d: %w", source, r.Seq, err)
-		}
-		if !fn(r) {
-			return nil
-		}
-	}
-	return nil
-}
-
-// Cursor returns the highest sequence number committed for source.
-func (t *tx) Cursor(source string) (uint64, error) {
-	v := t.bucket(bktCursors).Get([]byte(source))
-	if v == nil {
-		return 0, nil
-	}
-	if len(v) != 8 {
-		return 0, fmt.Errorf("cursor of %s: malformed value %x", source, v)
-	}
-	return binary.BigEndian.Uint64(v), nil
-}
-
-// SetCursor sets source's cursor.
-func (t *tx) SetCursor(source string, seq uint64) error {
-	if err := t.writable(); err != nil {
-		return err
-	}
-	if err := store.CheckID("source", source); err != nil {
-		return err
-	}
-	return t.bucket(bktCursors).Put([]byte(source), binary.BigEndian.AppendUint64(nil, seq))
 }
 
 // ---- Flags ----
