@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"time"
 
@@ -33,24 +34,17 @@ func init() {
 // one after it (0 where there is none), which is right for a consumer meter.
 func runMeterReplace(env *Env, args []string) error {
 	const cmd = "meter replace"
-	fs := NewFlagSet(cmd)
-	siteID := fs.String("site", "", "site id (may be left out when the database has one site)")
-	meter := fs.String("meter", "", "meter id")
-	at := fs.String("time", "", "time of the exchange, RFC 3339 (2026-03-02T10:30:00+01:00)")
-	oldImp := fs.String("old-final", "", "the old meter's final import register, kWh")
-	newImp := fs.String("new-initial", "", "the new meter's initial import register, kWh")
-	oldExp := fs.String("old-final-export", "", "the old meter's final export register, kWh")
-	newExp := fs.String("new-initial-export", "", "the new meter's initial export register, kWh")
-	note := fs.String("note", "", "a note for the audit log")
-	pos, err := ParseFlags(cmd, fs, args)
+	var at, oldImp, newImp, oldExp, newExp, note *string
+	siteID, meter, err := meterFlags(cmd, args, func(fs *flag.FlagSet) {
+		at = fs.String("time", "", "time of the exchange, RFC 3339 (2026-03-02T10:30:00+01:00)")
+		oldImp = fs.String("old-final", "", "the old meter's final import register, kWh")
+		newImp = fs.String("new-initial", "", "the new meter's initial import register, kWh")
+		oldExp = fs.String("old-final-export", "", "the old meter's final export register, kWh")
+		newExp = fs.String("new-initial-export", "", "the new meter's initial export register, kWh")
+		note = fs.String("note", "", "a note for the audit log")
+	})
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return Usagef(cmd, "unexpected argument %q", pos[0])
-	}
-	if *meter == "" {
-		return Usagef(cmd, "--meter is required")
 	}
 	if *at == "" {
 		return Usagef(cmd, "--time is required (RFC 3339, e.g. 2026-03-02T10:30:00+01:00)")
@@ -88,78 +82,57 @@ func runMeterReplace(env *Env, args []string) error {
 	if (*oldExp == "") != (*newExp == "") {
 		return Usagef(cmd, "give both --old-final-export and --new-initial-export, or neither")
 	}
-	st, err := env.Store()
+	st, site, err := openMeter(env, cmd, siteID, meter)
 	if err != nil {
 		return err
-	}
-	site, err := chooseSite(st, cmd, *siteID)
-	if err != nil {
-		return err
-	}
-	if site.Meter(*meter) == nil {
-		return fmt.Errorf("--meter: site %s has no meter %q", site.ID, *meter)
 	}
 	err = st.Update(func(tx store.Tx) error {
 		if *oldExp == "" {
-			if prev, err := tx.RegisterBefore(site.ID, *meter, r.Time); err == nil {
+			if prev, err := tx.RegisterBefore(site.ID, meter, r.Time); err == nil {
 				r.OldFinal.Export = prev.Export
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			if next, err := tx.RegisterAtOrAfter(site.ID, *meter, r.Time.Add(time.Nanosecond)); err == nil {
+			if next, err := tx.RegisterAtOrAfter(site.ID, meter, r.Time.Add(time.Nanosecond)); err == nil {
 				r.NewInitial.Export = next.Export
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
-		return vee.ConfirmReplacement(tx, site, *meter, r, vee.Options{Clock: env.Clock, Actor: actor()})
+		return vee.ConfirmReplacement(tx, site, meter, r, vee.Options{Clock: env.Clock, Actor: actor()})
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "meter %s of %s: exchange at %s confirmed (old final import %s, export %s; new initial import %s, export %s)\n",
-		*meter, site.ID, r.Time.In(site.Location()).Format("2006-01-02 15:04 MST"),
+		meter, site.ID, r.Time.In(site.Location()).Format("2006-01-02 15:04 MST"),
 		r.OldFinal.Import, r.OldFinal.Export, r.NewInitial.Import, r.NewInitial.Export)
 	return nil
 }
 
 func runMeterEstimate(env *Env, args []string) error {
 	const cmd = "meter estimate"
-	fs := NewFlagSet(cmd)
-	siteID := fs.String("site", "", "site id (may be left out when the database has one site)")
-	meter := fs.String("meter", "", "meter id")
-	fromS := fs.String("from", "", "first day (YYYY-MM-DD)")
-	toS := fs.String("to", "", "last day (YYYY-MM-DD)")
-	pos, err := ParseFlags(cmd, fs, args)
+	var fromS, toS *string
+	siteID, meter, err := meterFlags(cmd, args, func(fs *flag.FlagSet) {
+		fromS = fs.String("from", "", "first day (YYYY-MM-DD)")
+		toS = fs.String("to", "", "last day (YYYY-MM-DD)")
+	})
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return Usagef(cmd, "unexpected argument %q", pos[0])
-	}
-	if *meter == "" {
-		return Usagef(cmd, "--meter is required")
 	}
 	p, err := qualityPeriod(cmd, *fromS, *toS)
 	if err != nil {
 		return err
 	}
-	st, err := env.Store()
+	st, site, err := openMeter(env, cmd, siteID, meter)
 	if err != nil {
 		return err
-	}
-	site, err := chooseSite(st, cmd, *siteID)
-	if err != nil {
-		return err
-	}
-	if site.Meter(*meter) == nil {
-		return fmt.Errorf("--meter: site %s has no meter %q", site.ID, *meter)
 	}
 	from, to := p.Slots(site.Location())
 	var n [2]int
 	err = st.Update(func(tx store.Tx) error {
 		for _, ch := range []store.Channel{store.Import, store.Export} {
-			k, err := vee.Estimate(tx, site, store.SeriesID{Site: site.ID, Meter: *meter, Channel: ch}, from, to,
+			k, err := vee.Estimate(tx, site, store.SeriesID{Site: site.ID, Meter: meter, Channel: ch}, from, to,
 				vee.Options{Clock: env.Clock, Actor: actor()})
 			if err != nil {
 				return err
@@ -171,6 +144,39 @@ func runMeterEstimate(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "meter %s of %s, %s: %d import and %d export intervals estimated\n", *meter, site.ID, p, n[0], n[1])
+	fmt.Fprintf(env.Stdout, "meter %s of %s, %s: %d import and %d export intervals estimated\n", meter, site.ID, p, n[0], n[1])
 	return nil
+}
+
+// meterFlags parses the --site and --meter flags of a meter command and
+// those more adds; --meter is required, positional arguments are refused.
+func meterFlags(cmd string, args []string, more func(fs *flag.FlagSet)) (siteID, meter string, err error) {
+	fs := NewFlagSet(cmd)
+	site := fs.String("site", "", "site id (may be left out when the database has one site)")
+	m := fs.String("meter", "", "meter id")
+	more(fs)
+	pos, err := ParseFlags(cmd, fs, args)
+	if err != nil {
+		return "", "", err
+	}
+	if len(pos) > 0 {
+		return "", "", Usagef(cmd, "unexpected argument %q", pos[0])
+	}
+	if *m == "" {
+		return "", "", Usagef(cmd, "--meter is required")
+	}
+	return *site, *m, nil
+}
+
+// openMeter opens the database and picks the site (see openSite), which
+// must have the meter.
+func openMeter(env *Env, cmd, siteID, meter string) (store.Store, *core.Site, error) {
+	st, site, err := openSite(env, cmd, siteID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if site.Meter(meter) == nil {
+		return nil, nil, fmt.Errorf("--meter: site %s has no meter %q", site.ID, meter)
+	}
+	return st, site, nil
 }

@@ -128,11 +128,7 @@ func runQuality(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := env.Store()
-	if err != nil {
-		return err
-	}
-	site, err := chooseSite(st, cmd, *siteID)
+	st, site, err := openSite(env, cmd, *siteID)
 	if err != nil {
 		return err
 	}
