@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,20 +47,11 @@ func writeDocuments(env *Env, in *billing.Input, run *billing.Run, dir string) e
 
 func runExportXLSX(env *Env, args []string) error {
 	const cmd = "export xlsx"
-	fs := NewFlagSet(cmd)
-	siteID := fs.String("site", "", "site id")
-	fromS := fs.String("from", "", "first day (YYYY-MM-DD)")
-	toS := fs.String("to", "", "last day (YYYY-MM-DD)")
-	out := fs.String("out", "", "workbook to write (.xlsx)")
-	lang := fs.String("lang", "de", "language of the headings: de, fr, it or en")
-	pos, err := ParseFlags(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return Usagef(cmd, "unexpected argument %q", pos[0])
-	}
-	p, err := periodFlags(cmd, *siteID, *fromS, *toS)
+	var out, lang *string
+	siteID, p, err := exportFlags(cmd, args, func(fs *flag.FlagSet) {
+		out = fs.String("out", "", "workbook to write (.xlsx)")
+		lang = fs.String("lang", "de", "language of the headings: de, fr, it or en")
+	})
 	if err != nil {
 		return err
 	}
@@ -71,19 +63,7 @@ func runExportXLSX(env *Env, args []string) error {
 	default:
 		return Usagef(cmd, "--lang: expected de, fr, it or en, got %q", *lang)
 	}
-	st, err := env.Store()
-	if err != nil {
-		return err
-	}
-	var in *billing.Input
-	err = st.View(func(tx store.Tx) error {
-		s, err := tx.Site(*siteID) // its error names the site
-		if err != nil {
-			return err
-		}
-		in, err = billing.Load(tx, s, p)
-		return err
-	})
+	in, err := loadInput(env, siteID, p)
 	if err != nil {
 		return err
 	}
@@ -124,20 +104,11 @@ func writeFileAtomic(path string, data []byte) error {
 
 func runExportProperty(env *Env, args []string) error {
 	const cmd = "export property"
-	fs := NewFlagSet(cmd)
-	siteID := fs.String("site", "", "site id")
-	fromS := fs.String("from", "", "first day (YYYY-MM-DD)")
-	toS := fs.String("to", "", "last day (YYYY-MM-DD)")
-	out := fs.String("out", "", "file to write: .csv or .xlsx")
-	preset := fs.String("preset", "generic", "column layout: "+strings.Join(presetNames(), ", "))
-	pos, err := ParseFlags(cmd, fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return Usagef(cmd, "unexpected argument %q", pos[0])
-	}
-	p, err := periodFlags(cmd, *siteID, *fromS, *toS)
+	var out, preset *string
+	siteID, p, err := exportFlags(cmd, args, func(fs *flag.FlagSet) {
+		out = fs.String("out", "", "file to write: .csv or .xlsx")
+		preset = fs.String("preset", "generic", "column layout: "+strings.Join(presetNames(), ", "))
+	})
 	if err != nil {
 		return err
 	}
@@ -149,21 +120,9 @@ func runExportProperty(env *Env, args []string) error {
 	if !ok {
 		return Usagef(cmd, "--preset: expected one of %s, got %q", strings.Join(presetNames(), ", "), *preset)
 	}
-	st, err := env.Store()
-	if err != nil {
-		return err
-	}
-	var in *billing.Input
-	err = st.View(func(tx store.Tx) error {
-		s, err := tx.Site(*siteID)
-		if err != nil {
-			return err
-		}
-		// Load takes the numbers of a committed run of the period, so that
-		// the rows carry the invoices' real numbers.
-		in, err = billing.Load(tx, s, p)
-		return err
-	})
+	// Load takes the numbers of a committed run of the period, so that the
+	// rows carry the invoices' real numbers.
+	in, err := loadInput(env, siteID, p)
 	if err != nil {
 		return err
 	}
@@ -195,4 +154,41 @@ func presetNames() []string {
 	}
 	slices.Sort(ns)
 	return ns
+}
+
+// exportFlags parses the --site, --from and --to flags of an export (see
+// periodFlags) and those more adds; positional arguments are refused.
+func exportFlags(cmd string, args []string, more func(fs *flag.FlagSet)) (string, core.Period, error) {
+	fs := NewFlagSet(cmd)
+	siteID := fs.String("site", "", "site id")
+	fromS := fs.String("from", "", "first day (YYYY-MM-DD)")
+	toS := fs.String("to", "", "last day (YYYY-MM-DD)")
+	more(fs)
+	pos, err := ParseFlags(cmd, fs, args)
+	if err != nil {
+		return "", core.Period{}, err
+	}
+	if len(pos) > 0 {
+		return "", core.Period{}, Usagef(cmd, "unexpected argument %q", pos[0])
+	}
+	p, err := periodFlags(cmd, *siteID, *fromS, *toS)
+	return *siteID, p, err
+}
+
+// loadInput loads the billing input of site siteID for p.
+func loadInput(env *Env, siteID string, p core.Period) (*billing.Input, error) {
+	st, err := env.Store()
+	if err != nil {
+		return nil, err
+	}
+	var in *billing.Input
+	err = st.View(func(tx store.Tx) error {
+		s, err := tx.Site(siteID) // its error names the site
+		if err != nil {
+			return err
+		}
+		in, err = billing.Load(tx, s, p)
+		return err
+	})
+	return in, err
 }
