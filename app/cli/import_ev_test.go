@@ -13,13 +13,7 @@ import (
 // evOffice is the import test site with a charger and a tenant in unit A.
 func evOffice(t *testing.T) (db, dir string) {
 	t.Helper()
-	dir = t.TempDir()
-	db = dir + "/office.db"
-	toml := strings.Replace(impSiteTOML, "[[tariffs]]", "[[meters]]\nid = \"EV1\"\nrole = \"ev\"\n\n[[tenants]]\nunit = \"A\"\nname = \"Anna Muster\"\nfrom = 2026-01-01\n\n[[tariffs]]", 1)
-	if code, _, errs := run(t, db, "site", "import", impWriteFile(t, dir, "linde.toml", toml)); code != 0 {
-		t.Fatalf("site import: %s", errs)
-	}
-	return db, dir
+	return impOfficeWith(t, strings.Replace(impSiteTOML, "[[tariffs]]", "[[meters]]\nid = \"EV1\"\nrole = \"ev\"\n\n[[tenants]]\nunit = \"A\"\nname = \"Anna Muster\"\nfrom = 2026-01-01\n\n[[tariffs]]", 1))
 }
 
 func evStoredSessions(t *testing.T, db string) []billing.Session {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,13 +19,7 @@ const sdatCLIPoint = "CH100790123450000000D011000800065"
 // metering point.
 func sdatOffice(t *testing.T) (db, dir string) {
 	t.Helper()
-	dir = t.TempDir()
-	db = filepath.Join(dir, "office.db")
-	toml := strings.Replace(impSiteTOML, "id = \"GRID\"\nrole = \"grid\"", "id = \"GRID\"\nrole = \"grid\"\nmetering_point = \""+sdatCLIPoint+"\"", 1)
-	if code, _, errs := run(t, db, "site", "import", impWriteFile(t, dir, "linde.toml", toml)); code != 0 {
-		t.Fatalf("site import: %s", errs)
-	}
-	return db, dir
+	return impOfficeWith(t, strings.Replace(impSiteTOML, "id = \"GRID\"\nrole = \"grid\"", "id = \"GRID\"\nrole = \"grid\"\nmetering_point = \""+sdatCLIPoint+"\"", 1))
 }
 
 // sdatStoredSum sums a channel of GRID over [from, to).

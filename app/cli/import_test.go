@@ -15,9 +15,16 @@ import (
 // impOffice returns a database holding the test site, and a directory.
 func impOffice(t *testing.T) (db, dir string) {
 	t.Helper()
+	return impOfficeWith(t, impSiteTOML)
+}
+
+// impOfficeWith is a database in a temporary directory with the site of
+// siteTOML imported.
+func impOfficeWith(t *testing.T, siteTOML string) (db, dir string) {
+	t.Helper()
 	dir = t.TempDir()
 	db = filepath.Join(dir, "office.db")
-	if code, _, errs := run(t, db, "site", "import", impWriteFile(t, dir, "linde.toml", impSiteTOML)); code != 0 {
+	if code, _, errs := run(t, db, "site", "import", impWriteFile(t, dir, "linde.toml", siteTOML)); code != 0 {
 		t.Fatalf("site import: %s", errs)
 	}
 	return db, dir
