@@ -33,7 +33,7 @@ import (
 var (
 	bktSites        = []byte("sites")        // site id → JSON core.Site
 	bktIntervals    = []byte("intervals")    // site id → meter\0channel → day → block
-	bktRegisters    = []byte("registers")    // site\0meter\0time → import, export
+	bktRegisters    = []byte("registers")    // site\0meter\0day → the day's readings (registers.go)
 	bktReplacements = []byte("replacements") // site\0meter\0time → JSON Replacement
 	bktRecords      = []byte("records")      // source\0seq>>7 → block of records (records.go)
 	bktCursors      = []byte("cursors")      // source → seq
@@ -256,6 +256,7 @@ func checkData(tx *bbolt.Tx) []error {
 		})
 	})
 	errs = append(errs, checkRecords(tx.Bucket(bktRecords))...)
+	errs = append(errs, checkRegisters(tx.Bucket(bktRegisters))...)
 	_ = tx.Bucket(bktSites).ForEach(func(k, v []byte) error {
 		if _, err := decodeSite(v); err != nil {
 			errs = append(errs, fmt.Errorf("site %q: %w", k, err))

@@ -275,8 +275,9 @@ type tx struct {
 	blk   dayBlock
 	pend  []pendingPut
 	// Scratch of PutRecords, and the meter ids seen (see intern).
-	recs, merged []store.Record
-	strs         map[string]string
+	recs, merged    []store.Record
+	strs            map[string]string
+	regs, regMerged []regVal // scratch of PutRegisters
 }
 
 func newTx(btx *bbolt.Tx) *tx { return &tx{btx: btx} }

@@ -1,6 +1,8 @@
 package bolt_test
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -118,6 +120,36 @@ func TestRecordsRegistersMatchMem(t *testing.T) {
 				if err != nil {
 					return err
 				}
+				// The neighbours of instants on, next to and between
+				// readings, at midnight and far out.
+				probes := []time.Time{time.Time{}, time.Unix(1<<50, 0), t0.Add(-time.Nanosecond)}
+				for d := range 5 {
+					day := t0.AddDate(0, 0, d)
+					probes = append(probes, day, day.Add(-time.Nanosecond), day.Add(time.Nanosecond))
+				}
+				for k := range 200 {
+					at := t0.Add(time.Duration(k) * 17 * time.Minute)
+					probes = append(probes, at, at.Add(time.Nanosecond), at.Add(-time.Nanosecond))
+				}
+				for _, at := range probes {
+					r, err := tx.RegisterBefore("s", m, at)
+					fmt.Fprintf(&sb, "%s before %s: %+v %v\n", m, at, r, err)
+					r, err = tx.RegisterAtOrAfter("s", m, at)
+					fmt.Fprintf(&sb, "%s at or after %s: %+v %v\n", m, at, r, err)
+				}
+				for k := range 50 {
+					from := t0.Add(time.Duration(k) * 97 * time.Minute)
+					to := from.Add(time.Duration(k) * 41 * time.Minute)
+					n := 0
+					err := tx.ScanRegisters("s", m, from, to, func(r store.Register) bool {
+						fmt.Fprintf(&sb, "%s [%s, %s): %+v\n", m, from, to, r)
+						n++
+						return n < 30
+					})
+					if err != nil {
+						return err
+					}
+				}
 			}
 			return nil
 		})
@@ -220,5 +252,60 @@ func TestCheckFindsCorruptRecordBlock(t *testing.T) {
 	})
 	if err == nil || n != 127 {
 		t.Errorf("ScanRecords over the damage: %d records, error %v; want the 127 before it and an error", n, err)
+	}
+}
+
+// TestCheckFindsCorruptRegisterBlock damages a day of register readings
+// behind the store's back: Check names the meter and day, and a read of that
+// day fails instead of returning wrong readings.
+func TestCheckFindsCorruptRegisterBlock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zevdesk.db")
+	st, err := bolt.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var rs []store.Register
+	for i := range 3 * 96 {
+		rs = append(rs, store.Register{Time: t0.Add(time.Duration(i) * 15 * time.Minute), Import: core.Energy(i) * core.Wh})
+	}
+	if err := st.Update(func(tx store.Tx) error { _, err := tx.PutRegisters("s", "M-1", rs); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Check(); err != nil {
+		t.Fatalf("Check of a sound file: %v", err)
+	}
+	st.Close()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte("registers"))
+		k := binary.BigEndian.AppendUint32([]byte("s\x00M-1\x00"), uint32(t0.Unix()/86400+1+1<<31)) // 2 March
+		v := b.Get(k)
+		if v == nil {
+			t.Fatalf("no block under %x", k)
+		}
+		return b.Put(k, append([]byte(nil), v[:len(v)-2]...))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err = bolt.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Check(); err == nil || !strings.Contains(err.Error(), "registers of s/M-1 on 2026-03-02") {
+		t.Errorf("Check = %v, want an error naming registers of s/M-1 on 2026-03-02", err)
+	}
+	err = st.View(func(tx store.Tx) error {
+		_, err := tx.RegisterBefore("s", "M-1", t0.AddDate(0, 0, 1).Add(time.Hour))
+		return err
+	})
+	if err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RegisterBefore in the damaged day = %v, want an error", err)
 	}
 }
