@@ -71,22 +71,7 @@ var errCorrupt = errors.New("corrupt interval block")
 
 // appendBlock appends the encoding of b to dst. b must not be empty.
 func appendBlock(dst []byte, b *dayBlock) []byte {
-	// The largest scale that divides every present value.
-	k := 0
-	for k < maxScaleExp {
-		p := pow10[k+1]
-		ok := true
-		for i, q := range b.q {
-			if q != store.Missing && int64(b.e[i])%p != 0 {
-				ok = false
-				break
-			}
-		}
-		if !ok {
-			break
-		}
-		k++
-	}
+	k := scaleExp(b)
 	uniform := true
 	q0 := b.q[0]
 	for _, q := range b.q[1:] {
@@ -119,6 +104,66 @@ func appendBlock(dst []byte, b *dayBlock) []byte {
 		dst = binary.AppendUvarint(dst, uint64(d<<1)^uint64(d>>63))
 	}
 	return dst
+}
+
+// scaleExp returns the largest scale exponent k (at most maxScaleExp) such
+// that 10^k divides every present value. It lowers k as values need it, so
+// that each value costs one test (an all-zero channel none), each a
+// division by a constant.
+func scaleExp(b *dayBlock) int {
+	k := maxScaleExp
+	for i, q := range b.q {
+		v := int64(b.e[i])
+		if q == store.Missing || v == 0 {
+			continue
+		}
+		for !divisiblePow10(v, k) {
+			k--
+		}
+		if k == 0 {
+			return 0
+		}
+	}
+	return k
+}
+
+// divisiblePow10 reports whether 10^k divides v (k <= maxScaleExp); the
+// constant divisors compile to multiplications.
+func divisiblePow10(v int64, k int) bool {
+	switch k {
+	case 0:
+		return true
+	case 1:
+		return v%10 == 0
+	case 2:
+		return v%100 == 0
+	case 3:
+		return v%1000 == 0
+	case 4:
+		return v%10000 == 0
+	case 5:
+		return v%100000 == 0
+	case 6:
+		return v%1000000 == 0
+	case 7:
+		return v%10000000 == 0
+	case 8:
+		return v%100000000 == 0
+	case 9:
+		return v%1000000000 == 0
+	case 10:
+		return v%10000000000 == 0
+	case 11:
+		return v%100000000000 == 0
+	case 12:
+		return v%1000000000000 == 0
+	case 13:
+		return v%10000000000000 == 0
+	case 14:
+		return v%100000000000000 == 0
+	default:
+		return v%1000000000000000 == 0
+	}
 }
 
 // decodeBlock decodes src into b.

@@ -184,3 +184,42 @@ func TestBlockNoAllocs(t *testing.T) {
 		t.Errorf("encode+decode allocate %v times", n)
 	}
 }
+
+// TestScaleExp checks the scale exponent against its definition, the
+// largest k <= 15 with 10^k dividing every present value: on random blocks,
+// a day of zeros and values of each power of ten.
+func TestScaleExp(t *testing.T) {
+	want := func(b *dayBlock) int {
+		k := 0
+		for k < maxScaleExp {
+			for i, q := range b.q {
+				if q != store.Missing && int64(b.e[i])%pow10[k+1] != 0 {
+					return k
+				}
+			}
+			k++
+		}
+		return k
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var blocks []*dayBlock
+	for range 5000 {
+		blocks = append(blocks, randomBlock(rng))
+	}
+	var zeros dayBlock
+	for i := range zeros.q {
+		zeros.q[i] = store.Measured
+	}
+	blocks = append(blocks, &zeros)
+	for k := range maxScaleExp + 1 {
+		b := zeros
+		b.e[7], b.e[50] = core.Energy(pow10[k]), -core.Energy(pow10[k])*3
+		b.e[60] = core.Energy(pow10[maxScaleExp]) // larger scales do not raise it
+		blocks = append(blocks, &b)
+	}
+	for i, b := range blocks {
+		if got, w := scaleExp(b), want(b); got != w {
+			t.Fatalf("block %d: scaleExp = %d, want %d", i, got, w)
+		}
+	}
+}
