@@ -134,7 +134,7 @@ func decodeRecBlock(source string, blk uint64, v []byte, dst []store.Record, int
 		low = int(v[0])
 		k := v[1]
 		v = v[2:]
-		ds, n1 := binary.Varint(v)
+		ds, n1 := zigzag(v)
 		if n1 <= 0 {
 			return dst, fmt.Errorf("%w: truncated record", errBadRecord)
 		}
@@ -151,12 +151,12 @@ func decodeRecBlock(source string, blk uint64, v []byte, dst []store.Record, int
 		if ns >= 1e9 {
 			return dst, fmt.Errorf("%w: nanoseconds out of range", errBadRecord)
 		}
-		di, n3 := binary.Varint(v)
+		di, n3 := zigzag(v)
 		if n3 <= 0 {
 			return dst, fmt.Errorf("%w: truncated record", errBadRecord)
 		}
 		v = v[n3:]
-		de, n4 := binary.Varint(v)
+		de, n4 := zigzag(v)
 		if n4 <= 0 {
 			return dst, fmt.Errorf("%w: truncated record", errBadRecord)
 		}

@@ -100,57 +100,96 @@ func appendRegBlock(dst []byte, vs []regVal) []byte {
 	return dst
 }
 
+// zigzag decodes a varint (binary.Varint's encoding) with uvarint's fast
+// path.
+func zigzag(b []byte) (int64, int) {
+	u, n := uvarint(b)
+	return int64(u>>1) ^ -int64(u&1), n
+}
+
+// regDec reads a block's readings one by one, so that a lookup stops at the
+// reading it needs.
+type regDec struct {
+	v        []byte
+	left     uint64
+	off      int64
+	imp, exp uint64
+	first    bool
+}
+
+// init starts reading block v.
+func (d *regDec) init(v []byte) error {
+	if len(v) == 0 || v[0] != regFormat {
+		return fmt.Errorf("%w: unknown format", errBadRegisters)
+	}
+	n, i := uvarint(v[1:])
+	if i <= 0 || n == 0 || n > uint64(len(v)) {
+		return fmt.Errorf("%w: bad count", errBadRegisters)
+	}
+	*d = regDec{v: v[1+i:], left: n, first: true}
+	return nil
+}
+
+// next returns the next reading; ok is false at the end (err is set when
+// the block is malformed).
+func (d *regDec) next() (x regVal, ok bool, err error) {
+	if d.left == 0 {
+		if len(d.v) != 0 {
+			return x, false, fmt.Errorf("%w: %d trailing bytes", errBadRegisters, len(d.v))
+		}
+		return x, false, nil
+	}
+	v := d.v
+	t, i1 := uvarint(v)
+	if i1 <= 0 {
+		return x, false, fmt.Errorf("%w: truncated", errBadRegisters)
+	}
+	v = v[i1:]
+	if t&1 != 0 {
+		t = t >> 1 * uint64(time.Second)
+	} else {
+		t >>= 1
+	}
+	di, i2 := zigzag(v)
+	if i2 <= 0 {
+		return x, false, fmt.Errorf("%w: truncated", errBadRegisters)
+	}
+	v = v[i2:]
+	de, i3 := zigzag(v)
+	if i3 <= 0 {
+		return x, false, fmt.Errorf("%w: truncated", errBadRegisters)
+	}
+	if !d.first && t == 0 {
+		return x, false, fmt.Errorf("%w: two readings at one instant", errBadRegisters)
+	}
+	if t >= uint64(nsPerDay-d.off) {
+		return x, false, fmt.Errorf("%w: reading beyond the day", errBadRegisters)
+	}
+	d.v = v[i3:]
+	d.left--
+	d.first = false
+	d.off += int64(t)
+	d.imp += uint64(di)
+	d.exp += uint64(de)
+	return regVal{d.off, core.Energy(d.imp), core.Energy(d.exp)}, true, nil
+}
+
 // decodeRegBlock appends the readings encoded in v to dst.
 func decodeRegBlock(v []byte, dst []regVal) ([]regVal, error) {
-	if len(v) == 0 || v[0] != regFormat {
-		return dst, fmt.Errorf("%w: unknown format", errBadRegisters)
+	var d regDec
+	if err := d.init(v); err != nil {
+		return dst, err
 	}
-	v = v[1:]
-	n, i := uvarint(v)
-	if i <= 0 || n == 0 || n > uint64(len(v)) {
-		return dst, fmt.Errorf("%w: bad count", errBadRegisters)
+	for {
+		x, ok, err := d.next()
+		if err != nil {
+			return dst, err
+		}
+		if !ok {
+			return dst, nil
+		}
+		dst = append(dst, x)
 	}
-	v = v[i:]
-	var off int64 = -1
-	var imp, exp uint64
-	for k := range n {
-		d, i1 := uvarint(v)
-		if i1 <= 0 {
-			return dst, fmt.Errorf("%w: truncated", errBadRegisters)
-		}
-		v = v[i1:]
-		if d&1 != 0 {
-			d = d >> 1 * uint64(time.Second)
-		} else {
-			d >>= 1
-		}
-		di, i2 := binary.Varint(v)
-		if i2 <= 0 {
-			return dst, fmt.Errorf("%w: truncated", errBadRegisters)
-		}
-		v = v[i2:]
-		de, i3 := binary.Varint(v)
-		if i3 <= 0 {
-			return dst, fmt.Errorf("%w: truncated", errBadRegisters)
-		}
-		v = v[i3:]
-		if k == 0 {
-			off = 0
-		} else if d == 0 {
-			return dst, fmt.Errorf("%w: two readings at one instant", errBadRegisters)
-		}
-		if d >= uint64(nsPerDay-off) {
-			return dst, fmt.Errorf("%w: reading beyond the day", errBadRegisters)
-		}
-		off += int64(d)
-		imp += uint64(di)
-		exp += uint64(de)
-		dst = append(dst, regVal{off, core.Energy(imp), core.Energy(exp)})
-	}
-	if len(v) != 0 {
-		return dst, fmt.Errorf("%w: %d trailing bytes", errBadRegisters, len(v))
-	}
-	return dst, nil
 }
 
 // regIn is an incoming reading with its place.
@@ -262,12 +301,59 @@ func (t *tx) PutRegisters(site, meter string, rs []store.Register) ([]store.Regi
 // regBlock decodes the block under k (a key of the meter's prefix pre) into
 // dst, or returns ok=false when k is no block of that meter.
 func regBlock(pre, k, v []byte, dst []regVal) (int64, []regVal, bool, error) {
-	if k == nil || len(k) != len(pre)+4 || !bytes.HasPrefix(k, pre) {
+	day, ok := regBlockDay(pre, k)
+	if !ok {
 		return 0, dst, false, nil
 	}
-	day, _ := parseDayKey(k[len(pre):])
 	vs, err := decodeRegBlock(v, dst)
 	return day, vs, err == nil, err
+}
+
+// regBlockDay returns the day of k, or ok=false when k is no block of the
+// meter of prefix pre.
+func regBlockDay(pre, k []byte) (int64, bool) {
+	if k == nil || len(k) != len(pre)+4 || !bytes.HasPrefix(k, pre) {
+		return 0, false
+	}
+	return parseDayKey(k[len(pre):])
+}
+
+// lastBefore returns the last reading of block v before offset off.
+func lastBefore(v []byte, off int64) (regVal, bool, error) {
+	var d regDec
+	if err := d.init(v); err != nil {
+		return regVal{}, false, err
+	}
+	var last regVal
+	found := false
+	for {
+		x, ok, err := d.next()
+		if err != nil {
+			return regVal{}, false, err
+		}
+		if !ok || x.off >= off {
+			return last, found, nil
+		}
+		last, found = x, true
+	}
+}
+
+// firstAtOrAfter returns the first reading of block v at or after offset
+// off.
+func firstAtOrAfter(v []byte, off int64) (regVal, bool, error) {
+	var d regDec
+	if err := d.init(v); err != nil {
+		return regVal{}, false, err
+	}
+	for {
+		x, ok, err := d.next()
+		if err != nil || !ok {
+			return regVal{}, false, err
+		}
+		if x.off >= off {
+			return x, true, nil
+		}
+	}
 }
 
 func toRegister(day int64, v regVal) store.Register {
@@ -288,7 +374,7 @@ func (t *tx) ScanRegisters(site, meter string, from, to time.Time, fn func(store
 	td, tOff := clampDay(to)
 	c := t.bucket(bktRegisters).Cursor()
 	var buf []regVal // fn may use the Tx: no buffer of t's
-	for k, v := c.Seek(regKey(bytes.Clone(pre), fd)); ; k, v = c.Next() {
+	for k, v := c.Seek(regKey(pre, fd)); ; k, v = c.Next() {
 		day, vs, ok, err := regBlock(pre, k, v, buf[:0])
 		if err != nil {
 			return fmt.Errorf("reading registers of %s/%s on %s: %w", site, meter, dayStart(day), err)
@@ -320,30 +406,29 @@ func (t *tx) RegisterBefore(site, meter string, at time.Time) (store.Register, e
 	pre := prefix(site, meter)
 	ad, aOff := clampDay(at)
 	c := t.bucket(bktRegisters).Cursor()
-	k, v := c.Seek(regKey(bytes.Clone(pre), ad))
-	day, vs, ok, err := regBlock(pre, k, v, nil)
-	if err != nil {
-		return store.Register{}, fmt.Errorf("reading registers of %s/%s on %s: %w", site, meter, dayStart(day), err)
-	}
-	if ok && day == ad {
-		n, _ := slices.BinarySearchFunc(vs, aOff, func(x regVal, off int64) int { return cmp.Compare(x.off, off) })
-		if n > 0 {
-			return toRegister(day, vs[n-1]), nil
+	k, v := c.Seek(regKey(pre, ad))
+	for range 2 {
+		day, ok := regBlockDay(pre, k)
+		if ok && day <= ad {
+			off := aOff
+			if day < ad {
+				off = nsPerDay
+			}
+			x, found, err := lastBefore(v, off)
+			if err != nil {
+				return store.Register{}, fmt.Errorf("reading registers of %s/%s on %s: %w", site, meter, dayStart(day), err)
+			}
+			if found {
+				return toRegister(day, x), nil
+			}
+		}
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
 		}
 	}
-	if k == nil {
-		k, v = c.Last()
-	} else {
-		k, v = c.Prev()
-	}
-	day, vs, ok, err = regBlock(pre, k, v, vs[:0])
-	if err != nil {
-		return store.Register{}, fmt.Errorf("reading registers of %s/%s on %s: %w", site, meter, dayStart(day), err)
-	}
-	if !ok {
-		return store.Register{}, fmt.Errorf("register of %s/%s before %s: %w", site, meter, at.UTC().Format(time.RFC3339), store.ErrNotFound)
-	}
-	return toRegister(day, vs[len(vs)-1]), nil
+	return store.Register{}, fmt.Errorf("register of %s/%s before %s: %w", site, meter, at.UTC().Format(time.RFC3339), store.ErrNotFound)
 }
 
 // RegisterAtOrAfter returns the earliest reading at or after at, or
@@ -355,21 +440,22 @@ func (t *tx) RegisterAtOrAfter(site, meter string, at time.Time) (store.Register
 	pre := prefix(site, meter)
 	ad, aOff := clampDay(at)
 	c := t.bucket(bktRegisters).Cursor()
-	k, v := c.Seek(regKey(bytes.Clone(pre), ad))
+	k, v := c.Seek(regKey(pre, ad))
 	for range 2 {
-		day, vs, ok, err := regBlock(pre, k, v, nil)
-		if err != nil {
-			return store.Register{}, fmt.Errorf("reading registers of %s/%s on %s: %w", site, meter, dayStart(day), err)
-		}
+		day, ok := regBlockDay(pre, k)
 		if !ok {
 			break
 		}
-		n := 0
-		if day == ad {
-			n, _ = slices.BinarySearchFunc(vs, aOff, func(x regVal, off int64) int { return cmp.Compare(x.off, off) })
+		off := aOff
+		if day > ad {
+			off = -1
 		}
-		if n < len(vs) {
-			return toRegister(day, vs[n]), nil
+		x, found, err := firstAtOrAfter(v, off)
+		if err != nil {
+			return store.Register{}, fmt.Errorf("reading registers of %s/%s on %s: %w", site, meter, dayStart(day), err)
+		}
+		if found {
+			return toRegister(day, x), nil
 		}
 		k, v = c.Next()
 	}
