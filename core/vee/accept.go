@@ -249,6 +249,8 @@ type acceptor struct {
 	rep   Report
 	flags map[flagKey]int // index into rep.Flags
 	days  map[core.Date]bool
+	// dayFrom, dayTo are the slots of the local day touch noted last.
+	dayFrom, dayTo core.Slot
 	locks *[]span // nil until read
 }
 
@@ -286,7 +288,19 @@ func (a *acceptor) flag(meter string, slot core.Slot, kind, reason string) {
 }
 
 // touch notes the local day of a slot whose value changed, for the day checks.
-func (a *acceptor) touch(s core.Slot) { a.days[core.DateOf(s.Time().In(a.loc))] = true }
+// The slots of the day last noted are recognised without a time zone lookup
+// (a catch-up touches thousands of slots of a few days).
+func (a *acceptor) touch(s core.Slot) {
+	if s >= a.dayFrom && s < a.dayTo {
+		return
+	}
+	d := core.DateOf(s.Time().In(a.loc))
+	a.days[d] = true
+	a.dayFrom, a.dayTo = core.Period{From: d, To: d}.Slots(a.loc)
+	if s < a.dayFrom || s >= a.dayTo {
+		a.dayFrom, a.dayTo = 0, 0 // a zone whose midnight is off the grid: no shortcut
+	}
+}
 
 // finish runs the day checks and stores the flags.
 func (a *acceptor) finish() (Report, error) {
@@ -497,7 +511,8 @@ func (a *acceptor) writeDerived(id store.SeriesID, oldVals, newVals []slotValue)
 	for _, v := range oldVals {
 		oldE[v.slot-from], oldQ[v.slot-from] = v.e, v.q
 	}
-	var keep, repl []store.Value
+	keep := make([]store.Value, 0, len(newVals))
+	var repl []store.Value
 	for _, v := range newVals {
 		i := v.slot - from
 		sq, se := cur.Quality[i], cur.Energy[i]

@@ -2,7 +2,7 @@ package vee
 
 import (
 	"math/bits"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -157,8 +157,18 @@ func backwards(ps []point) []int {
 // that already occurred in rs: identical ones are dropped, differing ones
 // returned as duplicates (the first is kept).
 func sortRegisters(rs []store.Register) (uniq, dups []store.Register) {
-	rs = append([]store.Register(nil), rs...)
-	sort.SliceStable(rs, func(a, b int) bool { return rs[a].Time.Before(rs[b].Time) })
+	sorted := true
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Time.Before(rs[i-1].Time) {
+			sorted = false
+			break
+		}
+	}
+	if !sorted {
+		rs = slices.Clone(rs)
+		slices.SortStableFunc(rs, func(a, b store.Register) int { return a.Time.Compare(b.Time) })
+	}
+	uniq = make([]store.Register, 0, len(rs))
 	for _, r := range rs {
 		r.Time = r.Time.UTC()
 		if n := len(uniq); n > 0 && uniq[n-1].Time.Equal(r.Time) {
