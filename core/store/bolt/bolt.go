@@ -7,8 +7,12 @@
 // consecutive keys, so appending in time order only ever touches the last
 // page of each series, pages are filled to 95 %, and a period of one meter
 // is one short cursor walk. A year of 15-minute household data takes under
-// 2 bytes per value on disk. Everything else is small and kept in plain
-// buckets, mostly JSON.
+// 2 bytes per value on disk. Register readings and raw gateway records, the
+// other bulk, are blocked the same way: a meter's readings of one UTC day
+// are one value (registers.go), a gateway's records are one value per 128
+// sequence numbers (records.go), so that a catch-up of weeks of data is a
+// few bbolt writes per meter and day, not one per reading. Everything else is
+// small and kept in plain buckets, mostly JSON.
 //
 // Backups are bbolt snapshots (Tx.WriteTo) taken while writers continue:
 // Store.Backup, Store.BackupTo and Store.RunBackups write them, Restore puts
