@@ -91,12 +91,6 @@ func appendTime(dst []byte, t time.Time) []byte {
 	return binary.BigEndian.AppendUint32(dst, uint32(t.Nanosecond()))
 }
 
-// parseTime decodes appendTime's 12 bytes.
-func parseTime(b []byte) time.Time {
-	sec := int64(binary.BigEndian.Uint64(b) ^ (1 << 63))
-	return time.Unix(sec, int64(binary.BigEndian.Uint32(b[8:]))).UTC()
-}
-
 // appendSlot appends s as 8 bytes in numeric order.
 func appendSlot(dst []byte, s core.Slot) []byte {
 	return binary.BigEndian.AppendUint64(dst, uint64(s)^(1<<63))
