@@ -820,9 +820,9 @@ func (a *acceptor) putRegisters(rs, old []store.Register) ([]store.Register, err
 		a.flag(a.meter.ID, core.SlotOf(c.Time), KindDuplicate, fmt.Sprintf(
 			"a second reading at %s differs: %s kept, %s reported", stamp(c.Time), regString(stored), regString(c)))
 	}
-	var fresh []store.Register
+	fresh := make([]store.Register, 0, len(rs))
 	for _, r := range rs {
-		if !bad[r.Time] && !r.Time.After(a.limit) {
+		if (len(bad) == 0 || !bad[r.Time]) && !r.Time.After(a.limit) {
 			fresh = append(fresh, r)
 		}
 	}

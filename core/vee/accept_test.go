@@ -629,3 +629,47 @@ func TestReadingBetweenDailyReadingsKeepsMeasuredIntervals(t *testing.T) {
 		}
 	})
 }
+
+// TestDayChecksAcrossDST accepts, in one batch, four days of a unit meter's
+// readings around the change to summer time (29 March 2026 has 23 hours in
+// Zurich) with 2.4 kWh exported per day: every whole local day, the short
+// one included, is flagged as swapped at its first interval, and the hour of
+// the day before is not.
+func TestDayChecksAcrossDST(t *testing.T) {
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		loc, err := time.LoadLocation("Europe/Zurich")
+		if err != nil {
+			t.Skip("no time zone data")
+		}
+		site := testSite()
+		var rs []store.Register
+		from := time.Date(2026, 3, 27, 23, 0, 0, 0, loc)
+		to := time.Date(2026, 3, 31, 0, 0, 0, 0, loc)
+		var exp core.Energy
+		for at := from; !at.After(to); at = at.Add(15 * time.Minute) {
+			rs = append(rs, store.Register{Time: at, Import: kwh("10"), Export: exp})
+			exp += 100 * core.Wh
+		}
+		o := Options{Clock: core.FixedClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)), Actor: "test"}
+		if _, err := AcceptRegisters(tx, site, "M1", rs, o); err != nil {
+			t.Fatal(err)
+		}
+		var got []time.Time
+		for _, f := range flagsOf(t, tx, KindSwapped) {
+			got = append(got, f.Slot.Time().In(loc))
+		}
+		want := []time.Time{
+			time.Date(2026, 3, 28, 0, 0, 0, 0, loc),
+			time.Date(2026, 3, 29, 0, 0, 0, 0, loc),
+			time.Date(2026, 3, 30, 0, 0, 0, 0, loc),
+		}
+		if len(got) != len(want) {
+			t.Fatalf("swapped flags at %v, want %v", got, want)
+		}
+		for i := range want {
+			if !got[i].Equal(want[i]) {
+				t.Errorf("swapped flag %d at %s, want %s", i, got[i], want[i])
+			}
+		}
+	})
+}
