@@ -251,7 +251,7 @@ type acceptor struct {
 	days  map[core.Date]bool
 	// dayFrom, dayTo are the slots of the local day touch noted last.
 	dayFrom, dayTo core.Slot
-	locks *[]span // nil until read
+	locks          *[]span // nil until read
 }
 
 type flagKey struct {
