@@ -14,7 +14,8 @@ import (
 // The batch benchmarks write what a gateway catch-up writes: pages of
 // batchPage records of batchMeters meters read every 15 minutes, one
 // transaction per page, into a fresh file without fsync (which would measure
-// the disk). Each reports records per second.
+// the disk). Each reports records per second and the bytes the file uses
+// per record.
 const (
 	batchPage   = 10000
 	batchMeters = 4
@@ -38,6 +39,7 @@ func openBatch(b *testing.B, i int) *bolt.Store {
 func BenchmarkPutRecords(b *testing.B) {
 	page := make([]store.Record, batchPage)
 	n := 0
+	var size float64 // bytes in use per record, empty pages included
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		st := openBatch(b, i)
@@ -58,10 +60,13 @@ func BenchmarkPutRecords(b *testing.B) {
 			n += len(page)
 		}
 		b.StopTimer()
+		used, _ := sizes(b, st)
+		size = float64(used) / (batchPages * batchPage)
 		st.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(size, "bytes/record")
 }
 
 // BenchmarkScanRecords reads a catch-up's raw records back, as the gateway
@@ -98,6 +103,7 @@ func BenchmarkPutRegisters(b *testing.B) {
 	per := batchPage / batchMeters
 	rs := make([]store.Register, per)
 	n := 0
+	var size float64 // bytes in use per reading, empty pages included
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		st := openBatch(b, i)
@@ -122,8 +128,11 @@ func BenchmarkPutRegisters(b *testing.B) {
 			n += batchPage
 		}
 		b.StopTimer()
+		used, _ := sizes(b, st)
+		size = float64(used) / (batchPages * batchPage)
 		st.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(size, "bytes/record")
 }
