@@ -251,7 +251,10 @@ func readSDM630Energy(c *mbus.ModbusClient) (imp, exp core.Energy, err error) {
 
 func kWhFloat(v float32) (core.Energy, error) {
 	f := float64(v)
-	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+	// 1 TWh bounds any building's register (as in the Shelly driver) and
+	// keeps the conversion to mWh inside int64: a float32 register read with
+	// the wrong map can hold up to 3.4e38.
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e9 {
 		return 0, fmt.Errorf("implausible register value %v kWh", v)
 	}
 	return core.Energy(math.Round(f * float64(core.KWh))), nil
@@ -316,22 +319,31 @@ func (d *Driver) readSunSpecEnergy(c *mbus.ModbusClient) (imp, exp core.Energy, 
 		return 0, 0, errors.New("energy scale factor (TotWh_SF) not implemented by the meter")
 	}
 	acc := func(off int) uint32 { return uint32(regs[off])<<16 | uint32(regs[off+1]) }
-	imp = scaleWh(acc(OffTotWhImp-OffTotWhExp), int16(sf))
-	exp = scaleWh(acc(0), int16(sf))
-	return imp, exp, nil
+	if imp, err = scaleWh(acc(OffTotWhImp-OffTotWhExp), int16(sf)); err == nil {
+		exp, err = scaleWh(acc(0), int16(sf))
+	}
+	return imp, exp, err
 }
 
 // scaleWh returns raw × 10^sf Wh in mWh, exactly where it can be (sf ≥ -3)
-// and rounded to the mWh otherwise.
-func scaleWh(raw uint32, sf int16) core.Energy {
+// and rounded to the mWh otherwise. SunSpec allows scale factors -10..10;
+// one outside that is a misread register map, and a large one would
+// overflow the result into a negative reading.
+func scaleWh(raw uint32, sf int16) (core.Energy, error) {
+	if sf < -10 || sf > 10 {
+		return 0, fmt.Errorf("energy scale factor %d outside SunSpec's -10..10", sf)
+	}
 	e := int64(raw)
 	p := int(sf) + 3 // mWh = Wh × 10^3
 	for ; p > 0; p-- {
+		if e > math.MaxInt64/10 {
+			return 0, fmt.Errorf("energy register %d × 10^%d Wh is out of range", raw, sf)
+		}
 		e *= 10
 	}
 	if p < 0 {
 		div := int64(math.Pow10(-p))
 		e = (e + div/2) / div
 	}
-	return core.Energy(e)
+	return core.Energy(e), nil
 }
