@@ -174,7 +174,9 @@ func (b *Buffer) Append(rs []driver.Reading) ([]store.Record, error) {
 		meta.First, meta.FirstTime = recs[0].Seq, recs[0].Time
 	}
 	meta.Last, meta.Count = seq, meta.Count+uint64(len(recs))
-	meta.LastTime = recs[len(recs)-1].Time
+	// LastTime only grows: after the gateway's clock is set back, the
+	// segment still holds its later records, and Prune must not delete
+	// them before their retention ends.
 	for _, r := range recs {
 		if r.Time.After(meta.LastTime) {
 			meta.LastTime = r.Time

@@ -89,3 +89,22 @@ func TestBufferRetention(t *testing.T) {
 		t.Fatalf("newest record gone: %v", r)
 	}
 }
+
+// A gateway clock set back (NTP after a dead RTC) must not make Prune take a
+// segment's later records for old ones.
+func TestBufferClockSetBackKeepsNewestTime(t *testing.T) {
+	b, err := OpenBuffer(filepath.Join(t.TempDir(), "buffer"), "gw", openBolt, 10*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	late := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tm := range []time.Time{late, late.Add(-30 * time.Minute)} {
+		if _, err := b.Append([]driver.Reading{{Meter: "a", Time: tm, Import: 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := b.Stats().NewestTime; !got.Equal(late) {
+		t.Fatalf("newest time %s after the clock went back, want %s", got, late)
+	}
+}
