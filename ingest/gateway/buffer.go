@@ -268,14 +268,18 @@ func (b *Buffer) Prune(before time.Time) (int, error) {
 	removed := 0
 	for len(b.segs) > 1 && b.segs[0].meta.LastTime.Before(before) {
 		seg := b.segs[0]
+		// Out of the list first: a closed segment left in it would fail
+		// every later Scan. A file that could not be deleted holds only
+		// records past their retention; OpenBuffer would serve them again,
+		// so the error is reported.
+		b.segs = b.segs[1:]
+		removed += int(seg.meta.Count)
 		if err := seg.st.Close(); err != nil {
 			return removed, fmt.Errorf("closing buffer segment %s: %w", seg.path, err)
 		}
 		if err := os.Remove(seg.path); err != nil {
 			return removed, fmt.Errorf("pruning buffer segment: %w", err)
 		}
-		removed += int(seg.meta.Count)
-		b.segs = b.segs[1:]
 	}
 	return removed, nil
 }

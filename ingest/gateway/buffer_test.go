@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -106,5 +107,41 @@ func TestBufferClockSetBackKeepsNewestTime(t *testing.T) {
 	}
 	if got := b.Stats().NewestTime; !got.Equal(late) {
 		t.Fatalf("newest time %s after the clock went back, want %s", got, late)
+	}
+}
+
+// A segment file Prune could not delete must not stay in the list closed:
+// every Scan after it would fail.
+func TestBufferPruneFailureKeepsServing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "buffer")
+	b, err := OpenBuffer(dir, "gw", openBolt, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for d := range 3 {
+		if _, err := b.Append([]driver.Reading{{Meter: "a", Time: start.Add(time.Duration(d) * 24 * time.Hour), Import: core.Energy(d)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Put a non-empty directory where the oldest segment's file was, so
+	// that deleting it fails (the open store keeps its moved file).
+	old := b.segs[0].path
+	if err := os.Rename(old, old+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(old, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Prune(start.Add(12 * time.Hour)); err == nil {
+		t.Fatal("Prune reported no error for a segment it could not delete")
+	}
+	recs, err := b.Scan(nil, 0, 100)
+	if err != nil {
+		t.Fatalf("Scan after a failed prune: %v", err)
+	}
+	if len(recs) != 2 || recs[0].Seq != 2 {
+		t.Fatalf("Scan after a failed prune gives %+v, want seqs 2 and 3", recs)
 	}
 }
