@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -253,13 +254,22 @@ type Settings struct {
 }
 
 // Location returns the site's time zone; Validate guarantees it loads.
+// Zones are cached by name: time.LoadLocation reads and parses the zone
+// database file on every call, too slow for every gateway batch.
 func (s *Site) Location() *time.Location {
+	if l, ok := locations.Load(s.Timezone); ok {
+		return l.(*time.Location)
+	}
 	loc, err := time.LoadLocation(s.Timezone)
 	if err != nil {
 		panic(fmt.Sprintf("core: site %q has an invalid time zone %q (validate sites before use)", s.ID, s.Timezone))
 	}
+	locations.Store(s.Timezone, loc)
 	return loc
 }
+
+// locations caches Site.Location's zones by name.
+var locations sync.Map // string -> *time.Location
 
 // Unit returns the unit with the given id, or nil.
 func (s *Site) Unit(id string) *Unit {

@@ -270,7 +270,7 @@ func newAcceptor(tx store.Tx, site *core.Site, meter string, opt Options) (*acce
 	}
 	now := opt.now().UTC()
 	return &acceptor{tx: tx, site: site, meter: *m, opt: opt, now: now, limit: now.Add(FutureTolerance),
-		loc: location(site), sun: newSunCache(), flags: map[flagKey]int{}, days: map[core.Date]bool{}}, nil
+		loc: site.Location(), sun: newSunCache(), flags: map[flagKey]int{}, days: map[core.Date]bool{}}, nil
 }
 
 // flag records a finding; a second reason for the same key is appended.

@@ -97,7 +97,7 @@ func Quality(tx store.Tx, site *core.Site, p core.Period) (QualityReport, error)
 	if !p.Valid() {
 		return QualityReport{}, fmt.Errorf("invalid period %s: expected from <= to", p)
 	}
-	loc := location(site)
+	loc := site.Location()
 	from, to := p.Slots(loc)
 	n := int(to - from)
 	rep := QualityReport{Site: site.ID, Period: p, Slots: n, Tolerance: balanceTolerance(site)}

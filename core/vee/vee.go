@@ -26,7 +26,6 @@
 package vee
 
 import (
-	"sync"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -196,18 +195,4 @@ func balanceTolerance(site *core.Site) core.BasisPoints {
 		return site.Settings.BalanceTolerance
 	}
 	return DefaultBalanceTolerance
-}
-
-// locations caches time zones by name: loading one reads the zone database
-// from disk, too slow for every gateway batch.
-var locations sync.Map // string -> *time.Location
-
-// location returns the site's time zone (core.Site.Location, cached).
-func location(site *core.Site) *time.Location {
-	if l, ok := locations.Load(site.Timezone); ok {
-		return l.(*time.Location)
-	}
-	l := site.Location()
-	locations.Store(site.Timezone, l)
-	return l
 }
