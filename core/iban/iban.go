@@ -34,7 +34,7 @@ func Check(s string) error {
 			return fmt.Errorf("IBAN %q: invalid character %q", s, c)
 		}
 	}
-	if mod97(v[4:]+v[:4]) != 1 {
+	if m, _ := Mod97(v[4:] + v[:4]); m != 1 { // characters checked above
 		return fmt.Errorf("IBAN %q: %w", s, ErrChecksum)
 	}
 	return nil
@@ -55,18 +55,21 @@ func IsQRIBAN(s string) bool {
 	return iid >= "30000" && iid <= "31999"
 }
 
-// mod97 computes the ISO 7064 MOD 97-10 remainder of an alphanumeric string,
-// letters counting as 10..35.
-func mod97(s string) int {
-	r := 0
+// Mod97 computes the ISO 7064 MOD 97-10 remainder of s, digits and
+// upper-case letters (counting as 10..35); ok is false for any other
+// character. IBANs (ISO 13616) and creditor references (ISO 11649, package
+// qrbill) both check with it.
+func Mod97(s string) (r int, ok bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= '0' && c <= '9':
 			r = (r*10 + int(c-'0')) % 97
-		default:
+		case c >= 'A' && c <= 'Z':
 			r = (r*100 + int(c-'A') + 10) % 97
+		default:
+			return 0, false
 		}
 	}
-	return r
+	return r, true
 }

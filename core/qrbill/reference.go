@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/iban"
 )
 
 // mod10 is the table of the modulo 10 recursive check digit (the ESR/QRR
@@ -72,7 +73,7 @@ func CreditorReference(body string) (string, error) {
 	if b == "" || len(b) > 21 {
 		return "", fmt.Errorf("creditor reference: %q: expected 1 to 21 letters or digits", body)
 	}
-	m, ok := mod97(b + "RF00")
+	m, ok := iban.Mod97(b + "RF00")
 	if !ok {
 		return "", fmt.Errorf("creditor reference: %q: expected letters A-Z and digits only", body)
 	}
@@ -90,7 +91,7 @@ func CheckSCOR(ref string) error {
 	if r[:2] != "RF" || r[2] < '0' || r[2] > '9' || r[3] < '0' || r[3] > '9' {
 		return fmt.Errorf("creditor reference %q: must start with RF and two check digits", ref)
 	}
-	m, ok := mod97(r[4:] + r[:4])
+	m, ok := iban.Mod97(r[4:] + r[:4])
 	if !ok {
 		return fmt.Errorf("creditor reference %q: expected letters A-Z and digits only", ref)
 	}
@@ -98,22 +99,6 @@ func CheckSCOR(ref string) error {
 		return fmt.Errorf("creditor reference %q: check digits do not match", ref)
 	}
 	return nil
-}
-
-func mod97(s string) (int, bool) {
-	r := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			r = (r*10 + int(c-'0')) % 97
-		case c >= 'A' && c <= 'Z':
-			r = (r*100 + int(c-'A') + 10) % 97
-		default:
-			return 0, false
-		}
-	}
-	return r, true
 }
 
 // Invoice references. Invoice numbers are sequential per site, and an
