@@ -257,14 +257,10 @@ func Browse(ctx context.Context, opts BrowseOptions, fn func([]Gateway)) error {
 
 // Find browses for wait and returns the gateways that answered, sorted by id.
 func Find(ctx context.Context, wait time.Duration) ([]Gateway, error) {
-	found, err := round(ctx, nil, wait)
-	if err != nil {
-		return nil, err
-	}
-	return sorted(found), nil
+	return FindOn(ctx, nil, wait)
 }
 
-// FindOn is Find restricted to the given interfaces.
+// FindOn is Find restricted to the given interfaces (nil: all of them).
 func FindOn(ctx context.Context, ifaces []net.Interface, wait time.Duration) ([]Gateway, error) {
 	found, err := round(ctx, ifaces, wait)
 	if err != nil {
