@@ -81,9 +81,9 @@ func runBill(env *Env, args []string) error {
 	var input *billing.Input
 	var run *billing.Run
 	compute := func(tx store.Tx) error {
-		s, err := tx.Site(*siteID)
+		s, err := siteByID(tx, *siteID)
 		if err != nil {
-			return fmt.Errorf("site %q: %w", *siteID, err)
+			return err
 		}
 		in, err := billing.Load(tx, s, p)
 		if err != nil {

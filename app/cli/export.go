@@ -183,7 +183,7 @@ func loadInput(env *Env, siteID string, p core.Period) (*billing.Input, error) {
 	}
 	var in *billing.Input
 	err = st.View(func(tx store.Tx) error {
-		s, err := tx.Site(siteID) // its error names the site
+		s, err := siteByID(tx, siteID)
 		if err != nil {
 			return err
 		}

@@ -58,8 +58,8 @@ func TestExportXLSX(t *testing.T) {
 		}
 	}
 	code, _, errs = run(t, db, "export", "xlsx", "--site", "nope", "--from", "2026-01-01", "--to", "2026-01-31", "--out", out)
-	if code != 1 || strings.Count(errs, "nope") != 1 || !strings.Contains(errs, "not found") {
-		t.Errorf("unknown site: exit %d, %q; want one mention of the site and 'not found'", code, errs)
+	if want := "zevdesk export xlsx: no site \"nope\": the database has the sites birke\n"; code != 1 || errs != want {
+		t.Errorf("unknown site: exit %d, %q; want %q", code, errs, want)
 	}
 }
 

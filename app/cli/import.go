@@ -164,16 +164,27 @@ func chooseSite(st store.Store, cmd, id string) (*core.Site, error) {
 				return Usagef(cmd, "--site is required: the database has the sites %s", strings.Join(ids, ", "))
 			}
 		}
-		site, err = tx.Site(id)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no site %q: the database has %s", id, siteList(ids))
-		}
-		if err != nil {
-			return fmt.Errorf("reading site %s: %w", id, err)
-		}
-		return nil
+		site, err = siteByID(tx, id)
+		return err
 	})
 	return site, err
+}
+
+// siteByID reads site id; an unknown id is one line naming the sites the
+// database has, the same for every command.
+func siteByID(tx store.Tx, id string) (*core.Site, error) {
+	site, err := tx.Site(id)
+	if errors.Is(err, store.ErrNotFound) {
+		ids, lerr := tx.SiteIDs()
+		if lerr != nil {
+			return nil, fmt.Errorf("listing sites: %w", lerr)
+		}
+		return nil, fmt.Errorf("no site %q: the database has %s", id, siteList(ids))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading site %s: %w", id, err)
+	}
+	return site, nil
 }
 
 func siteList(ids []string) string {

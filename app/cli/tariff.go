@@ -75,9 +75,9 @@ func runTariffCheck(env *Env, args []string) error {
 	}
 	var site *core.Site
 	err = st.View(func(tx store.Tx) error {
-		s, err := tx.Site(*siteID)
+		s, err := siteByID(tx, *siteID)
 		if err != nil {
-			return fmt.Errorf("site %q: %w", *siteID, err)
+			return err
 		}
 		site = s
 		if costs != nil {
@@ -174,8 +174,8 @@ func runTariffPrices(env *Env, args []string) error {
 		return err
 	}
 	err = st.Update(func(tx store.Tx) error {
-		if _, err := tx.Site(*siteID); err != nil {
-			return fmt.Errorf("site %q: %w", *siteID, err)
+		if _, err := siteByID(tx, *siteID); err != nil {
+			return err
 		}
 		if err := billing.PutPrices(tx, *siteID, p); err != nil {
 			return err
@@ -646,8 +646,8 @@ func storeOrShow[T any](env *Env, siteID string, pos []string, sv storedValue[T]
 		write = st.Update
 	}
 	err = write(func(tx store.Tx) error {
-		if _, err := tx.Site(siteID); err != nil {
-			return fmt.Errorf("site %q: %w", siteID, err)
+		if _, err := siteByID(tx, siteID); err != nil {
+			return err
 		}
 		if v != nil {
 			if err := sv.put(tx, v); err != nil {

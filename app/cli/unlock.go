@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
 	"github.com/zevdesk/zevdesk/core/store"
 )
@@ -43,8 +45,11 @@ func runUnlock(env *Env, args []string) error {
 		return err
 	}
 	err = st.Update(func(tx store.Tx) error {
-		if _, err := tx.Site(*site); err != nil {
-			return fmt.Errorf("site %s: %w", *site, err)
+		if _, err := siteByID(tx, *site); err != nil {
+			return err
+		}
+		if err := isBilled(tx, *site, p); err != nil {
+			return err
 		}
 		return billing.Unlock(tx, *site, p, actor(), *reason, env.Clock.Now())
 	})
@@ -53,6 +58,27 @@ func runUnlock(env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "unlocked %s of site %s; billing it again with --final keeps the invoice numbers\n", p, *site)
 	return nil
+}
+
+// isBilled checks that p is exactly one of the site's billed periods, and
+// otherwise names the billed periods there are: a lock is reopened whole,
+// never a part of it.
+func isBilled(tx store.Tx, site string, p core.Period) error {
+	locks, err := tx.LocksOf(site)
+	if err != nil {
+		return fmt.Errorf("reading the billed periods of %s: %w", site, err)
+	}
+	var billed []string
+	for _, l := range locks {
+		if l.Period == p {
+			return nil
+		}
+		billed = append(billed, l.Period.String())
+	}
+	if len(billed) == 0 {
+		return fmt.Errorf("site %s has no billed period", site)
+	}
+	return fmt.Errorf("site %s has no billed period %s: its billed periods are %s", site, p, strings.Join(billed, ", "))
 }
 
 func runLocks(env *Env, args []string) error {
@@ -69,9 +95,9 @@ func runLocks(env *Env, args []string) error {
 		return err
 	}
 	return st.View(func(tx store.Tx) error {
-		s, err := tx.Site(*site)
+		s, err := siteByID(tx, *site)
 		if err != nil {
-			return fmt.Errorf("site %s: %w", *site, err)
+			return err
 		}
 		locks, err := tx.LocksOf(*site)
 		if err != nil {

@@ -26,8 +26,25 @@ func TestUnlockAndRebill(t *testing.T) {
 	if code, _, errs := run(t, db, "unlock", "--site", "demo", "--from", "2026-10-01", "--to", "2026-10-31"); code != 1 || !strings.Contains(errs, "--reason is required") {
 		t.Errorf("unlock without a reason: exit %d: %s", code, errs)
 	}
-	if code, _, errs := run(t, db, "unlock", "--site", "demo", "--from", "2026-10-01", "--to", "2026-10-30", "--reason", "x"); code != 1 || !strings.Contains(errs, "no billed period 2026-10-01..2026-10-30") {
+	if code, _, errs := run(t, db, "unlock", "--site", "demo", "--from", "2026-10-01", "--to", "2026-10-30", "--reason", "x"); code != 1 || errs != "zevdesk unlock: site demo has no billed period 2026-10-01..2026-10-30: its billed periods are 2026-10-01..2026-10-31\n" {
 		t.Errorf("unlock of a period that was not billed: exit %d: %s", code, errs)
+	}
+	// Every command that takes --site names the sites there are when the
+	// one asked for does not exist, in one line.
+	for _, args := range [][]string{
+		{"bill", "--site", "nope", "--from", "2026-10-01", "--to", "2026-10-31"},
+		{"unlock", "--site", "nope", "--from", "2026-10-01", "--to", "2026-10-31", "--reason", "x"},
+		{"locks", "--site", "nope"},
+		{"tariff", "check", "--site", "nope"},
+		{"tariff", "costs", "--site", "nope"},
+	} {
+		want := "zevdesk " + args[0] + ": no site \"nope\": the database has the sites demo\n"
+		if args[0] == "tariff" {
+			want = "zevdesk tariff " + args[1] + ": no site \"nope\": the database has the sites demo\n"
+		}
+		if code, _, errs := run(t, db, args...); code != 1 || errs != want {
+			t.Errorf("%v: exit %d, stderr %q, want %q", args, code, errs, want)
+		}
 	}
 	code, out, errs = run(t, db, "unlock", "--site", "demo", "--from", "2026-10-01", "--to", "2026-10-31", "--reason", "meter W03 misread")
 	if code != 0 || !strings.Contains(out, "unlocked 2026-10-01..2026-10-31") {
