@@ -169,3 +169,17 @@ func TestBackupRestoreCommands(t *testing.T) {
 		}
 	}
 }
+
+// The help lists every command on one line each, with no trailing blanks
+// (check takes no arguments).
+func TestHelpLines(t *testing.T) {
+	code, out, _ := run(t, filepath.Join(t.TempDir(), "z.db"), "help")
+	if code != 0 || !strings.Contains(out, "  zevdesk [--db FILE] check\n") {
+		t.Errorf("help: exit %d:\n%s", code, out)
+	}
+	for i, l := range strings.Split(out, "\n") {
+		if strings.TrimRight(l, " ") != l {
+			t.Errorf("help line %d ends in a blank: %q", i+1, l)
+		}
+	}
+}

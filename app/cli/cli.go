@@ -160,12 +160,16 @@ func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
 	}
 	var ue *UsageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "zevdesk %s: %s\nusage: zevdesk %s %s\n", cmd.Name, ue.Msg, cmd.Name, cmd.Args)
+		fmt.Fprintf(stderr, "zevdesk %s: %s\nusage: zevdesk %s\n", cmd.Name, ue.Msg, cmd.synopsis())
 		return nil, 1
 	}
 	fmt.Fprintf(stderr, "zevdesk %s: %v\n", cmd.Name, err)
 	return nil, 1
 }
+
+// synopsis is the command's name and arguments, without a trailing space
+// for a command that takes none.
+func (c Command) synopsis() string { return strings.TrimSpace(c.Name + " " + c.Args) }
 
 // lookup finds the longest registered command name that prefixes args.
 func lookup(args []string) (Command, []string, bool) {
@@ -189,7 +193,7 @@ func printHelp(w io.Writer) {
 	sort.Strings(names)
 	for _, n := range names {
 		c := commands[n]
-		fmt.Fprintf(w, "  zevdesk [--db FILE] %s %s\n      %s\n", c.Name, c.Args, c.Summary)
+		fmt.Fprintf(w, "  zevdesk [--db FILE] %s\n      %s\n", c.synopsis(), c.Summary)
 	}
 }
 
