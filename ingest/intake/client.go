@@ -154,7 +154,7 @@ func (c *Client) Address() string {
 	return strings.TrimPrefix(c.base, "https://")
 }
 
-// do runs an authenticated GET and returns the response if its status is
+// get runs an authenticated GET and returns the response if its status is
 // 200. The caller closes the body.
 func (c *Client) get(ctx context.Context, hc *http.Client, path string) (*http.Response, error) {
 	c.mu.Lock()

@@ -319,12 +319,8 @@ func unwrapCert(err error) error {
 // SavePairing stores p in tx under its gateway id and logs it in the audit
 // log as actor.
 func SavePairing(tx store.Tx, p Pairing, now time.Time, actor string) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("encoding pairing: %w", err)
-	}
-	if err := tx.PutMeta(PairingsBucket, p.GatewayID, b); err != nil {
-		return fmt.Errorf("storing pairing of %s: %w", p.GatewayID, err)
+	if err := putPairing(tx, p); err != nil {
+		return err
 	}
 	detail := fmt.Sprintf("gateway %s at %s, certificate %s", p.GatewayID, p.Address, p.Fingerprint)
 	if p.Site != "" {
@@ -332,6 +328,18 @@ func SavePairing(tx store.Tx, p Pairing, now time.Time, actor string) error {
 	}
 	if _, err := tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: actor, Site: p.Site, Action: "gateway.pair", Detail: detail}); err != nil {
 		return fmt.Errorf("logging pairing of %s: %w", p.GatewayID, err)
+	}
+	return nil
+}
+
+// putPairing stores p under its gateway id.
+func putPairing(tx store.Tx, p Pairing) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encoding pairing: %w", err)
+	}
+	if err := tx.PutMeta(PairingsBucket, p.GatewayID, b); err != nil {
+		return fmt.Errorf("storing pairing of %s: %w", p.GatewayID, err)
 	}
 	return nil
 }
@@ -381,12 +389,8 @@ func UpdateAddress(tx store.Tx, id, addr string, now time.Time) error {
 	}
 	old := p.Address
 	p.Address = addr
-	b, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("encoding pairing: %w", err)
-	}
-	if err := tx.PutMeta(PairingsBucket, id, b); err != nil {
-		return fmt.Errorf("storing pairing of %s: %w", id, err)
+	if err := putPairing(tx, p); err != nil {
+		return err
 	}
 	if _, err := tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: "gateway:" + id, Site: p.Site, Action: "gateway.address",
 		Detail: fmt.Sprintf("gateway %s moved from %s to %s", id, old, addr)}); err != nil {
@@ -418,12 +422,8 @@ func Assign(st store.Store, id, site string, meters map[string]string, clock cor
 			}
 		}
 		p.Site, p.Meters = site, meters
-		b, err := json.Marshal(p)
-		if err != nil {
-			return fmt.Errorf("encoding pairing: %w", err)
-		}
-		if err := tx.PutMeta(PairingsBucket, id, b); err != nil {
-			return fmt.Errorf("storing pairing of %s: %w", id, err)
+		if err := putPairing(tx, p); err != nil {
+			return err
 		}
 		if _, err := tx.AppendAudit(store.Entry{Time: clock.Now().UTC(), Actor: actor, Site: site, Action: "gateway.assign",
 			Detail: fmt.Sprintf("gateway %s feeds site %s, meter map %v", id, site, meters)}); err != nil {
