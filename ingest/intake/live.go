@@ -42,6 +42,11 @@ func (c *Client) Live(ctx context.Context, fn func(protocol.Live)) error {
 	}
 }
 
+// maxLiveEvent bounds one event's data, which the scanner's line limit
+// alone does not: an event may have any number of data lines. A gateway's
+// event is a few kB.
+const maxLiveEvent = 1 << 20
+
 // liveOnce reads one connection of the stream; got reports whether any
 // event arrived.
 func (c *Client) liveOnce(ctx context.Context, fn func(protocol.Live)) (got bool, err error) {
@@ -55,7 +60,7 @@ func (c *Client) liveOnce(ctx context.Context, fn func(protocol.Live)) (got bool
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	sc.Buffer(make([]byte, 0, 4096), maxLiveEvent)
 	var event string
 	var data strings.Builder
 	for sc.Scan() {
@@ -82,6 +87,9 @@ func (c *Client) liveOnce(ctx context.Context, fn func(protocol.Live)) (got bool
 			case "event":
 				event = value
 			case "data":
+				if data.Len()+len(value) > maxLiveEvent {
+					return got, fmt.Errorf("live stream: an event larger than %d bytes", maxLiveEvent)
+				}
 				if data.Len() > 0 {
 					data.WriteByte('\n')
 				}
