@@ -319,3 +319,16 @@ func TestArt16CostBased(t *testing.T) {
 		t.Error("the sample's 0.2162 (70 %) is marked cost-based")
 	}
 }
+
+// A property whose name and address do not fit on one line of the facts
+// wraps at a comma: the demo's "Lorrainestrasse 24" was broken after the
+// street name.
+func TestPropertyWrapsAtComma(t *testing.T) {
+	in := sampleInsert("de")
+	in.SiteName = "ZEV Lorrainestrasse 24 (Demo)"
+	in.SiteAddress = core.Address{Street: "Lorrainestrasse", Number: "24", Postcode: "3013", Town: "Bern", Country: "CH"}
+	text := pdfText(t, renderPDF(t, in))
+	if !strings.Contains(text, "ZEV Lorrainestrasse 24 (Demo),") || !strings.Contains(text, "Lorrainestrasse 24, 3013 Bern") {
+		t.Errorf("the property's address is broken inside a line:\n%s", text[:min(len(text), 1200)])
+	}
+}

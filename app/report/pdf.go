@@ -229,9 +229,11 @@ func (d *doc) page1() float64 {
 	if in.Number > 0 {
 		num = fmt.Sprint(in.Number)
 	}
+	// No-break spaces inside the address lines: a long name wraps at a
+	// comma, never between street and number or postcode and town.
 	site := in.SiteName
-	if a := addressLines("", in.SiteAddress); len(a) > 0 {
-		site += ", " + strings.Join(a, ", ")
+	for _, l := range addressLines("", in.SiteAddress) {
+		site += ", " + strings.ReplaceAll(l, " ", "\u00a0")
 	}
 	facts := []fact{{t.Property, site}}
 	if in.Unit != "" {
