@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,13 +109,7 @@ func Load(tx store.Tx, site *core.Site, p core.Period) (*Input, error) {
 	if err == nil {
 		// An invoice voided by an earlier re-commit gets its number back
 		// if it comes back, as Commit would give it.
-		in.Numbers = map[string]int{}
-		for k, n := range rec.Voided {
-			in.Numbers[k] = n
-		}
-		for k, n := range rec.Numbers {
-			in.Numbers[k] = n
-		}
+		in.Numbers = rec.issued()
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -360,6 +355,18 @@ type Record struct {
 	Run    json.RawMessage `json:"run"`
 }
 
+// issued returns every number the period's commits gave out, by invoice
+// key: the current ones and the voided ones (an invoice that comes back
+// under its key gets its number again).
+func (r *Record) issued() map[string]int {
+	m := maps.Clone(r.Voided)
+	if m == nil {
+		m = map[string]int{}
+	}
+	maps.Copy(m, r.Numbers)
+	return m
+}
+
 // billedOverlaps returns the periods other than p, overlapping it, whose
 // runs were committed.
 func billedOverlaps(tx store.Tx, site string, p core.Period) ([]core.Period, error) {
@@ -423,13 +430,8 @@ func Commit(tx store.Tx, run *Run, now time.Time) error {
 	prior := map[string]int{}
 	voided := map[string]int{}
 	if rec, err := StoredRun(tx, run.Site, run.Period); err == nil {
-		for k, n := range rec.Voided {
-			voided[k] = n
-			prior[k] = n
-		}
-		for k, n := range rec.Numbers {
-			prior[k] = n
-		}
+		prior = rec.issued()
+		maps.Copy(voided, rec.Voided)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
