@@ -38,7 +38,8 @@ type Options struct {
 	// Limit is the number of records asked for per request (default and
 	// maximum protocol.MaxRecordsLimit).
 	Limit int
-	// MaxBody is the largest records response accepted (default 32 MiB).
+	// MaxBody is the largest records response accepted (default 32 MiB,
+	// at most protocol.MaxRecordsBody, which protocol.ReadRecords enforces).
 	MaxBody int64
 	// Timeout bounds one request from dial to the last byte of the body
 	// (default 60s), so that a stalled connection fails instead of hanging.
@@ -71,6 +72,7 @@ func (o *Options) withDefaults() Options {
 	if r.MaxBody <= 0 {
 		r.MaxBody = 32 << 20
 	}
+	r.MaxBody = min(r.MaxBody, protocol.MaxRecordsBody)
 	if r.Timeout <= 0 {
 		r.Timeout = time.Minute
 	}
@@ -212,8 +214,10 @@ func (c *Client) Meters(ctx context.Context) ([]protocol.Meter, error) {
 	return m.Meters, nil
 }
 
-// ErrTooLarge is returned for a records response over Options.MaxBody.
-var ErrTooLarge = errors.New("response too large")
+// ErrTooLarge is returned for a records response over Options.MaxBody. It
+// is protocol.ErrTooLarge, which protocol.ReadRecords returns at its own
+// limit, so that errors.Is finds either.
+var ErrTooLarge = protocol.ErrTooLarge
 
 // ErrBadBatch wraps every reason a page of records is refused (malformed
 // JSON, sequence numbers not increasing or not after the cursor, absurd
