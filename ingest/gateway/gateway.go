@@ -123,7 +123,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{cfg: cfg, log: cfg.Logger, start: cfg.Wall.Now()}
 	var err error
-	if g.id, err = loadIdentity(cfg.Dir, cfg.Wall.Now()); err != nil {
+	if g.id, err = loadIdentity(cfg.Dir, cfg.Wall.Now(), true); err != nil {
 		return nil, err
 	}
 	g.gid, g.code = g.id.state.ID, g.id.state.Code

@@ -328,7 +328,7 @@ func TestReplayedProofRefused(t *testing.T) {
 func mitmProxy(t *testing.T, target string) string {
 	t.Helper()
 	other := t.TempDir()
-	id, err := loadIdentity(other, time.Now())
+	id, err := loadIdentity(other, time.Now(), true)
 	if err != nil {
 		t.Fatal(err)
 	}

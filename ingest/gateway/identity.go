@@ -25,7 +25,7 @@ import (
 // Files in the data directory.
 const (
 	keyFile   = "key.pem"    // ECDSA P-256 private key (PKCS #8), mode 0600
-	certFile  = "cert.pem"   // the self-signed certificate
+	certFile  = "cert.pem"   // the self-signed certificate, mode 0600 too
 	stateFile = "state.json" // id, pairing code, paired office (token hash)
 )
 
@@ -49,15 +49,15 @@ type state struct {
 }
 
 // loadIdentity reads the identity from dir, creating a key, certificate, id
-// and pairing code on first start.
-func loadIdentity(dir string, now time.Time) (*identity, error) {
+// and pairing code on first start when create is set.
+func loadIdentity(dir string, now time.Time, create bool) (*identity, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
 	id := &identity{}
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist) && create:
 		id.state = state{ID: "zevgw-" + randomHex(4), Code: newCode()}
 		if err := id.save(dir); err != nil {
 			return nil, err
@@ -73,7 +73,7 @@ func loadIdentity(dir string, now time.Time) (*identity, error) {
 		}
 	}
 	keyPath, certPath := filepath.Join(dir, keyFile), filepath.Join(dir, certFile)
-	if _, err := os.Stat(keyPath); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(keyPath); errors.Is(err, fs.ErrNotExist) && create {
 		if err := makeCertificate(keyPath, certPath, id.state.ID, now); err != nil {
 			return nil, err
 		}
@@ -130,11 +130,16 @@ func makeCertificate(keyPath, certPath, id string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("encoding the gateway key: %w", err)
 	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		return fmt.Errorf("writing the gateway key: %w", err)
-	}
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	// The certificate first and the key last, each synced and renamed into
+	// place: the key's presence is what tells a later start that both are
+	// there, so a power cut during the first start (a gateway in an
+	// electrical room) leaves either both files or no key, and the next
+	// start makes a new pair instead of failing forever.
+	if err := writeFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})); err != nil {
 		return fmt.Errorf("writing the gateway certificate: %w", err)
+	}
+	if err := writeFileAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})); err != nil {
+		return fmt.Errorf("writing the gateway key: %w", err)
 	}
 	return nil
 }
@@ -181,7 +186,7 @@ func ReadInfo(dir string, now time.Time) (Info, error) {
 	if _, err := os.Stat(filepath.Join(dir, stateFile)); err != nil {
 		return Info{}, fmt.Errorf("no gateway in %s: %w", dir, err)
 	}
-	id, err := loadIdentity(dir, time.Now())
+	id, err := loadIdentity(dir, now, false)
 	if err != nil {
 		return Info{}, err
 	}
