@@ -33,7 +33,18 @@ func init() {
 }
 
 func writeDocuments(env *Env, in *billing.Input, run *billing.Run, dir string) error {
-	issued := core.DateOf(env.Clock.Now().In(in.Site.Location()))
+	st, err := env.Store()
+	if err != nil {
+		return err
+	}
+	var issued core.Date
+	err = st.View(func(tx store.Tx) (err error) {
+		issued, err = report.IssueDate(tx, in.Site, run.Period, env.Clock.Now())
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	paths, err := report.WriteRun(dir, run, in, &report.Options{Issued: issued})
 	if err != nil {
 		return err

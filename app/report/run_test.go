@@ -18,6 +18,7 @@ import (
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
 
 // syntheticInput is the sample site over p with every meter measured: PV
@@ -606,5 +607,43 @@ func TestMoveReadings(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("no invoice for %v", want)
+	}
+}
+
+// Printing a billed period's documents again (a lost letter, a month later)
+// keeps each invoice's date: the day the period was billed, in the site's
+// time zone, not the day of the reprint.
+func TestIssueDateOfBilledPeriod(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "z.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	site := sampleSite()
+	q1 := core.Period{From: core.MustDate(2026, 1, 1), To: core.MustDate(2026, 3, 31)}
+	billed := time.Date(2026, 4, 6, 22, 30, 0, 0, time.UTC) // 7 April, 00:30 in Bern
+	now := time.Date(2026, 5, 12, 9, 0, 0, 0, time.UTC)
+	if err := st.Update(func(tx store.Tx) error {
+		return tx.LockPeriod(store.Lock{Site: site.ID, Period: q1, Time: billed, Note: "billed"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		p    core.Period
+		want core.Date
+	}{
+		{q1, core.MustDate(2026, 4, 7)},
+		{core.Period{From: core.MustDate(2026, 4, 1), To: core.MustDate(2026, 4, 30)}, core.MustDate(2026, 5, 12)},
+	} {
+		var got core.Date
+		if err := st.View(func(tx store.Tx) (err error) {
+			got, err = IssueDate(tx, site, c.p, now)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("issue date of %s: %s, want %s", c.p, got, c.want)
+		}
 	}
 }

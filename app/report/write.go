@@ -14,6 +14,7 @@ import (
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
+	"github.com/zevdesk/zevdesk/core/store"
 )
 
 // Options are WriteRun's choices; nil means the defaults.
@@ -32,6 +33,23 @@ type Options struct {
 	// ResidentURL, when set, gives an invoice's personal link to the
 	// resident web view ("" for none), printed with a QR code.
 	ResidentURL func(inv *billing.Invoice) string
+}
+
+// IssueDate is the date a run's inserts carry: the day the period was
+// billed when it is locked, so that printing a billed period's documents
+// again gives each invoice its own date (and its QR-bill the same payment
+// term), else today in the site's time zone.
+func IssueDate(tx store.Tx, site *core.Site, p core.Period, now time.Time) (core.Date, error) {
+	locks, err := tx.LocksOf(site.ID)
+	if err != nil {
+		return core.Date{}, fmt.Errorf("reading the billed periods of %s: %w", site.ID, err)
+	}
+	for _, l := range locks {
+		if l.Period == p {
+			now = l.Time
+		}
+	}
+	return core.DateOf(now.In(site.Location())), nil
 }
 
 // WriteRun writes everything a billing run produces into dir: one PDF insert

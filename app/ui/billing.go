@@ -358,11 +358,18 @@ func (b *Billing) onWrite() {
 	if b.run == nil || b.busy > 0 {
 		return
 	}
-	in, run := b.in, b.run
-	issued := core.DateOf(b.clock.Now().In(b.site.Location()))
+	in, run, now := b.in, b.run, b.clock.Now()
 	b.chooseFolder(func(dir string) {
 		b.status.SetText(billingText.Writing)
 		b.background(func() (func(), error) {
+			var issued core.Date
+			err := b.st.View(func(tx store.Tx) (err error) {
+				issued, err = report.IssueDate(tx, in.Site, run.Period, now)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
 			files, err := report.WriteRun(dir, run, in, &report.Options{Issued: issued, Lang: "en"})
 			if err != nil {
 				return nil, fmt.Errorf("writing documents to %s: %w", dir, err)
