@@ -15,6 +15,7 @@ type MissingDataError struct {
 	Missing []Missing
 }
 
+// Error counts the missing intervals and describes the channels they are in.
 func (e *MissingDataError) Error() string {
 	n := 0
 	for _, m := range e.Missing {

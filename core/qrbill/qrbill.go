@@ -195,6 +195,7 @@ type FieldError struct {
 	Msg   string
 }
 
+// Error names the field and the rule it breaks.
 func (e *FieldError) Error() string { return "QR-bill field " + e.Field + ": " + e.Msg }
 
 // ErrInvalid is wrapped by every validation error.
