@@ -236,6 +236,12 @@ func loadSessions(tx store.Tx, site string, start, end time.Time) ([]Session, er
 	return out, nil
 }
 
+// SessionKey is the key of session s of site in BucketSessions: sessions
+// of a site sort by start, and one with the same start and id replaces it.
+func SessionKey(site string, s Session) string {
+	return site + "/" + s.Start.UTC().Format(time.RFC3339) + "/" + s.ID
+}
+
 // PutSessions stores EV sessions of a site (replacing any with the same
 // start and id), for Load to find.
 func PutSessions(tx store.Tx, site string, ss []Session) error {
@@ -244,8 +250,7 @@ func PutSessions(tx store.Tx, site string, ss []Session) error {
 		if err != nil {
 			return err
 		}
-		k := site + "/" + s.Start.UTC().Format(time.RFC3339) + "/" + s.ID
-		if err := tx.PutMeta(BucketSessions, k, v); err != nil {
+		if err := tx.PutMeta(BucketSessions, SessionKey(site, s), v); err != nil {
 			return fmt.Errorf("storing EV session %s: %w", s.ID, err)
 		}
 	}

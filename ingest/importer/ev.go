@@ -333,8 +333,7 @@ func ImportEV(st store.Store, site *core.Site, ev *EVSessions, actor string, now
 			if err != nil {
 				return err
 			}
-			k := site.ID + "/" + s.Start.UTC().Format(time.RFC3339) + "/" + s.ID
-			old, ok := stored[k]
+			old, ok := stored[billing.SessionKey(site.ID, s)]
 			switch {
 			case !ok && keyOf[s.ID] != "":
 				// The back end's session id with a corrected start: the
