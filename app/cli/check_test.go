@@ -183,3 +183,19 @@ func TestHelpLines(t *testing.T) {
 		}
 	}
 }
+
+// A command's --help is an answer, not an error: its usage and every flag
+// on standard output, exit 0.
+func TestCommandHelp(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "z.db")
+	for _, args := range [][]string{{"quality", "--help"}, {"import", "readings", "-h"}, {"gateway", "--help"}} {
+		code, out, errs := run(t, db, args...)
+		name := strings.Join(args[:len(args)-1], " ")
+		if code != 0 || errs != "" || !strings.Contains(out, "usage: zevdesk "+name+" ") || !strings.Contains(out, "  -site") && name != "gateway" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+	if _, out, _ := run(t, db, "gateway", "--help"); !strings.Contains(out, "-pv-kwp") {
+		t.Errorf("gateway --help does not list --pv-kwp:\n%s", out)
+	}
+}

@@ -158,6 +158,13 @@ func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
 	if err == nil {
 		return nil, 0
 	}
+	var hr *helpRequest
+	if errors.As(err, &hr) {
+		fmt.Fprintf(stdout, "zevdesk %s: %s\nusage: zevdesk %s\n", cmd.Name, cmd.Summary, cmd.synopsis())
+		hr.fs.SetOutput(stdout)
+		hr.fs.PrintDefaults()
+		return nil, 0
+	}
 	var ue *UsageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "zevdesk %s: %s\nusage: zevdesk %s\n", cmd.Name, ue.Msg, cmd.synopsis())
@@ -210,7 +217,9 @@ func NewFlagSet(cmd string) *flag.FlagSet {
 func ParseFlags(cmd string, fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, &helpRequest{fs}
+		} else if err != nil {
 			return nil, Usagef(cmd, "%v", err)
 		}
 		if fs.NArg() == 0 {
@@ -220,3 +229,9 @@ func ParseFlags(cmd string, fs *flag.FlagSet, args []string) ([]string, error) {
 		args = fs.Args()[1:]
 	}
 }
+
+// helpRequest is ParseFlags' answer to -h or --help: Main prints the
+// command's usage and flags on standard output and exits 0.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (*helpRequest) Error() string { return "help requested" }
