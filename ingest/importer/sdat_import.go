@@ -285,6 +285,10 @@ func importSDATSeries(tx store.Tx, site *core.Site, d *SDATDelivery, s *SDATSeri
 		}
 	}
 	id := store.SeriesID{Site: site.ID, Meter: s.Meter, Channel: s.Channel}
+	// kept are the slots where a differing stored value stayed: the store
+	// does not hold this delivery's value there, so a later correction of
+	// it must not replace what is (a gateway's or a readings file's value).
+	kept := map[core.Slot]bool{}
 	for _, g := range []struct {
 		vals []store.Value
 		mode store.PutMode
@@ -300,6 +304,7 @@ func importSDATSeries(tx store.Tx, site *core.Site, d *SDATDelivery, s *SDATSeri
 		rep.Unchanged += vr.Unchanged
 		rep.Replaced += vr.Replaced
 		for _, c := range vr.Conflicts {
+			kept[c.Slot] = true
 			rc := ReadingsConflict{Line: s.line(c.Slot), Meter: s.Meter, Channel: s.Channel, Slot: c.Slot,
 				Stored: c.Stored.Energy, Incoming: c.Incoming.Energy}
 			if r, ok := newer[c.Slot]; ok {
@@ -315,15 +320,38 @@ func importSDATSeries(tx store.Tx, site *core.Site, d *SDATDelivery, s *SDATSeri
 		}
 	}
 	for _, sp := range s.Spans {
-		r := sdatRecord{From: sp[0], To: sp[1], Creation: doc.Creation, Document: doc.DocumentID, File: doc.File}
-		v, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		k := fmt.Sprintf("%s%020d/%s/%s", prefix, int64(sp[0]), doc.Creation.UTC().Format(time.RFC3339Nano), doc.DocumentID)
-		if err := tx.PutMeta(BucketSDAT, k, v); err != nil {
-			return fmt.Errorf("recording the delivery: %w", err)
+		for _, part := range spanWithout(sp, kept) {
+			r := sdatRecord{From: part[0], To: part[1], Creation: doc.Creation, Document: doc.DocumentID, File: doc.File}
+			v, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			k := fmt.Sprintf("%s%020d/%s/%s", prefix, int64(part[0]), doc.Creation.UTC().Format(time.RFC3339Nano), doc.DocumentID)
+			if err := tx.PutMeta(BucketSDAT, k, v); err != nil {
+				return fmt.Errorf("recording the delivery: %w", err)
+			}
 		}
 	}
 	return nil
+}
+
+// spanWithout returns the parts of sp without the slots in skip.
+func spanWithout(sp [2]core.Slot, skip map[core.Slot]bool) [][2]core.Slot {
+	if len(skip) == 0 {
+		return [][2]core.Slot{sp}
+	}
+	var out [][2]core.Slot
+	from := sp[0]
+	for s := sp[0]; s < sp[1]; s++ {
+		if skip[s] {
+			if from < s {
+				out = append(out, [2]core.Slot{from, s})
+			}
+			from = s + 1
+		}
+	}
+	if from < sp[1] {
+		out = append(out, [2]core.Slot{from, sp[1]})
+	}
+	return out
 }

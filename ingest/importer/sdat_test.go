@@ -507,3 +507,32 @@ func TestParseSDATLatin1(t *testing.T) {
 		t.Errorf("EBCDIC: %v", err)
 	}
 }
+
+// TestImportSDATCorrectionKeepsOtherSources: a delivery that conflicted with
+// a readings file's value does not own that interval, so the operator's
+// later correction of it conflicts again instead of replacing the value.
+func TestImportSDATCorrectionKeepsOtherSources(t *testing.T) {
+	st := openStore(t)
+	site := siteInStore(t, st)
+	rd := parseCSV(t, site, "meter,start,kwh_in\nGRID,2026-01-05T00:00:00Z,0.7\n")
+	if _, err := ImportReadings(st, site, rd, vee.Options{Clock: importClock}); err != nil {
+		t.Fatal(err)
+	}
+	const start, end = "2026-01-05T00:00:00Z", "2026-01-05T00:30:00Z"
+	first := sdatDoc("2026-01-20T05:00:00Z", start, end, false, 2, "0.8", "")
+	if rep, err := sdatImport(t, st, site, "o.xml", first); err != nil || rep.Written != 1 || len(rep.Conflicts) != 1 {
+		t.Fatalf("first delivery: %v %+v", err, rep)
+	}
+	corrected := sdatDoc("2026-01-21T05:00:00Z", start, end, false, 2, "0.9", "")
+	rep, err := sdatImport(t, st, site, "o2.xml", corrected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Replaced != 1 || len(rep.Conflicts) != 1 || rep.Conflicts[0].Stored != 700*core.Wh {
+		t.Errorf("correction: %s", rep.Summary())
+	}
+	s := readSeries(t, st, "GRID", store.Import, slotAt(t, start), 2)
+	if s.Energy[0] != 700*core.Wh || s.Energy[1] != 900*core.Wh {
+		t.Errorf("stored %v, want the readings file's 0.7 kWh kept and the delivery's own 0.8 corrected to 0.9", s.Energy)
+	}
+}
