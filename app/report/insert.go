@@ -394,7 +394,10 @@ func row(t *texts, l billing.Line, c lineContext) Row {
 			}
 			r.Rate = CHF(l.Fee) + t.PerMonth
 		case l.Energy != 0:
-			r.Quantity = KWh(l.Energy, 1) + " kWh"
+			// To the Wh, as billed: the tenant's quantity × rate gives
+			// the line's amount, and the lines add up to the meter's
+			// consumption on page 2 (to 0.1 kWh they would not).
+			r.Quantity = KWh(l.Energy, 3) + " kWh"
 			if l.Price != 0 {
 				r.Rate = PriceKWh(l.Price)
 			}

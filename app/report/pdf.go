@@ -362,7 +362,8 @@ func (d *doc) chargeRow(y float64, r Row) float64 {
 		}
 		d.font(9, bold)
 		label := r.Label
-		lines := d.wrap(label, colQtyR-marginL-24)
+		// Room for a quantity up to "123'456.789 kWh" right of the label.
+		lines := d.wrap(label, colQtyR-marginL-28)
 		for i, l := range lines {
 			d.text(marginL, y+float64(i)*4.0, l)
 		}
@@ -410,13 +411,13 @@ func (d *doc) page2() {
 		for _, m := range in.Meters {
 			d.text(marginL, y, m.Meter)
 			if m.Start != nil {
-				d.right(marginL+95, y, KWh(*m.Start, 1))
+				d.right(marginL+95, y, KWh(*m.Start, 3))
 			}
 			if m.End != nil {
-				d.right(marginL+135, y, KWh(*m.End, 1))
+				d.right(marginL+135, y, KWh(*m.End, 3))
 			}
 			if m.Start != nil && m.End != nil {
-				d.right(colAmountR, y, KWh(m.Consumption, 1))
+				d.right(colAmountR, y, KWh(m.Consumption, 3))
 			}
 			for _, x := range m.Exchanges {
 				y += 4

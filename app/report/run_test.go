@@ -599,7 +599,7 @@ func TestMoveReadings(t *testing.T) {
 			continue
 		}
 		text := pdfText(t, renderPDF(t, ins))
-		for _, s := range []string{KWh(w[0], 1), KWh(w[1], 1), KWh(w[1]-w[0], 1)} {
+		for _, s := range []string{KWh(w[0], 3), KWh(w[1], 3), KWh(w[1]-w[0], 3)} {
 			if !strings.Contains(text, s) {
 				t.Errorf("%s: reading %s not printed", inv.Tenant, s)
 			}
