@@ -1,7 +1,8 @@
 // Package chart draws zevdesk's energy charts with go-chart: stacked bars of
-// solar and grid energy per month, week or day, as PNG for the desktop app
-// and as SVG for the resident web page. (The invoice insert draws the same
-// bars as vectors in its PDF, see app/report.)
+// solar and grid energy per month, week or day, as PNG or SVG, for the
+// resident web page, which is not built yet: nothing imports this package.
+// (The desktop app draws its chart on Fyne's canvas, app/ui/chart.go, and
+// the invoice insert as vectors in its PDF, see app/report.)
 package chart
 
 import (
@@ -15,7 +16,7 @@ import (
 	"github.com/wcharczuk/go-chart/v2/drawing"
 )
 
-// Colours of the two sources, shared with the invoice insert.
+// Colours of the two sources, the invoice insert's (app/report).
 var (
 	SolarColor = drawing.Color{R: 242, G: 169, B: 0, A: 255}
 	GridColor  = drawing.Color{R: 96, G: 115, B: 140, A: 255}
