@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -73,6 +74,13 @@ func runBill(env *Env, args []string) error {
 	if *out != "" && WriteDocuments == nil {
 		return errors.New("--out: this build cannot write invoice documents")
 	}
+	if *out != "" {
+		// A folder that cannot be created fails before --final numbers
+		// and locks anything.
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+	}
 	st, err := env.Store()
 	if err != nil {
 		return err
@@ -129,6 +137,10 @@ func runBill(env *Env, args []string) error {
 	}
 	if *out != "" {
 		if err := WriteDocuments(env, input, run, *out); err != nil {
+			if *final {
+				return fmt.Errorf("the period is billed and locked, but writing its documents to %s failed "+
+					"(write them again with bill --out, without --final): %w", *out, err)
+			}
 			return fmt.Errorf("writing documents to %s: %w", *out, err)
 		}
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -461,5 +462,30 @@ func TestBillTableAligned(t *testing.T) {
 		if i := strings.Index(l, " "+tot+" "); i < 0 || i+1+len(tot) != end {
 			t.Errorf("total %s not right-aligned under the heading:\n%s\n%s", tot, lines[head], l)
 		}
+	}
+}
+
+// A document folder that cannot be created stops bill --final before it
+// numbers and locks the period; documents that fail after the commit say
+// that the period is billed and how to write them again.
+func TestBillFinalOutFails(t *testing.T) {
+	db := billDB(t)
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final", "--out", filepath.Join(file, "Q1"))
+	if code != 1 || !strings.HasPrefix(errs, "zevdesk bill: --out: ") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("unusable --out: exit %d, %q", code, errs)
+	}
+	if _, out, _ := run(t, db, "locks", "--site", "birke"); !strings.Contains(out, "no billed period") {
+		t.Errorf("the period was locked although its documents could not be written:\n%s", out)
+	}
+	saved := WriteDocuments
+	defer func() { WriteDocuments = saved }()
+	WriteDocuments = func(*Env, *billing.Input, *billing.Run, string) error { return errors.New("disk full") }
+	code, _, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final", "--out", t.TempDir())
+	if code != 1 || !strings.Contains(errs, "the period is billed and locked, but writing its documents to ") || !strings.Contains(errs, "without --final): disk full") {
+		t.Errorf("documents failing after the commit: exit %d, %q", code, errs)
 	}
 }
