@@ -195,6 +195,13 @@ func TestCommandHelp(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}
+	// quality and meter take the only site when --site is left out.
+	for _, args := range [][]string{{"quality", "-h"}, {"meter", "estimate", "-h"}, {"meter", "replace", "-h"}} {
+		name := strings.Join(args[:len(args)-1], " ")
+		if _, out, _ := run(t, db, args...); !strings.Contains(out, "usage: zevdesk "+name+" [--site ID] ") {
+			t.Errorf("%s: --site is optional:\n%s", name, out)
+		}
+	}
 	if _, out, _ := run(t, db, "gateway", "--help"); !strings.Contains(out, "-pv-kwp") {
 		t.Errorf("gateway --help does not list --pv-kwp:\n%s", out)
 	}

@@ -14,7 +14,7 @@ import (
 func init() {
 	Register(Command{
 		Name: "meter replace",
-		Args: "--site ID --meter ID --time RFC3339 --old-final KWH --new-initial KWH " +
+		Args: "[--site ID] --meter ID --time RFC3339 --old-final KWH --new-initial KWH " +
 			"[--old-final-export KWH --new-initial-export KWH] [--note TEXT]",
 		Summary: "confirm a meter exchange with the old meter's final and the new meter's initial reading, " +
 			"so that energy is continuous across it",
@@ -22,7 +22,7 @@ func init() {
 	})
 	Register(Command{
 		Name:    "meter estimate",
-		Args:    "--site ID --meter ID --from DATE --to DATE",
+		Args:    "[--site ID] --meter ID --from DATE --to DATE",
 		Summary: "fill a meter's missing intervals linearly in the register between the readings around them (marked estimated)",
 		Run:     runMeterEstimate,
 	})

@@ -15,7 +15,7 @@ import (
 func init() {
 	Register(Command{
 		Name:    "quality",
-		Args:    "--site ID --from DATE --to DATE [--json]",
+		Args:    "[--site ID] --from DATE --to DATE [--json]",
 		Summary: "data quality of a period: intervals measured, estimated, missing and flagged per meter, and the balance of the sub-meters against the grid meter",
 		Run:     runQuality,
 	})
