@@ -280,10 +280,23 @@ func TestTariffPrices(t *testing.T) {
 	bad := filepath.Join(dir, "b.csv")
 	os.WriteFile(bad, []byte("start,chf_kwh\n2026-01-05T00:00:00+01:00,0.1\n2026-01-05T00:05:00+01:00,0.5\n"), 0o600)
 	code, _, errs = run(t, db, "tariff", "prices", "--site", "birke", bad)
-	if code != 1 || !strings.Contains(errs, "b.csv: line 3") || !strings.Contains(errs, "15-minute grid") {
-		t.Errorf("bad file: exit %d %s", code, errs)
+	if want := "zevdesk tariff prices: " + bad + `:3: column start: expected the start of a 15-minute interval (minute 00, 15, 30 or 45), got "2026-01-05T00:05:00+01:00"` + "\n"; code != 1 || errs != want {
+		t.Errorf("bad file: exit %d %q, want %q", code, errs, want)
 	}
 	_ = time.Second
+	// As Excel writes a CSV in Swiss locales: a byte order mark and
+	// semicolons; a decimal comma is refused with its line.
+	excel := filepath.Join(dir, "excel.csv")
+	os.WriteFile(excel, []byte("\ufeffstart;chf_kwh\r\n2026-01-06T00:00:00+01:00;0.2745\r\n"), 0o600)
+	if code, out, errs := run(t, db, "tariff", "prices", "--site", "birke", excel); code != 0 || !strings.Contains(out, "1 prices") {
+		t.Errorf("Excel CSV: exit %d %s %s", code, out, errs)
+	}
+	comma := filepath.Join(dir, "comma.csv")
+	os.WriteFile(comma, []byte("start,chf_kwh\n2026-01-06T00:00:00+01:00,0,2745\n"), 0o600)
+	code, _, errs = run(t, db, "tariff", "prices", "--site", "birke", comma)
+	if want := "zevdesk tariff prices: " + comma + `:2: expected 2 columns (start,chf_kwh), got 3: "2026-01-06T00:00:00+01:00,0,2745"` + "\n"; code != 1 || errs != want {
+		t.Errorf("decimal comma: exit %d %q, want %q", code, errs, want)
+	}
 }
 
 // The Leitfaden Eigenverbrauch's table 1 entered as a utility bill.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -165,9 +166,9 @@ func runTariffPrices(env *Env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	p, err := parsePrices(f)
+	p, err := parsePrices(pos[0], f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
+		return err
 	}
 	st, err := env.Store()
 	if err != nil {
@@ -193,17 +194,28 @@ func runTariffPrices(env *Env, args []string) error {
 
 // parsePrices reads "start,chf_kwh" rows (a header first; start in ISO 8601
 // with Z or an offset, on the 15-minute grid) into a dense series; slots
-// the file skips keep the tariff's price.
-func parsePrices(r io.Reader) (*billing.DynamicPrices, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = 2
+// the file skips keep the tariff's price. Like the import files (see
+// docs/formats.md) it takes a UTF-8 byte order mark and semicolons, as
+// Excel writes them in Swiss locales, and names the line and column of a
+// bad value: "prices.csv:3: column chf_kwh: ...".
+func parsePrices(name string, r io.Reader) (*billing.DynamicPrices, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
+	cr := csv.NewReader(bytes.NewReader(b))
+	if head, _, _ := bytes.Cut(b, []byte("\n")); bytes.Count(head, []byte(";")) > bytes.Count(head, []byte(",")) {
+		cr.Comma = ';'
+	}
+	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	head, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("expected the header start,chf_kwh: %w", err)
+		return nil, fmt.Errorf("%s:1: expected the header start,chf_kwh: %w", name, err)
 	}
-	if strings.TrimSpace(head[0]) != "start" || strings.TrimSpace(head[1]) != "chf_kwh" {
-		return nil, fmt.Errorf("line 1: expected the header start,chf_kwh, got %s", strings.Join(head, ","))
+	if len(head) != 2 || strings.TrimSpace(head[0]) != "start" || strings.TrimSpace(head[1]) != "chf_kwh" {
+		return nil, fmt.Errorf("%s:1: header: expected start,chf_kwh, got %q", name, strings.Join(head, string(cr.Comma)))
 	}
 	type row struct {
 		s core.Slot
@@ -216,37 +228,43 @@ func parsePrices(r io.Reader) (*billing.DynamicPrices, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			return nil, err
+			if pe, ok := err.(*csv.ParseError); ok {
+				return nil, fmt.Errorf("%s:%d: %w", name, pe.Line, pe.Err)
+			}
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != 2 {
+			return nil, fmt.Errorf("%s:%d: expected 2 columns (start,chf_kwh), got %d: %q", name, line, len(rec), strings.Join(rec, string(cr.Comma)))
 		}
 		t, err := time.Parse(time.RFC3339, strings.TrimSpace(rec[0]))
 		if err != nil {
-			return nil, fmt.Errorf("line %d: start %q: expected a time such as 2026-01-01T00:00:00+01:00", line, rec[0])
+			return nil, fmt.Errorf("%s:%d: column start: expected a time such as 2026-01-01T00:00:00+01:00, got %q", name, line, rec[0])
 		}
 		s, ok := core.SlotAt(t)
 		if !ok {
-			return nil, fmt.Errorf("line %d: start %s is not on the 15-minute grid", line, rec[0])
+			return nil, fmt.Errorf("%s:%d: column start: expected the start of a 15-minute interval (minute 00, 15, 30 or 45), got %q", name, line, rec[0])
 		}
-		p, err := core.ParsePrice(rec[1])
+		p, err := core.ParsePrice(strings.TrimSpace(rec[1]))
 		if err != nil || p <= 0 {
-			return nil, fmt.Errorf("line %d: chf_kwh: expected a positive price such as 0.2745, got %q", line, rec[1])
+			return nil, fmt.Errorf("%s:%d: column chf_kwh: expected a positive price in CHF per kWh such as 0.2745, got %q", name, line, rec[1])
 		}
 		if prev, dup := seen[s]; dup {
-			return nil, fmt.Errorf("line %d: %s already has a price on line %d", line, rec[0], prev)
+			return nil, fmt.Errorf("%s:%d: column start: %s already has a price on line %d", name, line, rec[0], prev)
 		}
 		seen[s] = line
 		rows = append(rows, row{s, p})
 	}
 	if len(rows) == 0 {
-		return nil, errors.New("no prices")
+		return nil, fmt.Errorf("%s: no prices: expected rows start,chf_kwh after the header", name)
 	}
 	lo, hi := rows[0].s, rows[0].s
 	for _, r := range rows {
 		lo, hi = min(lo, r.s), max(hi, r.s)
 	}
 	if hi-lo > 4*366*96 {
-		return nil, errors.New("the prices span more than four years; import them in parts")
+		return nil, fmt.Errorf("%s: the prices span more than four years; import them in parts", name)
 	}
 	out := &billing.DynamicPrices{From: lo, Grid: make([]core.Price, hi-lo+1)}
 	for _, r := range rows {
