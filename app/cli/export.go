@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -82,34 +81,10 @@ func runExportXLSX(env *Env, args []string) error {
 	if err := report.WriteDataWorkbook(&buf, in, *lang); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := report.WriteFile(*out, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s (%s, %s)\n", *out, in.Site.ID, p)
-	return nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it into place, so that path is never half-written.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".zevdesk-*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
 	return nil
 }
 
@@ -151,7 +126,7 @@ func runExportProperty(env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
-	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := report.WriteFile(*out, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s (%s, %s, %d rows, preset %s)\n", *out, in.Site.ID, p, len(rows), pr.Name)

@@ -126,6 +126,12 @@ func TestWriteRun(t *testing.T) {
 		if err != nil || len(b) == 0 {
 			t.Fatalf("%s: %v (%d bytes)", p, err, len(b))
 		}
+		// Documents for colleagues and the printer, not secrets: readable
+		// by all, as any file the office saves (the temporary file they
+		// are renamed from was 0600).
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want -rw-r--r--", p, fi.Mode().Perm())
+		}
 		if strings.HasSuffix(p, ".pdf") && !bytes.HasPrefix(b, []byte("%PDF-")) {
 			t.Errorf("%s is not a PDF", p)
 		}
@@ -645,5 +651,29 @@ func TestIssueDateOfBilledPeriod(t *testing.T) {
 		if got != c.want {
 			t.Errorf("issue date of %s: %s, want %s", c.p, got, c.want)
 		}
+	}
+}
+
+// WriteFile replaces a file whole, readable by all, and leaves no
+// temporary file behind, also when it fails.
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "export.csv")
+	for _, data := range []string{"first\n", "second\n"} {
+		if err := WriteFile(p, []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(p); err != nil || string(b) != data {
+			t.Errorf("read back %q, %v; want %q", b, err, data)
+		}
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want -rw-r--r--", fi.Mode().Perm())
+	}
+	if err := WriteFile(filepath.Join(dir, "missing", "x.csv"), []byte("x")); err == nil || !strings.Contains(err.Error(), "writing "+filepath.Join(dir, "missing", "x.csv")) {
+		t.Errorf("into a missing folder: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left in %s: %v", dir, entries)
 	}
 }

@@ -35,6 +35,47 @@ type Options struct {
 	ResidentURL func(inv *billing.Invoice) string
 }
 
+// WriteFile writes data to path through a temporary file beside it that is
+// renamed into place, so that path is never half-written.
+func WriteFile(path string, data []byte) error {
+	tmp, err := writeTemp(filepath.Dir(path), data)
+	if err == nil {
+		if err = os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeTemp writes data to a new temporary file in dir, synced, and returns
+// its name. The file is readable by all like any document (os.CreateTemp
+// makes it 0600: a colleague could not open the invoices on a shared
+// drive).
+func writeTemp(dir string, data []byte) (string, error) {
+	tmp, err := os.CreateTemp(dir, ".zevdesk-*.tmp")
+	if err != nil {
+		return "", err
+	}
+	err = tmp.Chmod(0o644)
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
+}
+
 // IssueDate is the date a run's inserts carry: the day the period was
 // billed when it is locked, so that printing a billed period's documents
 // again gives each invoice its own date (and its QR-bill the same payment
@@ -123,23 +164,12 @@ func WriteRun(dir string, run *billing.Run, in *billing.Input, opts *Options) ([
 		}
 	}
 	for i, f := range files {
-		tmp, err := os.CreateTemp(dir, ".zevdesk-*.tmp")
+		tmp, err := writeTemp(dir, bufs[i].Bytes())
 		if err != nil {
 			cleanup()
 			return nil, fmt.Errorf("writing %s: %w", f.name, err)
 		}
-		tmps = append(tmps, tmp.Name())
-		_, err = tmp.Write(bufs[i].Bytes())
-		if err == nil {
-			err = tmp.Sync()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			cleanup()
-			return nil, fmt.Errorf("writing %s: %w", f.name, err)
-		}
+		tmps = append(tmps, tmp)
 	}
 	paths := make([]string, len(files))
 	for i, f := range files {
