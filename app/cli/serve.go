@@ -19,7 +19,7 @@ import (
 func init() {
 	Register(Command{
 		Name:    "serve",
-		Args:    "[--web ADDR] [--no-mdns]",
+		Args:    "[--no-mdns]", // --web (the resident web view) is not built yet
 		Summary: "headless: ingest from every paired gateway until interrupted",
 		Run:     runServe,
 	})
