@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/zevdesk/zevdesk/app/report"
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
 	"github.com/zevdesk/zevdesk/core/store"
@@ -261,32 +262,12 @@ func orDash(s string) string {
 }
 
 // tableKWh formats energy for reading: rounded to the Wh, thousands
-// grouped with an apostrophe as in Switzerland (12'345.678).
-func tableKWh(e core.Energy) string {
-	return groupThousands(core.FormatKWh(core.Energy(core.DivRound(int64(e), 1000) * 1000)))
-}
+// grouped with an apostrophe as in Switzerland (12'345.678), as on the
+// invoices.
+func tableKWh(e core.Energy) string { return report.KWh(e, 3) }
 
 // tableCHF formats an amount with grouped thousands (1'234.50).
-func tableCHF(r core.Rappen) string { return groupThousands(r.String()) }
-
-func groupThousands(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte('\'')
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		return sign + b.String() + "." + frac
-	}
-	return sign + b.String()
-}
+func tableCHF(r core.Rappen) string { return report.CHF(r) }
 
 // table prints rows in columns, text left-aligned and figures
 // right-aligned (right[i]), widths counted in characters.

@@ -446,10 +446,16 @@ func TestBillRefusesMissing(t *testing.T) {
 // The readable table: figures right-aligned under their headings, text
 // left-aligned, thousands grouped the Swiss way, a totals row.
 func TestBillTableAligned(t *testing.T) {
-	for in, want := range map[string]string{"0.00": "0.00", "999.99": "999.99", "1234.50": "1'234.50",
-		"-1234567.89": "-1'234'567.89", "12345": "12'345"} {
-		if got := groupThousands(in); got != want {
-			t.Errorf("groupThousands(%q) = %q, want %q", in, got, want)
+	for in, want := range map[core.Rappen]string{0: "0.00", 99999: "999.99", 123450: "1'234.50",
+		-123456789: "-1'234'567.89", 1234500: "12'345.00"} {
+		if got := tableCHF(in); got != want {
+			t.Errorf("tableCHF(%d) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[core.Energy]string{0: "0.000", 12_345_678_499: "12'345.678", 12_345_678_500: "12'345.679",
+		-1_234_567_500: "-1'234.568", 999_999: "1.000"} {
+		if got := tableKWh(in); got != want {
+			t.Errorf("tableKWh(%d) = %q, want %q", in, got, want)
 		}
 	}
 	db := billDB(t)
