@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zevdesk/zevdesk/app/report"
 	"github.com/zevdesk/zevdesk/core"
 )
 
@@ -23,40 +24,16 @@ func group(s string) string {
 
 // kwh formats e in kWh with one decimal and Swiss thousands separators
 // (1'234.5).
-func kwh(e core.Energy) string {
-	tenths := core.DivRound(int64(e), int64(core.KWh/10))
-	neg := tenths < 0
-	if neg {
-		tenths = -tenths
-	}
-	s := fmt.Sprintf("%s.%d", group(fmt.Sprint(tenths/10)), tenths%10)
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
+func kwh(e core.Energy) string { return report.KWh(e, 1) }
 
 // kwhInt formats e in whole kWh with thousands separators (for axis labels).
-func kwhInt(e core.Energy) string {
-	v := core.DivRound(int64(e), int64(core.KWh))
-	if v < 0 {
-		return "-" + group(fmt.Sprint(-v))
-	}
-	return group(fmt.Sprint(v))
-}
+func kwhInt(e core.Energy) string { return report.KWh(e, 0) }
 
 // chf formats an amount as "CHF 1'234.50".
-func chf(r core.Rappen) string {
-	v := int64(r)
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	return fmt.Sprintf("CHF %s%s.%02d", sign, group(fmt.Sprint(v/100)), v%100)
-}
+func chf(r core.Rappen) string { return "CHF " + report.CHF(r) }
 
 // date formats d as 31.03.2026.
-func date(d core.Date) string { return fmt.Sprintf("%02d.%02d.%04d", d.Day, int(d.Month), d.Year) }
+func date(d core.Date) string { return report.Date(d) }
 
 // period formats p as "01.01.2026 – 31.03.2026".
 func period(p core.Period) string { return date(p.From) + " – " + date(p.To) }
