@@ -170,6 +170,8 @@ func TestParseReadingsCSVErrors(t *testing.T) {
 			`r.csv:4: column kwh_in: meter M1, interval 2026-01-01T00:00:00Z: 0.300 kWh, but line 2 has 0.250 kWh`, 3},
 		{"extra column", hdr + "M1,2026-01-01T00:15:00Z,1,2,3\n",
 			`r.csv:2: column 5: expected 4 columns (meter,start,kwh_in,kwh_out), got a value in column 5: "3"`, 5},
+		{"decimal comma", hdr + "M1,2026-01-01T00:15:00Z,1,5,\n",
+			`r.csv:2: column 5: expected 4 columns (meter,start,kwh_in,kwh_out), got 5 fields: is there a decimal comma? write 1.5, not 1,5`, 5},
 		{"unknown header", "meter,start,kwh\n",
 			`r.csv:1: header: unknown column "kwh": a file of interval energy has the columns meter,start,kwh_in,kwh_out`, 3},
 		{"mixed header", "meter,time,kwh_in\n",
@@ -366,4 +368,20 @@ func BenchmarkParseReadingsXLSX(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(9600*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// A spreadsheet program that ends every line with a separator, header
+// included, writes a valid file; only a line longer than its header is
+// refused (see the "decimal comma" case above).
+func TestParseReadingsCSVTrailingSeparator(t *testing.T) {
+	src := "meter,start,kwh_in,kwh_out,\n" +
+		"M1,2026-01-01T00:00:00Z,1.5,0.25,\n"
+	rd, err := ParseReadingsCSV("r.csv", strings.NewReader(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := rd.Intervals[SeriesKey{"M1", store.Import}], rd.Intervals[SeriesKey{"M1", store.Export}]
+	if len(in) != 1 || in[0].Energy != 1500*core.Wh || len(out) != 1 || out[0].Energy != 250*core.Wh {
+		t.Fatalf("import %v, export %v", in, out)
+	}
 }

@@ -22,6 +22,10 @@ type tableFile struct {
 	xlsx bool
 	// cols are the header's column names, lower case, in file order.
 	cols []string
+	// width is the number of cells of the header row, trailing empty ones
+	// included: a CSV whose every line ends in a comma is fine, a data line
+	// longer than its header is not.
+	width int
 }
 
 // eachRow reads the rows of a CSV file (comma or, when the first line has
@@ -102,6 +106,7 @@ func (t *tableFile) setHeader(cells []string) {
 		cols = cols[:len(cols)-1]
 	}
 	t.cols = cols
+	t.width = len(cells)
 }
 
 // checkColumns refuses a header column that is not one of known, and one
@@ -134,13 +139,20 @@ func (t *tableFile) cell(cells []string, name string) (string, int) {
 	return strings.TrimSpace(cells[i]), i
 }
 
-// extra refuses a value beyond the header's columns.
+// extra refuses a value beyond the header's columns, and a CSV line with
+// more fields than its header even where the extra ones are empty: that is
+// the mark of a decimal comma ("1,5" read as 1 and 5), which would otherwise
+// shift a value into the next column unnoticed.
 func (t *tableFile) extra(line int, cells []string) error {
 	for c := len(t.cols); c < len(cells); c++ {
 		if strings.TrimSpace(cells[c]) != "" {
 			return t.cellErr(line, c, "expected %d columns (%s), got a value in column %d: %q",
 				len(t.cols), strings.Join(t.cols, ","), c+1, cells[c])
 		}
+	}
+	if !t.xlsx && len(cells) > max(t.width, len(t.cols)) {
+		return t.cellErr(line, len(cells)-1, "expected %d columns (%s), got %d fields: is there a decimal comma? write 1.5, not 1,5",
+			len(t.cols), strings.Join(t.cols, ","), len(cells))
 	}
 	return nil
 }
