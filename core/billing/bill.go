@@ -13,6 +13,8 @@ import (
 // with missing data (Settings.RefuseMissing) and some meter has gaps.
 type MissingDataError struct {
 	Missing []Missing
+	// Location is the site's time zone, in which the error names times.
+	Location *time.Location
 }
 
 // Error counts the missing intervals and describes the channels they are in.
@@ -22,7 +24,7 @@ func (e *MissingDataError) Error() string {
 		n += m.Slots
 	}
 	return fmt.Sprintf("%d intervals of %d meter channels are missing (%s); the site refuses to bill incomplete data",
-		n, len(e.Missing), describeMissing(e.Missing))
+		n, len(e.Missing), describeMissing(e.Missing, e.Location))
 }
 
 // ErrNoTariff is wrapped by Bill's error when a day of the period has no
@@ -110,7 +112,7 @@ func Bill(in *Input) (*Run, error) {
 	}
 	e.loadMeters()
 	if len(e.run.Missing) > 0 && e.site.Settings.RefuseMissing {
-		return nil, &MissingDataError{Missing: e.run.Missing}
+		return nil, &MissingDataError{Missing: e.run.Missing, Location: e.site.Location()}
 	}
 	e.allocate()
 	if err := e.invoices(); err != nil {
@@ -374,7 +376,7 @@ func (e *engine) allocate() {
 				grid = true
 			}
 		}
-		msg := "missing data: " + describeMissing(e.run.Missing)
+		msg := "missing data: " + describeMissing(e.run.Missing, e.site.Location())
 		if consumers {
 			t := e.site.Tariffs[e.tidx[0]]
 			gp := max(t.Grid, t.GridHT)
@@ -415,7 +417,12 @@ func (e *engine) warnf(format string, args ...any) {
 	e.run.Warnings = append(e.run.Warnings, fmt.Sprintf(format, args...))
 }
 
-func describeMissing(ms []Missing) string {
+// describeMissing names the first few gaps, with their start in the site's
+// local time: the office reads these warnings, not a UTC log.
+func describeMissing(ms []Missing, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
 	s := ""
 	for i, m := range ms {
 		if i == 3 {
@@ -426,7 +433,7 @@ func describeMissing(ms []Missing) string {
 			s += ", "
 		}
 		s += fmt.Sprintf("%s %s: %d intervals (%s h) from %s", m.Meter, m.Channel, m.Slots,
-			formatHours(m.Slots), m.First.Time().Format("2006-01-02 15:04Z"))
+			formatHours(m.Slots), m.First.Time().In(loc).Format("02.01.2006 15:04"))
 		if m.Typical > 0 {
 			s += fmt.Sprintf(", typically about %s kWh", core.FormatKWh(m.Typical))
 		}

@@ -249,14 +249,16 @@ func TestGapEstimatedAndMissing(t *testing.T) {
 		t.Fatalf("missing = %+v", r.Missing)
 	}
 	warned := strings.Join(r.Warnings, "\n")
-	if !strings.Contains(warned, "M-W02 import: 4 intervals (1 h)") || !strings.Contains(warned, "1.6") ||
+	// Slot 60 of a winter day starts at 15:00 in Zurich: the office reads
+	// local time.
+	if !strings.Contains(warned, "M-W02 import: 4 intervals (1 h) from 05.01.2026 15:00") || !strings.Contains(warned, "1.6") ||
 		!strings.Contains(warned, "about 0.400 kWh (about CHF 0.12 at the grid price)") {
 		t.Errorf("warnings do not give the amounts:\n%s", warned)
 	}
 	s.Settings.RefuseMissing = true
 	_, err := Bill(f.in)
 	var me *MissingDataError
-	if !errors.As(err, &me) || me.Missing[0].Slots != 4 {
+	if !errors.As(err, &me) || me.Missing[0].Slots != 4 || !strings.Contains(err.Error(), "from 05.01.2026 15:00") {
 		t.Fatalf("RefuseMissing: err = %v", err)
 	}
 }

@@ -266,7 +266,11 @@ func checkUnlocked(tx store.Tx, site string, p core.Period) error {
 	}
 	for _, l := range locks {
 		if l.Period == p {
-			return fmt.Errorf("%s was billed on %s (%s): %w", p, l.Time.Format("2006-01-02 15:04 MST"), l.Note, store.ErrLocked)
+			loc := time.UTC
+			if st, err := tx.Site(site); err == nil {
+				loc = st.Location() // the office reads local time
+			}
+			return fmt.Errorf("%s was billed on %s (%s): %w", p, l.Time.In(loc).Format("02.01.2006 15:04"), l.Note, store.ErrLocked)
 		}
 		if _, ok := l.Period.Intersect(p); ok {
 			return fmt.Errorf("%s overlaps the billed period %s: %w", p, l.Period, store.ErrLocked)
