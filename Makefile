@@ -6,15 +6,15 @@ GO ?= go
 BIN := bin
 
 # Debian packages: cgo + GL/X11 headers for Fyne's desktop driver; sqlite3 for the storage comparison benchmark;
-# poppler-utils (pdftotext, pdftoppm) for invoice tests; chromium for the resident page; xvfb, xauth, xdotool and
-# imagemagick for screenshots of the real window; fonts-liberation2 for the QR-bill payment part; iproute2 and
-# util-linux for mDNS tests in a network namespace; libreoffice-calc-nogui to check that workbooks open in
-# LibreOffice; ca-certificates and git for go modules.
+# poppler-utils (pdftotext, pdftoppm) for invoice tests; xvfb, xauth, xdotool and imagemagick for screenshots of the
+# real window; fonts-liberation2 for the QR-bill payment part; iproute2 and util-linux for mDNS tests in a network
+# namespace; libreoffice-calc-nogui to check that workbooks open in LibreOffice; ca-certificates and git for go
+# modules.
 DEB_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev \
-	libxi-dev libxxf86vm-dev sqlite3 poppler-utils chromium xvfb xauth xdotool imagemagick fonts-liberation2 \
+	libxi-dev libxxf86vm-dev sqlite3 poppler-utils xvfb xauth xdotool imagemagick fonts-liberation2 \
 	iproute2 util-linux libreoffice-calc-nogui ca-certificates git
 
-.PHONY: all deps run demo build build-headless test vet staticcheck gotest bench clean
+.PHONY: all deps run build build-headless test vet staticcheck gotest bench clean
 
 all: build
 
@@ -41,7 +41,7 @@ build-headless:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o $(BIN)/zevdesk-linux-arm64 .
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/zevdesk-headless .
 
-## test: vet, staticcheck and every test with the race detector, including namespace, Chromium and Xvfb tests.
+## test: vet, staticcheck and every test with the race detector, including network-namespace and Xvfb tests.
 test: vet staticcheck gotest
 
 vet:
