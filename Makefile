@@ -24,7 +24,7 @@ deps:
 	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; \
 	elif [ "$$(id -u)" = 0 ]; then echo "deps: installing" $$missing; \
 		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+		apt-get update -qq >/dev/null && apt-get install -y -qq $$missing >/dev/null || exit 1; \
 	else echo "deps: missing Debian packages; run:"; echo "  sudo apt-get install -y" $$missing; exit 1; fi
 	@$(GO) mod download
 
