@@ -445,11 +445,7 @@ func (g *Gateways) updatePaired(id widget.TableCellID, c fyne.CanvasObject) {
 	case 3:
 		l.SetText(g.stamp(p.PairedAt))
 	case 4:
-		if p.HasState && !p.State.LastContact.IsZero() {
-			l.SetText(g.stamp(p.State.LastContact))
-		} else {
-			l.SetText(gatewaysText.Never)
-		}
+		l.SetText(g.stamp(p.State.LastContact)) // zero without state: "never"
 	case 5:
 		l.SetText(stateText(p))
 	}
