@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
@@ -103,7 +106,7 @@ func TestBackupWhileWritingAndRestore(t *testing.T) {
 	var backups []string
 	var cursors []uint64
 	for i := range 4 {
-		p, err := st.BackupTo(filepath.Join(dir, "backups"), time.Date(2026, 11, 27, 2, 0, i, 0, time.UTC), 0)
+		p, err := st.BackupTo(filepath.Join(dir, "backups"), time.Date(2026, 11, 27, 2, 0, i, 0, time.UTC), bolt.Retention{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,7 +240,7 @@ func TestRunBackupsKeepsNewest(t *testing.T) {
 	clock := &fakeTicker{C: make(chan time.Time)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- st.RunBackups(ctx, bdir, 24*time.Hour, 3, clock) }()
+	go func() { done <- st.RunBackups(ctx, bdir, 24*time.Hour, bolt.KeepLast(3), clock) }()
 	zurich := time.FixedZone("CET", 3600)
 	for n := uint64(1); n <= 5; n++ {
 		if err := st.Update(func(tx store.Tx) error { return writeBatch(tx, n) }); err != nil {
@@ -257,14 +260,14 @@ func TestRunBackupsKeepsNewest(t *testing.T) {
 	}
 	var names []string
 	for _, p := range got {
-		names = append(names, filepath.Base(p))
+		names = append(names, filepath.Base(p.Path))
 	}
 	want := []string{"zevdesk-20261103-023000.db", "zevdesk-20261104-023000.db", "zevdesk-20261105-023000.db"}
 	if !slices.Equal(names, want) {
 		t.Errorf("backups = %q, want %q", names, want)
 	}
 	for i, p := range got {
-		b, err := bolt.Open(p, &bolt.Options{ReadOnly: true})
+		b, err := bolt.Open(p.Path, &bolt.Options{ReadOnly: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -318,5 +321,295 @@ func TestBackupFileReplacesWhole(t *testing.T) {
 		if strings.HasSuffix(e.Name(), ".tmp") {
 			t.Errorf("temporary file %s left behind", e.Name())
 		}
+	}
+}
+
+// fillIntervals stores days of 15-minute values for meter m1 of site s, so
+// that the series takes several pages of its own.
+func fillIntervals(t *testing.T, st store.Store, days int) {
+	t.Helper()
+	id := store.SeriesID{Site: "s", Meter: "m1", Channel: store.Import}
+	err := st.Update(func(tx store.Tx) error {
+		var vals []store.Value
+		for i := range days * core.SlotsPerUTCDay {
+			vals = append(vals, store.Value{Slot: core.Slot(i), Energy: core.Energy(i*7%1000) * core.Wh, Quality: store.Measured})
+		}
+		_, err := tx.PutIntervals(id, vals, store.KeepFirst)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// damage writes garbage over the root page of meter m1's interval series in
+// the closed database at path, the way a failing disk would.
+func damage(t *testing.T, path string) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root, pageSize int64
+	err = db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte("intervals")).Bucket([]byte("s")).Bucket([]byte("m1\x00\x00"))
+		root, pageSize = int64(b.Root()), int64(db.Info().PageSize)
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root == 0 {
+		t.Fatal("the series is inline in its parent page: store more days")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(bytes.Repeat([]byte("garbage!"), int(pageSize)/8), root*pageSize); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// names returns the base names of the files in dir, sorted.
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ns []string
+	for _, e := range ents {
+		ns = append(ns, e.Name())
+	}
+	return ns
+}
+
+// TestBackupOfDamagedDatabaseKeepsGoodOnes: a database that went bad gives
+// backups that fail their check; they are kept aside under a name that says
+// so, never delete a good backup, and only the newest three are kept.
+func TestBackupOfDamagedDatabaseKeepsGoodOnes(t *testing.T) {
+	dir := t.TempDir()
+	bdir := filepath.Join(dir, "backups")
+	good := filepath.Join(dir, "office.db")
+	st, err := bolt.Open(good, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillIntervals(t, st, 60)
+	keep := bolt.KeepLast(2)
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 2, 0, 0, 0, time.UTC) }
+	for d := 1; d <= 2; d++ {
+		if _, err := st.BackupTo(bdir, day(d), keep); err != nil {
+			t.Fatalf("backup of the sound database: %v", err)
+		}
+	}
+	st.Close()
+
+	// The same database with one page gone bad.
+	bad := filepath.Join(dir, "damaged.db")
+	if err := copyFileT(good, bad); err != nil {
+		t.Fatal(err)
+	}
+	damage(t, bad)
+	st, err = bolt.Open(bad, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for d := 3; d <= 7; d++ {
+		path, err := st.BackupTo(bdir, day(d), keep)
+		if !errors.Is(err, bolt.ErrBackupFailedCheck) {
+			t.Fatalf("day %d: BackupTo of a damaged database = %q, %v; want ErrBackupFailedCheck", d, path, err)
+		}
+		want := fmt.Sprintf("zevdesk-202611%02d-020000.failed-check.db", d)
+		if filepath.Base(path) != want || !strings.Contains(err.Error(), "kept as "+path) || strings.Contains(err.Error(), ".tmp") {
+			t.Errorf("day %d: BackupTo = %q, %v; want %s named in the error and no temporary file", d, path, err, want)
+		}
+	}
+	want := []string{
+		"zevdesk-20261101-020000.db",
+		"zevdesk-20261102-020000.db",
+		"zevdesk-20261105-020000.failed-check.db",
+		"zevdesk-20261106-020000.failed-check.db",
+		"zevdesk-20261107-020000.failed-check.db",
+	}
+	if got := names(t, bdir); !slices.Equal(got, want) {
+		t.Errorf("backup directory holds\n%q\nwant\n%q", got, want)
+	}
+	for _, n := range want {
+		b, err := bolt.Open(filepath.Join(bdir, n), &bolt.Options{ReadOnly: true})
+		if err == nil {
+			err = b.Check()
+			b.Close()
+		}
+		if failed := strings.Contains(n, "failed-check"); failed != (err != nil) {
+			t.Errorf("%s: Check = %v", n, err)
+		}
+	}
+	// Listed are the good backups only, so that retention never counts a
+	// damaged one.
+	if bs, err := bolt.Backups(bdir); err != nil || len(bs) != 2 {
+		t.Errorf("Backups = %v, %v; want the two good ones", bs, err)
+	}
+}
+
+func copyFileT(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o600)
+}
+
+// TestBackupFileOfDamagedDatabase: --out FILE keeps FILE's good content
+// when the new snapshot fails its check.
+func TestBackupFileOfDamagedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "office.db")
+	st, err := bolt.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillIntervals(t, st, 60)
+	out := filepath.Join(dir, "copy.db")
+	if err := st.BackupFile(out); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	before, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damage(t, path)
+	st, err = bolt.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.BackupFile(out); !errors.Is(err, bolt.ErrBackupFailedCheck) || !strings.Contains(err.Error(), out+".failed-check") {
+		t.Errorf("BackupFile of a damaged database = %v", err)
+	}
+	if after, err := os.ReadFile(out); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("a backup that failed its check replaced %s (%v)", out, err)
+	}
+	if got, want := names(t, dir), []string{"copy.db", "copy.db.failed-check", "office.db"}; !slices.Equal(got, want) {
+		t.Errorf("directory holds %q, want %q", got, want)
+	}
+}
+
+// TestBackupsInOneSecond: backups named in the same second, one after
+// another and at once from several goroutines, each get a file of their
+// own, and each holds its own snapshot.
+func TestBackupsInOneSecond(t *testing.T) {
+	dir := t.TempDir()
+	bdir := filepath.Join(dir, "backups")
+	st, err := bolt.Open(filepath.Join(dir, "zevdesk.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	// Generations keeps the newest backup of the day: the last one of the
+	// second, whose name sorts after the ones it replaced.
+	gdir := filepath.Join(dir, "generations")
+	for n := uint64(1); n <= 3; n++ {
+		if err := st.Update(func(tx store.Tx) error { return writeBatch(tx, n) }); err != nil {
+			t.Fatal(err)
+		}
+		// Nanoseconds apart, the same second.
+		if _, err := st.BackupTo(bdir, now.Add(time.Duration(n)), bolt.Retention{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.BackupTo(gdir, now.Add(time.Duration(n)), bolt.Generations); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := names(t, gdir); len(got) != 1 || got[0] != "zevdesk-20261127-020000-3.db" {
+		t.Errorf("with generations the directory holds %q, want the third backup of the second", got)
+	} else if s, err := bolt.Open(filepath.Join(gdir, got[0]), &bolt.Options{ReadOnly: true}); err != nil {
+		t.Error(err)
+	} else {
+		if c := checkBatches(t, s); c != 3 {
+			t.Errorf("with generations the backup kept holds batch %d, want 3", c)
+		}
+		s.Close()
+	}
+	bs, err := bolt.Backups(bdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, b := range bs {
+		got = append(got, filepath.Base(b.Path))
+		s, err := bolt.Open(b.Path, &bolt.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := checkBatches(t, s); c != uint64(i+1) {
+			t.Errorf("%s holds batch %d, want %d", b.Path, c, i+1)
+		}
+		s.Close()
+	}
+	want := []string{"zevdesk-20261127-020000.db", "zevdesk-20261127-020000-2.db", "zevdesk-20261127-020000-3.db"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Backups = %q, want %q (oldest first)", got, want)
+	}
+
+	// Eight at once in another second.
+	cdir := filepath.Join(dir, "concurrent")
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			_, err := st.BackupTo(cdir, now, bolt.Retention{})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if bs, err := bolt.Backups(cdir); err != nil || len(bs) != 8 {
+		t.Errorf("eight concurrent backups left %d: %v %v", len(bs), bs, err)
+	}
+}
+
+// TestBackupsSkipsOthers: Backups lists only complete backups by their
+// names, not a name reserved by an interrupted backup (an empty file), a
+// failed one, a temporary file or something else.
+func TestBackupsSkipsOthers(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"zevdesk-20261127-020000.db":                "x",
+		"zevdesk-20261127-020000-2.db":              "x",
+		"zevdesk-20261128-020000.db":                "", // reserved, never filled
+		"zevdesk-20261129-020000.failed-check.db":   "x",
+		"zevdesk-20261399-020000.db":                "x", // no such date
+		"zevdesk-20261127-020000-1.db":              "x", // the second is -2
+		".zevdesk-backup-123.tmp":                   "x",
+		"notes.txt":                                 "x",
+		"zevdesk-20261127-020000.db.before-restore": "x",
+	}
+	for n, c := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bs, err := bolt.Backups(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bolt.Backup{
+		{Path: filepath.Join(dir, "zevdesk-20261127-020000.db"), Time: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)},
+		{Path: filepath.Join(dir, "zevdesk-20261127-020000-2.db"), Time: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), Seq: 2},
+	}
+	if !slices.Equal(bs, want) {
+		t.Errorf("Backups = %+v\nwant %+v", bs, want)
 	}
 }

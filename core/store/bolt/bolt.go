@@ -15,8 +15,9 @@
 // small and kept in plain buckets, mostly JSON.
 //
 // Backups are bbolt snapshots (Tx.WriteTo) taken while writers continue:
-// Store.Backup, Store.BackupTo and Store.RunBackups write them, Restore puts
-// one back.
+// Store.Backup, Store.BackupTo and Store.RunBackups write them, BackupTo
+// and BackupFile check each before it replaces or deletes anything, a
+// Retention says which to keep, and Restore puts one back.
 package bolt
 
 import (
@@ -90,6 +91,10 @@ var DefaultMmapSize = func() int {
 // of hanging.
 const DefaultTimeout = 2 * time.Second
 
+// ErrInUse is returned by Open when another program (usually another
+// zevdesk) holds the file open for longer than the timeout.
+var ErrInUse = errors.New("the file is in use by another program (is zevdesk already running?)")
+
 // Store is a store.Store on a bbolt file. It is safe for concurrent use: any
 // number of View transactions run alongside at most one Update.
 type Store struct {
@@ -120,7 +125,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("opening %s: the file is in use by another program (is zevdesk already running?)", path)
+			return nil, fmt.Errorf("opening %s: %w", path, ErrInUse)
 		}
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
