@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -11,13 +12,13 @@ func init() {
 	Register(Command{
 		Name:    "backup",
 		Args:    "--out FILE | --dir DIR [--keep N]",
-		Summary: "write a consistent snapshot of the database (while zevdesk keeps running): to FILE, or as a dated file in DIR keeping the newest N",
+		Summary: "write a snapshot of the database, checked like zevdesk check, to FILE or as a dated file in DIR keeping the newest N. It needs the database closed: while the desktop app or serve runs, it backs up by itself into backups/ beside the database (at start unless done that day, then every 24 hours)",
 		Run:     runBackup,
 	})
 	Register(Command{
 		Name:    "restore",
 		Args:    "FILE",
-		Summary: "replace the database with a backup after checking it (zevdesk must not be running; the old file is kept as .before-restore)",
+		Summary: "replace the database with a backup FILE after checking it; close the desktop app and serve first (restore refuses while they hold the database); the database it replaces is kept as DB.before-restore",
 		Run:     runRestore,
 	})
 }
@@ -26,7 +27,7 @@ func runBackup(env *Env, args []string) error {
 	fs := NewFlagSet("backup")
 	out := fs.String("out", "", "backup file to write")
 	dir := fs.String("dir", "", "directory for dated backups")
-	keep := fs.Int("keep", 0, "with --dir: keep only the newest N backups (0 keeps all)")
+	keep := fs.Int("keep", 0, "with --dir: keep only the newest N backups (0 keeps all); a new backup that fails its check deletes none")
 	rest, err := ParseFlags("backup", fs, args)
 	if err != nil {
 		return err
@@ -43,6 +44,9 @@ func runBackup(env *Env, args []string) error {
 		return err
 	}
 	st, err := env.Store()
+	if errors.Is(err, bolt.ErrInUse) {
+		return fmt.Errorf("%w; while the desktop app or serve runs, it makes the backups itself into %s: close it to back up by hand", err, env.BackupDir())
+	}
 	if err != nil {
 		return err
 	}
@@ -52,7 +56,7 @@ func runBackup(env *Env, args []string) error {
 	}
 	path := *out
 	if *dir != "" {
-		if path, err = bs.BackupTo(*dir, env.Clock.Now(), *keep); err != nil {
+		if path, err = bs.BackupTo(*dir, env.Clock.Now(), bolt.KeepLast(*keep)); err != nil {
 			return err
 		}
 	} else if err := bs.BackupFile(path); err != nil {
