@@ -37,6 +37,9 @@ func TestBufferRetention(t *testing.T) {
 	}
 	now := start.Add(days * 24 * time.Hour)
 	cutoff := now.Add(-90 * 24 * time.Hour)
+	if err := b.Ack(total); err != nil { // the office has fetched everything
+		t.Fatal(err)
+	}
 	n, err := b.Prune(cutoff)
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +127,9 @@ func TestBufferPruneFailureKeepsServing(t *testing.T) {
 		if _, err := b.Append([]driver.Reading{{Meter: "a", Time: start.Add(time.Duration(d) * 24 * time.Hour), Import: core.Energy(d)}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := b.Ack(3); err != nil {
+		t.Fatal(err)
 	}
 	// Put a non-empty directory where the oldest segment's file was, so
 	// that deleting it fails (the open store keeps its moved file).
