@@ -98,9 +98,10 @@ const (
 // DefaultSegmentSpan is how much time one segment file covers.
 const DefaultSegmentSpan = 30 * 24 * time.Hour
 
-// DefaultMaxRecords is the default cap of the buffer: about 20 years of 50
-// meters read every 15 minutes, roughly 3 GB of segment files.
-const DefaultMaxRecords = 35_000_000
+// DefaultMaxRecords is the default cap of the buffer: about 11 years of 50
+// meters read every 15 minutes (1.75 million records a year), some 2.5 GB of
+// segment files at about 125 bytes a record.
+const DefaultMaxRecords = 20_000_000
 
 // MaxClockJump is how far a record's time may lie past every earlier
 // record's before the buffer takes it for a jump of the gateway's clock and
