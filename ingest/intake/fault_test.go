@@ -34,7 +34,7 @@ import (
 // (this test binary re-executed with childEnv set), so that a SIGKILL hits a
 // real process with a real bbolt file and real sockets.
 const (
-	childEnv = "ZEVDESK_INTAKE_CHILD" // "workstation" or "gateway"
+	childEnv = "ZEVDESK_INTAKE_CHILD" // "workstation", "gateway" or "assign"
 	argEnv   = "ZEVDESK_INTAKE_ARG"   // JSON childArgs
 )
 
@@ -48,6 +48,8 @@ type childArgs struct {
 	KeyFile   string `json:"key,omitempty"`
 	N         uint64 `json:"n,omitempty"`
 	DieOnPage int    `json:"die_on_page,omitempty"`
+	// Assign side: records derived per transaction.
+	Batch int `json:"batch,omitempty"`
 }
 
 // TestChildProcess is not a test: it is the entry point of the child
@@ -67,6 +69,8 @@ func TestChildProcess(t *testing.T) {
 		os.Exit(childWorkstation(a))
 	case "gateway":
 		os.Exit(childGateway(t, a))
+	case "assign":
+		os.Exit(childAssign(a))
 	}
 	os.Exit(2)
 }
