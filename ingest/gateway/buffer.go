@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -46,7 +47,8 @@ type Buffer struct {
 	MaxRecords uint64
 
 	appendMu sync.Mutex // serialises Append (sequence numbers, rollover)
-	stateMu  sync.Mutex // serialises writing retention.json
+	stateMu  sync.Mutex // serialises writing retention.json, guards recent
+	recent   []uint64   // the afters of the office's last requests (Ack)
 
 	mu   sync.RWMutex   // guards segs and the fields below
 	segs []*segment     // in sequence order; the last is written to
@@ -57,9 +59,9 @@ type Buffer struct {
 // retentionState is what the buffer keeps in retention.json, besides the
 // records, to decide what Prune may delete.
 type retentionState struct {
-	// AckedSeq is the after of the office's last /records request: the
-	// office has committed every record up to it (it asks for more only
-	// once the previous page is stored). 0 until an office fetched.
+	// AckedSeq is up to where the office has committed every record: the
+	// lowest after of its last few /records requests (see Ack). 0 until an
+	// office fetched.
 	AckedSeq uint64 `json:"acked_seq"`
 	// HoldSeq, when not 0, is a record stamped more than MaxClockJump
 	// after every record before it: the clock jumped ahead (or the gateway
@@ -182,18 +184,34 @@ func (b *Buffer) saveState(st retentionState) error {
 	return nil
 }
 
-// Ack records that the office has stored every record up to seq: the after
-// of its /records request. It is kept on disk before Ack returns. A lower
-// seq than before counts too (an office restored from an older backup, or
-// newly paired, fetches from further back), so that what it asks for again
-// stays. Fetching past HoldSeq ends a pruning hold.
-func (b *Buffer) Ack(seq uint64) error {
+// ackWindow is how many of the office's last /records requests the
+// acknowledgement is the lowest after of: zevdesk's workstation fetches up
+// to two pages ahead of what it has committed (one page decoded and waiting,
+// one in flight), so the after of a request is committed for sure only once
+// two more requests have followed it.
+const ackWindow = 3
+
+// Ack notes the after of an office's /records request: the office has
+// stored every record up to the lowest after of its last ackWindow
+// requests, which is kept on disk before Ack returns. A lower after than
+// before counts at once (an office restored from an older backup, or newly
+// paired, fetches from further back), so that what it asks for again stays.
+// Acknowledging HoldSeq ends a pruning hold.
+func (b *Buffer) Ack(after uint64) error {
 	b.stateMu.Lock()
 	defer b.stateMu.Unlock()
 	b.mu.RLock()
 	st := b.ret
-	seq = min(seq, b.last) // an office cannot have what was never assigned
+	last := b.last
 	b.mu.RUnlock()
+	if b.recent == nil {
+		b.recent = []uint64{st.AckedSeq}
+	}
+	b.recent = append(b.recent, min(after, last)) // an office cannot have what was never assigned
+	if len(b.recent) > ackWindow {
+		b.recent = b.recent[len(b.recent)-ackWindow:]
+	}
+	seq := slices.Min(b.recent)
 	if st.AckedSeq == seq {
 		return nil // the office polls every few seconds: no write for nothing
 	}

@@ -128,7 +128,9 @@ func TestClockJumpHoldsUntilFetched(t *testing.T) {
 	c.pair(gw.Code())
 	last := fillDays(t, gw.Buffer(), t0.Add(-40*day), 40)
 	fetchAll(t, c, 0, last)
-	c.records(last, 1) // the office's next poll: it has stored everything
+	for range ackWindow { // the office's next polls: it has stored everything
+		c.records(last, 1)
+	}
 
 	gw.clock.Advance(365 * day)
 	if _, err := gw.Poll(context.Background(), time.Time{}); err != nil {
@@ -150,7 +152,9 @@ func TestClockJumpHoldsUntilFetched(t *testing.T) {
 	c2 := newClient(t, gw.addr)
 	c2.token = c.token
 	fetchAll(t, c2, last, last+3)
-	c2.records(last+3, 1)
+	for range ackWindow {
+		c2.records(last+3, 1)
+	}
 	gw.prune()
 	if st := gw.Buffer().Stats(); st.HoldSeq != 0 || st.Count != 3 || st.OldestSeq != last+1 {
 		t.Fatalf("after the office fetched past the jump: %+v; want the hold gone and only the 3 new records kept", st)
@@ -170,7 +174,9 @@ func TestAckSurvivesRestart(t *testing.T) {
 	start := t0.Add(-120 * day)
 	acked := fillDays(t, gw.Buffer(), start, 20)
 	last := fillDays(t, gw.Buffer(), start.Add(20*day), 100)
-	c.records(acked, 1) // the office has stored up to day 20
+	for range ackWindow { // the office has stored up to day 20, and polls
+		c.records(acked, 1)
+	}
 
 	gw.stop()
 	gw = startGateway(t, dir, mod)
@@ -188,6 +194,44 @@ func TestAckSurvivesRestart(t *testing.T) {
 	c2 := newClient(t, gw.addr)
 	c2.token = c.token
 	fetchAll(t, c2, acked, last)
+}
+
+// ackAll acknowledges seq as an office polling with after=seq does.
+func ackAll(t *testing.T, b *Buffer, seq uint64) {
+	t.Helper()
+	for range ackWindow {
+		if err := b.Ack(seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAckLagsBehindPrefetch: the workstation asks for the next pages while
+// it still commits earlier ones, so an after counts as stored only once two
+// more requests followed it; a lower after counts at once.
+func TestAckLagsBehindPrefetch(t *testing.T) {
+	b, err := OpenBuffer(filepath.Join(t.TempDir(), "buffer"), "gw", openBolt, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	rs := make([]driver.Reading, 100)
+	for i := range rs {
+		rs[i] = driver.Reading{Meter: "a", Time: time.Date(2026, 3, 1, 0, 0, i, 0, time.UTC)}
+	}
+	if _, err := b.Append(rs); err != nil {
+		t.Fatal(err)
+	}
+	for i, step := range []struct{ after, acked uint64 }{
+		{10, 0}, {20, 0}, {30, 10}, {40, 20}, {40, 30}, {40, 40}, {5, 5}, {200, 5}, {200, 5}, {200, 100},
+	} {
+		if err := b.Ack(step.after); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.Stats().AckedSeq; got != step.acked {
+			t.Fatalf("request %d (after=%d): acknowledged %d, want %d", i+1, step.after, got, step.acked)
+		}
+	}
 }
 
 // TestBufferRetentionRules: what Prune may take, by what the office has
@@ -222,9 +266,7 @@ func TestBufferRetentionRules(t *testing.T) {
 			b.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 			fillDays(t, b, start, days)
 			if tc.ack > 0 {
-				if err := b.Ack(tc.ack); err != nil {
-					t.Fatal(err)
-				}
+				ackAll(t, b, tc.ack)
 			}
 			if _, err := b.Prune(cutoff); err != nil {
 				t.Fatal(err)
