@@ -37,6 +37,7 @@ func TestBufferRetention(t *testing.T) {
 	}
 	now := start.Add(days * 24 * time.Hour)
 	cutoff := now.Add(-90 * 24 * time.Hour)
+	ackAll(t, b, total) // the office has fetched everything
 	n, err := b.Prune(cutoff)
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +126,7 @@ func TestBufferPruneFailureKeepsServing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	ackAll(t, b, 3)
 	// Put a non-empty directory where the oldest segment's file was, so
 	// that deleting it fails (the open store keeps its moved file).
 	old := b.segs[0].path

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -60,8 +61,12 @@ type Config struct {
 	PollInterval time.Duration
 	// LiveInterval is the period of the live stream's events, in real time.
 	LiveInterval time.Duration
-	// Retention is how long records are kept at least.
+	// Retention is how long records are kept at least; records the office
+	// has not fetched are kept longer (see Buffer.Prune).
 	Retention time.Duration
+	// MaxRecords caps the buffer (default DefaultMaxRecords), the one
+	// limit that drops records the office has not fetched.
+	MaxRecords uint64
 	// SegmentSpan is the time one buffer file covers (default 30 days).
 	SegmentSpan time.Duration
 	// Logger logs; nil means slog.Default().
@@ -91,6 +96,8 @@ type Gateway struct {
 	id  *identity
 	pr  pairing
 	pol sync.Mutex // serialises Poll
+
+	pruneHeld atomic.Bool // logged that the clock is ahead of the records
 
 	live *broadcaster
 }
@@ -146,6 +153,7 @@ func New(cfg Config) (*Gateway, error) {
 	if g.buf, err = OpenBuffer(filepath.Join(cfg.Dir, "buffer"), g.gid, cfg.OpenStore, cfg.SegmentSpan); err != nil {
 		return nil, err
 	}
+	g.buf.log, g.buf.MaxRecords = g.log, cfg.MaxRecords
 	g.live = newBroadcaster(g)
 	return g, nil
 }
@@ -339,16 +347,44 @@ func (g *Gateway) pollLoop(ctx context.Context) {
 	}
 }
 
+// ackRecords notes that the office asked for records after seq, so holds
+// every record up to it (see Buffer.Ack).
+func (g *Gateway) ackRecords(seq uint64) {
+	if err := g.buf.Ack(seq); err != nil {
+		// Serve anyway: the last acknowledgement on disk is older, which
+		// only keeps more.
+		g.log.Error("recording the office's acknowledgement", "seq", seq, "err", err)
+	}
+}
+
+// prune applies the retention once, measured from the gateway clock. A
+// clock more than MaxClockJump ahead of the newest record (it jumped and
+// the meters have not been read since, or they cannot be read) is not
+// trusted: nothing is pruned until a record stamped with it has been
+// fetched (Buffer.Prune's hold).
+func (g *Gateway) prune() {
+	now := g.cfg.Clock.Now()
+	if newest := g.buf.Stats().NewestTime; !newest.IsZero() && now.Sub(newest) > MaxClockJump {
+		if !g.pruneHeld.Swap(true) {
+			g.log.Warn("the gateway clock is far ahead of the newest record: not pruning the buffer",
+				"now", now, "newest_record", newest)
+		}
+		return
+	}
+	g.pruneHeld.Store(false)
+	n, err := g.buf.Prune(now.Add(-g.cfg.Retention))
+	if err != nil {
+		g.log.Warn("pruning the buffer", "err", err)
+	} else if n > 0 {
+		g.log.Info("pruned the buffer", "records", n)
+	}
+}
+
 func (g *Gateway) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		n, err := g.buf.Prune(g.cfg.Clock.Now().Add(-g.cfg.Retention))
-		if err != nil {
-			g.log.Warn("pruning the buffer", "err", err)
-		} else if n > 0 {
-			g.log.Info("pruned the buffer", "records", n)
-		}
+		g.prune()
 		select {
 		case <-ctx.Done():
 			return

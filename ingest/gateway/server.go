@@ -318,6 +318,7 @@ func (g *Gateway) handleRecords(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = min(v, protocol.MaxRecordsLimit)
 	}
+	g.ackRecords(after)
 	// Read the page into memory first: the buffer's read transaction then
 	// stays short however slowly the client reads.
 	ps := recordPool.Get().(*[]store.Record)

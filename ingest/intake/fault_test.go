@@ -34,7 +34,7 @@ import (
 // (this test binary re-executed with childEnv set), so that a SIGKILL hits a
 // real process with a real bbolt file and real sockets.
 const (
-	childEnv = "ZEVDESK_INTAKE_CHILD" // "workstation" or "gateway"
+	childEnv = "ZEVDESK_INTAKE_CHILD" // "workstation", "gateway" or "assign"
 	argEnv   = "ZEVDESK_INTAKE_ARG"   // JSON childArgs
 )
 
@@ -48,6 +48,8 @@ type childArgs struct {
 	KeyFile   string `json:"key,omitempty"`
 	N         uint64 `json:"n,omitempty"`
 	DieOnPage int    `json:"die_on_page,omitempty"`
+	// Assign side: records derived per transaction.
+	Batch int `json:"batch,omitempty"`
 }
 
 // TestChildProcess is not a test: it is the entry point of the child
@@ -67,12 +69,15 @@ func TestChildProcess(t *testing.T) {
 		os.Exit(childWorkstation(a))
 	case "gateway":
 		os.Exit(childGateway(t, a))
+	case "assign":
+		os.Exit(childAssign(a))
 	}
 	os.Exit(2)
 }
 
 // childWorkstation catches up once and exits; the parent kills it somewhere
-// along the way.
+// along the way. After each committed transaction it prints "committed
+// CURSOR", so that the parent can aim its kill at progress, not at a time.
 func childWorkstation(a childArgs) int {
 	st, err := bolt.Open(a.DB, nil)
 	if err != nil {
@@ -81,7 +86,7 @@ func childWorkstation(a childArgs) int {
 	}
 	defer st.Close()
 	fmt.Println("ready")
-	c := NewClient(st, a.Pairing, &Options{Clock: testClock, Limit: a.Limit})
+	c := NewClient(&reportingStore{Store: st, gateway: a.Pairing.GatewayID}, a.Pairing, &Options{Clock: testClock, Limit: a.Limit})
 	n, err := c.CatchUp(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "catch-up:", err)
@@ -89,6 +94,30 @@ func childWorkstation(a childArgs) int {
 	}
 	fmt.Println("done", n)
 	return 0
+}
+
+// reportingStore prints the gateway's cursor on stdout after every
+// committed Update: the line comes only once the commit returned, so the
+// cursor it names is on disk.
+type reportingStore struct {
+	store.Store
+	gateway string
+}
+
+func (s *reportingStore) Update(fn func(store.Tx) error) error {
+	var cur uint64
+	err := s.Store.Update(func(tx store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		var err error
+		cur, err = tx.Cursor(s.gateway)
+		return err
+	})
+	if err == nil {
+		fmt.Println("committed", cur)
+	}
+	return err
 }
 
 // childGateway serves a fake gateway until killed. With DieOnPage it
@@ -208,69 +237,72 @@ func cursorOf(t *testing.T, path, gw string) uint64 {
 	return cur
 }
 
-// TestKillDuringCatchUp kills the workstation process with SIGKILL at 20
-// random moments of a catch-up of 100,000 records; afterwards every record is
-// stored exactly once, the cursor is at the last, and the derived registers
-// match the records.
+// TestKillDuringCatchUp kills the workstation process with SIGKILL 20 times
+// during a catch-up of 100,000 records in pages of 1000, each time right
+// after it reported its Nth commit (N from 0 to 3, varying per run): the
+// kill lands wherever the child then is (committing the next page, fetching
+// one, or starting up), on a fast machine or a busy one. Every commit the
+// child reported survives the kill; afterwards every record is stored
+// exactly once, the cursor is at the last, and the derived registers match
+// the records.
 func TestKillDuringCatchUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	const n = 100_000
+	const (
+		n     = 100_000
+		limit = 1000
+		kills = 20
+	)
 	g := newFakeGateway(t, n)
 	addr := g.serve(t, "").Listener.Addr().String()
 	path := initDB(t)
-	args := childArgs{DB: path, Pairing: g.pairing(addr), Limit: 2000}
+	args := childArgs{DB: path, Pairing: g.pairing(addr), Limit: limit}
 	rng := rand.New(rand.NewPCG(20261127, 5))
 	var last uint64
-	mid := 0
-	// Each kill aims at a random share of what is left, so that the 20
-	// kills spread over the whole catch-up however fast this machine is:
-	// the delay comes from the rate seen so far (records per second of the
-	// child's life, startup included).
-	rate := 0.0
-	first := 30 * time.Millisecond // until the first commit shows a rate
-	for i := 0; i < 20; i++ {
-		delay := first/2 + time.Duration(rng.Int64N(int64(first)))
-		if rate > 0 {
-			share := float64(n-last) / float64(20-i+1) * (0.2 + 1.6*rng.Float64())
-			delay = time.Duration(share / rate * float64(time.Second))
+	// About 2.5 pages a kill (1.5 aimed at, and what the child commits
+	// before the signal lands) leave half the catch-up to the last run.
+	for i := range kills {
+		aim := rng.IntN(4)
+		cmd, out := startChild(t, "workstation", args)
+		var reported uint64 // the cursor of the child's aim-th commit
+		for range aim {
+			line, err := out.ReadString('\n')
+			v, ok := strings.CutPrefix(strings.TrimSpace(line), "committed ")
+			if err != nil || !ok {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				t.Fatalf("kill %d: the child said %q (%v) before its commit %d: the catch-up ended early", i+1, line, err, aim)
+			}
+			if reported, err = strconv.ParseUint(v, 10, 64); err != nil {
+				t.Fatalf("kill %d: child said %q", i+1, line)
+			}
 		}
-		delay = min(max(delay, 2*time.Millisecond), 3*time.Second)
-		cmd, _ := startChild(t, "workstation", args)
-		// The fault injected: a kill at a random moment (not a wait for
-		// anything).
-		time.Sleep(delay)
+		// The fault injected: SIGKILL, whatever the child is doing now.
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
 		cur := cursorOf(t, path, g.id)
-		if cur < last {
-			t.Fatalf("kill %d: cursor went back from %d to %d", i+1, last, cur)
-		}
 		switch {
-		case cur > last:
-			rate = float64(cur-last) / delay.Seconds()
-			if cur < n {
-				mid++
-			}
-		case cur < n && rate > 0:
-			rate /= 2 // killed before its first commit: aim later
-		case cur < n:
-			first = first * 8 / 5
+		case cur < last:
+			t.Fatalf("kill %d: cursor went back from %d to %d", i+1, last, cur)
+		case cur < reported:
+			t.Fatalf("kill %d: the child reported cursor %d committed, the store has %d after the kill", i+1, reported, cur)
+		case cur >= n:
+			t.Fatalf("kill %d after commit %d: the catch-up was already complete; the kills are not landing during it", i+1, aim)
 		}
+		t.Logf("kill %2d after commit %d: cursor %d", i+1, aim, cur)
 		last = cur
-		t.Logf("kill %2d after %v: cursor %d", i+1, delay.Round(time.Millisecond), cur)
 	}
-	if mid < 10 {
-		t.Errorf("only %d of 20 kills landed during the catch-up; the test is not testing much", mid)
-	}
-	// The workstation finally runs to the end.
+	// The workstation finally runs to the end, from where the kills left it.
 	cmd, r := startChild(t, "workstation", args)
 	rest, _ := io.ReadAll(r)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("final catch-up: %v (%s)", err, rest)
 	}
-	t.Logf("after %d kills mid-catch-up, the last run said %q", mid, strings.TrimSpace(string(rest)))
+	lines := strings.Split(strings.TrimSpace(string(rest)), "\n")
+	if want := fmt.Sprintf("done %d", n-last); lines[len(lines)-1] != want {
+		t.Fatalf("the last run said %q after the kills left the cursor at %d; want %q", lines[len(lines)-1], last, want)
+	}
 	st, err := bolt.Open(path, nil)
 	if err != nil {
 		t.Fatal(err)

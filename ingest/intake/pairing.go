@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -399,14 +400,42 @@ func UpdateAddress(tx store.Tx, id, addr string, now time.Time) error {
 	return nil
 }
 
+// AssignBucket is the Meta bucket holding, per gateway id, the progress of
+// an assignment's derivation of stored records (JSON assignProgress) while
+// it runs. A key left there after a crash says that the assignment is not
+// fully applied yet; ResumeAssign finishes it.
+const AssignBucket = "gateway-assign"
+
+// assignBatch is the number of raw records derived per transaction: memory
+// stays bounded whatever the backlog, and each transaction stays short.
+var assignBatch = protocol.MaxRecordsLimit
+
+// assignProgress is the state of a running assignment.
+type assignProgress struct {
+	Site   string            `json:"site"`
+	Meters map[string]string `json:"meters,omitempty"`
+	// After is the sequence number up to which stored records have been
+	// derived for this assignment.
+	After uint64 `json:"after"`
+}
+
 // Assign sets the site that paired gateway id feeds and the mapping of its
 // meters (gateway meter id to site meter id; unlisted meters map to the site
 // meter of the same id), logs it, and derives registers from every raw
 // record already stored for the gateway, so that records that arrived before
 // the assignment are not left out. It returns the number of raw records
-// passed to derivation. All of it is one transaction.
+// passed to derivation.
+//
+// The assignment itself (pairing, audit entry, a progress mark in
+// AssignBucket) is one transaction; the stored records are then derived in
+// transactions of assignBatch records, each moving the mark, so that memory
+// stays bounded however long the gateway waited. Deriving the same record
+// twice changes nothing, so a crash in the middle loses nothing and
+// duplicates nothing: the mark stays, and ResumeAssign (which Run calls on
+// start), or Assign again with the same site and meters, carries on from it.
+// An error also leaves the mark and is returned: the assignment is saved,
+// its derivation not finished.
 func Assign(st store.Store, id, site string, meters map[string]string, clock core.Clock, actor string) (int, error) {
-	n := 0
 	err := st.Update(func(tx store.Tx) error {
 		p, err := LoadPairing(tx, id)
 		if err != nil {
@@ -421,30 +450,108 @@ func Assign(st store.Store, id, site string, meters map[string]string, clock cor
 				return fmt.Errorf("assigning gateway %s: its meter %s maps to %s, which site %s does not have", id, gm, sm, site)
 			}
 		}
+		prog := assignProgress{Site: site, Meters: meters}
+		if old, ok, err := loadProgress(tx, id); err != nil {
+			return err
+		} else if ok && old.Site == site && maps.Equal(old.Meters, meters) {
+			prog.After = old.After // the same assignment again: carry on
+		}
 		p.Site, p.Meters = site, meters
 		if err := putPairing(tx, p); err != nil {
+			return err
+		}
+		if err := putProgress(tx, id, prog); err != nil {
 			return err
 		}
 		if _, err := tx.AppendAudit(store.Entry{Time: clock.Now().UTC(), Actor: actor, Site: site, Action: "gateway.assign",
 			Detail: fmt.Sprintf("gateway %s feeds site %s, meter map %v", id, site, meters)}); err != nil {
 			return fmt.Errorf("logging assignment of %s: %w", id, err)
 		}
-		// Read first, derive after: derivation writes while a scan is open
-		// would be iterating a changing database.
-		var recs []store.Record
-		if err := tx.ScanRecords(id, 0, func(r store.Record) bool { recs = append(recs, r); return true }); err != nil {
-			return fmt.Errorf("reading records of gateway %s: %w", id, err)
-		}
-		n = len(recs)
-		for i := 0; i < len(recs); i += protocol.MaxRecordsLimit {
-			if err := derive(tx, &p, clock, recs[i:min(i+protocol.MaxRecordsLimit, len(recs))], nil, "gateway:"+id); err != nil {
-				return fmt.Errorf("deriving records of gateway %s: %w", id, err)
-			}
-		}
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	return n, nil
+	return ResumeAssign(st, id, clock)
+}
+
+// ResumeAssign derives the stored records of gateway id that its last
+// assignment has not derived yet (see Assign), and returns how many it
+// derived. Without an unfinished assignment it does nothing. Concurrent
+// calls are safe: each batch reads and moves the progress mark in its own
+// transaction.
+func ResumeAssign(st store.Store, id string, clock core.Clock) (int, error) {
+	actor := "gateway:" + id
+	total := 0
+	recs := make([]store.Record, 0, assignBatch)
+	for {
+		done := false
+		var after uint64
+		err := st.Update(func(tx store.Tx) error {
+			prog, ok, err := loadProgress(tx, id)
+			if err != nil || !ok {
+				done = true
+				return err
+			}
+			after = prog.After
+			p, err := LoadPairing(tx, id)
+			if err != nil {
+				return err
+			}
+			// Read first, derive after: derivation writes while a scan is
+			// open would be iterating a changing database.
+			recs = recs[:0]
+			if err := tx.ScanRecords(id, prog.After, func(r store.Record) bool {
+				recs = append(recs, r)
+				return len(recs) < assignBatch
+			}); err != nil {
+				return fmt.Errorf("reading records of gateway %s: %w", id, err)
+			}
+			if len(recs) == 0 {
+				done = true
+				if err := tx.DeleteMeta(AssignBucket, id); err != nil {
+					return fmt.Errorf("ending the assignment of gateway %s: %w", id, err)
+				}
+				return nil
+			}
+			if err := derive(tx, &p, clock, recs, nil, actor); err != nil {
+				return fmt.Errorf("deriving records of gateway %s: %w", id, err)
+			}
+			prog.After = recs[len(recs)-1].Seq
+			return putProgress(tx, id, prog)
+		})
+		if err != nil {
+			return total, fmt.Errorf("assigning gateway %s: deriving its stored records after seq %d (the assignment is saved; the rest is derived when it is resumed): %w", id, after, err)
+		}
+		if done {
+			return total, nil
+		}
+		total += len(recs)
+	}
+}
+
+func loadProgress(tx store.Tx, id string) (assignProgress, bool, error) {
+	var prog assignProgress
+	b, err := tx.GetMeta(AssignBucket, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return prog, false, nil
+	}
+	if err != nil {
+		return prog, false, fmt.Errorf("reading the assignment progress of gateway %s: %w", id, err)
+	}
+	if err := json.Unmarshal(b, &prog); err != nil {
+		return prog, false, fmt.Errorf("decoding the assignment progress of gateway %s: %w", id, err)
+	}
+	return prog, true, nil
+}
+
+func putProgress(tx store.Tx, id string, prog assignProgress) error {
+	b, err := json.Marshal(prog)
+	if err != nil {
+		return fmt.Errorf("encoding the assignment progress: %w", err)
+	}
+	if err := tx.PutMeta(AssignBucket, id, b); err != nil {
+		return fmt.Errorf("storing the assignment progress of gateway %s: %w", id, err)
+	}
+	return nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // Run keeps the store up to date with the gateway until ctx is done: it
-// catches up, checks the gateway's clock, waits Options.Poll and repeats.
+// finishes an assignment cut short (ResumeAssign), catches up, checks the gateway's clock, waits Options.Poll and repeats.
 // After an error (gateway down, network cut, stalled connection, a bad page)
 // it waits with exponential backoff between Options.MinBackoff and
 // MaxBackoff and tries again; nothing committed is ever lost and nothing is
@@ -24,6 +24,15 @@ import (
 // stores it in StateBucket and calls onState (if not nil) from Run's
 // goroutine.
 func (c *Client) Run(ctx context.Context, onState func(State)) error {
+	if c.st != nil {
+		// An assignment cut short (the app quit or crashed while it derived
+		// the stored records) is finished before anything new comes in.
+		if n, err := ResumeAssign(c.st, c.p.GatewayID, c.opt.Clock); err != nil {
+			slog.Error("intake: finishing the gateway's assignment", "gateway", c.p.GatewayID, "error", err)
+		} else if n > 0 {
+			slog.Info("intake: finished the gateway's assignment", "gateway", c.p.GatewayID, "records", n)
+		}
+	}
 	backoff := c.opt.MinBackoff
 	var shown State
 	first := true
