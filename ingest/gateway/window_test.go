@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
 
 	"github.com/zevdesk/zevdesk/ingest/intake"
 	"github.com/zevdesk/zevdesk/ingest/protocol"
@@ -130,6 +134,29 @@ func TestIntakeSeesPairedElsewhere(t *testing.T) {
 	var pe *intake.PairedElsewhereError
 	if !errors.As(err, &pe) || !pe.At.Equal(t0.Add(time.Minute)) || !errors.Is(err, intake.ErrUnauthorized) {
 		t.Fatalf("the old pairing's status: %v, want a PairedElsewhereError at %v", err, t0.Add(time.Minute))
+	}
+
+	// The pull loop keeps it in the state the gateways screen shows.
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "office.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := func(time.Duration) <-chan time.Time { cancel(); return make(chan time.Time) }
+	rc := intake.NewClient(st, p, &intake.Options{After: stop})
+	defer rc.Close()
+	var shown intake.State
+	if err := rc.Run(rctx, func(s intake.State) { shown = s }); err != nil {
+		t.Fatal(err)
+	}
+	var stored intake.State
+	st.View(func(tx store.Tx) (err error) { stored, err = intake.LoadState(tx, gw.ID()); return })
+	for _, s := range []intake.State{shown, stored} {
+		if !s.Rejected || !s.PairedElsewhere.Equal(t0.Add(time.Minute)) {
+			t.Errorf("intake state %+v: want rejected, paired elsewhere at %v", s, t0.Add(time.Minute))
+		}
 	}
 }
 
