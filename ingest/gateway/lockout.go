@@ -21,9 +21,9 @@ const guardFile = "pairing-guard.json"
 // Global throttle on wrong pairing codes, whatever their source: a token
 // bucket of GlobalBurst wrong codes that refills one every GlobalRefill. A
 // guesser who takes many addresses on the LAN still tests at most
-// GlobalBurst + 1,440 codes a day (at that rate, searching half of the 10^8
-// codes takes about 95 years), and only while the gateway accepts pairing at
-// all (unpaired, or its pairing window open). Unlike a lockout it cannot be
+// GlobalBurst + 1,440 = 1,460 codes a day (at that rate, searching half of
+// the 10^8 codes takes about 94 years), and only while the gateway accepts
+// pairing at all (unpaired, or its pairing window open). Unlike a lockout it cannot be
 // used up in one burst for a day: once the burst is spent, everyone waits
 // at most GlobalRefill for the next attempt.
 const (
