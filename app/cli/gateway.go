@@ -40,8 +40,15 @@ func init() {
 	Register(Command{
 		Name:    "gateway status",
 		Args:    "[--data DIR]",
-		Summary: "show a gateway's id, certificate fingerprint, pairing code and pairing",
+		Summary: "show a gateway's id, certificate fingerprint, pairing code, pairing, pairing window and lockouts",
 		Run:     runGatewayStatus,
+	})
+	Register(Command{
+		Name: "gateway open-pairing",
+		Args: "[--data DIR]",
+		Summary: "on the gateway: let a paired gateway accept one new pairing within the next 10 minutes " +
+			"(works while the gateway runs) and clear its pairing lockouts",
+		Run: runGatewayOpenPairing,
 	})
 }
 
@@ -252,6 +259,14 @@ func runGatewayStatus(env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "gateway: %s\n", info.ID)
 	fmt.Fprintf(env.Stdout, "certificate fingerprint: %s\n", info.Fingerprint)
 	fmt.Fprintf(env.Stdout, "pairing code: %s\n", info.Code)
+	switch {
+	case !info.WindowUntil.IsZero():
+		fmt.Fprintf(env.Stdout, "pairing window: open until %s (the next pairing closes it)\n", info.WindowUntil.Format(time.RFC3339))
+	case info.Paired:
+		fmt.Fprintln(env.Stdout, "pairing window: closed (to pair another workstation: zevdesk gateway open-pairing)")
+	default:
+		fmt.Fprintln(env.Stdout, "pairing window: open (not paired yet)")
+	}
 	if info.Paired {
 		fmt.Fprintf(env.Stdout, "paired: yes, with %q since %s\n", info.Client, info.PairedAt.Format(time.RFC3339))
 	} else {
@@ -265,12 +280,26 @@ func runGatewayStatus(env *Env, args []string) error {
 	}
 	sort.Strings(srcs)
 	for _, src := range srcs {
-		who := "from " + src
-		if src == "*" {
-			who = "for everyone (too many wrong codes from anywhere today)"
-		}
-		fmt.Fprintf(env.Stdout, "pairing locked %s until %s (wrong codes)\n", who, info.Locked[src].Format(time.RFC3339))
+		fmt.Fprintf(env.Stdout, "pairing locked from %s until %s (wrong codes; open-pairing clears it)\n", src, info.Locked[src].Format(time.RFC3339))
 	}
+	return nil
+}
+
+func runGatewayOpenPairing(env *Env, args []string) error {
+	fs := NewFlagSet("gateway open-pairing")
+	data := fs.String("data", DefaultGatewayDir(), "the gateway's data directory")
+	if pos, err := ParseFlags("gateway open-pairing", fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return Usagef("gateway open-pairing", "unexpected argument %q", pos[0])
+	}
+	until, err := gateway.OpenPairingWindow(*data, env.Clock.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "pairing window open until %s: pair the workstation now (one pairing; it replaces the current one)\n",
+		until.Format(time.RFC3339))
+	fmt.Fprintln(env.Stdout, "pairing lockouts cleared")
 	return nil
 }
 

@@ -175,6 +175,32 @@ func TestGatewayCommandServesSimulation(t *testing.T) {
 		t.Errorf("records per meter %v (page %+v)", perMeter, page)
 	}
 
+	// Paired: another pairing is refused until the window is opened on the
+	// gateway's console, which the running gateway honours at once.
+	startResp := func() (int, []byte) {
+		resp, err := hc.Post("https://"+addr+protocol.PathPairStart, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if status, b := startResp(); status != http.StatusLocked || !strings.Contains(string(b), `"code":"pairing_closed"`) {
+		t.Fatalf("pair/start on the paired gateway: %d %s, want 423 pairing_closed", status, b)
+	}
+	var wout, werr bytes.Buffer
+	if _, c := Main([]string{"gateway", "open-pairing", "--data", dir}, &wout, &werr); c != 0 || !strings.Contains(wout.String(), "pairing window open until") {
+		t.Fatalf("open-pairing: exit %d, %q %q", c, wout.String(), werr.String())
+	}
+	if status, b := startResp(); status != http.StatusOK {
+		t.Fatalf("pair/start with the window open: %d %s", status, b)
+	}
+	wout.Reset()
+	if _, c := Main([]string{"gateway", "status", "--data", dir}, &wout, &werr); c != 0 || !strings.Contains(wout.String(), "pairing window: open until") {
+		t.Errorf("status with the window open: exit %d, %q", c, wout.String())
+	}
+
 	cancel()
 	select {
 	case code := <-done:
@@ -193,7 +219,8 @@ func TestGatewayCommandServesSimulation(t *testing.T) {
 	if _, c := Main([]string{"gateway", "status", "--data", dir}, &sout, &serr); c != 0 {
 		t.Fatalf("status: %d %s", c, serr.String())
 	}
-	if !strings.Contains(sout.String(), "pairing code: "+code) || !strings.Contains(sout.String(), "paired: yes") {
+	if !strings.Contains(sout.String(), "pairing code: "+code) || !strings.Contains(sout.String(), "paired: yes") ||
+		!strings.Contains(sout.String(), "pairing window: open until") {
 		t.Errorf("status output %q", sout.String())
 	}
 	if _, c := Main([]string{"gateway", "status", "--data", filepath.Join(dir, "none")}, &sout, &serr); c != 1 {

@@ -33,6 +33,7 @@ type gwTest struct {
 	g    *gateway.Gateway
 	b    *sim.Building
 	addr string
+	dir  string // the gateway's data directory
 }
 
 func startTestGateway(t *testing.T) *gwTest {
@@ -43,8 +44,9 @@ func startTestGateway(t *testing.T) *gwTest {
 	now := time.Now().UTC()
 	clock := core.FixedClock(now)
 	b := sim.New(sim.Config{Seed: 7, Units: 2, PVkWp: 10})
+	dir := t.TempDir()
 	g, err := gateway.New(gateway.Config{
-		Dir:       t.TempDir(),
+		Dir:       dir,
 		OpenStore: func(p string) (store.Store, error) { return bolt.Open(p, nil) },
 		Drivers:   []driver.Driver{simulator.New(b, clock)},
 		Clock:     clock,
@@ -69,7 +71,7 @@ func startTestGateway(t *testing.T) *gwTest {
 		}
 		g.Close()
 	})
-	return &gwTest{g: g, b: b, addr: ln.Addr().String()}
+	return &gwTest{g: g, b: b, addr: ln.Addr().String(), dir: dir}
 }
 
 // officeDB creates a database holding the simulated building's site.
@@ -453,6 +455,15 @@ func TestPairLaterAssignsSite(t *testing.T) {
 	st.Close()
 	if err != nil || n == 0 {
 		t.Fatalf("CatchUp = %d, %v", n, err)
+	}
+	// The gateway is paired now: pairing it again takes its pairing window,
+	// opened on the gateway.
+	code, _, errs = run(t, db, "pair", "--gateway", gw.g.ID(), "--code", gw.g.Code(), "--address", gw.addr, "--site", "birke")
+	if code != 1 || !strings.Contains(errs, "gateway open-pairing") {
+		t.Fatalf("pair again without the window: exit %d, %q; want a refusal naming open-pairing", code, errs)
+	}
+	if code, _, errs := run(t, db, "gateway", "open-pairing", "--data", gw.dir); code != 0 {
+		t.Fatalf("gateway open-pairing: exit %d, %q", code, errs)
 	}
 	code, out, errs = run(t, db, "pair", "--gateway", gw.g.ID(), "--code", gw.g.Code(), "--address", gw.addr, "--site", "birke")
 	if code != 0 || !strings.Contains(out, "derived "+strconv.Itoa(n)+" stored records for site birke") {

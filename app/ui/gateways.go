@@ -24,7 +24,8 @@ import (
 var gatewaysText = struct {
 	Paired, Found, Searching, NoneFound, NoPaired, BrowseFailed        string
 	Gateway, Address, Code, Pair, Pairing, PairedOK, Yes, No, Never    string
-	CodeHint, MITM                                                     string
+	CodeHint, MITM, PairedElsewhere, Rejected, PairedElsewhereLong     string
+	RejectedLong, PairingClosed                                        string
 	Meters, ChooseGateway, LoadingMeters, Assign, Assigned, Unassigned string
 	PairedColumns, FoundColumns                                        []string
 }{
@@ -33,9 +34,16 @@ var gatewaysText = struct {
 	BrowseFailed: "Cannot search the network: %v (enter the gateway's address by hand).",
 	Gateway:      "Gateway", Address: "Address (host:port)", Code: "Pairing code", Pair: "Pair", Pairing: "Pairing…",
 	PairedOK: "Gateway %s paired with site %s.", Yes: "yes", No: "no", Never: "never",
-	CodeHint: "8 digits, on the gateway's label",
-	MITM:     "the certificate at %s is not the one gateway %s announces: possible man in the middle; pairing not saved",
-	Meters:   "Meters of %s", ChooseGateway: "Choose a paired gateway to assign its meters to the site's meters.",
+	CodeHint:        "8 digits, on the gateway's label",
+	MITM:            "the certificate at %s is not the one gateway %s announces: possible man in the middle; pairing not saved",
+	PairedElsewhere: "paired with another workstation on %s", Rejected: "no longer accepts this workstation",
+	PairedElsewhereLong: "Gateway %s was paired with another workstation on %s: this workstation no longer receives its data. " +
+		"If that was not meant, open its pairing window on the gateway (zevdesk gateway open-pairing) and pair it again here.",
+	RejectedLong: "Gateway %s no longer accepts this workstation (it was reset or paired with another workstation). " +
+		"Open its pairing window on the gateway (zevdesk gateway open-pairing) and pair it again here.",
+	PairingClosed: "Gateway %s is already paired and accepts a new pairing only while its pairing window is open: " +
+		"at the gateway, run zevdesk gateway open-pairing (open for 10 minutes), then pair again.",
+	Meters: "Meters of %s", ChooseGateway: "Choose a paired gateway to assign its meters to the site's meters.",
 	LoadingMeters: "Asking the gateway for its meters…", Assign: "Assign meters",
 	Assigned:      "Gateway %s: %d meters assigned to site %s; %d stored records derived again.",
 	Unassigned:    "(not assigned)",
@@ -231,6 +239,18 @@ func (g *Gateways) onReload() {
 	if len(list) == 0 {
 		g.status.SetText(gatewaysText.NoPaired)
 	}
+	// A gateway taken by another workstation stops feeding this one: say
+	// so in a sentence, not only in the table's narrow column.
+	for _, p := range list {
+		if p.HasState && p.State.Rejected {
+			if p.State.PairedElsewhere.IsZero() {
+				g.status.SetText(fmt.Sprintf(gatewaysText.RejectedLong, p.GatewayID))
+			} else {
+				g.status.SetText(fmt.Sprintf(gatewaysText.PairedElsewhereLong, p.GatewayID, g.stamp(p.State.PairedElsewhere)))
+			}
+			break
+		}
+	}
 	g.paired.Refresh()
 	g.found.Refresh()
 }
@@ -301,6 +321,9 @@ func (g *Gateways) pairAndSave(pairFn func(context.Context, string, string, stri
 		return err
 	}
 	p, err := pairFn(ctx, addr, id, code)
+	if errors.Is(err, intake.ErrPairingClosed) {
+		return fmt.Errorf(gatewaysText.PairingClosed, id)
+	}
 	if err != nil {
 		return fmt.Errorf("pairing %s: %w", id, err)
 	}
@@ -447,16 +470,20 @@ func (g *Gateways) updatePaired(id widget.TableCellID, c fyne.CanvasObject) {
 	case 4:
 		l.SetText(g.stamp(p.State.LastContact)) // zero without state: "never"
 	case 5:
-		l.SetText(stateText(p))
+		l.SetText(g.stateText(p))
 	}
 }
 
 // stateText sums up a gateway's connection for the office.
-func stateText(p pairedGateway) string {
+func (g *Gateways) stateText(p pairedGateway) string {
 	s := p.State
 	switch {
 	case !p.HasState:
 		return "waiting for first contact"
+	case s.Rejected && !s.PairedElsewhere.IsZero():
+		return fmt.Sprintf(gatewaysText.PairedElsewhere, g.stamp(s.PairedElsewhere))
+	case s.Rejected:
+		return gatewaysText.Rejected
 	case s.Err != "":
 		return "error: " + s.Err
 	case s.Lost != "":

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -256,5 +257,54 @@ func TestGatewaysAssignMeters(t *testing.T) {
 		if g.meterSel[i].Selected != want[m.ID] {
 			t.Errorf("%s shows %q, want %q", m.ID, g.meterSel[i].Selected, want[m.ID])
 		}
+	}
+}
+
+// A gateway paired with another workstation is shown in words: its row
+// says since when, the status line what to do; and pairing a gateway that
+// is paired already explains its pairing window instead of a raw error.
+func TestGatewaysPairedElsewhere(t *testing.T) {
+	test.NewTempApp(t)
+	st, clock := testStore(t)
+	gw, addr := startGateway(t)
+	if _, err := intake.Pair(context.Background(), addr, gw.ID(), gw.Code()); err != nil {
+		t.Fatal(err) // another workstation paired it
+	}
+	err := st.Update(func(tx store.Tx) error {
+		old := intake.Pairing{GatewayID: "zgw-cellar", Address: "192.168.1.20:8443", Site: "birkenweg",
+			PairedAt: time.Date(2026, 1, 5, 8, 30, 0, 0, time.UTC)}
+		if err := intake.SavePairing(tx, old, old.PairedAt, "test"); err != nil {
+			return err
+		}
+		s, _ := json.Marshal(intake.State{Gateway: "zgw-cellar", Err: "GET /api/v1/records: gateway zgw-cellar was paired …",
+			Rejected: true, PairedElsewhere: time.Date(2026, 6, 10, 7, 15, 0, 0, time.UTC)})
+		return tx.PutMeta(intake.StateBucket, "zgw-cellar", s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGateways(st, clock, test.NewTempWindow(t, nil))
+	var drawn <-chan struct{}
+	g.browse, drawn = fakeBrowse()
+	hook, wait := waitDone(t)
+	g.done = hook
+	t.Cleanup(g.Stop)
+	g.setSite(loadSite(t, st, "birkenweg"))
+	<-drawn
+	if got, want := cellText(g.updatePaired, 0, 5), "paired with another workstation on 10.06.2026 09:15"; got != want {
+		t.Errorf("state column %q, want %q", got, want)
+	}
+	if want := "Gateway zgw-cellar was paired with another workstation on 10.06.2026 09:15: this workstation no longer receives its data."; !strings.HasPrefix(g.status.Text, want) ||
+		!strings.Contains(g.status.Text, "zevdesk gateway open-pairing") {
+		t.Errorf("status %q, want it to start %q and name open-pairing", g.status.Text, want)
+	}
+
+	g.id.SetText(gw.ID())
+	g.addr.SetText(addr)
+	g.code.SetText(gw.Code())
+	test.Tap(g.pair)
+	wait()
+	if want := fmt.Sprintf(gatewaysText.PairingClosed, gw.ID()); g.status.Text != want {
+		t.Errorf("pairing a gateway paired elsewhere: status %q, want %q", g.status.Text, want)
 	}
 }

@@ -74,6 +74,16 @@ type Config struct {
 	// OnPaired is called (from the pairing request's goroutine) after a
 	// successful pairing: the mDNS announcement updates paired=1 with it.
 	OnPaired func()
+	// MaxConns bounds the connections open at once (default
+	// DefaultMaxConns), MaxConnsPerSource those from one source, an IPv4
+	// address or IPv6 /64 (default DefaultMaxConnsPerSource); the paired
+	// office's source may use a few more than MaxConns. Connections beyond
+	// them are closed at once.
+	MaxConns, MaxConnsPerSource int
+	// IdleTimeout closes a connection idle for this long (default
+	// DefaultIdleTimeout); the TLS handshake and a request's headers must
+	// arrive within it too (at most 10 s).
+	IdleTimeout time.Duration
 	// OnPolled, if set, is called by the poll loop after each scheduled
 	// read with its instant, the number of records written and the error.
 	OnPolled func(at time.Time, records int, err error)
@@ -98,6 +108,11 @@ type Gateway struct {
 	pol sync.Mutex // serialises Poll
 
 	pruneHeld atomic.Bool // logged that the clock is ahead of the records
+
+	// office is the source (sourceKey) the paired office last came from,
+	// for the connections reserved to it.
+	office atomic.Pointer[string]
+	conns  atomic.Pointer[connLimiter] // the running server's, for tests
 
 	live *broadcaster
 }
@@ -128,6 +143,15 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxConnsPerSource <= 0 {
+		cfg.MaxConnsPerSource = DefaultMaxConnsPerSource
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
 	g := &Gateway{cfg: cfg, log: cfg.Logger, start: cfg.Wall.Now()}
 	var err error
 	if g.id, err = loadIdentity(cfg.Dir, cfg.Wall.Now(), true); err != nil {
@@ -137,9 +161,14 @@ func New(cfg Config) (*Gateway, error) {
 	if g.pr.guard, err = loadGuard(cfg.Dir); err != nil {
 		// Keep metering, but do not hand a guesser fresh attempts from a
 		// damaged file either: pairing waits an hour.
-		g.pr.guard = guard{GlobalUntil: cfg.Wall.Now().Add(time.Hour)}
-		g.log.Error("pairing refused for an hour", "err", err)
+		g.pr.guard = guard{TokensAt: cfg.Wall.Now()}
+		g.log.Error("pairing guard unreadable: starting with an empty global bucket", "err", err)
 	}
+	g.pr.start = rateLimiter{
+		perSource: rate{burst: PairStartBurst, every: PairStartEvery},
+		total:     rate{burst: PairStartGlobalBurst, every: PairStartGlobalEvery},
+	}
+	g.setOffice(g.id.state.Source)
 	seen := map[string]bool{}
 	for _, d := range cfg.Drivers {
 		for _, m := range d.Meters() {
@@ -276,6 +305,21 @@ func nextTick(t time.Time, every time.Duration) time.Time {
 	return t.Truncate(every).Add(every).UTC()
 }
 
+// setOffice records the source the paired office comes from.
+func (g *Gateway) setOffice(src string) {
+	if p := g.office.Load(); p == nil || *p != src {
+		g.office.Store(&src)
+	}
+}
+
+// officeSource returns the paired office's source, "" when unknown.
+func (g *Gateway) officeSource() string {
+	if p := g.office.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
 // realDuration converts a duration on the gateway clock into real time.
 func (g *Gateway) realDuration(d time.Duration) time.Duration {
 	if s, ok := g.cfg.Clock.(interface {
@@ -290,9 +334,11 @@ func (g *Gateway) realDuration(d time.Duration) time.Duration {
 // ctx is done, then shuts the server down gracefully.
 func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           g.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler: g.Handler(),
+		// Also the TLS handshake's deadline (net/http takes the shortest
+		// of its read and write timeouts for it).
+		ReadHeaderTimeout: min(10*time.Second, g.cfg.IdleTimeout),
+		IdleTimeout:       g.cfg.IdleTimeout,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
@@ -303,7 +349,9 @@ func (g *Gateway) Run(ctx context.Context, ln net.Listener) error {
 	go func() { defer wg.Done(); g.live.run(ctx) }()
 	go func() { defer wg.Done(); g.pruneLoop(ctx) }()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(tls.NewListener(ln, g.TLSConfig())) }()
+	lim := newConnLimiter(ln, g.cfg.MaxConns, g.cfg.MaxConnsPerSource, g.officeSource)
+	g.conns.Store(lim)
+	go func() { errc <- srv.Serve(tls.NewListener(lim, g.TLSConfig())) }()
 	var err error
 	select {
 	case <-ctx.Done():

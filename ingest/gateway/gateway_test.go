@@ -300,8 +300,11 @@ func TestReplayedProofRefused(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatal(status)
 	}
-	// The same message again (an eavesdropper replaying it): the gateway
-	// nonce is spent.
+	// The same message again (an eavesdropper replaying it, even while
+	// the pairing window is open): the gateway nonce is spent.
+	if _, err := OpenPairingWindow(gw.cfg.Dir, gw.wall.Now()); err != nil {
+		t.Fatal(err)
+	}
 	if status, _, _, _ := c.finish(req); status != http.StatusForbidden {
 		t.Fatalf("replayed proof: status %d, want 403", status)
 	}
@@ -391,7 +394,11 @@ func TestTokenScope(t *testing.T) {
 	if resp, _ := cb.do("GET", protocol.PathRecords, nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("token of another gateway: status %d, want 401", resp.StatusCode)
 	}
-	// Re-pairing (another office) invalidates the first token.
+	// Re-pairing (another office, in the window opened at the gateway)
+	// invalidates the first token.
+	if _, err := OpenPairingWindow(a.cfg.Dir, a.wall.Now()); err != nil {
+		t.Fatal(err)
+	}
 	other := newClient(t, a.addr)
 	other.pair(a.Code())
 	if resp, _ := ca.do("GET", protocol.PathStatus, nil); resp.StatusCode != http.StatusUnauthorized {

@@ -46,7 +46,22 @@ type state struct {
 	TokenSHA256 string    `json:"token_sha256,omitempty"`
 	Client      string    `json:"client,omitempty"`
 	PairedAt    time.Time `json:"paired_at,omitzero"`
+	// Source is where the paired office paired from (sourceKey): the
+	// connections reserved to the office are its after a restart too.
+	Source string `json:"source,omitempty"`
+	// Replaced are the last tokens a pairing replaced, so that an office
+	// still using one is told when the gateway was paired elsewhere.
+	Replaced []replacedToken `json:"replaced,omitempty"`
 }
+
+// replacedToken is a token that a later pairing replaced.
+type replacedToken struct {
+	TokenSHA256 string    `json:"token_sha256"`
+	At          time.Time `json:"at"`
+}
+
+// maxReplaced bounds the replaced tokens remembered.
+const maxReplaced = 4
 
 // loadIdentity reads the identity from dir, creating a key, certificate, id
 // and pairing code on first start when create is set.
@@ -172,9 +187,12 @@ type Info struct {
 	Paired      bool
 	Client      string
 	PairedAt    time.Time
-	// Locked lists the pairing lockouts running at the time ReadInfo was
-	// asked about: "*" for everyone (the global budget), else a source.
+	// Locked lists the pairing lockouts (by source) running at the time
+	// ReadInfo was asked about.
 	Locked map[string]time.Time
+	// WindowUntil is when the open pairing window closes; zero when none
+	// is open.
+	WindowUntil time.Time
 }
 
 // ReadInfo reads a gateway's identity from its data directory without
@@ -196,9 +214,16 @@ func ReadInfo(dir string, now time.Time) (Info, error) {
 	if err != nil {
 		return info, err
 	}
-	if now.Before(g.GlobalUntil) {
-		info.Locked["*"] = g.GlobalUntil
+	w, err := readWindow(dir)
+	if err != nil {
+		return info, err
 	}
+	if w.open(&g, now) {
+		info.WindowUntil = w.Until
+	}
+	// A window the running gateway has not seen yet clears the lockouts
+	// at its next pairing request: show them as they will be.
+	w.apply(&g, now)
 	for src, s := range g.Sources {
 		if now.Before(s.LockedUntil) {
 			info.Locked[src] = s.LockedUntil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,14 +18,17 @@ import (
 // plug does not hand a code guesser a fresh set of attempts.
 const guardFile = "pairing-guard.json"
 
-// Global limits on wrong pairing codes, whatever their source: a guesser
-// who takes many addresses on the LAN still gets at most GlobalLockoutAfter
-// guesses per GlobalWindow (at 200 a day, finding one of 10^8 codes takes
-// centuries). It is high enough that one or two misbehaving machines, each
-// locked out on its own, do not block the installer's pairing.
+// Global throttle on wrong pairing codes, whatever their source: a token
+// bucket of GlobalBurst wrong codes that refills one every GlobalRefill. A
+// guesser who takes many addresses on the LAN still tests at most
+// GlobalBurst + 1,440 = 1,460 codes a day (at that rate, searching half of
+// the 10^8 codes takes about 94 years), and only while the gateway accepts
+// pairing at all (unpaired, or its pairing window open). Unlike a lockout it cannot be
+// used up in one burst for a day: once the burst is spent, everyone waits
+// at most GlobalRefill for the next attempt.
 const (
-	GlobalLockoutAfter = 200
-	GlobalWindow       = 24 * time.Hour
+	GlobalBurst  = 20
+	GlobalRefill = time.Minute
 	// maxSources bounds the per-source entries kept; entries that are
 	// not locked go first.
 	maxSources = 1024
@@ -41,48 +45,77 @@ type strike struct {
 // guard is the pairing protection: each source (an IPv4 address, an IPv6
 // /64) is locked out on its own after protocol.LockoutAfter wrong codes for
 // a doubling time, so that a machine guessing codes blocks itself but not
-// the installer; a global budget bounds guessing from many sources. It is
+// the installer; a global throttle bounds guessing from many sources. It is
 // guarded by Gateway.mu.
 type guard struct {
 	Sources map[string]*strike `json:"sources"`
-	// Window and Count: wrong codes from anywhere since Window began;
-	// GlobalUntil: no pairing from anywhere before it.
-	Window      time.Time `json:"window,omitzero"`
-	Count       int       `json:"count"`
-	GlobalUntil time.Time `json:"global_until,omitzero"`
+	// Tokens is the global throttle's bucket at TokensAt (a zero TokensAt
+	// is a full bucket).
+	Tokens   float64   `json:"tokens"`
+	TokensAt time.Time `json:"tokens_at,omitzero"`
+	// WindowApplied is the pairing window (by its opening instant) whose
+	// opening cleared the lockouts; WindowUsed the one a pairing used,
+	// which closed it.
+	WindowApplied time.Time `json:"window_applied,omitzero"`
+	WindowUsed    time.Time `json:"window_used,omitzero"`
 }
 
 // sourceKey is the lockout source of a request's remote address: the IP, or
-// for IPv6 its /64, since one host can use any address of its /64.
+// for IPv6 its /64, since one host can use any address of its /64. A zone
+// (fe80::1%eth0) is dropped, so that link-local addresses group by /64 too.
 func sourceKey(remoteAddr string) string {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
 	}
-	ip := net.ParseIP(host)
-	if ip == nil {
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
 		return host
 	}
-	if ip.To4() != nil {
-		return ip.To4().String()
+	ip = ip.WithZone("").Unmap()
+	if ip.Is4() {
+		return ip.String()
 	}
-	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+	p, _ := ip.Prefix(64)
+	return p.String()
+}
+
+// tokens returns the global bucket's content at now.
+func (g *guard) tokens(now time.Time) float64 {
+	if g.TokensAt.IsZero() {
+		return GlobalBurst
+	}
+	t := g.Tokens + float64(now.Sub(g.TokensAt))/float64(GlobalRefill)
+	return min(max(t, 0), GlobalBurst)
+}
+
+// throttled reports how long until the global throttle allows testing a
+// code again (0: now).
+func (g *guard) throttled(now time.Time) time.Duration {
+	t := g.tokens(now)
+	if t >= 1 {
+		return 0
+	}
+	return time.Duration((1 - t) * float64(GlobalRefill))
+}
+
+// clearLockouts forgets every source's wrong codes and refills the global
+// bucket: the installer opened the pairing window at the gateway.
+func (g *guard) clearLockouts() {
+	g.Sources = nil
+	g.Tokens, g.TokensAt = 0, time.Time{}
 }
 
 // locked reports how long pairing stays refused for src.
 func (g *guard) locked(src string, now time.Time) time.Duration {
-	var d time.Duration
-	if now.Before(g.GlobalUntil) {
-		d = g.GlobalUntil.Sub(now)
-	}
 	if s := g.Sources[src]; s != nil && now.Before(s.LockedUntil) {
-		d = max(d, s.LockedUntil.Sub(now))
+		return s.LockedUntil.Sub(now)
 	}
-	return d
+	return 0
 }
 
-// fail counts a wrong code from src and returns the lockout it starts, if
-// any.
+// fail counts a wrong code from src, takes it from the global bucket and
+// returns the lockout of src it starts, if any.
 func (g *guard) fail(src string, now time.Time) (time.Duration, bool) {
 	if g.Sources == nil {
 		g.Sources = map[string]*strike{}
@@ -107,14 +140,7 @@ func (g *guard) fail(src string, now time.Time) (time.Duration, bool) {
 		s.Level++
 		s.Failures = 0
 	}
-	if now.Sub(g.Window) >= GlobalWindow {
-		g.Window, g.Count = now, 0
-	}
-	g.Count++
-	if g.Count >= GlobalLockoutAfter {
-		g.GlobalUntil = g.Window.Add(GlobalWindow)
-		d = max(d, g.GlobalUntil.Sub(now))
-	}
+	g.Tokens, g.TokensAt = g.tokens(now)-1, now
 	return d, d > 0
 }
 

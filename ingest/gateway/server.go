@@ -22,8 +22,12 @@ import (
 const (
 	// NonceTTL is how long a gateway nonce from /pair/start stays valid.
 	NonceTTL = 2 * time.Minute
-	// maxNonces bounds the outstanding nonces; the oldest go first.
-	maxNonces = 32
+	// maxNoncesPerSource bounds the outstanding nonces of one source (its
+	// oldest go first), so that no source can push out another's pending
+	// pairing; maxNonces bounds them all (taken from the source with the
+	// most). The rate limit of /pair/start keeps them below it anyway.
+	maxNoncesPerSource = 4
+	maxNonces          = 8192
 	// LockoutBase is the first lockout after protocol.LockoutAfter wrong
 	// codes; every further lockout doubles it, up to LockoutMax.
 	LockoutBase = time.Minute
@@ -43,11 +47,13 @@ const (
 type pairing struct {
 	nonces map[string]pending // by gateway nonce
 	guard  guard              // lockouts after wrong codes, kept on disk
+	start  rateLimiter        // of /pair/start
 }
 
 // pending is a pairing between /pair/start and /pair/finish.
 type pending struct {
 	exp    time.Time // wall
+	src    string    // sourceKey of whoever asked for it
 	secret *protocol.PairingSecret
 }
 
@@ -66,10 +72,10 @@ func (g *Gateway) Handler() http.Handler {
 		// a known path with the wrong method here.
 		if allow, ok := allowed[r.URL.Path]; ok {
 			w.Header().Set("Allow", allow)
-			writeError(w, http.StatusMethodNotAllowed, r.Method+" not allowed on "+r.URL.Path+": use "+allow)
+			writeError(w, http.StatusMethodNotAllowed, protocol.ErrorMethodNotAllowed, r.Method+" not allowed on "+r.URL.Path+": use "+allow)
 			return
 		}
-		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+		writeError(w, http.StatusNotFound, protocol.ErrorNotFound, "no such endpoint: "+r.URL.Path)
 	})
 	return securityHeaders(mux)
 }
@@ -91,21 +97,58 @@ func securityHeaders(h http.Handler) http.Handler {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		code, b = http.StatusInternalServerError, []byte(`{"error":"encoding the response"}`)
+		code, b = http.StatusInternalServerError, []byte(`{"error":"encoding the response","code":"internal"}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	w.Write(append(b, '\n'))
 }
 
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, protocol.Error{Error: msg})
+func writeError(w http.ResponseWriter, status int, code protocol.ErrorCode, msg string) {
+	writeJSON(w, status, protocol.Error{Error: msg, Code: code})
 }
 
-func refuseLocked(w http.ResponseWriter, d time.Duration) {
-	secs := int((d + time.Second - 1) / time.Second)
+// refuseFor answers 429 with Retry-After d (in whole seconds, at least 1);
+// format has one %d for the seconds.
+func refuseFor(w http.ResponseWriter, d time.Duration, code protocol.ErrorCode, format string) {
+	secs := max(int((d+time.Second-1)/time.Second), 1)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many wrong pairing codes: try again in %d s", secs))
+	writeError(w, http.StatusTooManyRequests, code, fmt.Sprintf(format, secs))
+}
+
+// readWindow reads the pairing window opened on the console; an unreadable
+// file is no window.
+func (g *Gateway) readWindow() window {
+	win, err := readWindow(g.cfg.Dir)
+	if err != nil {
+		g.log.Warn("pairing window unreadable: taken as closed", "err", err)
+	}
+	return win
+}
+
+// refusePairing answers a pairing step that must not go on: the gateway is
+// paired and its pairing window closed, or src is locked out. It reports
+// whether it answered. A newly opened window clears the lockouts first.
+// g.mu must be held.
+func (g *Gateway) refusePairing(w http.ResponseWriter, win window, src string, now time.Time) bool {
+	if win.apply(&g.pr.guard, now) {
+		g.log.Info("pairing window open: lockouts cleared", "until", win.Until)
+		if err := g.pr.guard.save(g.cfg.Dir); err != nil {
+			g.log.Error("saving the pairing guard", "err", err)
+		}
+	}
+	if g.id.state.TokenSHA256 != "" && !win.open(&g.pr.guard, now) {
+		writeError(w, http.StatusLocked, protocol.ErrorPairingClosed, fmt.Sprintf(
+			"gateway %s is already paired with an office and accepts a new pairing only while its pairing window is open: "+
+				"at the gateway, run `zevdesk gateway open-pairing` (open for %d minutes), then pair again",
+			g.gid, int(PairingWindow/time.Minute)))
+		return true
+	}
+	if d := g.pr.guard.locked(src, now); d > 0 {
+		refuseFor(w, d, protocol.ErrorLockedOut, "too many wrong pairing codes from this address: try again in %d s")
+		return true
+	}
+	return false
 }
 
 func (g *Gateway) handlePairStart(w http.ResponseWriter, r *http.Request) {
@@ -118,42 +161,69 @@ func (g *Gateway) handlePairStart(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	now := g.cfg.Wall.Now()
+	src := sourceKey(r.RemoteAddr)
 	g.mu.Lock()
-	if d := g.pr.guard.locked(sourceKey(r.RemoteAddr), now); d > 0 {
-		g.mu.Unlock()
-		refuseLocked(w, d)
+	d := g.pr.start.allow(src, now)
+	g.mu.Unlock()
+	if d > 0 {
+		refuseFor(w, d, protocol.ErrorRateLimited, "too many pairing requests: try again in %d s")
 		return
 	}
-	if g.pr.nonces == nil {
-		g.pr.nonces = map[string]pending{}
-	}
-	for n, p := range g.pr.nonces {
-		if !now.Before(p.exp) {
-			delete(g.pr.nonces, n)
-		}
-	}
-	for len(g.pr.nonces) >= maxNonces {
-		var oldest string
-		var oldestExp time.Time
-		for n, p := range g.pr.nonces {
-			if oldest == "" || p.exp.Before(oldestExp) {
-				oldest, oldestExp = n, p.exp
-			}
-		}
-		delete(g.pr.nonces, oldest)
-	}
+	win := g.readWindow()
+	g.mu.Lock()
+	refused := g.refusePairing(w, win, src, now)
 	g.mu.Unlock()
+	if refused {
+		return
+	}
 	nonce := protocol.NewNonce()
 	secret, err := protocol.NewPairingSecret(g.code, nonce)
 	if err != nil {
 		g.log.Error("starting a pairing", "err", err)
-		writeError(w, http.StatusInternalServerError, "starting the pairing failed")
+		writeError(w, http.StatusInternalServerError, protocol.ErrorInternal, "starting the pairing failed")
 		return
 	}
 	g.mu.Lock()
-	g.pr.nonces[nonce] = pending{exp: now.Add(NonceTTL), secret: secret}
+	g.addNonce(nonce, pending{exp: now.Add(NonceTTL), src: src, secret: secret}, now)
 	g.mu.Unlock()
 	writeJSON(w, http.StatusOK, protocol.PairStartResponse{GatewayNonce: nonce, GatewayShare: secret.Share(), Gateway: g.gid})
+}
+
+// addNonce keeps a pending pairing, dropping expired ones and making room:
+// a source's own oldest first, and only when all are full the oldest of the
+// source with the most. g.mu must be held.
+func (g *Gateway) addNonce(nonce string, p pending, now time.Time) {
+	if g.pr.nonces == nil {
+		g.pr.nonces = map[string]pending{}
+	}
+	per := map[string]int{}
+	for n, q := range g.pr.nonces {
+		if !now.Before(q.exp) {
+			delete(g.pr.nonces, n)
+			continue
+		}
+		per[q.src]++
+	}
+	for per[p.src] >= maxNoncesPerSource || len(g.pr.nonces) >= maxNonces {
+		from := p.src
+		if per[from] < maxNoncesPerSource {
+			for src, k := range per {
+				if k > per[from] {
+					from = src
+				}
+			}
+		}
+		var oldest string
+		var oldestExp time.Time
+		for n, q := range g.pr.nonces {
+			if q.src == from && (oldest == "" || q.exp.Before(oldestExp)) {
+				oldest, oldestExp = n, q.exp
+			}
+		}
+		delete(g.pr.nonces, oldest)
+		per[from]--
+	}
+	g.pr.nonces[nonce] = p
 }
 
 // setDeadlines bounds writing the response and, for requests with a body,
@@ -170,10 +240,10 @@ func setDeadlines(w http.ResponseWriter, body bool) {
 
 func badBody(w http.ResponseWriter, err error) {
 	if errors.Is(err, protocol.ErrTooLarge) {
-		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		writeError(w, http.StatusRequestEntityTooLarge, protocol.ErrorTooLarge, err.Error())
 		return
 	}
-	writeError(w, http.StatusBadRequest, err.Error())
+	writeError(w, http.StatusBadRequest, protocol.ErrorBadRequest, err.Error())
 }
 
 func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
@@ -184,15 +254,15 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !protocol.ValidNonce(req.ClientNonce) || !protocol.ValidNonce(req.GatewayNonce) || !protocol.ValidShare(req.ClientShare) || len(req.Proof) != 64 || len(req.Client) > 200 {
-		writeError(w, http.StatusBadRequest, "client_nonce and gateway_nonce must be 32-128 lowercase hex digits, client_share and proof 64, client at most 200 characters")
+		writeError(w, http.StatusBadRequest, protocol.ErrorBadRequest, "client_nonce and gateway_nonce must be 32-128 lowercase hex digits, client_share and proof 64, client at most 200 characters")
 		return
 	}
 	now := g.cfg.Wall.Now()
 	src := sourceKey(r.RemoteAddr)
+	win := g.readWindow()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if d := g.pr.guard.locked(src, now); d > 0 {
-		refuseLocked(w, d)
+	if g.refusePairing(w, win, src, now) {
 		return
 	}
 	pend, ok := g.pr.nonces[req.GatewayNonce]
@@ -200,13 +270,19 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 	// proof can never be played again.
 	delete(g.pr.nonces, req.GatewayNonce)
 	if !ok || !now.Before(pend.exp) {
-		writeError(w, http.StatusForbidden, "unknown, used or expired gateway_nonce: start again with "+protocol.PathPairStart)
+		writeError(w, http.StatusForbidden, protocol.ErrorBadNonce, "unknown, used or expired gateway_nonce: start again with "+protocol.PathPairStart)
 		return
 	}
 	if req.Gateway != "" && req.Gateway != g.gid {
 		// Checked before the proof and before anything changes: pairing
 		// the wrong box by mistake must not cut off the office it serves.
-		writeError(w, http.StatusConflict, fmt.Sprintf("this is gateway %s, not %s: nothing changed", g.gid, req.Gateway))
+		writeError(w, http.StatusConflict, protocol.ErrorWrongGateway, fmt.Sprintf("this is gateway %s, not %s: nothing changed", g.gid, req.Gateway))
+		return
+	}
+	// The global throttle: testing a code takes a token from everyone's
+	// bucket, so that many addresses together guess slowly.
+	if d := g.pr.guard.throttled(now); d > 0 {
+		refuseFor(w, d, protocol.ErrorRateLimited, "many wrong pairing codes from the network: try again in %d s")
 		return
 	}
 	// A degenerate share cannot come from a client that follows the
@@ -219,19 +295,33 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 		if err := g.pr.guard.save(g.cfg.Dir); err != nil {
 			g.log.Error("saving the pairing guard", "err", err)
 		}
-		writeError(w, http.StatusForbidden, "wrong pairing code (or the connection goes through another certificate)")
+		writeError(w, http.StatusForbidden, protocol.ErrorWrongCode, "wrong pairing code (or the connection goes through another certificate)")
 		return
 	}
 	token := protocol.NewToken()
 	prev := g.id.state
-	g.id.state.TokenSHA256 = tokenHash(token)
-	g.id.state.Client = req.Client
-	g.id.state.PairedAt = now.UTC()
+	next := prev
+	if prev.TokenSHA256 != "" {
+		// Remember the replaced token, so that the office still using it
+		// learns that and when the gateway was paired elsewhere.
+		next.Replaced = append([]replacedToken{{TokenSHA256: prev.TokenSHA256, At: now.UTC()}}, prev.Replaced...)
+		next.Replaced = next.Replaced[:min(len(next.Replaced), maxReplaced)]
+	}
+	next.TokenSHA256 = tokenHash(token)
+	next.Client = req.Client
+	next.PairedAt = now.UTC()
+	next.Source = src
+	g.id.state = next
 	if err := g.id.save(g.cfg.Dir); err != nil {
 		g.id.state = prev
-		writeError(w, http.StatusInternalServerError, "saving the pairing failed")
+		writeError(w, http.StatusInternalServerError, protocol.ErrorInternal, "saving the pairing failed")
 		g.log.Error("saving the pairing", "err", err)
 		return
+	}
+	g.setOffice(src)
+	if win.open(&g.pr.guard, now) {
+		// One pairing per window: whoever comes next must open it again.
+		g.pr.guard.WindowUsed = win.OpenedAt
 	}
 	g.pr.guard.succeed(src)
 	if err := g.pr.guard.save(g.cfg.Dir); err != nil {
@@ -251,14 +341,24 @@ func (g *Gateway) handlePairFinish(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) auth(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got := []byte(tokenHash(tok))
 		g.mu.Lock()
 		want := g.id.state.TokenSHA256
+		replaced := g.id.state.Replaced
 		g.mu.Unlock()
-		if !ok || want == "" || subtle.ConstantTimeCompare([]byte(tokenHash(tok)), []byte(want)) != 1 {
+		if !ok || want == "" || subtle.ConstantTimeCompare(got, []byte(want)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="zevgw"`)
-			writeError(w, http.StatusUnauthorized, "missing or invalid token: pair first")
+			for _, rt := range replaced {
+				if ok && subtle.ConstantTimeCompare(got, []byte(rt.TokenSHA256)) == 1 {
+					writeJSON(w, http.StatusUnauthorized, protocol.Error{Code: protocol.ErrorTokenReplaced, PairedAt: rt.At,
+						Error: "this token was replaced: the gateway was paired with another workstation on " + rt.At.Format(time.RFC3339)})
+					return
+				}
+			}
+			writeError(w, http.StatusUnauthorized, protocol.ErrorUnauthorized, "missing or invalid token: pair first")
 			return
 		}
+		g.setOffice(sourceKey(r.RemoteAddr))
 		setDeadlines(w, false)
 		h(w, r)
 	})
@@ -304,7 +404,7 @@ func (g *Gateway) handleRecords(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("after"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("after=%q: expected a sequence number (0 or more)", s))
+			writeError(w, http.StatusBadRequest, protocol.ErrorBadRequest, fmt.Sprintf("after=%q: expected a sequence number (0 or more)", s))
 			return
 		}
 		after = v
@@ -313,7 +413,7 @@ func (g *Gateway) handleRecords(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("limit"); s != "" {
 		v, err := strconv.Atoi(s)
 		if err != nil || v < 1 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit=%q: expected a number from 1 to %d", s, protocol.MaxRecordsLimit))
+			writeError(w, http.StatusBadRequest, protocol.ErrorBadRequest, fmt.Sprintf("limit=%q: expected a number from 1 to %d", s, protocol.MaxRecordsLimit))
 			return
 		}
 		limit = min(v, protocol.MaxRecordsLimit)
@@ -327,7 +427,7 @@ func (g *Gateway) handleRecords(w http.ResponseWriter, r *http.Request) {
 	*ps = recs
 	if err != nil {
 		g.log.Error("serving records", "err", err)
-		writeError(w, http.StatusInternalServerError, "reading the buffer failed")
+		writeError(w, http.StatusInternalServerError, protocol.ErrorInternal, "reading the buffer failed")
 		return
 	}
 	st := g.buf.Stats()
@@ -359,7 +459,7 @@ func (g *Gateway) handleRecords(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) handleLive(w http.ResponseWriter, r *http.Request) {
 	if g.live.listeners() >= MaxLiveListeners {
 		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("too many live listeners (at most %d)", MaxLiveListeners))
+		writeError(w, http.StatusServiceUnavailable, protocol.ErrorBusy, fmt.Sprintf("too many live listeners (at most %d)", MaxLiveListeners))
 		return
 	}
 	rc := http.NewResponseController(w)

@@ -173,18 +173,46 @@ func (c *Client) get(ctx context.Context, hc *http.Client, path string) (*http.R
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
-		herr := httpError(resp)
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			return nil, fmt.Errorf("GET %s: %w: %v", path, ErrUnauthorized, herr)
+			return nil, fmt.Errorf("GET %s: %w", path, rejected(resp, c.p.GatewayID))
 		}
-		return nil, fmt.Errorf("GET %s: %w", path, herr)
+		return nil, fmt.Errorf("GET %s: %w", path, httpError(resp))
 	}
 	return resp, nil
 }
 
 // ErrUnauthorized means the gateway no longer accepts our token (it was
 // reset or paired with another workstation): pair it again.
-var ErrUnauthorized = errors.New("the gateway rejected our token: pair it again")
+var ErrUnauthorized = errors.New("the gateway no longer accepts this workstation (it was reset or paired with another workstation): " +
+	"open its pairing window (`zevdesk gateway open-pairing` at the gateway) and pair it again")
+
+// PairedElsewhereError means the gateway was paired with another
+// workstation, which replaced this one's token. It matches ErrUnauthorized.
+type PairedElsewhereError struct {
+	Gateway string
+	// At is when the gateway was paired elsewhere, as the gateway says.
+	At time.Time
+}
+
+func (e *PairedElsewhereError) Error() string {
+	return fmt.Sprintf("gateway %s was paired with another workstation on %s: this workstation no longer receives its data; "+
+		"to take it back, open its pairing window (`zevdesk gateway open-pairing` at the gateway) and pair it again",
+		e.Gateway, e.At.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// Is makes errors.Is(err, ErrUnauthorized) true.
+func (e *PairedElsewhereError) Is(target error) bool { return target == ErrUnauthorized }
+
+// rejected reads a 401 or 403 answer to our token: a PairedElsewhereError
+// when the gateway says it replaced the token, else ErrUnauthorized.
+func rejected(resp *http.Response, gateway string) error {
+	var e protocol.Error
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if json.Unmarshal(b, &e) == nil && e.Code == protocol.ErrorTokenReplaced && !e.PairedAt.IsZero() {
+		return &PairedElsewhereError{Gateway: gateway, At: e.PairedAt}
+	}
+	return ErrUnauthorized
+}
 
 // Status asks the gateway for its status.
 func (c *Client) Status(ctx context.Context) (protocol.Status, error) {
@@ -506,6 +534,11 @@ type State struct {
 	// Lost is set when the gateway pruned records we never fetched (the
 	// workstation was off longer than the gateway's retention).
 	Lost string `json:"lost,omitempty"`
+	// Rejected is set when the gateway no longer accepts our token (it was
+	// reset or paired with another workstation); PairedElsewhere is when
+	// it was paired with another one, if it said so.
+	Rejected        bool      `json:"rejected,omitempty"`
+	PairedElsewhere time.Time `json:"paired_elsewhere,omitzero"`
 }
 
 // StateBucket is the Meta bucket holding each gateway's last State (JSON,
@@ -530,6 +563,7 @@ func (c *Client) noteContact(cursor, lastSeq uint64) {
 		c.state.Behind = lastSeq - cursor
 	}
 	c.state.Err = ""
+	c.state.Rejected, c.state.PairedElsewhere = false, time.Time{}
 }
 
 // noteLost reports records pruned by the gateway before we fetched them, in

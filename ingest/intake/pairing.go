@@ -62,6 +62,16 @@ var ErrWrongCode = errors.New("wrong pairing code: check the 8-digit code on the
 // too many wrong codes.
 var ErrRateLimited = errors.New("too many wrong pairing codes: the gateway refuses pairing for a while; wait and try again")
 
+// ErrPairingClosed means the gateway is paired (with this office or
+// another) and accepts a new pairing only while its pairing window, opened
+// on the gateway itself, is open.
+var ErrPairingClosed = errors.New("the gateway is already paired and accepts a new pairing only while its pairing window is open: " +
+	"at the gateway, run `zevdesk gateway open-pairing` (it stays open 10 minutes), then pair again")
+
+// ErrPairingBusy means the gateway limits pairing requests for a while
+// (many of them from the network, possibly someone guessing codes).
+var ErrPairingBusy = errors.New("the gateway is receiving many pairing requests and asks to wait: try again shortly")
+
 // ErrCertChanged means a paired gateway presented a certificate other than
 // the pinned one.
 var ErrCertChanged = errors.New("certificate changed: possible man in the middle; re-pair the gateway if it was reset or replaced")
@@ -256,25 +266,34 @@ func postJSON(ctx context.Context, hc *http.Client, url string, in, out any) err
 		return unwrapCert(err)
 	}
 	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		if ra := resp.Header.Get("Retry-After"); ra != "" {
-			return fmt.Errorf("%w (retry after %s s)", ErrRateLimited, ra)
-		}
-		return ErrRateLimited
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		var e protocol.Error
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		if json.Unmarshal(b, &e) == nil && strings.Contains(e.Error, "gateway_nonce") {
-			// Not the code: the gateway no longer knows the nonce (it
-			// expired, or the gateway restarted in between).
-			return fmt.Errorf("the gateway refused the pairing step (%s): try again", e.Error)
-		}
-		return ErrWrongCode
-	case resp.StatusCode != http.StatusOK:
-		return httpError(resp)
+	if resp.StatusCode == http.StatusOK {
+		return decodeSmall(resp.Body, out)
 	}
-	return decodeSmall(resp.Body, out)
+	var e protocol.Error
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	_ = json.Unmarshal(b, &e)
+	retry := ""
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		retry = " (retry after " + ra + " s)"
+	}
+	// The code first; the status alone for gateways that send none.
+	switch {
+	case e.Code == protocol.ErrorPairingClosed || e.Code == "" && resp.StatusCode == http.StatusLocked:
+		return ErrPairingClosed
+	case e.Code == protocol.ErrorRateLimited:
+		return fmt.Errorf("%w%s", ErrPairingBusy, retry)
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return fmt.Errorf("%w%s", ErrRateLimited, retry)
+	case e.Code == protocol.ErrorBadNonce || e.Code == "" && resp.StatusCode == http.StatusForbidden && strings.Contains(e.Error, "gateway_nonce"):
+		// Not the code: the gateway no longer knows the nonce (it
+		// expired, or the gateway restarted in between).
+		return fmt.Errorf("the gateway refused the pairing step (%s): try again", e.Error)
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return ErrWrongCode
+	case e.Error != "":
+		return fmt.Errorf("gateway answered %s: %s", resp.Status, e.Error)
+	}
+	return fmt.Errorf("gateway answered %s", resp.Status)
 }
 
 // decodeSmall decodes a small JSON response strictly: one value, nothing

@@ -43,8 +43,13 @@ func (c *Client) Run(ctx context.Context, onState func(State)) error {
 		}
 		var wait time.Duration
 		if err != nil {
+			var pe *PairedElsewhereError
 			c.mu.Lock()
 			c.state.Err = err.Error()
+			c.state.Rejected = errors.Is(err, ErrUnauthorized)
+			if errors.As(err, &pe) {
+				c.state.PairedElsewhere = pe.At
+			}
 			c.mu.Unlock()
 			wait = backoff
 			if permanent(err) {
@@ -98,7 +103,7 @@ func permanent(err error) bool {
 }
 
 func notable(a, b State) bool {
-	return a.Err != b.Err || a.SkewFlag != b.SkewFlag || a.Lost != b.Lost
+	return a.Err != b.Err || a.SkewFlag != b.SkewFlag || a.Lost != b.Lost || a.Rejected != b.Rejected
 }
 
 // report logs s, stores it and tells the caller.

@@ -263,5 +263,52 @@ const LiveEvent = "power"
 
 // Error is the body of every error response (4xx, 5xx).
 type Error struct {
+	// Error says what went wrong, for people.
 	Error string `json:"error"`
+	// Code says the same for programs (one of the ErrorCode constants);
+	// gateways before it was added leave it out, and a client must treat
+	// an unknown code by the HTTP status alone.
+	Code ErrorCode `json:"code,omitempty"`
+	// PairedAt is, with ErrorTokenReplaced, when the gateway was paired
+	// with another workstation, which replaced the token presented.
+	PairedAt time.Time `json:"paired_at,omitzero"`
 }
+
+// ErrorCode is the machine-readable reason of an error response.
+type ErrorCode string
+
+// Error codes, with the HTTP status each comes with.
+const (
+	// ErrorBadRequest (400): a malformed request, query or body.
+	ErrorBadRequest ErrorCode = "bad_request"
+	// ErrorUnauthorized (401): no token, or one the gateway never issued.
+	ErrorUnauthorized ErrorCode = "unauthorized"
+	// ErrorTokenReplaced (401): the token was valid until the gateway was
+	// paired with another workstation (at Error.PairedAt).
+	ErrorTokenReplaced ErrorCode = "token_replaced"
+	// ErrorWrongCode (403): the pairing proof is wrong (a wrong code, or
+	// another certificate in between).
+	ErrorWrongCode ErrorCode = "wrong_code"
+	// ErrorBadNonce (403): the gateway nonce is unknown, used or expired.
+	ErrorBadNonce ErrorCode = "bad_nonce"
+	// ErrorNotFound (404) and ErrorMethodNotAllowed (405).
+	ErrorNotFound         ErrorCode = "not_found"
+	ErrorMethodNotAllowed ErrorCode = "method_not_allowed"
+	// ErrorWrongGateway (409): the pairing names another gateway's id.
+	ErrorWrongGateway ErrorCode = "wrong_gateway"
+	// ErrorTooLarge (413): the request body is over MaxRequestBody.
+	ErrorTooLarge ErrorCode = "too_large"
+	// ErrorPairingClosed (423): the gateway is paired and its pairing
+	// window is closed; it is opened on the gateway itself.
+	ErrorPairingClosed ErrorCode = "pairing_closed"
+	// ErrorLockedOut (429, Retry-After): too many wrong codes from this
+	// source.
+	ErrorLockedOut ErrorCode = "locked_out"
+	// ErrorRateLimited (429, Retry-After): too many pairing requests, from
+	// this source or from everywhere together.
+	ErrorRateLimited ErrorCode = "rate_limited"
+	// ErrorInternal (500): the gateway failed.
+	ErrorInternal ErrorCode = "internal"
+	// ErrorBusy (503, Retry-After): a capacity limit (live listeners).
+	ErrorBusy ErrorCode = "busy"
+)
