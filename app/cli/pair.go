@@ -138,7 +138,7 @@ func runPair(env *Env, args []string) error {
 	if site != "" {
 		fmt.Fprintf(env.Stdout, "its meters feed site %s (gateway meter ids = site meter ids)\n", site)
 	} else {
-		fmt.Fprintln(env.Stdout, "not assigned to a site yet: its records are kept raw until you assign one (pair again with --site ID)")
+		fmt.Fprintln(env.Stdout, "not assigned to a site yet: its records are kept raw until you assign one (zevdesk gateways assign --gateway "+p.GatewayID+" --site ID, or the Gateways tab)")
 	}
 	return nil
 }
