@@ -128,11 +128,12 @@ func TestElligator2MatchesReference(t *testing.T) {
 }
 
 // referenceDigest is the SHA-256 of elligator2Big's outputs for the random
-// inputs of TestElligator2MatchesReference, one after the other. math/big
-// under the race detector takes about 50 times as long as the constant-time
-// map (a minute for the 100,000 inputs), so with -race (make test) the test
-// compares the outputs with the reference through this digest; without
-// -race it runs the reference on each input, which also checks the digest.
+// inputs of TestElligator2MatchesReference, one after the other. Under the
+// race detector the math/big reference takes close to a minute for the
+// 100,000 inputs (on a shared two-core machine), so with -race (make test)
+// the test compares the outputs with the reference through this digest;
+// without -race it runs the reference on each input, which also checks the
+// digest.
 const referenceDigest = "e8d2a897cdcd00ae58c889d591a01d2f6ca6811bb4e7dcefca3b670750b95012"
 
 // The constant-time hex encoding of secrets is encoding/hex's for every
