@@ -15,8 +15,8 @@ import (
 // (RFC 7616, SHA-256, user "admin", realm = the device id) once a password
 // is set. Over plain HTTP each request is challenged anew (firmware before
 // 2.0 accepts a nonce only once), so the driver answers each 401 with one
-// retry. No Go library in our dependencies does Digest; this is the client
-// side only, about sixty lines.
+// retry. No Go library in our dependencies does Digest, so this is a small
+// client side: parsing the challenge and computing the response.
 
 // digestUser is the only user a Shelly Gen2+ device knows.
 const digestUser = "admin"
