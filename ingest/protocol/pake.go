@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/big"
+
+	"filippo.io/edwards25519/field"
 )
 
 // Pairing uses a password-authenticated key exchange (CPace on X25519) before
@@ -30,12 +32,16 @@ import (
 // hex.
 const ShareHexLen = 64
 
-var (
-	p25519 = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
-	j25519 = big.NewInt(486662)
-	// pMinus1Half is (p-1)/2, the exponent of Euler's criterion.
-	pMinus1Half = new(big.Int).Rsh(new(big.Int).Sub(p25519, big.NewInt(1)), 1)
-)
+// jElem is the Montgomery coefficient J = 486662 of Curve25519.
+var jElem = func() *field.Element {
+	var b [32]byte
+	binary.LittleEndian.PutUint32(b[:], 486662)
+	e, err := new(field.Element).SetBytes(b[:])
+	if err != nil {
+		panic(err) // 32 bytes: cannot fail
+	}
+	return e
+}()
 
 // Generator returns the exchange's generator for code and gatewayNonce as a
 // Curve25519 u-coordinate (32 bytes, little-endian): Elligator 2 (RFC 9380,
@@ -43,35 +49,64 @@ var (
 // code and nonce read as a big-endian integer modulo 2^255-19.
 func Generator(code, gatewayNonce string) []byte {
 	h := sha512.Sum512([]byte(proofLabel + "|generator|" + code + "|" + gatewayNonce))
-	p := p25519
-	r := new(big.Int).SetBytes(h[:])
-	r.Mod(r, p)
-	// tv1 = 2·r²; the exceptional case 1 + tv1 = 0 cannot happen on this
-	// curve (-1/2 is not a square), but is handled as RFC 9380 does.
-	tv1 := new(big.Int).Mul(r, r)
-	tv1.Lsh(tv1, 1).Mod(tv1, p)
-	den := new(big.Int).Add(tv1, big.NewInt(1))
-	den.Mod(den, p)
-	if den.Sign() == 0 {
-		den.SetInt64(1)
+	u := elligator2(&h)
+	return u[:]
+}
+
+// elligator2 maps a 64-byte big-endian integer to a Curve25519
+// u-coordinate. It runs in constant time (CPace requires it: the input
+// depends on the pairing code, and a map whose duration depends on its input
+// lets an observer who knows the public nonce test codes offline against
+// timings): field arithmetic from filippo.io/edwards25519/field, both
+// candidates computed and one selected by mask, no branch or table index on
+// secret data. elligator2Big in the tests is the plain math/big version it
+// must agree with.
+func elligator2(h *[64]byte) [32]byte {
+	// SetWideBytes reduces a little-endian integer mod p; the hash is read
+	// big-endian, so reverse it (a fixed permutation, independent of data).
+	var le [64]byte
+	for i, b := range h {
+		le[63-i] = b
 	}
-	// x1 = -J / (1 + 2r²)
-	x1 := new(big.Int).ModInverse(den, p)
-	x1.Mul(x1, j25519).Neg(x1).Mod(x1, p)
-	// gx1 = x1³ + J·x1² + x1
-	gx1 := new(big.Int).Add(x1, j25519)
-	gx1.Mul(gx1, x1).Add(gx1, big.NewInt(1)).Mul(gx1, x1).Mod(gx1, p)
-	x := x1
-	if leg := new(big.Int).Exp(gx1, pMinus1Half, p); leg.Sign() != 0 && leg.Cmp(big.NewInt(1)) != 0 {
-		// gx1 is not a square: x2 = -x1 - J.
-		x = new(big.Int).Add(x1, j25519)
-		x.Neg(x).Mod(x, p)
-	}
-	be := x.FillBytes(make([]byte, 32))
-	for i, j := 0, 31; i < j; i, j = i+1, j-1 {
-		be[i], be[j] = be[j], be[i]
-	}
-	return be
+	r, _ := new(field.Element).SetWideBytes(le[:]) // 64 bytes: cannot fail
+	one := new(field.Element).One()
+	zero := new(field.Element).Zero()
+
+	// tv1 = 2·r²; den = 1 + tv1. den = 0 cannot happen on this curve (-1/2
+	// is not a square mod p), but is handled as RFC 9380 does (x1 = -J).
+	tv1 := new(field.Element).Square(r)
+	tv1.Add(tv1, tv1)
+	den := new(field.Element).Add(tv1, one)
+	den.Select(one, den, den.Equal(zero))
+
+	// x1 = -J / den
+	x1 := new(field.Element).Invert(den)
+	x1.Multiply(x1, jElem)
+	x1.Negate(x1)
+
+	// gx1 = ((x1 + J)·x1 + 1)·x1 = x1³ + J·x1² + x1
+	gx1 := new(field.Element).Add(x1, jElem)
+	gx1.Multiply(gx1, x1)
+	gx1.Add(gx1, one)
+	gx1.Multiply(gx1, x1)
+
+	// Euler's criterion: gx1^((p-1)/2) ∈ {0, 1} when gx1 is a square.
+	// (p-1)/2 = 4·(p-5)/8 + 2, and Pow22523 raises to (p-5)/8.
+	leg := new(field.Element).Pow22523(gx1)
+	leg.Square(leg)
+	leg.Square(leg)
+	gx1sq := new(field.Element).Square(gx1)
+	leg.Multiply(leg, gx1sq)
+	isSquare := leg.Equal(one) | leg.Equal(zero)
+
+	// x2 = -x1 - J, taken when gx1 is not a square.
+	x2 := new(field.Element).Add(x1, jElem)
+	x2.Negate(x2)
+	u := new(field.Element).Select(x1, x2, isSquare)
+
+	var out [32]byte
+	copy(out[:], u.Bytes())
+	return out
 }
 
 // PairingSecret is one side's ephemeral part of the exchange.
@@ -127,8 +162,29 @@ func (s *PairingSecret) SessionKey(peerShare, clientShare, gatewayShare string) 
 	if err != nil { // an all-zero result: a low-order share
 		return "", ErrBadShare
 	}
-	sum := sha256.Sum256([]byte(proofLabel + "|session|" + hex.EncodeToString(k) + "|" + clientShare + "|" + gatewayShare))
-	return hex.EncodeToString(sum[:]), nil
+	sum := sha256.Sum256([]byte(proofLabel + "|session|" + hexConstantTime(k) + "|" + clientShare + "|" + gatewayShare))
+	return hexConstantTime(sum[:]), nil
+}
+
+// hexConstantTime is hex.EncodeToString for secrets (the shared point K and
+// the session key): encoding/hex indexes a table with each nibble, which a
+// cache-timing observer could in principle see; this computes each digit
+// with arithmetic and a mask instead.
+func hexConstantTime(b []byte) string {
+	out := make([]byte, 2*len(b))
+	for i, v := range b {
+		out[2*i] = hexDigit(v >> 4)
+		out[2*i+1] = hexDigit(v & 0xf)
+	}
+	return string(out)
+}
+
+// hexDigit returns the lowercase hex digit of n (0 to 15) without a branch:
+// '0'+n, plus the distance from '9'+1 to 'a' when n ≥ 10.
+func hexDigit(n byte) byte {
+	// (9 - n) >> 8 is all ones exactly when n > 9 (as an int, no wrap).
+	ge10 := byte((9 - int(n)) >> 8)
+	return '0' + n + (ge10 & ('a' - '9' - 1))
 }
 
 // ValidShare reports whether s has the form of a share: 64 lowercase hex

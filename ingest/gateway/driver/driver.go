@@ -141,28 +141,42 @@ func New(ctx context.Context, name string, cfg Config) (Driver, error) {
 // ParseSpec parses a device specification of the form
 // "DRIVER:ID:key=value,key=value" (e.g.
 // "modbus:grid:addr=192.168.1.20:502,unit=1,type=sdm630"). Values may
-// contain ':' but not ','.
+// contain ':' but not ','. Errors never quote a password parameter.
 func ParseSpec(spec string) (name string, cfg Config, err error) {
 	name, rest, ok := strings.Cut(spec, ":")
 	if !ok || name == "" {
-		return "", cfg, fmt.Errorf("device %q: expected DRIVER:ID[:key=value,key=value]", spec)
+		return "", cfg, fmt.Errorf("device %q: expected DRIVER:ID[:key=value,key=value]", shownSpec(spec))
 	}
 	id, params, _ := strings.Cut(rest, ":")
 	if id == "" {
-		return "", cfg, fmt.Errorf("device %q: missing the meter id after %q", spec, name+":")
+		return "", cfg, fmt.Errorf("device %q: missing the meter id after %q", shownSpec(spec), name+":")
 	}
 	cfg.ID = id
 	cfg.Params = map[string]string{}
 	if params != "" {
+		afterPassword := false
 		for _, kv := range strings.Split(params, ",") {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok || k == "" {
-				return "", cfg, fmt.Errorf("device %q: parameter %q: expected key=value", spec, kv)
+				if afterPassword { // likely the rest of a password with a comma
+					return "", cfg, fmt.Errorf("device %q: a parameter after password= is not key=value (a password cannot contain ',')", shownSpec(spec))
+				}
+				return "", cfg, fmt.Errorf("device %q: parameter %q: expected key=value", shownSpec(spec), kv)
 			}
+			afterPassword = afterPassword || k == "password"
 			cfg.Params[k] = v
 		}
 	}
 	return name, cfg, nil
+}
+
+// shownSpec is spec as an error may quote it: everything from "password="
+// on is hidden, since a password with a comma spills into what follows.
+func shownSpec(spec string) string {
+	if i := strings.Index(spec, "password="); i >= 0 {
+		return spec[:i] + "password=…"
+	}
+	return spec
 }
 
 // EnergyMeter returns the description of a meter with import and export

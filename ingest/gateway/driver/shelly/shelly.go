@@ -3,8 +3,10 @@
 // the energy registers (Wh) and EM.GetStatus for the power (W).
 //
 // Parameters (see driver.ParseSpec): addr (host or host:port, required), em
-// (the EM component id, default 0), timeout (default 5s). Devices with
-// authentication enabled (digest auth) are not supported yet.
+// (the EM component id, default 0), timeout (default 5s), and for a device
+// with authentication enabled its password, given as password=... or read
+// from password_file=PATH (the device's user is always "admin"). The
+// password is never logged or shown in an error.
 package shelly
 
 import (
@@ -16,7 +18,9 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -32,12 +36,17 @@ const maxBody = 256 << 10
 
 // Driver reads one Shelly energy meter. It is safe for concurrent use.
 type Driver struct {
-	id    string
-	base  string // http://host[:port]
-	em    int
-	http  *http.Client
-	clock core.Clock
+	id       string
+	addr     string // host[:port], for messages
+	base     string // http://host[:port]
+	em       int
+	password string // "" when the device has no authentication
+	http     *http.Client
+	clock    core.Clock
 }
+
+// ErrWrongPassword means the device refused the configured password.
+var ErrWrongPassword = errors.New("wrong password")
 
 var (
 	_ driver.Driver     = (*Driver)(nil)
@@ -68,16 +77,44 @@ func New(cfg driver.Config) (*Driver, error) {
 	}
 	for k := range cfg.Params {
 		switch k {
-		case "addr", "em", "timeout":
+		case "addr", "em", "timeout", "password", "password_file":
 		default:
-			return nil, fmt.Errorf("unknown parameter %q (known: addr, em, timeout)", k)
+			return nil, fmt.Errorf("unknown parameter %q (known: addr, em, timeout, password, password_file)", k)
 		}
+	}
+	password, err := readPassword(cfg)
+	if err != nil {
+		return nil, err
 	}
 	clock := cfg.Clock
 	if clock == nil {
 		clock = core.SystemClock{}
 	}
-	return &Driver{id: cfg.ID, base: "http://" + u.Host, em: em, http: &http.Client{Timeout: timeout}, clock: clock}, nil
+	return &Driver{id: cfg.ID, addr: u.Host, base: "http://" + u.Host, em: em, password: password,
+		http: &http.Client{Timeout: timeout}, clock: clock}, nil
+}
+
+// readPassword returns the password parameter, or the first line of the
+// file password_file names (a password there stays out of the process list
+// and may contain commas, which a device spec cannot).
+func readPassword(cfg driver.Config) (string, error) {
+	pw, file := cfg.Params["password"], cfg.Params["password_file"]
+	if file == "" {
+		return pw, nil
+	}
+	if pw != "" {
+		return "", errors.New("give password or password_file, not both")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("reading the password: %w", err)
+	}
+	pw, _, _ = strings.Cut(string(data), "\n")
+	pw = strings.TrimSuffix(pw, "\r")
+	if pw == "" {
+		return "", fmt.Errorf("password_file %s: the first line is empty", file)
+	}
+	return pw, nil
 }
 
 // Meters describes the one meter.
@@ -85,31 +122,80 @@ func (d *Driver) Meters() []protocol.Meter {
 	return []protocol.Meter{driver.EnergyMeter(d.id, Name, "Shelly 3EM (Gen2+)", "", true)}
 }
 
-// call runs GET /rpc/METHOD?id=EM and decodes the result into v.
+// call runs GET /rpc/METHOD?id=EM and decodes the result into v. A 401
+// with a Digest challenge is answered with the password, once: the
+// challenge is fresh, so a second 401 means a wrong password.
 func (d *Driver) call(ctx context.Context, method string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/rpc/%s?id=%d", d.base, method, d.em), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := d.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("meter %s: %s: %w", d.id, method, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return fmt.Errorf("meter %s: %s: %w", d.id, method, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		if resp.StatusCode == http.StatusUnauthorized {
-			return fmt.Errorf("meter %s: %s: the device asks for a password (authentication is not supported)", d.id, method)
+	uri := fmt.Sprintf("/rpc/%s?id=%d", method, d.em)
+	status, body, chal, err := d.get(ctx, uri, "")
+	if err == nil && status == http.StatusUnauthorized {
+		var auth string
+		auth, err = d.answer(chal, uri)
+		if err == nil {
+			status, body, chal, err = d.get(ctx, uri, auth)
 		}
-		return fmt.Errorf("meter %s: %s: HTTP %d: %.200s", d.id, method, resp.StatusCode, body)
+		if err == nil && status == http.StatusUnauthorized && !strings.EqualFold(chal.params["stale"], "true") {
+			return fmt.Errorf("meter %s: %s: %w", d.id, d.device(chal), ErrWrongPassword)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("meter %s: %s: %w", d.id, method, err)
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("meter %s: %s: HTTP %d: %.200s", d.id, method, status, body)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("meter %s: %s: %w", d.id, method, err)
 	}
 	return nil
+}
+
+// get runs GET uri, with an Authorization header when auth is not empty,
+// and returns the status, the body and, for a 401, the device's challenge.
+func (d *Driver) get(ctx context.Context, uri, auth string) (int, []byte, challenge, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.base+uri, nil)
+	if err != nil {
+		return 0, nil, challenge{}, err
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := d.http.Do(req)
+	if err != nil {
+		return 0, nil, challenge{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return 0, nil, challenge{}, err
+	}
+	chal := pickChallenge(resp.Header.Values("WWW-Authenticate"))
+	return resp.StatusCode, body, chal, nil
+}
+
+// answer returns the Authorization header for GET uri answering the
+// device's challenge, or an error saying why the driver cannot give one.
+func (d *Driver) answer(chal challenge, uri string) (string, error) {
+	switch {
+	case chal.scheme == "basic":
+		// Basic would send the password in clear over plain HTTP; only
+		// Gen1 devices ask for it, and this driver reads Gen2+ RPC.
+		return "", fmt.Errorf("%s asks for HTTP Basic authentication (a Gen1 device?); this driver reads Gen2+ devices, which use digest authentication", d.device(chal))
+	case chal.scheme != "digest":
+		return "", fmt.Errorf("%s asks for a password but sends no digest challenge", d.device(chal))
+	case d.password == "":
+		return "", fmt.Errorf("%s asks for a password: give password=... or password_file=PATH in its device spec", d.device(chal))
+	}
+	return chal.authorization(d.password, http.MethodGet, uri)
+}
+
+// device names the device for messages: "Shelly ID at ADDR", the id being
+// the digest realm when the device sent one.
+func (d *Driver) device(chal challenge) string {
+	if realm := chal.params["realm"]; realm != "" {
+		return fmt.Sprintf("Shelly %s at %s", realm, d.addr)
+	}
+	return "Shelly at " + d.addr
 }
 
 // emData is the part of EMData.GetStatus the driver uses: the totals over
