@@ -190,7 +190,13 @@ func TestBillJSONAndFinal(t *testing.T) {
 			t.Errorf("re-billed invoice %d number %v", i, inv.Number)
 		}
 	}
-	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-02-01", "--to", "2026-02-28", "--final", "--json")
+	// February has no data at all: finalized only when accepted.
+	code, _, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-02-01", "--to", "2026-02-28", "--final", "--json")
+	if code != 1 || !strings.Contains(errs, "meter M1: no value in 2'688 of 2'688 intervals (1.2.–28.2.2026), unknown amount") {
+		t.Errorf("February without any data: exit %d %s", code, errs)
+	}
+	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-02-01", "--to", "2026-02-28", "--final", "--json",
+		"--accept-missing")
 	if code != 0 {
 		t.Fatalf("February: exit %d %s", code, errs)
 	}
@@ -506,5 +512,100 @@ func TestBillFinalOutFails(t *testing.T) {
 	code, _, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final", "--out", t.TempDir())
 	if code != 1 || !strings.Contains(errs, "the period is billed and locked, but writing its documents to ") || !strings.Contains(errs, "without --final): disk full") {
 		t.Errorf("documents failing after the commit: exit %d, %q", code, errs)
+	}
+}
+
+// billState opens the database after a command closed it and returns the
+// site's locks, whether a run of p is stored, and the audit log.
+func billState(t *testing.T, db string, p core.Period) (locks []store.Lock, stored bool, audit []store.Entry) {
+	t.Helper()
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.View(func(tx store.Tx) error {
+		if locks, err = tx.LocksOf("birke"); err != nil {
+			return err
+		}
+		_, err := billing.StoredRun(tx, "birke", p)
+		stored = err == nil
+		return tx.ScanAudit(0, func(e store.Entry) bool { audit = append(audit, e); return true })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return locks, stored, audit
+}
+
+// A consumer meter without a single value in the period: nothing says how
+// much goes unbilled, so --final refuses, naming the meter and the
+// intervals, and writes nothing; --accept-missing finalizes and the audit
+// log keeps what was accepted.
+func TestBillFinalRefusesMeterWithoutValues(t *testing.T) {
+	db := billDB(t)
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(func(tx store.Tx) error {
+		s, err := tx.Site("birke")
+		if err != nil {
+			return err
+		}
+		s.Units = append(s.Units, core.Unit{ID: "W03"})
+		s.Meters = append(s.Meters, core.Meter{ID: "M-W03", Role: core.RoleUnit, Unit: "W03"})
+		if err := s.Validate(); err != nil {
+			return err
+		}
+		return tx.PutSite(s)
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := core.Period{From: core.MustDate(2026, 1, 1), To: core.MustDate(2026, 1, 31)}
+	// 31 winter days of 96 intervals.
+	const gap = "meter M-W03: no value in 2'976 of 2'976 intervals (1.1.–31.1.2026), unknown amount"
+
+	// The dry run warns with the same words and succeeds.
+	code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31")
+	if code != 0 || !strings.Contains(errs, "warning: missing data: "+gap) || strings.Contains(errs, "about 0.000 kWh") {
+		t.Errorf("dry run: exit %d\n%s", code, errs)
+	}
+	code, out, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final")
+	if code != 1 || !strings.Contains(errs, gap) || !strings.Contains(errs, "--accept-missing") {
+		t.Errorf("--final: exit %d, stderr %q", code, errs)
+	}
+	if out != "" {
+		t.Errorf("--final printed invoices although it refused:\n%s", out)
+	}
+	locks, stored, audit := billState(t, db, p)
+	if len(locks) != 0 || stored || len(audit) != 0 {
+		t.Fatalf("a refused --final wrote: locks %+v, run stored %v, audit %+v", locks, stored, audit)
+	}
+	if code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31",
+		"--accept-missing"); code != 1 || !strings.Contains(errs, "only with --final") {
+		t.Errorf("--accept-missing without --final: exit %d %q", code, errs)
+	}
+
+	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final",
+		"--accept-missing")
+	if code != 0 || !strings.Contains(out, "final: numbered and locked") {
+		t.Fatalf("--final --accept-missing: exit %d\n%s%s", code, out, errs)
+	}
+	locks, stored, audit = billState(t, db, p)
+	if len(locks) != 1 || !stored {
+		t.Errorf("after accepting: locks %+v, run stored %v", locks, stored)
+	}
+	var accepted *store.Entry
+	for i, e := range audit {
+		if e.Action == billing.ActionAcceptMissing {
+			accepted = &audit[i]
+		}
+	}
+	if accepted == nil || !strings.Contains(accepted.Detail, "2026-01-01..2026-01-31") || !strings.Contains(accepted.Detail, gap) ||
+		!strings.HasPrefix(accepted.Actor, "cli") {
+		t.Errorf("audit log without the acceptance: %+v", audit)
 	}
 }

@@ -266,11 +266,8 @@ func checkUnlocked(tx store.Tx, site string, p core.Period) error {
 	}
 	for _, l := range locks {
 		if l.Period == p {
-			loc := time.UTC
-			if st, err := tx.Site(site); err == nil {
-				loc = st.Location() // the office reads local time
-			}
-			return fmt.Errorf("%s was billed on %s (%s): %w", p, l.Time.In(loc).Format("02.01.2006 15:04"), l.Note, store.ErrLocked)
+			return fmt.Errorf("%s was billed on %s (%s): %w", p,
+				l.Time.In(siteLocation(tx, site)).Format("02.01.2006 15:04"), l.Note, store.ErrLocked)
 		}
 		if _, ok := l.Period.Intersect(p); ok {
 			return fmt.Errorf("%s overlaps the billed period %s: %w", p, l.Period, store.ErrLocked)
@@ -432,9 +429,29 @@ func StoredRun(tx store.Tx, site string, p core.Period) (*Record, error) {
 // has an invoice of the earlier commit (a tenancy corrected, say), its
 // number is recorded as voided (Record.Voided) and named in the audit log,
 // so that the gap in the sequence is explained.
-func Commit(tx store.Tx, run *Run, now time.Time) error {
+//
+// A run with gaps of unknown energy (Run.Unknown) is refused with an
+// *UnknownError unless opt.Accept lists every one of them; the accepted
+// gaps are then named in the audit log.
+func Commit(tx store.Tx, run *Run, now time.Time, opt *CommitOptions) error {
+	if opt == nil {
+		opt = &CommitOptions{}
+	}
 	if err := checkUnlocked(tx, run.Site, run.Period); err != nil {
 		return fmt.Errorf("billing %s: %w", run.Site, err)
+	}
+	unknown := run.Unknown()
+	if len(unknown) > 0 {
+		var open []Missing
+		for _, m := range unknown {
+			if !slices.ContainsFunc(opt.Accept, func(a Missing) bool { return sameGap(a, m) }) {
+				open = append(open, m)
+			}
+		}
+		if len(open) > 0 {
+			return &UnknownError{Site: run.Site, Period: run.Period, Gaps: open, Slots: run.Building.Slots,
+				Location: siteLocation(tx, run.Site)}
+		}
 	}
 	prior := map[string]int{}
 	voided := map[string]int{}
@@ -514,6 +531,18 @@ func Commit(tx store.Tx, run *Run, now time.Time) error {
 	if len(gone) > 0 {
 		note += fmt.Sprintf("; voided (no longer in the run): %s", strings.Join(gone, ", "))
 	}
+	if len(unknown) > 0 {
+		actor := opt.Actor
+		if actor == "" {
+			actor = "billing"
+		}
+		detail := fmt.Sprintf("%s: finalized without the unknown consumption, as accepted: %s", run.Period,
+			strings.Join(DescribeUnknown(unknown, run.Building.Slots, siteLocation(tx, run.Site)), "; "))
+		if _, err := tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: actor, Site: run.Site,
+			Action: ActionAcceptMissing, Detail: detail}); err != nil {
+			return fmt.Errorf("logging the accepted missing data: %w", err)
+		}
+	}
 	if err := tx.LockPeriod(store.Lock{Site: run.Site, Period: run.Period, Time: now.UTC(), Note: note}); err != nil {
 		return fmt.Errorf("locking %s: %w", run.Period, err)
 	}
@@ -522,4 +551,53 @@ func Commit(tx store.Tx, run *Run, now time.Time) error {
 		return fmt.Errorf("logging the billing: %w", err)
 	}
 	return nil
+}
+
+// siteLocation returns the site's time zone, in which the office reads
+// times, or UTC if the site cannot be read.
+func siteLocation(tx store.Tx, site string) *time.Location {
+	if s, err := tx.Site(site); err == nil {
+		return s.Location()
+	}
+	return time.UTC
+}
+
+// ActionAcceptMissing is the audit log action of Commit's entry naming the
+// gaps of unknown energy the office accepted.
+const ActionAcceptMissing = "period.accept-missing"
+
+// CommitOptions are Commit's options; nil means none.
+type CommitOptions struct {
+	// Actor names who finalizes, for the audit log entry of accepted
+	// gaps ("billing" if empty).
+	Actor string
+	// Accept lists the gaps of unknown energy (Run.Unknown) that the
+	// office accepts to leave unbilled, as they were shown to it. A gap
+	// matches by meter, channel, first slot and number of slots, so that
+	// data changed since the office looked is not accepted blindly.
+	Accept []Missing
+}
+
+func sameGap(a, b Missing) bool {
+	return a.Meter == b.Meter && a.Channel == b.Channel && a.First == b.First && a.Slots == b.Slots
+}
+
+// UnknownError is returned by Commit for a run with gaps of unknown
+// energy (Missing.Unknown) that CommitOptions.Accept does not list.
+type UnknownError struct {
+	Site   string
+	Period core.Period
+	// Gaps are the gaps not accepted.
+	Gaps []Missing
+	// Slots is the number of intervals in the period.
+	Slots int
+	// Location is the site's time zone, in which the error names days.
+	Location *time.Location
+}
+
+// Error names each gap with its numbers and says why finalizing stops.
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("billing %s %s: %s: the invoices would not bill this consumption at all; "+
+		"finalize only after accepting it explicitly", e.Site, e.Period,
+		strings.Join(DescribeUnknown(e.Gaps, e.Slots, e.Location), "; "))
 }

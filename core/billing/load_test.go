@@ -111,7 +111,7 @@ func TestLoadBillCommit(t *testing.T) {
 	wantR(t, "pass-through grid amounts", grid, "30.00")
 
 	now := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
-	if err := st.Update(func(tx store.Tx) error { return Commit(tx, run, now) }); err != nil {
+	if err := st.Update(func(tx store.Tx) error { return Commit(tx, run, now, nil) }); err != nil {
 		t.Fatal(err)
 	}
 	numbers := map[string]int{}
@@ -122,7 +122,7 @@ func TestLoadBillCommit(t *testing.T) {
 		numbers[inv.Key] = inv.Number
 	}
 	// A second commit is refused: the period is locked.
-	err = st.Update(func(tx store.Tx) error { return Commit(tx, run, now) })
+	err = st.Update(func(tx store.Tx) error { return Commit(tx, run, now, nil) })
 	if !errors.Is(err, store.ErrLocked) {
 		t.Errorf("second commit: %v", err)
 	}
@@ -164,7 +164,7 @@ func TestLoadBillCommit(t *testing.T) {
 				t.Errorf("re-billed %s: number %d, want %d", inv.Key, inv.Number, numbers[inv.Key])
 			}
 		}
-		if err := Commit(tx, r, now); err != nil {
+		if err := Commit(tx, r, now, nil); err != nil {
 			return err
 		}
 		rec, err := StoredRun(tx, s.ID, p)
@@ -279,7 +279,8 @@ func TestCommitVoidsVanishedNumbers(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if err := Commit(tx, r, now); err != nil {
+			// The day has no data: this test is about numbers.
+			if err := Commit(tx, r, now, &CommitOptions{Accept: r.Unknown()}); err != nil {
 				return err
 			}
 			for _, inv := range r.Invoices {
@@ -324,4 +325,84 @@ func TestCommitVoidsVanishedNumbers(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Commit refuses a run with a meter without any value unless the office
+// accepts exactly that gap; a refused commit writes nothing, an accepted one
+// names the gap in the audit log.
+func TestCommitUnknownGap(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "z.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := baseSite()
+	p := period("2026-01-05", "2026-01-05")
+	from, to := p.Slots(s.Location())
+	now := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+	// W01 metered all day, W02 not at all.
+	var vals []store.Value
+	for sl := from; sl < to; sl++ {
+		vals = append(vals, store.Value{Slot: sl, Energy: kwhE("0.1"), Quality: store.Measured})
+	}
+	err = st.Update(func(tx store.Tx) error {
+		if err := tx.PutSite(s); err != nil {
+			return err
+		}
+		_, err := tx.PutIntervals(store.SeriesID{Site: s.ID, Meter: "M-W01", Channel: store.Import}, vals, store.KeepFirst)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(accept func(r *Run) []Missing) error {
+		return st.Update(func(tx store.Tx) error {
+			in, err := Load(tx, s, p)
+			if err != nil {
+				return err
+			}
+			r, err := Bill(in)
+			if err != nil {
+				return err
+			}
+			return Commit(tx, r, now, &CommitOptions{Actor: "office", Accept: accept(r)})
+		})
+	}
+	written := func() (locks []store.Lock, audit []store.Entry, counter bool) {
+		st.View(func(tx store.Tx) error {
+			locks, _ = tx.LocksOf(s.ID)
+			_, err := tx.GetMeta(BucketCounter, s.ID)
+			counter = err == nil
+			return tx.ScanAudit(0, func(e store.Entry) bool { audit = append(audit, e); return true })
+		})
+		return
+	}
+	const gap = "meter M-W02: no value in 96 of 96 intervals (5.1.2026), unknown amount"
+	err = commit(func(*Run) []Missing { return nil })
+	var ue *UnknownError
+	if !errors.As(err, &ue) || len(ue.Gaps) != 1 || !strings.Contains(err.Error(), gap) {
+		t.Fatalf("commit without acceptance: %v", err)
+	}
+	// An acceptance of what the office saw before the data changed is no
+	// acceptance of the gap now.
+	err = commit(func(r *Run) []Missing {
+		u := r.Unknown()
+		u[0].Slots--
+		return u
+	})
+	if !errors.As(err, &ue) {
+		t.Fatalf("commit with a stale acceptance: %v", err)
+	}
+	if locks, audit, counter := written(); len(locks) != 0 || len(audit) != 0 || counter {
+		t.Fatalf("refused commits wrote: locks %+v, audit %+v, counter %v", locks, audit, counter)
+	}
+	if err := commit((*Run).Unknown); err != nil {
+		t.Fatalf("accepted: %v", err)
+	}
+	locks, audit, _ := written()
+	if len(locks) != 1 || len(audit) != 2 || audit[0].Action != ActionAcceptMissing || audit[0].Actor != "office" ||
+		audit[0].Detail != "2026-01-05..2026-01-05: finalized without the unknown consumption, as accepted: "+gap ||
+		audit[1].Action != "period.bill" {
+		t.Errorf("after accepting: locks %+v, audit %+v", locks, audit)
+	}
 }
