@@ -609,3 +609,115 @@ func TestBillFinalRefusesMeterWithoutValues(t *testing.T) {
 		t.Errorf("audit log without the acceptance: %+v", audit)
 	}
 }
+
+// Price files merge per interval in import order, the newest price
+// winning; what each import did is printed and audited.
+func TestTariffPricesMerge(t *testing.T) {
+	db := billDB(t)
+	dir := t.TempDir()
+	imp := func(name, rows string) (int, string, string) {
+		t.Helper()
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte("start,chf_kwh\n"+rows), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return run(t, db, "tariff", "prices", "--site", "birke", f)
+	}
+	// prices returns the loaded prices of 9 January 23:45 to 10 January
+	// 00:45 in CHF/kWh, as billing reads them.
+	prices := func() string {
+		t.Helper()
+		st, err := bolt.Open(db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var out []string
+		err = st.View(func(tx store.Tx) error {
+			s, _ := tx.Site("birke")
+			p := core.Period{From: core.MustDate(2026, 1, 9), To: core.MustDate(2026, 1, 10)}
+			in, err := billing.Load(tx, s, p)
+			if err != nil {
+				return err
+			}
+			if in.Prices == nil {
+				return errors.New("no prices loaded")
+			}
+			// 9 January has 96 intervals; the last is 23:45.
+			for _, pr := range in.Prices.Grid[95:100] {
+				out = append(out, pr.String())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out, " ")
+	}
+	code, out, errs := imp("day.csv", "2026-01-10T00:00:00+01:00,0.10\n2026-01-10T00:15:00+01:00,0.20\n"+
+		"2026-01-10T00:30:00+01:00,0.30\n2026-01-10T00:45:00+01:00,0.40\n")
+	if code != 0 || out != dir+"/day.csv: 4 prices, 0 replaced, 4 new, 0 unchanged (from 10.01.2026 00:00 to 10.01.2026 01:00)\n" {
+		t.Fatalf("first file: exit %d %q %s", code, out, errs)
+	}
+	if got := prices(); got != "0.00 0.10 0.20 0.30 0.40" {
+		t.Errorf("after the first file: %s", got)
+	}
+	// A one-interval correction where the stored series starts replaces
+	// that interval's price only.
+	code, out, errs = imp("fix.csv", "2026-01-10T00:00:00+01:00,0.15\n")
+	if code != 0 || !strings.Contains(out, "fix.csv: 1 prices, 1 replaced, 0 new, 0 unchanged") {
+		t.Fatalf("correction: exit %d %q %s", code, out, errs)
+	}
+	if got := prices(); got != "0.00 0.15 0.20 0.30 0.40" {
+		t.Errorf("after the correction: %s, want the three other prices kept", got)
+	}
+	// A file starting 15 minutes before the stored series: its price for
+	// the overlapping interval wins.
+	code, out, errs = imp("early.csv", "2026-01-09T23:45:00+01:00,0.50\n2026-01-10T00:00:00+01:00,0.60\n"+
+		"2026-01-10T00:15:00+01:00,0.20\n")
+	if code != 0 || !strings.Contains(out, "early.csv: 3 prices, 1 replaced, 1 new, 1 unchanged (from 09.01.2026 23:45 to 10.01.2026 00:30)") {
+		t.Fatalf("earlier file: exit %d %q %s", code, out, errs)
+	}
+	if got := prices(); got != "0.50 0.60 0.20 0.30 0.40" {
+		t.Errorf("after the earlier file: %s", got)
+	}
+	// Two rows a day apart are two prices, not the 97 intervals they span.
+	code, out, errs = imp("sparse.csv", "2026-01-20T00:00:00+01:00,0.10\n2026-01-21T00:00:00+01:00,0.10\n")
+	if code != 0 || !strings.Contains(out, "sparse.csv: 2 prices, 0 replaced, 2 new, 0 unchanged") {
+		t.Fatalf("sparse file: exit %d %q %s", code, out, errs)
+	}
+	_, _, audit := billState(t, db, core.Period{})
+	var details []string
+	for _, e := range audit {
+		if e.Action == "tariff.prices" {
+			details = append(details, e.Detail[len(dir)+1:])
+		}
+	}
+	want := []string{
+		"day.csv: 4 prices, 0 replaced, 4 new, 0 unchanged (from 10.01.2026 00:00 to 10.01.2026 01:00)",
+		"fix.csv: 1 prices, 1 replaced, 0 new, 0 unchanged (from 10.01.2026 00:00 to 10.01.2026 00:15)",
+		"early.csv: 3 prices, 1 replaced, 1 new, 1 unchanged (from 09.01.2026 23:45 to 10.01.2026 00:30)",
+		"sparse.csv: 2 prices, 0 replaced, 2 new, 0 unchanged (from 20.01.2026 00:00 to 21.01.2026 00:15)",
+	}
+	if strings.Join(details, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit:\n%s\nwant:\n%s", strings.Join(details, "\n"), strings.Join(want, "\n"))
+	}
+
+	// A billed period's prices do not change: the file is refused whole,
+	// naming the period; the same prices again are no change.
+	if code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final"); code != 0 {
+		t.Fatalf("billing January: %s", errs)
+	}
+	code, _, errs = imp("late.csv", "2026-01-31T23:45:00+01:00,0.70\n2026-02-01T00:00:00+01:00,0.70\n")
+	if code != 1 || !strings.Contains(errs, "late.csv: storing dynamic prices: the price of the interval from 31.01.2026 23:45 "+
+		"lies in the billed period 2026-01-01..2026-01-31") {
+		t.Errorf("into a billed period: exit %d %q", code, errs)
+	}
+	code, out, errs = imp("again.csv", "2026-01-10T00:00:00+01:00,0.60\n2026-02-01T00:00:00+01:00,0.70\n")
+	if code != 0 || !strings.Contains(out, "again.csv: 2 prices, 0 replaced, 1 new, 1 unchanged") {
+		t.Errorf("an unchanged price in a billed period: exit %d %q %s", code, out, errs)
+	}
+	if got := prices(); got != "0.50 0.60 0.20 0.30 0.40" {
+		t.Errorf("after the refused file: %s", got)
+	}
+}

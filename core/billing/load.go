@@ -289,52 +289,144 @@ func PutUtilityBill(tx store.Tx, site string, u *UtilityBill) error {
 	return tx.PutMeta(BucketUtility, site+"/"+u.Period.String(), v)
 }
 
-// PutPrices stores a dynamic price series of a site. It refuses
-// (store.ErrLocked) a series reaching into a billed period.
-func PutPrices(tx store.Tx, site string, p *DynamicPrices) error {
-	if len(p.Grid) > 0 {
-		s, err := tx.Site(site)
-		if err != nil {
-			return fmt.Errorf("storing dynamic prices: site %q: %w", site, err)
-		}
-		loc := s.Location()
-		days := core.Period{From: core.DateOf(p.From.Time().In(loc)),
-			To: core.DateOf((p.From + core.Slot(len(p.Grid)-1)).Time().In(loc))}
-		if err := checkUnlocked(tx, site, days); err != nil {
-			return fmt.Errorf("storing dynamic prices: %w", err)
-		}
-	}
-	v, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return tx.PutMeta(BucketPrices, fmt.Sprintf("%s/%020d", site, int64(p.From)), v)
+// PriceResult counts what PutPrices did with a series' prices.
+type PriceResult struct {
+	// Prices counts the series' intervals with a price.
+	Prices int
+	// New counts those that had no stored price, Replaced those whose
+	// stored price was different, Unchanged those whose stored price was
+	// the same.
+	New, Replaced, Unchanged int
 }
 
-func loadPrices(tx store.Tx, site string, from, to core.Slot) (*DynamicPrices, error) {
-	var out *DynamicPrices
+// PutPrices merges a dynamic price series into a site's stored prices,
+// interval by interval, in import order: where p has a price it replaces
+// the stored one (the newest import wins); where p has none (0) the stored
+// price stays. Billing then reads exactly the merged series. It refuses
+// (store.ErrLocked), storing nothing, where a price inside a billed (locked)
+// period would be set or changed, naming the period; an identical price
+// there is no change.
+//
+// The stored series never overlap: the series p overlaps are merged with
+// it into one, stored under its first interval.
+func PutPrices(tx store.Tx, site string, p *DynamicPrices) (PriceResult, error) {
+	var res PriceResult
+	s, err := tx.Site(site)
+	if err != nil {
+		return res, fmt.Errorf("storing dynamic prices: site %q: %w", site, err)
+	}
+	if len(p.Grid) == 0 {
+		return res, nil
+	}
+	loc := s.Location()
+	docs, err := scanPrices(tx, site)
+	if err != nil {
+		return res, err
+	}
+	// The stored series p overlaps, and those they overlap in turn (series
+	// stored before merging existed may overlap each other).
+	lo, hi := p.From, p.From+core.Slot(len(p.Grid))
+	in := make([]bool, len(docs))
+	for grown := true; grown; {
+		grown = false
+		for i, d := range docs {
+			if !in[i] && d.p.From < hi && d.end() > lo {
+				in[i], grown = true, true
+				lo, hi = min(lo, d.p.From), max(hi, d.end())
+			}
+		}
+	}
+	// Overlapping stored series are combined as loadPrices always read
+	// them: in key order, a later one's price winning.
+	merged := make([]core.Price, hi-lo)
+	for i, d := range docs {
+		if in[i] {
+			for j, pr := range d.p.Grid {
+				if pr != 0 {
+					merged[d.p.From+core.Slot(j)-lo] = pr
+				}
+			}
+		}
+	}
+	locks, err := tx.LocksOf(site)
+	if err != nil {
+		return res, fmt.Errorf("storing dynamic prices: reading locks: %w", err)
+	}
+	type span struct{ from, to core.Slot }
+	locked := make([]span, len(locks))
+	for i, l := range locks {
+		locked[i].from, locked[i].to = l.Period.Slots(loc)
+	}
+	for j, pr := range p.Grid {
+		if pr == 0 {
+			continue
+		}
+		res.Prices++
+		sl := p.From + core.Slot(j)
+		old := &merged[sl-lo]
+		switch {
+		case *old == pr:
+			res.Unchanged++
+			continue
+		case *old == 0:
+			res.New++
+		default:
+			res.Replaced++
+		}
+		for i, l := range locks {
+			if sl >= locked[i].from && sl < locked[i].to {
+				return PriceResult{}, fmt.Errorf("storing dynamic prices: the price of the interval from %s lies in the "+
+					"billed period %s (billed on %s): %w", sl.Time().In(loc).Format("02.01.2006 15:04"), l.Period,
+					l.Time.In(loc).Format("02.01.2006 15:04"), store.ErrLocked)
+			}
+		}
+		*old = pr
+	}
+	if res.New+res.Replaced == 0 {
+		return res, nil
+	}
+	for i, d := range docs {
+		if in[i] {
+			if err := tx.DeleteMeta(BucketPrices, d.key); err != nil {
+				return PriceResult{}, fmt.Errorf("storing dynamic prices: %w", err)
+			}
+		}
+	}
+	v, err := json.Marshal(DynamicPrices{From: lo, Grid: merged})
+	if err != nil {
+		return PriceResult{}, err
+	}
+	if err := tx.PutMeta(BucketPrices, pricesKey(site, lo), v); err != nil {
+		return PriceResult{}, fmt.Errorf("storing dynamic prices: %w", err)
+	}
+	return res, nil
+}
+
+func pricesKey(site string, from core.Slot) string { return fmt.Sprintf("%s/%020d", site, int64(from)) }
+
+// storedPrices is one stored price series and its key.
+type storedPrices struct {
+	key string
+	p   DynamicPrices
+}
+
+func (d storedPrices) end() core.Slot { return d.p.From + core.Slot(len(d.p.Grid)) }
+
+// scanPrices returns a site's stored price series in key order.
+func scanPrices(tx store.Tx, site string) ([]storedPrices, error) {
+	var out []storedPrices
 	var bad error
 	prefix := site + "/"
 	err := tx.ScanMeta(BucketPrices, func(k string, v []byte) bool {
 		if !strings.HasPrefix(k, prefix) {
 			return true
 		}
-		var p DynamicPrices
-		if err := json.Unmarshal(v, &p); err != nil {
+		d := storedPrices{key: k}
+		if err := json.Unmarshal(v, &d.p); err != nil {
 			bad = fmt.Errorf("reading dynamic prices %s: %w", k, err)
 			return false
 		}
-		if p.From >= to || p.From+core.Slot(len(p.Grid)) <= from {
-			return true
-		}
-		if out == nil {
-			out = &DynamicPrices{From: from, Grid: make([]core.Price, to-from)}
-		}
-		for i, pr := range p.Grid {
-			if s := p.From + core.Slot(i); s >= from && s < to && pr != 0 {
-				out.Grid[s-from] = pr
-			}
-		}
+		out = append(out, d)
 		return true
 	})
 	if err == nil {
@@ -342,6 +434,32 @@ func loadPrices(tx store.Tx, site string, from, to core.Slot) (*DynamicPrices, e
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("reading dynamic prices: %w", err)
+	}
+	return out, nil
+}
+
+// loadPrices returns the site's prices of the slots [from, to), or nil if
+// none is stored there. Stored series do not overlap since PutPrices
+// merges them; older databases may hold overlapping ones, which are read
+// in key order, a later one's price winning, as PutPrices merges them.
+func loadPrices(tx store.Tx, site string, from, to core.Slot) (*DynamicPrices, error) {
+	docs, err := scanPrices(tx, site)
+	if err != nil {
+		return nil, err
+	}
+	var out *DynamicPrices
+	for _, d := range docs {
+		if d.p.From >= to || d.end() <= from {
+			continue
+		}
+		if out == nil {
+			out = &DynamicPrices{From: from, Grid: make([]core.Price, to-from)}
+		}
+		for i, pr := range d.p.Grid {
+			if s := d.p.From + core.Slot(i); s >= from && s < to && pr != 0 {
+				out.Grid[s-from] = pr
+			}
+		}
 	}
 	return out, nil
 }
