@@ -573,7 +573,11 @@ func TestBillFinalRefusesMeterWithoutValues(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "warning: missing data: "+gap) || strings.Contains(errs, "about 0.000 kWh") {
 		t.Errorf("dry run: exit %d\n%s", code, errs)
 	}
-	code, out, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final")
+	_, out, _ := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--json")
+	if !strings.Contains(out, `"meter": "M-W03",`) || !strings.Contains(out, `"unknown": true`) {
+		t.Errorf("--json does not mark the gap unknown:\n%s", out)
+	}
+	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final")
 	if code != 1 || !strings.Contains(errs, gap) || !strings.Contains(errs, "--accept-missing") {
 		t.Errorf("--final: exit %d, stderr %q", code, errs)
 	}
