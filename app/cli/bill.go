@@ -19,7 +19,7 @@ import (
 func init() {
 	Register(Command{
 		Name: "bill",
-		Args: "--site ID --from DATE --to DATE [--json] [--lines] [--final] [--out DIR]",
+		Args: "--site ID --from DATE --to DATE [--json] [--lines] [--final [--accept-missing]] [--out DIR]",
 		Summary: "bill a period: without --final a dry run that prints draft invoices and changes nothing; " +
 			"--final numbers the invoices and locks the period",
 		Run: runBill,
@@ -44,7 +44,11 @@ twice: if the re-billed period no longer has an invoice (a tenancy was
 corrected, say), its number is voided, and the audit log names it.
 
 A period with missing data is billed with a warning that says how much is
-missing, or refused if the site sets refuse_missing.`
+missing, or refused if the site sets refuse_missing. Where a consumer meter
+has no value at all in the period, nothing says how much goes unbilled:
+--final then refuses, naming the meters and intervals, unless
+--accept-missing accepts leaving that consumption unbilled; the audit log
+records the acceptance with the meters and numbers.`
 
 func runBill(env *Env, args []string) error {
 	const cmd = "bill"
@@ -55,6 +59,7 @@ func runBill(env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the run as JSON")
 	lines := fs.Bool("lines", false, "print every invoice's lines")
 	final := fs.Bool("final", false, "number the invoices, store the run and lock the period")
+	accept := fs.Bool("accept-missing", false, "with --final: accept that meters without any value in the period are not billed")
 	out := fs.String("out", "", "write the invoice documents into this directory")
 	help := fs.Bool("help", false, "explain dry runs and --final")
 	pos, err := ParseFlags(cmd, fs, args)
@@ -71,6 +76,9 @@ func runBill(env *Env, args []string) error {
 	p, err := periodFlags(cmd, *siteID, *fromS, *toS)
 	if err != nil {
 		return err
+	}
+	if *accept && !*final {
+		return Usagef(cmd, "--accept-missing applies only with --final")
 	}
 	if *out != "" && WriteDocuments == nil {
 		return errors.New("--out: this build cannot write invoice documents")
@@ -110,8 +118,18 @@ func runBill(env *Env, args []string) error {
 			if err := compute(tx); err != nil {
 				return err
 			}
-			return billing.Commit(tx, run, env.Clock.Now())
+			opt := &billing.CommitOptions{Actor: actor()}
+			if *accept {
+				// The office accepts what this very run misses: it was
+				// computed in this transaction.
+				opt.Accept = run.Unknown()
+			}
+			return billing.Commit(tx, run, env.Clock.Now(), opt)
 		})
+		if ue := (*billing.UnknownError)(nil); errors.As(err, &ue) {
+			return fmt.Errorf("%w (nothing was numbered or locked; --accept-missing finalizes anyway, "+
+				"and the audit log records the acceptance)", err)
+		}
 	} else {
 		err = st.View(compute)
 	}

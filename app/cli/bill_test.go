@@ -190,7 +190,13 @@ func TestBillJSONAndFinal(t *testing.T) {
 			t.Errorf("re-billed invoice %d number %v", i, inv.Number)
 		}
 	}
-	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-02-01", "--to", "2026-02-28", "--final", "--json")
+	// February has no data at all: finalized only when accepted.
+	code, _, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-02-01", "--to", "2026-02-28", "--final", "--json")
+	if code != 1 || !strings.Contains(errs, "meter M1: no value in 2'688 of 2'688 intervals (1.2.–28.2.2026), unknown amount") {
+		t.Errorf("February without any data: exit %d %s", code, errs)
+	}
+	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-02-01", "--to", "2026-02-28", "--final", "--json",
+		"--accept-missing")
 	if code != 0 {
 		t.Fatalf("February: exit %d %s", code, errs)
 	}
@@ -506,5 +512,216 @@ func TestBillFinalOutFails(t *testing.T) {
 	code, _, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final", "--out", t.TempDir())
 	if code != 1 || !strings.Contains(errs, "the period is billed and locked, but writing its documents to ") || !strings.Contains(errs, "without --final): disk full") {
 		t.Errorf("documents failing after the commit: exit %d, %q", code, errs)
+	}
+}
+
+// billState opens the database after a command closed it and returns the
+// site's locks, whether a run of p is stored, and the audit log.
+func billState(t *testing.T, db string, p core.Period) (locks []store.Lock, stored bool, audit []store.Entry) {
+	t.Helper()
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.View(func(tx store.Tx) error {
+		if locks, err = tx.LocksOf("birke"); err != nil {
+			return err
+		}
+		_, err := billing.StoredRun(tx, "birke", p)
+		stored = err == nil
+		return tx.ScanAudit(0, func(e store.Entry) bool { audit = append(audit, e); return true })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return locks, stored, audit
+}
+
+// A consumer meter without a single value in the period: nothing says how
+// much goes unbilled, so --final refuses, naming the meter and the
+// intervals, and writes nothing; --accept-missing finalizes and the audit
+// log keeps what was accepted.
+func TestBillFinalRefusesMeterWithoutValues(t *testing.T) {
+	db := billDB(t)
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(func(tx store.Tx) error {
+		s, err := tx.Site("birke")
+		if err != nil {
+			return err
+		}
+		s.Units = append(s.Units, core.Unit{ID: "W03"})
+		s.Meters = append(s.Meters, core.Meter{ID: "M-W03", Role: core.RoleUnit, Unit: "W03"})
+		if err := s.Validate(); err != nil {
+			return err
+		}
+		return tx.PutSite(s)
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := core.Period{From: core.MustDate(2026, 1, 1), To: core.MustDate(2026, 1, 31)}
+	// 31 winter days of 96 intervals.
+	const gap = "meter M-W03: no value in 2'976 of 2'976 intervals (1.1.–31.1.2026), unknown amount"
+
+	// The dry run warns with the same words and succeeds.
+	code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31")
+	if code != 0 || !strings.Contains(errs, "warning: missing data: "+gap) || strings.Contains(errs, "about 0.000 kWh") {
+		t.Errorf("dry run: exit %d\n%s", code, errs)
+	}
+	_, out, _ := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--json")
+	if !strings.Contains(out, `"meter": "M-W03",`) || !strings.Contains(out, `"unknown": true`) {
+		t.Errorf("--json does not mark the gap unknown:\n%s", out)
+	}
+	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final")
+	if code != 1 || !strings.Contains(errs, gap) || !strings.Contains(errs, "--accept-missing") {
+		t.Errorf("--final: exit %d, stderr %q", code, errs)
+	}
+	if out != "" {
+		t.Errorf("--final printed invoices although it refused:\n%s", out)
+	}
+	locks, stored, audit := billState(t, db, p)
+	if len(locks) != 0 || stored || len(audit) != 0 {
+		t.Fatalf("a refused --final wrote: locks %+v, run stored %v, audit %+v", locks, stored, audit)
+	}
+	if code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31",
+		"--accept-missing"); code != 1 || !strings.Contains(errs, "only with --final") {
+		t.Errorf("--accept-missing without --final: exit %d %q", code, errs)
+	}
+
+	code, out, errs = run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final",
+		"--accept-missing")
+	if code != 0 || !strings.Contains(out, "final: numbered and locked") {
+		t.Fatalf("--final --accept-missing: exit %d\n%s%s", code, out, errs)
+	}
+	locks, stored, audit = billState(t, db, p)
+	if len(locks) != 1 || !stored {
+		t.Errorf("after accepting: locks %+v, run stored %v", locks, stored)
+	}
+	var accepted *store.Entry
+	for i, e := range audit {
+		if e.Action == billing.ActionAcceptMissing {
+			accepted = &audit[i]
+		}
+	}
+	if accepted == nil || !strings.Contains(accepted.Detail, "2026-01-01..2026-01-31") || !strings.Contains(accepted.Detail, gap) ||
+		!strings.HasPrefix(accepted.Actor, "cli") {
+		t.Errorf("audit log without the acceptance: %+v", audit)
+	}
+}
+
+// Price files merge per interval in import order, the newest price
+// winning; what each import did is printed and audited.
+func TestTariffPricesMerge(t *testing.T) {
+	db := billDB(t)
+	dir := t.TempDir()
+	imp := func(name, rows string) (int, string, string) {
+		t.Helper()
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte("start,chf_kwh\n"+rows), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return run(t, db, "tariff", "prices", "--site", "birke", f)
+	}
+	// prices returns the loaded prices of 9 January 23:45 to 10 January
+	// 00:45 in CHF/kWh, as billing reads them.
+	prices := func() string {
+		t.Helper()
+		st, err := bolt.Open(db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var out []string
+		err = st.View(func(tx store.Tx) error {
+			s, _ := tx.Site("birke")
+			p := core.Period{From: core.MustDate(2026, 1, 9), To: core.MustDate(2026, 1, 10)}
+			in, err := billing.Load(tx, s, p)
+			if err != nil {
+				return err
+			}
+			if in.Prices == nil {
+				return errors.New("no prices loaded")
+			}
+			// 9 January has 96 intervals; the last is 23:45.
+			for _, pr := range in.Prices.Grid[95:100] {
+				out = append(out, pr.String())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out, " ")
+	}
+	code, out, errs := imp("day.csv", "2026-01-10T00:00:00+01:00,0.10\n2026-01-10T00:15:00+01:00,0.20\n"+
+		"2026-01-10T00:30:00+01:00,0.30\n2026-01-10T00:45:00+01:00,0.40\n")
+	if code != 0 || out != dir+"/day.csv: 4 prices, 0 replaced, 4 new, 0 unchanged (from 10.01.2026 00:00 to 10.01.2026 01:00)\n" {
+		t.Fatalf("first file: exit %d %q %s", code, out, errs)
+	}
+	if got := prices(); got != "0.00 0.10 0.20 0.30 0.40" {
+		t.Errorf("after the first file: %s", got)
+	}
+	// A one-interval correction where the stored series starts replaces
+	// that interval's price only.
+	code, out, errs = imp("fix.csv", "2026-01-10T00:00:00+01:00,0.15\n")
+	if code != 0 || !strings.Contains(out, "fix.csv: 1 prices, 1 replaced, 0 new, 0 unchanged") {
+		t.Fatalf("correction: exit %d %q %s", code, out, errs)
+	}
+	if got := prices(); got != "0.00 0.15 0.20 0.30 0.40" {
+		t.Errorf("after the correction: %s, want the three other prices kept", got)
+	}
+	// A file starting 15 minutes before the stored series: its price for
+	// the overlapping interval wins.
+	code, out, errs = imp("early.csv", "2026-01-09T23:45:00+01:00,0.50\n2026-01-10T00:00:00+01:00,0.60\n"+
+		"2026-01-10T00:15:00+01:00,0.20\n")
+	if code != 0 || !strings.Contains(out, "early.csv: 3 prices, 1 replaced, 1 new, 1 unchanged (from 09.01.2026 23:45 to 10.01.2026 00:30)") {
+		t.Fatalf("earlier file: exit %d %q %s", code, out, errs)
+	}
+	if got := prices(); got != "0.50 0.60 0.20 0.30 0.40" {
+		t.Errorf("after the earlier file: %s", got)
+	}
+	// Two rows a day apart are two prices, not the 97 intervals they span.
+	code, out, errs = imp("sparse.csv", "2026-01-20T00:00:00+01:00,0.10\n2026-01-21T00:00:00+01:00,0.10\n")
+	if code != 0 || !strings.Contains(out, "sparse.csv: 2 prices, 0 replaced, 2 new, 0 unchanged") {
+		t.Fatalf("sparse file: exit %d %q %s", code, out, errs)
+	}
+	_, _, audit := billState(t, db, core.Period{})
+	var details []string
+	for _, e := range audit {
+		if e.Action == "tariff.prices" {
+			details = append(details, e.Detail[len(dir)+1:])
+		}
+	}
+	want := []string{
+		"day.csv: 4 prices, 0 replaced, 4 new, 0 unchanged (from 10.01.2026 00:00 to 10.01.2026 01:00)",
+		"fix.csv: 1 prices, 1 replaced, 0 new, 0 unchanged (from 10.01.2026 00:00 to 10.01.2026 00:15)",
+		"early.csv: 3 prices, 1 replaced, 1 new, 1 unchanged (from 09.01.2026 23:45 to 10.01.2026 00:30)",
+		"sparse.csv: 2 prices, 0 replaced, 2 new, 0 unchanged (from 20.01.2026 00:00 to 21.01.2026 00:15)",
+	}
+	if strings.Join(details, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit:\n%s\nwant:\n%s", strings.Join(details, "\n"), strings.Join(want, "\n"))
+	}
+
+	// A billed period's prices do not change: the file is refused whole,
+	// naming the period; the same prices again are no change.
+	if code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--final"); code != 0 {
+		t.Fatalf("billing January: %s", errs)
+	}
+	code, _, errs = imp("late.csv", "2026-01-31T23:45:00+01:00,0.70\n2026-02-01T00:00:00+01:00,0.70\n")
+	if code != 1 || !strings.Contains(errs, "late.csv: storing dynamic prices: the price of the interval from 31.01.2026 23:45 "+
+		"lies in the billed period 2026-01-01..2026-01-31") {
+		t.Errorf("into a billed period: exit %d %q", code, errs)
+	}
+	code, out, errs = imp("again.csv", "2026-01-10T00:00:00+01:00,0.60\n2026-02-01T00:00:00+01:00,0.70\n")
+	if code != 0 || !strings.Contains(out, "again.csv: 2 prices, 0 replaced, 1 new, 1 unchanged") {
+		t.Errorf("an unchanged price in a billed period: exit %d %q %s", code, out, errs)
+	}
+	if got := prices(); got != "0.50 0.60 0.20 0.30 0.40" {
+		t.Errorf("after the refused file: %s", got)
 	}
 }

@@ -29,7 +29,7 @@ func init() {
 	Register(Command{
 		Name:    "tariff prices",
 		Args:    "--site ID FILE.csv",
-		Summary: "import a 15-minute dynamic grid price series (CSV: start,chf_kwh)",
+		Summary: "import a 15-minute dynamic grid price series (CSV: start,chf_kwh), merged per interval: the newest price wins",
 		Run:     runTariffPrices,
 	})
 }
@@ -174,30 +174,39 @@ func runTariffPrices(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var msg string
 	err = st.Update(func(tx store.Tx) error {
-		if _, err := siteByID(tx, *siteID); err != nil {
+		s, err := siteByID(tx, *siteID)
+		if err != nil {
 			return err
 		}
-		if err := billing.PutPrices(tx, *siteID, p); err != nil {
-			return err
+		res, err := billing.PutPrices(tx, *siteID, p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", pos[0], err)
 		}
-		_, err := tx.AppendAudit(store.Entry{Time: env.Clock.Now().UTC(), Actor: actor(), Site: *siteID,
-			Action: "tariff.prices", Detail: fmt.Sprintf("%s: %d prices from %s", pos[0], len(p.Grid), p.From)})
+		// The span the office reads: from the first interval's start to
+		// the last one's end, in the site's time.
+		loc := s.Location()
+		msg = fmt.Sprintf("%s: %d prices, %d replaced, %d new, %d unchanged (from %s to %s)", pos[0], res.Prices,
+			res.Replaced, res.New, res.Unchanged, p.From.Time().In(loc).Format("02.01.2006 15:04"),
+			(p.From + core.Slot(len(p.Grid)-1)).End().In(loc).Format("02.01.2006 15:04"))
+		_, err = tx.AppendAudit(store.Entry{Time: env.Clock.Now().UTC(), Actor: actor(), Site: *siteID,
+			Action: "tariff.prices", Detail: msg})
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%s: %d prices from %s\n", pos[0], len(p.Grid), p.From)
+	fmt.Fprintln(env.Stdout, msg)
 	return nil
 }
 
 // parsePrices reads "start,chf_kwh" rows (a header first; start in ISO 8601
 // with Z or an offset, on the 15-minute grid) into a dense series; slots
-// the file skips keep the tariff's price. Like the import files (see
-// docs/formats.md) it takes a UTF-8 byte order mark and semicolons, as
-// Excel writes them in Swiss locales, and names the line and column of a
-// bad value: "prices.csv:3: column chf_kwh: ...".
+// the file skips are 0, which billing.PutPrices leaves as stored. Like the
+// import files (see docs/formats.md) it takes a UTF-8 byte order mark and
+// semicolons, as Excel writes them in Swiss locales, and names the line and
+// column of a bad value: "prices.csv:3: column chf_kwh: ...".
 func parsePrices(name string, r io.Reader) (*billing.DynamicPrices, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"log/slog"
+	"os/user"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -20,6 +21,7 @@ import (
 var billingText = struct {
 	Previous, Next, Finalize, Cancel, Write, Draft, Computing, Finalizing, Writing     string
 	Sum, DryRun, Locked, Written, ConfirmTitle, Confirm, NoWarnings, Owner, NoInvoices string
+	ConfirmUnknown, AcceptFinalize                                                     string
 	Production, SelfConsumed, FedIn, Grid, Consumption, Estimated                      string
 	Invoice, Close, Energy, Fee                                                        string
 	Columns, Kinds                                                                     []string
@@ -38,6 +40,10 @@ var billingText = struct {
 	Production: "Production", SelfConsumed: "Self-consumed", FedIn: "Fed in", Grid: "Grid", Consumption: "Consumption",
 	Estimated: "Estimated",
 	Columns:   []string{"No.", "Unit", "Tenant", "Days", "Solar kWh", "Grid kWh", "Total CHF"},
+	ConfirmUnknown: "\n\nThese meters have no value at all in the period, so nobody knows how much they used, " +
+		"and the invoices do not bill it:\n%s\n\nFinalize only if you accept that this consumption stays unbilled; " +
+		"the audit log records your acceptance with these numbers.",
+	AcceptFinalize: "Accept and finalize",
 }
 
 // billingFigures are the building totals in display order.
@@ -309,13 +315,27 @@ func (b *Billing) background(job func() (func(), error)) {
 	})
 }
 
+// onFinalize asks before committing. Where meters have no value at all in
+// the period (billing.Run.Unknown), the question repeats their numbers and
+// confirming it is the office's acceptance of them, passed to Commit and
+// logged; cancelling finalizes nothing.
 func (b *Billing) onFinalize() {
 	if b.run == nil || b.locked || b.busy > 0 {
 		return
 	}
 	msg := fmt.Sprintf(billingText.Confirm, periodName(b.kind, b.period), period(b.period), len(b.run.Invoices))
-	c := dialog.NewConfirm(billingText.ConfirmTitle, msg, b.onFinalizeConfirmed, b.win)
-	c.SetConfirmText(billingText.Finalize)
+	confirmText := billingText.Finalize
+	unknown := b.run.Unknown()
+	if len(unknown) > 0 {
+		gaps := billing.DescribeUnknown(unknown, b.run.Building.Slots, b.site.Location())
+		for i, g := range gaps {
+			gaps[i] = "• " + g
+		}
+		msg += fmt.Sprintf(billingText.ConfirmUnknown, lines(gaps))
+		confirmText = billingText.AcceptFinalize
+	}
+	c := dialog.NewConfirm(billingText.ConfirmTitle, msg, func(ok bool) { b.onFinalizeConfirmed(ok, unknown) }, b.win)
+	c.SetConfirmText(confirmText)
 	c.SetDismissText(billingText.Cancel)
 	b.confirm = c
 	c.Show()
@@ -323,8 +343,9 @@ func (b *Billing) onFinalize() {
 
 // onFinalizeConfirmed commits the period: billed again inside the write
 // transaction, so that what is numbered and locked is exactly the stored
-// data.
-func (b *Billing) onFinalizeConfirmed(ok bool) {
+// data. accept are the gaps of unknown energy the office was shown and
+// accepted; Commit refuses others (the data changed meanwhile).
+func (b *Billing) onFinalizeConfirmed(ok bool, accept []billing.Missing) {
 	if !ok || b.run == nil || b.locked {
 		return
 	}
@@ -338,7 +359,7 @@ func (b *Billing) onFinalizeConfirmed(ok bool) {
 			if in, run, err = billRun(tx, site, p); err != nil {
 				return err
 			}
-			return billing.Commit(tx, run, now)
+			return billing.Commit(tx, run, now, &billing.CommitOptions{Actor: desktopActor(), Accept: accept})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("finalizing %s: %w", p, err)
@@ -352,6 +373,14 @@ func (b *Billing) onFinalizeConfirmed(ok bool) {
 			b.status.SetText(billingText.Locked)
 		}, nil
 	})
+}
+
+// desktopActor names who uses the desktop app, for the audit log.
+func desktopActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return "desktop:" + u.Username
+	}
+	return "desktop"
 }
 
 func (b *Billing) onWrite() {

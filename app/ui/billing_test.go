@@ -262,3 +262,74 @@ func TestBillingRefusesMissingData(t *testing.T) {
 		t.Errorf("May: %d rows, finalize disabled %v, write disabled %v, total %q", n, b.finalize.Disabled(), b.write.Disabled(), b.total.Text)
 	}
 }
+
+// May has no data at all: Finalize's question repeats the meters and their
+// intervals, cancelling it finalizes and logs nothing, and confirming it is
+// the office's acceptance, which the audit log keeps with the numbers.
+func TestBillingFinalizeMeterWithoutValues(t *testing.T) {
+	b, w, st, wait := newTestBilling(t)
+	test.Tap(b.prev)
+	wait()
+	// 31 days of 96 intervals, no clock change in May.
+	gaps := []string{
+		"meter M-W01: no value in 2'976 of 2'976 intervals (1.5.–31.5.2026), unknown amount",
+		"meter M-W02: no value in 2'976 of 2'976 intervals (1.5.–31.5.2026), unknown amount",
+	}
+	for _, g := range gaps {
+		if !strings.Contains(b.warnings.Text, g) {
+			t.Errorf("warnings do not name %q:\n%s", g, b.warnings.Text)
+		}
+	}
+	if b.finalize.Disabled() {
+		t.Fatal("Finalize disabled")
+	}
+	state := func() (locks []store.Lock, audit []store.Entry) {
+		t.Helper()
+		st.View(func(tx store.Tx) error {
+			locks, _ = tx.LocksOf("birkenweg")
+			return tx.ScanAudit(0, func(e store.Entry) bool { audit = append(audit, e); return true })
+		})
+		return
+	}
+
+	test.Tap(b.finalize)
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("Finalize opened no confirmation")
+	}
+	markup := test.RenderObjectToMarkup(top)
+	for _, g := range gaps {
+		if !strings.Contains(markup, g) {
+			t.Errorf("the confirmation does not repeat %q:\n%s", g, markup)
+		}
+	}
+	if findButton(top, billingText.Finalize) != nil || findButton(top, billingText.AcceptFinalize) == nil {
+		t.Fatalf("the confirmation does not ask for an acceptance:\n%s", markup)
+	}
+	test.Tap(findButton(top, billingText.Cancel))
+	if locks, audit := state(); w.Canvas().Overlays().Top() != nil || len(locks) != 0 || len(audit) != 0 {
+		t.Fatalf("cancelled: dialog %v, locks %+v, audit %+v", w.Canvas().Overlays().Top(), locks, audit)
+	}
+	if b.locked || b.status.Text != billingText.DryRun {
+		t.Errorf("cancelled: locked %v, status %q", b.locked, b.status.Text)
+	}
+
+	test.Tap(b.finalize)
+	test.Tap(findButton(w.Canvas().Overlays().Top(), billingText.AcceptFinalize))
+	wait()
+	if !b.locked || b.status.Text != billingText.Locked {
+		t.Fatalf("accepted: locked %v, status %q, warnings %q", b.locked, b.status.Text, b.warnings.Text)
+	}
+	locks, audit := state()
+	var accepted []store.Entry
+	for _, e := range audit {
+		if e.Action == billing.ActionAcceptMissing {
+			accepted = append(accepted, e)
+		}
+	}
+	if len(locks) != 1 || len(accepted) != 1 || !strings.HasPrefix(accepted[0].Actor, "desktop") ||
+		!strings.Contains(accepted[0].Detail, "2026-05-01..2026-05-31") ||
+		!strings.Contains(accepted[0].Detail, gaps[0]+"; "+gaps[1]) {
+		t.Errorf("accepted: locks %+v, audit %+v", locks, audit)
+	}
+}

@@ -3,6 +3,8 @@ package billing
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -211,8 +213,16 @@ func (e *engine) aligned(meter string, ch store.Channel, s store.Series, count b
 		}
 	}
 	if m.Slots > 0 {
+		for i := len(q) - 1; i >= 0; i-- {
+			if q[i] == store.Missing {
+				m.Last = e.from + core.Slot(i)
+				break
+			}
+		}
 		if have := e.n - m.Slots; have > 0 {
 			m.Typical = core.Energy(core.DivRound(int64(sum)*int64(m.Slots), int64(have)))
+		} else if mt := e.site.Meter(meter); mt != nil && mt.Role.Consumer() {
+			m.Unknown = true
 		}
 		e.run.Missing = append(e.run.Missing, m)
 	}
@@ -363,28 +373,44 @@ func (e *engine) allocate() {
 	}
 	if len(e.run.Missing) > 0 {
 		var typical core.Energy
-		var consumers, unsized, production, grid bool
+		var sized, unknown []Missing
+		var consumers, production, grid bool
 		for _, m := range e.run.Missing {
+			if m.Unknown {
+				unknown = append(unknown, m)
+				continue
+			}
+			sized = append(sized, m)
 			switch r := e.site.Meter(m.Meter).Role; {
 			case r.Consumer():
 				consumers = true
 				typical += m.Typical
-				unsized = unsized || m.Typical == 0
 			case r == core.RoleProduction:
 				production = true
 			default:
 				grid = true
 			}
 		}
-		msg := "missing data: " + describeMissing(e.run.Missing, e.site.Location())
+		// A meter without any value is named on its own, plainly: an
+		// estimate of 0 kWh would read as "nothing missing".
+		var parts []string
+		parts = append(parts, DescribeUnknown(unknown, e.n, e.loc)...)
+		if len(sized) > 0 {
+			parts = append(parts, describeMissing(sized, e.loc))
+		}
+		msg := "missing data: " + strings.Join(parts, "; ")
 		if consumers {
 			t := e.site.Tariffs[e.tidx[0]]
 			gp := max(t.Grid, t.GridHT)
 			msg += fmt.Sprintf("; the invoices bill only what was metered or estimated: consumption of about %s kWh "+
 				"(about CHF %s at the grid price) may be unbilled", core.FormatKWh(typical), core.Cost(typical, gp).Rappen())
-			if unsized {
-				msg += ", more where a meter has no values at all to size its gap by"
+			if len(unknown) > 0 {
+				msg += ", plus the unknown amounts"
 			}
+		}
+		if len(unknown) > 0 {
+			msg += "; the consumption of a meter without any value is not billed at all, " +
+				"so finalizing requires accepting it explicitly"
 		}
 		if production {
 			msg += "; where production is missing, no solar is allocated: the consumption there is billed as grid energy"
@@ -439,6 +465,55 @@ func describeMissing(ms []Missing, loc *time.Location) string {
 		}
 	}
 	return s
+}
+
+// DescribeUnknown names each gap of unknown energy (Missing.Unknown) of a
+// period of slots intervals for the office, the local dates it spans in
+// loc: "meter M-W01: no value in 8'736 of 8'736 intervals
+// (1.1.–31.3.2026), unknown amount".
+func DescribeUnknown(gaps []Missing, slots int, loc *time.Location) []string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	out := make([]string, 0, len(gaps))
+	for _, m := range gaps {
+		ch := ""
+		if m.Channel != store.Import {
+			ch = " " + m.Channel.String()
+		}
+		out = append(out, fmt.Sprintf("meter %s%s: no value in %s of %s intervals (%s), unknown amount", m.Meter, ch,
+			groupThousands(m.Slots), groupThousands(slots),
+			dayRange(core.DateOf(m.First.Time().In(loc)), core.DateOf(m.Last.Time().In(loc)))))
+	}
+	return out
+}
+
+// groupThousands writes n with an apostrophe between thousands (8'736), as
+// figures are written in Switzerland and on the invoices.
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "'" + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// dayRange writes the days from a to b the short Swiss way: "1.1.–31.3.2026",
+// "15.12.2025–31.1.2026", or "5.1.2026" for one day.
+func dayRange(a, b core.Date) string {
+	day := func(d core.Date) string { return fmt.Sprintf("%d.%d.", d.Day, d.Month) }
+	switch {
+	case a == b:
+		return day(a) + strconv.Itoa(a.Year)
+	case a.Year == b.Year:
+		return day(a) + "–" + day(b) + strconv.Itoa(b.Year)
+	}
+	return day(a) + strconv.Itoa(a.Year) + "–" + day(b) + strconv.Itoa(b.Year)
 }
 
 func formatHours(slots int) string {

@@ -248,6 +248,11 @@ func TestGapEstimatedAndMissing(t *testing.T) {
 	if len(r.Missing) != 1 || r.Missing[0].Meter != "M-W02" || r.Missing[0].Slots != 4 || r.Missing[0].Typical != kwhE("0.4") {
 		t.Fatalf("missing = %+v", r.Missing)
 	}
+	// A gap with a typical value is sized, not unknown: Commit takes it
+	// without an acceptance.
+	if len(r.Unknown()) != 0 || strings.Contains(strings.Join(r.Warnings, "\n"), "unknown amount") {
+		t.Errorf("a sized gap counts as unknown: %+v %q", r.Unknown(), r.Warnings)
+	}
 	warned := strings.Join(r.Warnings, "\n")
 	// Slot 60 of a winter day starts at 15:00 in Zurich: the office reads
 	// local time.
@@ -460,4 +465,66 @@ func TestMissingProductionWarning(t *testing.T) {
 		t.Errorf("warning: %s", w)
 	}
 	wantE(t, "W01 grid: the 4 intervals without production", invoiceOf(t, r, "occ:W01:Anna Muster:2020-01-01").KWh.Grid, "0.4")
+}
+
+// A consumer meter without a single value in the period has no typical
+// value to size its gap by: the warning says so plainly, with the meter and
+// its intervals, instead of estimating "about 0.000 kWh", and the gap is
+// marked unknown (Commit refuses it unless accepted). Another meter's
+// partial gap keeps its estimate.
+func TestMeterWithoutAnyValue(t *testing.T) {
+	s := baseSite()
+	f := newFixture(t, s, period("2026-01-01", "2026-03-31"))
+	f.fill("M-W01", store.Import, kwhE("0.1"))
+	f.fill("PV", store.Export, kwhE("0.1"))
+	w02 := f.series("M-W02", store.Import)
+	for i := range w02.Quality {
+		w02.Quality[i] = store.Missing
+	}
+	for i := 0; i < 4; i++ {
+		f.set("M-W01", store.Import, 200+i, 0, store.Missing)
+	}
+	r := f.bill()
+	// 1 January to 31 March 2026 in Zurich: 90 days, 29 March one hour
+	// short: 8636 intervals.
+	if u := r.Unknown(); len(u) != 1 || u[0].Meter != "M-W02" || u[0].Slots != 8636 || u[0].Typical != 0 {
+		t.Fatalf("unknown gaps %+v", u)
+	}
+	w := strings.Join(r.Warnings, "\n")
+	if !strings.Contains(w, "meter M-W02: no value in 8'636 of 8'636 intervals (1.1.–31.3.2026), unknown amount") ||
+		!strings.Contains(w, "M-W01 import: 4 intervals (1 h) from 03.01.2026 02:00, typically about 0.400 kWh") ||
+		!strings.Contains(w, "about 0.400 kWh (about CHF 0.12 at the grid price) may be unbilled, plus the unknown amounts") ||
+		!strings.Contains(w, "accepting it explicitly") {
+		t.Errorf("warning:\n%s", w)
+	}
+	// Production without any value is not unbilled consumption: not
+	// unknown in this sense (its intervals are billed as grid energy).
+	f.fill("M-W02", store.Import, kwhE("0.1"))
+	for i := range w02.Quality {
+		w02.Quality[i] = store.Measured
+	}
+	pv := f.series("PV", store.Export)
+	for i := range pv.Quality {
+		pv.Quality[i] = store.Missing
+	}
+	if r := f.bill(); len(r.Unknown()) != 0 || len(r.Missing) != 2 {
+		t.Errorf("production without values: unknown %+v, missing %+v", r.Unknown(), r.Missing)
+	}
+}
+
+func TestDayRange(t *testing.T) {
+	for _, c := range []struct{ a, b, want string }{
+		{"2026-01-01", "2026-03-31", "1.1.–31.3.2026"},
+		{"2025-12-15", "2026-01-31", "15.12.2025–31.1.2026"},
+		{"2026-01-05", "2026-01-05", "5.1.2026"},
+	} {
+		if got := dayRange(date(c.a), date(c.b)); got != c.want {
+			t.Errorf("dayRange(%s, %s) = %q, want %q", c.a, c.b, got, c.want)
+		}
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 8736: "8'736", 1234567: "1'234'567"} {
+		if got := groupThousands(n); got != want {
+			t.Errorf("groupThousands(%d) = %q", n, got)
+		}
+	}
 }

@@ -41,6 +41,9 @@ type jsonMissing struct {
 	Channel   string `json:"channel"`
 	Intervals int    `json:"intervals"`
 	First     string `json:"first"`
+	// Unknown: a consumer meter without any value in the period, whose
+	// missing energy nothing sizes (Missing.Unknown).
+	Unknown bool `json:"unknown,omitempty"`
 }
 
 type jsonKWh struct {
@@ -97,7 +100,7 @@ func (r *Run) MarshalJSON() ([]byte, error) {
 		Invoices: []jsonInvoice{},
 	}
 	for _, m := range r.Missing {
-		j.Missing = append(j.Missing, jsonMissing{m.Meter, m.Channel.String(), m.Slots, m.First.String()})
+		j.Missing = append(j.Missing, jsonMissing{m.Meter, m.Channel.String(), m.Slots, m.First.String(), m.Unknown})
 	}
 	for _, inv := range r.Invoices {
 		ji := jsonInvoice{Key: inv.Key, Unit: inv.Unit, Tenant: inv.Tenant, Owner: inv.Owner, From: inv.From, To: inv.To,

@@ -266,11 +266,8 @@ func checkUnlocked(tx store.Tx, site string, p core.Period) error {
 	}
 	for _, l := range locks {
 		if l.Period == p {
-			loc := time.UTC
-			if st, err := tx.Site(site); err == nil {
-				loc = st.Location() // the office reads local time
-			}
-			return fmt.Errorf("%s was billed on %s (%s): %w", p, l.Time.In(loc).Format("02.01.2006 15:04"), l.Note, store.ErrLocked)
+			return fmt.Errorf("%s was billed on %s (%s): %w", p,
+				l.Time.In(siteLocation(tx, site)).Format("02.01.2006 15:04"), l.Note, store.ErrLocked)
 		}
 		if _, ok := l.Period.Intersect(p); ok {
 			return fmt.Errorf("%s overlaps the billed period %s: %w", p, l.Period, store.ErrLocked)
@@ -292,52 +289,144 @@ func PutUtilityBill(tx store.Tx, site string, u *UtilityBill) error {
 	return tx.PutMeta(BucketUtility, site+"/"+u.Period.String(), v)
 }
 
-// PutPrices stores a dynamic price series of a site. It refuses
-// (store.ErrLocked) a series reaching into a billed period.
-func PutPrices(tx store.Tx, site string, p *DynamicPrices) error {
-	if len(p.Grid) > 0 {
-		s, err := tx.Site(site)
-		if err != nil {
-			return fmt.Errorf("storing dynamic prices: site %q: %w", site, err)
-		}
-		loc := s.Location()
-		days := core.Period{From: core.DateOf(p.From.Time().In(loc)),
-			To: core.DateOf((p.From + core.Slot(len(p.Grid)-1)).Time().In(loc))}
-		if err := checkUnlocked(tx, site, days); err != nil {
-			return fmt.Errorf("storing dynamic prices: %w", err)
-		}
-	}
-	v, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return tx.PutMeta(BucketPrices, fmt.Sprintf("%s/%020d", site, int64(p.From)), v)
+// PriceResult counts what PutPrices did with a series' prices.
+type PriceResult struct {
+	// Prices counts the series' intervals with a price.
+	Prices int
+	// New counts those that had no stored price, Replaced those whose
+	// stored price was different, Unchanged those whose stored price was
+	// the same.
+	New, Replaced, Unchanged int
 }
 
-func loadPrices(tx store.Tx, site string, from, to core.Slot) (*DynamicPrices, error) {
-	var out *DynamicPrices
+// PutPrices merges a dynamic price series into a site's stored prices,
+// interval by interval, in import order: where p has a price it replaces
+// the stored one (the newest import wins); where p has none (0) the stored
+// price stays. Billing then reads exactly the merged series. It refuses
+// (store.ErrLocked), storing nothing, where a price inside a billed (locked)
+// period would be set or changed, naming the period; an identical price
+// there is no change.
+//
+// The stored series never overlap: the series p overlaps are merged with
+// it into one, stored under its first interval.
+func PutPrices(tx store.Tx, site string, p *DynamicPrices) (PriceResult, error) {
+	var res PriceResult
+	s, err := tx.Site(site)
+	if err != nil {
+		return res, fmt.Errorf("storing dynamic prices: site %q: %w", site, err)
+	}
+	if len(p.Grid) == 0 {
+		return res, nil
+	}
+	loc := s.Location()
+	docs, err := scanPrices(tx, site)
+	if err != nil {
+		return res, err
+	}
+	// The stored series p overlaps, and those they overlap in turn (series
+	// stored before merging existed may overlap each other).
+	lo, hi := p.From, p.From+core.Slot(len(p.Grid))
+	in := make([]bool, len(docs))
+	for grown := true; grown; {
+		grown = false
+		for i, d := range docs {
+			if !in[i] && d.p.From < hi && d.end() > lo {
+				in[i], grown = true, true
+				lo, hi = min(lo, d.p.From), max(hi, d.end())
+			}
+		}
+	}
+	// Overlapping stored series are combined as loadPrices always read
+	// them: in key order, a later one's price winning.
+	merged := make([]core.Price, hi-lo)
+	for i, d := range docs {
+		if in[i] {
+			for j, pr := range d.p.Grid {
+				if pr != 0 {
+					merged[d.p.From+core.Slot(j)-lo] = pr
+				}
+			}
+		}
+	}
+	locks, err := tx.LocksOf(site)
+	if err != nil {
+		return res, fmt.Errorf("storing dynamic prices: reading locks: %w", err)
+	}
+	type span struct{ from, to core.Slot }
+	locked := make([]span, len(locks))
+	for i, l := range locks {
+		locked[i].from, locked[i].to = l.Period.Slots(loc)
+	}
+	for j, pr := range p.Grid {
+		if pr == 0 {
+			continue
+		}
+		res.Prices++
+		sl := p.From + core.Slot(j)
+		old := &merged[sl-lo]
+		switch {
+		case *old == pr:
+			res.Unchanged++
+			continue
+		case *old == 0:
+			res.New++
+		default:
+			res.Replaced++
+		}
+		for i, l := range locks {
+			if sl >= locked[i].from && sl < locked[i].to {
+				return PriceResult{}, fmt.Errorf("storing dynamic prices: the price of the interval from %s lies in the "+
+					"billed period %s (billed on %s): %w", sl.Time().In(loc).Format("02.01.2006 15:04"), l.Period,
+					l.Time.In(loc).Format("02.01.2006 15:04"), store.ErrLocked)
+			}
+		}
+		*old = pr
+	}
+	if res.New+res.Replaced == 0 {
+		return res, nil
+	}
+	for i, d := range docs {
+		if in[i] {
+			if err := tx.DeleteMeta(BucketPrices, d.key); err != nil {
+				return PriceResult{}, fmt.Errorf("storing dynamic prices: %w", err)
+			}
+		}
+	}
+	v, err := json.Marshal(DynamicPrices{From: lo, Grid: merged})
+	if err != nil {
+		return PriceResult{}, err
+	}
+	if err := tx.PutMeta(BucketPrices, pricesKey(site, lo), v); err != nil {
+		return PriceResult{}, fmt.Errorf("storing dynamic prices: %w", err)
+	}
+	return res, nil
+}
+
+func pricesKey(site string, from core.Slot) string { return fmt.Sprintf("%s/%020d", site, int64(from)) }
+
+// storedPrices is one stored price series and its key.
+type storedPrices struct {
+	key string
+	p   DynamicPrices
+}
+
+func (d storedPrices) end() core.Slot { return d.p.From + core.Slot(len(d.p.Grid)) }
+
+// scanPrices returns a site's stored price series in key order.
+func scanPrices(tx store.Tx, site string) ([]storedPrices, error) {
+	var out []storedPrices
 	var bad error
 	prefix := site + "/"
 	err := tx.ScanMeta(BucketPrices, func(k string, v []byte) bool {
 		if !strings.HasPrefix(k, prefix) {
 			return true
 		}
-		var p DynamicPrices
-		if err := json.Unmarshal(v, &p); err != nil {
+		d := storedPrices{key: k}
+		if err := json.Unmarshal(v, &d.p); err != nil {
 			bad = fmt.Errorf("reading dynamic prices %s: %w", k, err)
 			return false
 		}
-		if p.From >= to || p.From+core.Slot(len(p.Grid)) <= from {
-			return true
-		}
-		if out == nil {
-			out = &DynamicPrices{From: from, Grid: make([]core.Price, to-from)}
-		}
-		for i, pr := range p.Grid {
-			if s := p.From + core.Slot(i); s >= from && s < to && pr != 0 {
-				out.Grid[s-from] = pr
-			}
-		}
+		out = append(out, d)
 		return true
 	})
 	if err == nil {
@@ -345,6 +434,32 @@ func loadPrices(tx store.Tx, site string, from, to core.Slot) (*DynamicPrices, e
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("reading dynamic prices: %w", err)
+	}
+	return out, nil
+}
+
+// loadPrices returns the site's prices of the slots [from, to), or nil if
+// none is stored there. Stored series do not overlap since PutPrices
+// merges them; older databases may hold overlapping ones, which are read
+// in key order, a later one's price winning, as PutPrices merges them.
+func loadPrices(tx store.Tx, site string, from, to core.Slot) (*DynamicPrices, error) {
+	docs, err := scanPrices(tx, site)
+	if err != nil {
+		return nil, err
+	}
+	var out *DynamicPrices
+	for _, d := range docs {
+		if d.p.From >= to || d.end() <= from {
+			continue
+		}
+		if out == nil {
+			out = &DynamicPrices{From: from, Grid: make([]core.Price, to-from)}
+		}
+		for i, pr := range d.p.Grid {
+			if s := d.p.From + core.Slot(i); s >= from && s < to && pr != 0 {
+				out.Grid[s-from] = pr
+			}
+		}
 	}
 	return out, nil
 }
@@ -432,9 +547,29 @@ func StoredRun(tx store.Tx, site string, p core.Period) (*Record, error) {
 // has an invoice of the earlier commit (a tenancy corrected, say), its
 // number is recorded as voided (Record.Voided) and named in the audit log,
 // so that the gap in the sequence is explained.
-func Commit(tx store.Tx, run *Run, now time.Time) error {
+//
+// A run with gaps of unknown energy (Run.Unknown) is refused with an
+// *UnknownError unless opt.Accept lists every one of them; the accepted
+// gaps are then named in the audit log.
+func Commit(tx store.Tx, run *Run, now time.Time, opt *CommitOptions) error {
+	if opt == nil {
+		opt = &CommitOptions{}
+	}
 	if err := checkUnlocked(tx, run.Site, run.Period); err != nil {
 		return fmt.Errorf("billing %s: %w", run.Site, err)
+	}
+	unknown := run.Unknown()
+	if len(unknown) > 0 {
+		var open []Missing
+		for _, m := range unknown {
+			if !slices.ContainsFunc(opt.Accept, func(a Missing) bool { return sameGap(a, m) }) {
+				open = append(open, m)
+			}
+		}
+		if len(open) > 0 {
+			return &UnknownError{Site: run.Site, Period: run.Period, Gaps: open, Slots: run.Building.Slots,
+				Location: siteLocation(tx, run.Site)}
+		}
 	}
 	prior := map[string]int{}
 	voided := map[string]int{}
@@ -514,6 +649,18 @@ func Commit(tx store.Tx, run *Run, now time.Time) error {
 	if len(gone) > 0 {
 		note += fmt.Sprintf("; voided (no longer in the run): %s", strings.Join(gone, ", "))
 	}
+	if len(unknown) > 0 {
+		actor := opt.Actor
+		if actor == "" {
+			actor = "billing"
+		}
+		detail := fmt.Sprintf("%s: finalized without the unknown consumption, as accepted: %s", run.Period,
+			strings.Join(DescribeUnknown(unknown, run.Building.Slots, siteLocation(tx, run.Site)), "; "))
+		if _, err := tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: actor, Site: run.Site,
+			Action: ActionAcceptMissing, Detail: detail}); err != nil {
+			return fmt.Errorf("logging the accepted missing data: %w", err)
+		}
+	}
 	if err := tx.LockPeriod(store.Lock{Site: run.Site, Period: run.Period, Time: now.UTC(), Note: note}); err != nil {
 		return fmt.Errorf("locking %s: %w", run.Period, err)
 	}
@@ -522,4 +669,53 @@ func Commit(tx store.Tx, run *Run, now time.Time) error {
 		return fmt.Errorf("logging the billing: %w", err)
 	}
 	return nil
+}
+
+// siteLocation returns the site's time zone, in which the office reads
+// times, or UTC if the site cannot be read.
+func siteLocation(tx store.Tx, site string) *time.Location {
+	if s, err := tx.Site(site); err == nil {
+		return s.Location()
+	}
+	return time.UTC
+}
+
+// ActionAcceptMissing is the audit log action of Commit's entry naming the
+// gaps of unknown energy the office accepted.
+const ActionAcceptMissing = "period.accept-missing"
+
+// CommitOptions are Commit's options; nil means none.
+type CommitOptions struct {
+	// Actor names who finalizes, for the audit log entry of accepted
+	// gaps ("billing" if empty).
+	Actor string
+	// Accept lists the gaps of unknown energy (Run.Unknown) that the
+	// office accepts to leave unbilled, as they were shown to it. A gap
+	// matches by meter, channel, first slot and number of slots, so that
+	// data changed since the office looked is not accepted blindly.
+	Accept []Missing
+}
+
+func sameGap(a, b Missing) bool {
+	return a.Meter == b.Meter && a.Channel == b.Channel && a.First == b.First && a.Slots == b.Slots
+}
+
+// UnknownError is returned by Commit for a run with gaps of unknown
+// energy (Missing.Unknown) that CommitOptions.Accept does not list.
+type UnknownError struct {
+	Site   string
+	Period core.Period
+	// Gaps are the gaps not accepted.
+	Gaps []Missing
+	// Slots is the number of intervals in the period.
+	Slots int
+	// Location is the site's time zone, in which the error names days.
+	Location *time.Location
+}
+
+// Error names each gap with its numbers and says why finalizing stops.
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("billing %s %s: %s: the invoices would not bill this consumption at all; "+
+		"finalize only after accepting it explicitly", e.Site, e.Period,
+		strings.Join(DescribeUnknown(e.Gaps, e.Slots, e.Location), "; "))
 }

@@ -1,8 +1,10 @@
 package billing
 
 import (
+	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +113,7 @@ func TestLoadBillCommit(t *testing.T) {
 	wantR(t, "pass-through grid amounts", grid, "30.00")
 
 	now := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
-	if err := st.Update(func(tx store.Tx) error { return Commit(tx, run, now) }); err != nil {
+	if err := st.Update(func(tx store.Tx) error { return Commit(tx, run, now, nil) }); err != nil {
 		t.Fatal(err)
 	}
 	numbers := map[string]int{}
@@ -122,7 +124,7 @@ func TestLoadBillCommit(t *testing.T) {
 		numbers[inv.Key] = inv.Number
 	}
 	// A second commit is refused: the period is locked.
-	err = st.Update(func(tx store.Tx) error { return Commit(tx, run, now) })
+	err = st.Update(func(tx store.Tx) error { return Commit(tx, run, now, nil) })
 	if !errors.Is(err, store.ErrLocked) {
 		t.Errorf("second commit: %v", err)
 	}
@@ -135,13 +137,15 @@ func TestLoadBillCommit(t *testing.T) {
 		t.Errorf("utility bill of a billed period: %v", err)
 	}
 	err = st.Update(func(tx store.Tx) error {
-		return PutPrices(tx, s.ID, &DynamicPrices{From: to - 1, Grid: []core.Price{100_000, 100_000}})
+		_, err := PutPrices(tx, s.ID, &DynamicPrices{From: to - 1, Grid: []core.Price{100_000, 100_000}})
+		return err
 	})
-	if !errors.Is(err, store.ErrLocked) {
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "billed period "+p.String()) {
 		t.Errorf("dynamic prices reaching into a billed period: %v", err)
 	}
 	err = st.Update(func(tx store.Tx) error {
-		return PutPrices(tx, s.ID, &DynamicPrices{From: to, Grid: []core.Price{100_000}})
+		_, err := PutPrices(tx, s.ID, &DynamicPrices{From: to, Grid: []core.Price{100_000}})
+		return err
 	})
 	if err != nil {
 		t.Errorf("dynamic prices after the billed period: %v", err)
@@ -164,7 +168,7 @@ func TestLoadBillCommit(t *testing.T) {
 				t.Errorf("re-billed %s: number %d, want %d", inv.Key, inv.Number, numbers[inv.Key])
 			}
 		}
-		if err := Commit(tx, r, now); err != nil {
+		if err := Commit(tx, r, now, nil); err != nil {
 			return err
 		}
 		rec, err := StoredRun(tx, s.ID, p)
@@ -279,7 +283,8 @@ func TestCommitVoidsVanishedNumbers(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if err := Commit(tx, r, now); err != nil {
+			// The day has no data: this test is about numbers.
+			if err := Commit(tx, r, now, &CommitOptions{Accept: r.Unknown()}); err != nil {
 				return err
 			}
 			for _, inv := range r.Invoices {
@@ -324,4 +329,185 @@ func TestCommitVoidsVanishedNumbers(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Commit refuses a run with a meter without any value unless the office
+// accepts exactly that gap; a refused commit writes nothing, an accepted one
+// names the gap in the audit log.
+func TestCommitUnknownGap(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "z.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := baseSite()
+	p := period("2026-01-05", "2026-01-05")
+	from, to := p.Slots(s.Location())
+	now := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+	// W01 metered all day, W02 not at all.
+	var vals []store.Value
+	for sl := from; sl < to; sl++ {
+		vals = append(vals, store.Value{Slot: sl, Energy: kwhE("0.1"), Quality: store.Measured})
+	}
+	err = st.Update(func(tx store.Tx) error {
+		if err := tx.PutSite(s); err != nil {
+			return err
+		}
+		_, err := tx.PutIntervals(store.SeriesID{Site: s.ID, Meter: "M-W01", Channel: store.Import}, vals, store.KeepFirst)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(accept func(r *Run) []Missing) error {
+		return st.Update(func(tx store.Tx) error {
+			in, err := Load(tx, s, p)
+			if err != nil {
+				return err
+			}
+			r, err := Bill(in)
+			if err != nil {
+				return err
+			}
+			return Commit(tx, r, now, &CommitOptions{Actor: "office", Accept: accept(r)})
+		})
+	}
+	written := func() (locks []store.Lock, audit []store.Entry, counter bool) {
+		st.View(func(tx store.Tx) error {
+			locks, _ = tx.LocksOf(s.ID)
+			_, err := tx.GetMeta(BucketCounter, s.ID)
+			counter = err == nil
+			return tx.ScanAudit(0, func(e store.Entry) bool { audit = append(audit, e); return true })
+		})
+		return
+	}
+	const gap = "meter M-W02: no value in 96 of 96 intervals (5.1.2026), unknown amount"
+	err = commit(func(*Run) []Missing { return nil })
+	var ue *UnknownError
+	if !errors.As(err, &ue) || len(ue.Gaps) != 1 || !strings.Contains(err.Error(), gap) {
+		t.Fatalf("commit without acceptance: %v", err)
+	}
+	// An acceptance of what the office saw before the data changed is no
+	// acceptance of the gap now.
+	err = commit(func(r *Run) []Missing {
+		u := r.Unknown()
+		u[0].Slots--
+		return u
+	})
+	if !errors.As(err, &ue) {
+		t.Fatalf("commit with a stale acceptance: %v", err)
+	}
+	if locks, audit, counter := written(); len(locks) != 0 || len(audit) != 0 || counter {
+		t.Fatalf("refused commits wrote: locks %+v, audit %+v, counter %v", locks, audit, counter)
+	}
+	if err := commit((*Run).Unknown); err != nil {
+		t.Fatalf("accepted: %v", err)
+	}
+	locks, audit, _ := written()
+	if len(locks) != 1 || len(audit) != 2 || audit[0].Action != ActionAcceptMissing || audit[0].Actor != "office" ||
+		audit[0].Detail != "2026-01-05..2026-01-05: finalized without the unknown consumption, as accepted: "+gap ||
+		audit[1].Action != "period.bill" {
+		t.Errorf("after accepting: locks %+v, audit %+v", locks, audit)
+	}
+}
+
+// PutPrices merges per interval, the newest price winning, and keeps the
+// stored series from overlapping; series that an older version stored
+// overlapping are merged as billing always read them (in key order, a
+// later one winning), so that no billed price changes by the merge.
+func TestPutPricesMerge(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "z.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := baseSite()
+	p := period("2026-01-05", "2026-01-05")
+	from, _ := p.Slots(s.Location())
+	pr := func(rp int) core.Price { return core.Price(rp * 10_000) }
+	legacy := func(tx store.Tx, d DynamicPrices) error {
+		v, _ := json.Marshal(d)
+		return tx.PutMeta(BucketPrices, pricesKey(s.ID, d.From), v)
+	}
+	// Two series as the old PutPrices stored them: 0..3 and, overlapping,
+	// 2..5; where both have a price, billing read the later key's.
+	err = st.Update(func(tx store.Tx) error {
+		if err := tx.PutSite(s); err != nil {
+			return err
+		}
+		if err := legacy(tx, DynamicPrices{From: from, Grid: []core.Price{pr(10), pr(11), pr(12), pr(13)}}); err != nil {
+			return err
+		}
+		return legacy(tx, DynamicPrices{From: from + 2, Grid: []core.Price{pr(22), 0, pr(24), pr(25)}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() (grid []core.Price, keys []string) {
+		t.Helper()
+		st.View(func(tx store.Tx) error {
+			in, err := Load(tx, s, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grid = in.Prices.Grid[:8]
+			return tx.ScanMeta(BucketPrices, func(k string, _ []byte) bool { keys = append(keys, k); return true })
+		})
+		return grid, keys
+	}
+	want := []core.Price{pr(10), pr(11), pr(22), pr(13), pr(24), pr(25), 0, 0}
+	if got, _ := read(); !slices.Equal(got, want) {
+		t.Fatalf("legacy read %v, want %v", got, want)
+	}
+	put := func(d DynamicPrices) (PriceResult, error) {
+		var res PriceResult
+		err := st.Update(func(tx store.Tx) (err error) {
+			res, err = PutPrices(tx, s.ID, &d)
+			return err
+		})
+		return res, err
+	}
+	// Prices at 5 and 6, overlapping the later legacy series: both legacy
+	// series are merged with it into one, the lookups otherwise unchanged.
+	res, err := put(DynamicPrices{From: from + 5, Grid: []core.Price{pr(35), pr(36)}})
+	if err != nil || res != (PriceResult{Prices: 2, Replaced: 1, New: 1}) {
+		t.Fatalf("put: %+v %v", res, err)
+	}
+	want = []core.Price{pr(10), pr(11), pr(22), pr(13), pr(24), pr(35), pr(36), 0}
+	got, keys := read()
+	if !slices.Equal(got, want) || len(keys) != 1 || keys[0] != pricesKey(s.ID, from) {
+		t.Errorf("after merging: %v under %q, want %v under one key", got, keys, want)
+	}
+	// The same prices again change nothing.
+	if res, err := put(DynamicPrices{From: from, Grid: []core.Price{pr(10), 0, pr(22)}}); err != nil ||
+		res != (PriceResult{Prices: 2, Unchanged: 2}) {
+		t.Errorf("unchanged: %+v %v", res, err)
+	}
+	// A series that only adjoins is stored on its own.
+	if _, err := put(DynamicPrices{From: from + 7, Grid: []core.Price{pr(47)}}); err != nil {
+		t.Fatal(err)
+	}
+	want[7] = pr(47)
+	if got, keys := read(); !slices.Equal(got, want) || len(keys) != 2 {
+		t.Errorf("adjoining: %v under %q", got, keys)
+	}
+	// In a billed period only identical prices are accepted; a change
+	// refuses the whole series and stores none of it.
+	err = st.Update(func(tx store.Tx) error {
+		return tx.LockPeriod(store.Lock{Site: s.ID, Period: p, Time: time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = put(DynamicPrices{From: from + 6, Grid: []core.Price{pr(36), pr(99)}})
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "05.01.2026 01:45 lies in the billed period 2026-01-05..2026-01-05 (billed on 01.02.2026 10:00)") {
+		t.Errorf("change in a billed period: %v", err)
+	}
+	if got, _ := read(); !slices.Equal(got, want) {
+		t.Errorf("after the refused change: %v, want %v", got, want)
+	}
+	if res, err := put(DynamicPrices{From: from + 6, Grid: []core.Price{pr(36), pr(47)}}); err != nil ||
+		res != (PriceResult{Prices: 2, Unchanged: 2}) {
+		t.Errorf("identical prices in a billed period: %+v %v", res, err)
+	}
 }

@@ -180,9 +180,27 @@ type Missing struct {
 	Channel store.Channel
 	Slots   int
 	First   core.Slot // the first missing slot
+	Last    core.Slot // the last missing slot
 	// Typical sizes the gap: the channel's average energy per interval
 	// with a value, times Slots. A rough figure for the warning, not billed.
 	Typical core.Energy
+	// Unknown marks a consumer meter without a single value in the
+	// period: nothing sizes the energy it misses (Typical is 0), so nobody
+	// knows how much goes unbilled. Commit refuses such a run unless the
+	// office accepts the gap (CommitOptions.Accept).
+	Unknown bool
+}
+
+// Unknown returns the run's gaps of unknown energy (Missing.Unknown), in
+// the order of Missing.
+func (r *Run) Unknown() []Missing {
+	var out []Missing
+	for _, m := range r.Missing {
+		if m.Unknown {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // KWh is an invoice's energy: Solar + Grid = Total, Grid = GridHT + GridNT
