@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -75,5 +77,42 @@ func TestImportEVCommand(t *testing.T) {
 	code, _, errs = run(t, db, "import", "ev")
 	if code != 1 || !strings.Contains(errs, "expected one or more EV sessions files") {
 		t.Errorf("no file: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestImportEVBilledPeriod: once a period is billed (bill --final), import
+// ev refuses a file with a session inside it, naming the file, line, session
+// and billed period, exits 1 and writes nothing of the file.
+func TestImportEVBilledPeriod(t *testing.T) {
+	db, dir := evOffice(t)
+	if code, _, errs := run(t, db, "import", "readings", impWriteFile(t, dir, "day.csv", impDayCSV())); code != 0 {
+		t.Fatalf("import readings: %s", errs)
+	}
+	if code, _, errs := run(t, db, "bill", "--site", "linde", "--from", "2026-03-01", "--to", "2026-03-31", "--final", "--out", filepath.Join(dir, "out")); code != 0 {
+		t.Fatalf("bill: %s", errs)
+	}
+	f := impWriteFile(t, dir, "ladungen.csv", "charger;card;start;end;kwh;unit\n"+
+		"EV1;04A1;2026-04-02T18:00:00+02:00;2026-04-02T22:15:00+02:00;14.2;A\n"+
+		"EV1;04A1;2026-03-04T18:00:00+01:00;2026-03-04T19:00:00+01:00;3.1;A\n")
+	code, out, errs := run(t, db, "import", "ev", f)
+	want := "zevdesk import ev: " + f + ":3: EV session EV1-04A1-20260304T170000Z of charger EV1, 2026-03-04T18:00:00+01:00–2026-03-04T19:00:00+01:00: " +
+		"2026-03-04..2026-03-04 overlaps the billed period 2026-03-01..2026-03-31: period is locked (billed); unlock it first\n"
+	if code != 1 || out != "" || errs != want {
+		t.Fatalf("exit %d, stdout %q\nstderr %q\nwant   %q", code, out, errs, want)
+	}
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n := 0
+	err = st.View(func(tx store.Tx) error {
+		return tx.ScanMeta(billing.BucketSessions, func(string, []byte) bool { n++; return true })
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d sessions stored from the refused file", n)
 	}
 }

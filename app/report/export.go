@@ -243,7 +243,31 @@ func (r *ExportRow) field(name string, decComma bool) string {
 	return ""
 }
 
-// WriteExportCSV writes the rows as CSV in preset p's layout.
+// numberFields are the fields written by the number formatter. The others
+// are text, and site, unit ids, tenant numbers and names come from the
+// office's files.
+var numberFields = map[string]bool{"invoice": true, "kwh": true, "net_chf": true, "vat_rate": true, "vat_chf": true, "gross_chf": true}
+
+// formulaStart are the first characters that make a spreadsheet read a
+// cell as a formula (OWASP, "CSV Injection"): "=", "+", "-", "@", tab and
+// carriage return.
+const formulaStart = "=+-@\t\r"
+
+// neutralise prefixes a text cell that a spreadsheet would read as a
+// formula with a single quote, which makes it text ("=HYPERLINK(...)" is
+// exported as "'=HYPERLINK(...)"), as OWASP recommends.
+func neutralise(s string) string {
+	if s != "" && strings.IndexByte(formulaStart, s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
+// WriteExportCSV writes the rows as CSV in preset p's layout. A text cell
+// that begins with a character that starts a formula ("=", "+", "-", "@",
+// tab, carriage return) gets a leading single quote, so that a tenant named
+// "=HYPERLINK(...)" reaches the spreadsheet or property software as text;
+// numbers, negative amounts included, are written as they are.
 func WriteExportCSV(w io.Writer, rows []ExportRow, p Preset) error {
 	if p.BOM {
 		if _, err := io.WriteString(w, "\ufeff"); err != nil {
@@ -261,6 +285,9 @@ func WriteExportCSV(w io.Writer, rows []ExportRow, p Preset) error {
 	for i := range rows {
 		for j, c := range p.Columns {
 			rec[j] = rows[i].field(c, p.DecimalComma)
+			if !numberFields[c] {
+				rec[j] = neutralise(rec[j])
+			}
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

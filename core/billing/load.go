@@ -243,9 +243,17 @@ func SessionKey(site string, s Session) string {
 }
 
 // PutSessions stores EV sessions of a site (replacing any with the same
-// start and id), for Load to find.
+// start and id), for Load to find. It refuses (store.ErrLocked) a session
+// that reaches into a billed period: its energy was billed with the period.
 func PutSessions(tx store.Tx, site string, ss []Session) error {
+	check, err := sessionLockCheck(tx, site)
+	if err != nil {
+		return fmt.Errorf("storing EV sessions: %w", err)
+	}
 	for _, s := range ss {
+		if err := check(s); err != nil {
+			return err
+		}
 		v, err := json.Marshal(s)
 		if err != nil {
 			return err
@@ -255,6 +263,50 @@ func PutSessions(tx store.Tx, site string, ss []Session) error {
 		}
 	}
 	return nil
+}
+
+// DeleteSession removes a stored EV session of a site (a session whose start
+// was corrected moves to a new key). It refuses (store.ErrLocked) a session
+// inside a billed period.
+func DeleteSession(tx store.Tx, site string, s Session) error {
+	check, err := sessionLockCheck(tx, site)
+	if err != nil {
+		return fmt.Errorf("removing EV session %s: %w", s.ID, err)
+	}
+	if err := check(s); err != nil {
+		return err
+	}
+	return tx.DeleteMeta(BucketSessions, SessionKey(site, s))
+}
+
+// sessionLockCheck returns a function that refuses (checkUnlocked) a session
+// of site whose local days overlap a billed period. A site without locks
+// needs no site record (the demo stores its sessions before its site).
+func sessionLockCheck(tx store.Tx, site string) (func(Session) error, error) {
+	locks, err := tx.LocksOf(site)
+	if err != nil {
+		return nil, fmt.Errorf("reading locks: %w", err)
+	}
+	if len(locks) == 0 {
+		return func(Session) error { return nil }, nil
+	}
+	st, err := tx.Site(site)
+	if err != nil {
+		return nil, fmt.Errorf("reading site %s: %w", site, err)
+	}
+	loc := st.Location()
+	return func(s Session) error {
+		last := s.End.Add(-time.Nanosecond) // the end is exclusive
+		if last.Before(s.Start) {
+			last = s.Start
+		}
+		days := core.Period{From: core.DateOf(s.Start.In(loc)), To: core.DateOf(last.In(loc))}
+		if err := checkUnlocked(tx, site, days); err != nil {
+			return fmt.Errorf("EV session %s of charger %s, %s–%s: %w", s.ID, s.Meter,
+				s.Start.In(loc).Format(time.RFC3339), s.End.In(loc).Format(time.RFC3339), err)
+		}
+		return nil
+	}, nil
 }
 
 // checkUnlocked returns an error wrapping store.ErrLocked when p overlaps a

@@ -290,13 +290,15 @@ func (r *EVReport) Summary() string {
 // changed. A session is identified by its id and start: importing the same
 // file again changes nothing, and a corrected row (another person, a later
 // end) updates its session. A session that overlaps a stored one of
-// another id on the same charger is refused, and the file with it.
+// another id on the same charger is refused, and the file with it, as is a
+// new or changed session in a billed (locked) period (store.ErrLocked).
 func ImportEV(st store.Store, site *core.Site, ev *EVSessions, actor string, now time.Time) (*EVReport, error) {
 	rep := &EVReport{File: ev.File, Sessions: len(ev.Sessions), KWh: ev.Total()}
 	loc := site.Location()
 	err := st.Update(func(tx store.Tx) error {
 		stored := map[string][]byte{}
 		keyOf := map[string]string{} // session id → its stored key
+		byID := map[string]billing.Session{}
 		var others []billing.Session
 		var bad error
 		prefix := site.ID + "/"
@@ -312,6 +314,7 @@ func ImportEV(st store.Store, site *core.Site, ev *EVSessions, actor string, now
 			}
 			others = append(others, s)
 			keyOf[s.ID] = k
+			byID[s.ID] = s
 			return true
 		})
 		if err == nil {
@@ -320,7 +323,7 @@ func ImportEV(st store.Store, site *core.Site, ev *EVSessions, actor string, now
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		var changed []billing.Session
+		var changed []int // indices into ev.Sessions
 		for i, s := range ev.Sessions {
 			for _, o := range others {
 				if o.ID != s.ID && o.Meter == s.Meter && o.Start.Before(s.End) && s.Start.Before(o.End) {
@@ -338,8 +341,8 @@ func ImportEV(st store.Store, site *core.Site, ev *EVSessions, actor string, now
 			case !ok && keyOf[s.ID] != "":
 				// The back end's session id with a corrected start: the
 				// session moves, it is not a second one.
-				if err := tx.DeleteMeta(billing.BucketSessions, keyOf[s.ID]); err != nil {
-					return fmt.Errorf("moving EV session %s: %w", s.ID, err)
+				if err := billing.DeleteSession(tx, site.ID, byID[s.ID]); err != nil {
+					return &Error{File: ev.File, Line: ev.Lines[i], Msg: "moving the stored session to its corrected start: " + err.Error(), Err: err}
 				}
 				rep.Updated++
 			case !ok:
@@ -350,13 +353,17 @@ func ImportEV(st store.Store, site *core.Site, ev *EVSessions, actor string, now
 			default:
 				rep.Updated++
 			}
-			changed = append(changed, s)
+			changed = append(changed, i)
 		}
 		if len(changed) == 0 {
 			return nil
 		}
-		if err := billing.PutSessions(tx, site.ID, changed); err != nil {
-			return err
+		for _, i := range changed {
+			// One at a time, so that a session refused (one in a billed
+			// period) is named with its line.
+			if err := billing.PutSessions(tx, site.ID, ev.Sessions[i:i+1]); err != nil {
+				return &Error{File: ev.File, Line: ev.Lines[i], Msg: err.Error(), Err: err}
+			}
 		}
 		return logImport(tx, now, actor, site.ID, "ev.import", rep.Summary())
 	})

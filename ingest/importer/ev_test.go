@@ -191,3 +191,72 @@ func TestImportEV(t *testing.T) {
 		t.Errorf("audit %v", audit)
 	}
 }
+
+// TestImportEVLockedPeriod: a session inside a billed (locked) period is
+// refused as readings are, naming the line, the session in local time and
+// the billed period, and the file writes nothing. Sessions stored before the
+// period was billed import again unchanged; a stored session cannot be moved
+// out of a billed period either.
+func TestImportEVLockedPeriod(t *testing.T) {
+	st := openStore(t)
+	site := evSite(t)
+	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	if _, err := ImportSite(st, site, "test", now); err != nil {
+		t.Fatal(err)
+	}
+	billed := "charger,card,start,end,kwh,person,id\nEV1,04A1,2026-03-10T18:00:00Z,2026-03-10T19:00:00Z,2,Anna,S-1\n"
+	if _, err := ImportEV(st, site, evParse(t, site, billed), "office", now); err != nil {
+		t.Fatal(err)
+	}
+	march := core.Period{From: core.MustDate(2026, 3, 1), To: core.MustDate(2026, 3, 31)}
+	err := st.Update(func(tx store.Tx) error {
+		return tx.LockPeriod(store.Lock{Site: site.ID, Period: march, Time: now, Note: "final"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := ImportEV(st, site, evParse(t, site, billed), "office", now); err != nil || rep.Unchanged != 1 {
+		t.Fatalf("the billed sessions again: %v %+v", err, rep)
+	}
+
+	tests := []struct{ name, src, want string }{
+		{"new session in the billed period",
+			"charger,card,start,end,kwh,person\n" +
+				"EV2,77,2026-04-02T18:00:00Z,2026-04-02T19:00:00Z,1,Z\n" + // fine, and first
+				"EV1,77,2026-03-31T21:30:00Z,2026-03-31T23:00:00Z,1,Z\n", // 23:30–01:00 local: both periods
+			"ev.csv:3: EV session EV1-77-20260331T213000Z of charger EV1, 2026-03-31T23:30:00+02:00–2026-04-01T01:00:00+02:00: " +
+				"2026-03-31..2026-04-01 overlaps the billed period 2026-03-01..2026-03-31: period is locked (billed); unlock it first"},
+		{"billed session changed",
+			"charger,card,start,end,kwh,person,id\nEV1,04A1,2026-03-10T18:00:00Z,2026-03-10T19:00:00Z,2,Bob,S-1\n",
+			"ev.csv:2: EV session S-1 of charger EV1, 2026-03-10T19:00:00+01:00–2026-03-10T20:00:00+01:00: " +
+				"2026-03-10..2026-03-10 overlaps the billed period 2026-03-01..2026-03-31: period is locked (billed); unlock it first"},
+		{"billed session moved out",
+			"charger,card,start,end,kwh,person,id\nEV1,04A1,2026-04-10T18:00:00Z,2026-04-10T19:00:00Z,2,Anna,S-1\n",
+			"ev.csv:2: moving the stored session to its corrected start: EV session S-1 of charger EV1, 2026-03-10T19:00:00+01:00–2026-03-10T20:00:00+01:00: " +
+				"2026-03-10..2026-03-10 overlaps the billed period 2026-03-01..2026-03-31: period is locked (billed); unlock it first"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ImportEV(st, site, evParse(t, site, tc.src), "office", now)
+			if !errors.Is(err, store.ErrLocked) || err.Error() != tc.want {
+				t.Fatalf("err = %v\nwant  %s", err, tc.want)
+			}
+		})
+	}
+	// Nothing of the refused files was written.
+	var n int
+	var audit []string
+	err = st.View(func(tx store.Tx) error {
+		err := tx.ScanMeta(billing.BucketSessions, func(k string, v []byte) bool { n++; return true })
+		if err != nil {
+			return err
+		}
+		return tx.ScanAudit(0, func(e store.Entry) bool { audit = append(audit, e.Action); return true })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || strings.Join(audit, ",") != "site.import,ev.import" {
+		t.Errorf("%d sessions stored, audit %v; want the one billed session only", n, audit)
+	}
+}

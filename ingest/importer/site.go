@@ -69,12 +69,19 @@ func (e *Error) Unwrap() error { return e.Err }
 // to a rule of core.Site.Validate, is returned as one *Error whose Line points
 // at the offending key.
 func ParseSite(name string, r io.Reader) (*core.Site, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxSiteFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
+	if len(data) > MaxSiteFileBytes {
+		return nil, &Error{File: name, Msg: fmt.Sprintf(
+			"the file is larger than %d KiB, the most a site file may have: a site file describes one site (a few KiB); is this the right file?", MaxSiteFileBytes>>10)}
+	}
 	// Windows editors may start the file with a byte-order mark.
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	if err := checkNesting(name, data); err != nil {
+		return nil, err
+	}
 	var tree map[string]any
 	if _, err := toml.Decode(string(data), &tree); err != nil {
 		return nil, tomlError(name, data, err)

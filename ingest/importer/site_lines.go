@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -178,4 +179,85 @@ func scanValue(s string) (depth int, multi string) {
 		}
 	}
 	return depth, ""
+}
+
+// MaxSiteFileBytes is the largest site file ParseSite reads: a real one has
+// a few KiB, and the TOML parser holds the whole file and its tree in memory.
+const MaxSiteFileBytes = 1 << 20
+
+// MaxSiteNesting is how deeply ParseSite lets arrays and inline tables nest.
+// A site file needs two levels (an array of strings in an array of tables);
+// the TOML parser recurses once per level, and a megabyte of "[" took a
+// gigabyte of stack (ten megabytes overflowed it).
+const MaxSiteNesting = 32
+
+// checkNesting refuses a file whose arrays or inline tables nest deeper than
+// MaxSiteNesting, before the TOML parser sees it. It follows TOML's lexical
+// rules just far enough to skip brackets inside strings and comments;
+// anything else it gets wrong the parser reports afterwards.
+func checkNesting(name string, data []byte) error {
+	depth, line, lineStart := 0, 1, 0
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '\n':
+			line++
+			lineStart = i + 1
+		case '#':
+			for i+1 < len(data) && data[i+1] != '\n' {
+				i++
+			}
+		case '[', '{':
+			depth++
+			if depth > MaxSiteNesting {
+				return &Error{File: name, Line: line, Column: i - lineStart + 1, Msg: fmt.Sprintf(
+					"arrays and inline tables nest more than %d deep here: a site file needs two levels (see docs/site-file.md)", MaxSiteNesting)}
+			}
+		case ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		case '"', '\'':
+			triple := i+2 < len(data) && data[i+1] == c && data[i+2] == c
+			if triple {
+				i += 3
+			} else {
+				i++
+			}
+			// Skip to the closing quote; a basic string's backslash escapes
+			// the next byte. A single-line string ends at the line's end at
+			// the latest (the parser reports it unterminated).
+			for ; i < len(data); i++ {
+				b := data[i]
+				if b == '\\' && c == '"' {
+					i++
+					if i < len(data) && data[i] == '\n' {
+						line++
+						lineStart = i + 1
+					}
+					continue
+				}
+				if b == '\n' {
+					if !triple {
+						line++
+						lineStart = i + 1
+						break
+					}
+					line++
+					lineStart = i + 1
+					continue
+				}
+				if b == c && (!triple || i+2 < len(data) && data[i+1] == c && data[i+2] == c) {
+					if triple {
+						// """a""""" ends in two quotes of content.
+						i += 2
+						for n := 0; n < 2 && i+1 < len(data) && data[i+1] == c; n++ {
+							i++
+						}
+					}
+					break
+				}
+			}
+		}
+	}
+	return nil
 }

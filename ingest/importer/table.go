@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // tableFile is what the table files (readings, EV sessions, tenant lists) have
@@ -37,25 +35,7 @@ type tableFile struct {
 // gave up.
 func (t *tableFile) eachRow(r io.Reader, quoteStart bool, fn func(line int, cells []string) error) error {
 	if t.xlsx {
-		f, err := excelize.OpenReader(r)
-		if err != nil {
-			return &Error{File: t.file, Msg: fmt.Sprintf("expected an XLSX workbook: %v", err), Err: err}
-		}
-		defer f.Close()
-		sheets := f.GetSheetList()
-		if len(sheets) == 0 {
-			return &Error{File: t.file, Msg: "the workbook has no sheet"}
-		}
-		rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
-		if err != nil {
-			return &Error{File: t.file, Element: sheets[0], Msg: fmt.Sprintf("reading the sheet: %v", err), Err: err}
-		}
-		for i, row := range rows {
-			if err := fn(i+1, row); err != nil {
-				return err
-			}
-		}
-		return nil
+		return t.eachXLSXRow(r, fn)
 	}
 	br := bufio.NewReader(r)
 	first, err := br.Peek(4096)
