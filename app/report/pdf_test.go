@@ -15,8 +15,10 @@ import (
 	"strings"
 	"testing"
 
+	"codeberg.org/go-pdf/fpdf"
 	"github.com/makiuchi-d/gozxing"
 	gzqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/skip2/go-qrcode"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
@@ -25,10 +27,25 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// toolPackages names the Debian package of each external program the
+// tests run.
+var toolPackages = map[string]string{
+	"pdftoppm":  "poppler-utils",
+	"pdftotext": "poppler-utils",
+	"zbarimg":   "zbar-tools",
+}
+
+// needTool skips the test where the program name is not installed, and
+// fails it in continuous integration (CI set), where `make deps` has
+// installed it and its absence would hide a broken check.
 func needTool(t *testing.T, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
-		t.Skipf("%s not installed (Debian package poppler-utils; `make deps` installs it)", name)
+		msg := fmt.Sprintf("%s not installed (Debian package %s; `make deps` installs it)", name, toolPackages[name])
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
 	}
 }
 
@@ -94,38 +111,147 @@ func pdfText(t *testing.T, pdf string) string {
 	return string(b)
 }
 
-// TestQRCodeDecodesFromPage renders the insert, rasterises the first page
-// as a printer would, reads the Swiss QR Code back with a decoder and
-// compares it with the payload.
+// qrDecoders read a QR code from a greyscale image and return its bytes.
+var qrDecoders = []struct {
+	name   string
+	decode func(t *testing.T, img image.Image) ([]byte, error)
+}{{"zbar", zbarDecode}, {"zxing", zxingDecode}}
+
+// zbarDecode reads the QR code with zbarimg (ZBar), the decoder of many
+// scanning apps. -Sbinary gives its bytes as they are: without it ZBar
+// guesses a character set (Shift JIS for our umlauts) and converts.
+func zbarDecode(t *testing.T, img image.Image) ([]byte, error) {
+	t.Helper()
+	needTool(t, "zbarimg")
+	p := filepath.Join(t.TempDir(), "qr.png")
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command("zbarimg", "-q", "--raw", "-Sdisable", "-Sqrcode.enable", "-Sbinary", p)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		// Exit status 4: no symbol found.
+		return nil, fmt.Errorf("zbarimg: %v %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return out, nil
+}
+
+// zxingDecode reads the QR code with gozxing (ZXing) and checks that its
+// error correction level is M.
+func zxingDecode(t *testing.T, img image.Image) ([]byte, error) {
+	t.Helper()
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := gzqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{
+		gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ec := res.GetResultMetadata()[gozxing.ResultMetadataType_ERROR_CORRECTION_LEVEL]; ec != "M" {
+		t.Errorf("error correction level %v, want M", ec)
+	}
+	return []byte(res.GetText()), nil
+}
+
+// qrRegion is the Swiss QR Code with its 5 mm quiet zone at dpi, in pixels.
+func qrRegion(dpi int) image.Rectangle {
+	px := func(mm float64) int { return int(math.Round(mm * float64(dpi) / 25.4)) }
+	return image.Rect(px(qrX-slipMargin), px(slipTop+qrY-slipMargin), px(qrX+qrSize+slipMargin), px(slipTop+qrY+qrSize+slipMargin))
+}
+
+// TestQRCodeDecodesFromPage renders each language's insert, rasterises the
+// Swiss QR Code with its quiet zone as a printer or scanner would, at 150
+// and 300 dpi, and reads it back with ZBar and ZXing: both must return the
+// payload byte for byte, umlauts included (the debtor is Anna Müller-Lüthi).
 func TestQRCodeDecodesFromPage(t *testing.T) {
-	for _, lang := range []string{"de", "fr"} {
-		t.Run(lang, func(t *testing.T) {
-			in := sampleInsert(lang)
-			want, err := in.Payment.Payload(qrbill.LF)
-			if err != nil {
-				t.Fatal(err)
+	for _, lang := range core.Languages {
+		in := sampleInsert(lang)
+		want, err := in.Payment.Payload(qrbill.LF)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.ContainsAny(want, "äöüÄÖÜ") {
+			t.Fatalf("%s: the payload has no umlaut to check the character set with", lang)
+		}
+		pdf := renderPDF(t, in)
+		for _, dpi := range []int{150, 300} {
+			img := rasterizeRegion(t, pdf, 1, dpi, qrRegion(dpi))
+			for _, dec := range qrDecoders {
+				t.Run(fmt.Sprintf("%s/%ddpi/%s", lang, dpi, dec.name), func(t *testing.T) {
+					got, err := dec.decode(t, img)
+					if err != nil {
+						t.Fatalf("decoding the Swiss QR Code of the %s insert at %d dpi: %v", lang, dpi, err)
+					}
+					if !bytes.Equal(got, []byte(want)) {
+						t.Errorf("decoded payload differs\n got: %q\nwant: %q", got, want)
+					}
+				})
 			}
-			const dpi = 200
-			img := rasterizeRegion(t, renderPDF(t, in), 1, dpi, slipRegion(dpi))
-			px := func(mm float64) int { return int(math.Round(mm * dpi / 25.4)) }
-			crop := img.SubImage(image.Rect(px(qrX-5), px(slipTop+qrY-5), px(qrX+qrSize+5), px(slipTop+qrY+qrSize+5)))
-			bmp, err := gozxing.NewBinaryBitmapFromImage(crop)
-			if err != nil {
-				t.Fatal(err)
+		}
+	}
+}
+
+// TestSwissQRCodeEveryVersion draws payloads of every size a QR-bill can
+// have, one for each QR version it would fit at least (1 to 25), as the
+// slip does, and reads each back with ZBar and ZXing at 150 and 300 dpi:
+// the version chosen for the Swiss cross must read in all of them.
+func TestSwissQRCodeEveryVersion(t *testing.T) {
+	// A QR-bill-like text (byte mode, with umlauts), cut to each length.
+	var sb strings.Builder
+	for sb.Len() < 1100 {
+		sb.WriteString("SPC\n0200\n1\nCH4431999123000889012\nS\nImmo Müller AG\nMarktgasse\n5\n3011\nBern\nCH\n96.68\nCHF\n")
+	}
+	text := sb.String()
+	byVersion := map[int]string{}
+	for n := 1; n <= len(text) && len(byVersion) < 25; n++ {
+		p := strings.ToValidUTF8(text[:n], "")
+		q, err := qrcode.New(p, qrcode.Medium)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := byVersion[q.VersionNumber]; !ok && q.VersionNumber <= 25 {
+			byVersion[q.VersionNumber] = p
+		}
+	}
+	for v := 1; v <= 25; v++ {
+		payload, ok := byVersion[v]
+		if !ok {
+			t.Fatalf("no payload needs version %d", v)
+		}
+		q, err := swissQR(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &doc{Fpdf: fpdf.New("P", "mm", "A4", "")}
+		d.AddPage()
+		d.qr(q.Bitmap(), qrX, slipTop+qrY)
+		p := filepath.Join(t.TempDir(), "qr.pdf")
+		if err := d.OutputFileAndClose(p); err != nil {
+			t.Fatal(err)
+		}
+		for _, dpi := range []int{150, 300} {
+			img := rasterizeRegion(t, p, 1, dpi, qrRegion(dpi))
+			for _, dec := range qrDecoders {
+				t.Run(fmt.Sprintf("v%d/%ddpi/%s", v, dpi, dec.name), func(t *testing.T) {
+					got, err := dec.decode(t, img)
+					if err != nil {
+						t.Fatalf("decoding a %d-byte payload (at least version %d, drawn in version %d) at %d dpi: %v", len(payload), v, q.VersionNumber, dpi, err)
+					}
+					if !bytes.Equal(got, []byte(payload)) {
+						t.Errorf("version %d at %d dpi: decoded payload differs\n got: %q\nwant: %q", q.VersionNumber, dpi, got, payload)
+					}
+				})
 			}
-			res, err := gzqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{
-				gozxing.DecodeHintType_CHARACTER_SET: "UTF-8", gozxing.DecodeHintType_TRY_HARDER: true,
-			})
-			if err != nil {
-				t.Fatalf("decoding the QR code from the page: %v", err)
-			}
-			if got := res.GetText(); got != want {
-				t.Errorf("decoded payload differs\n got: %q\nwant: %q", got, want)
-			}
-			if ec := res.GetResultMetadata()[gozxing.ResultMetadataType_ERROR_CORRECTION_LEVEL]; ec != "M" {
-				t.Errorf("error correction level %v, want M", ec)
-			}
-		})
+		}
 	}
 }
 
@@ -202,6 +328,21 @@ func TestSlipGeometry(t *testing.T) {
 	for _, d := range [][2]float64{{3.25, 0}, {-3.25, 0}, {0, 3.25}, {0, -3.25}, {3.25, 3.25}} {
 		if at(d[0], d[1]) {
 			t.Errorf("the Swiss cross's white border is missing at %v mm", d)
+		}
+	}
+	// The quiet zone: nothing dark within 5 mm beside, above or below the
+	// code (less 0.3 mm for the 0.2 mm perforation line 5 mm to its left).
+	// The corners are left out: the scissors on the vertical line reach
+	// 3.2 mm left of and 3.4 mm above the top-left corner, outside the
+	// 4-module quiet zone of ISO 18004 (2.5 mm in version 14).
+	for y := px(slipTop + qrY - 5 + 0.3); y < px(slipTop+qrY+qrSize+5-0.3); y++ {
+		for x := px(qrX - 5 + 0.3); x < px(qrX+qrSize+5-0.3); x++ {
+			if (x >= x0 && x <= x1) == (y >= y0 && y <= y1) {
+				continue // the code itself, or a corner
+			}
+			if dark(x, y) {
+				t.Fatalf("dark pixel in the quiet zone at %.2f, %.2f mm", mm(x), mm(y))
+			}
 		}
 	}
 	// Measure the black square's width along a row through its lower part.

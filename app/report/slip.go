@@ -51,11 +51,10 @@ type SlipGeometry struct {
 
 // Geometry returns the geometry the slip of payload is drawn with.
 func Geometry(payload string) (SlipGeometry, error) {
-	q, err := qrcode.New(payload, qrcode.Medium)
+	q, err := swissQR(payload)
 	if err != nil {
-		return SlipGeometry{}, fmt.Errorf("encoding the Swiss QR Code: %w", err)
+		return SlipGeometry{}, err
 	}
-	q.DisableBorder = true
 	return SlipGeometry{
 		Top: slipTop, ReceiptW: receiptW, PaymentW: paymentW,
 		QRX: qrX, QRY: slipTop + qrY, QRSize: qrSize,
@@ -66,6 +65,62 @@ func Geometry(payload string) (SlipGeometry, error) {
 
 func pt(v float64) float64 { return v * ptMM }
 
+// swissQR encodes payload as the Swiss QR Code: error correction M, in the
+// smallest version at or above the one the payload needs whose alignment
+// patterns the Swiss cross cannot be mistaken for (crossSafeVersion). Its
+// bitmap has no quiet zone: the slip's layout leaves 5 mm around it.
+func swissQR(payload string) (*qrcode.QRCode, error) {
+	q, err := qrcode.New(payload, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the Swiss QR Code: %w", err)
+	}
+	if v := crossSafeVersion(q.VersionNumber); v != q.VersionNumber {
+		if q, err = qrcode.NewWithForcedVersion(payload, v, qrcode.Medium); err != nil {
+			return nil, fmt.Errorf("encoding the Swiss QR Code in version %d: %w", v, err)
+		}
+	}
+	q.DisableBorder = true
+	return q, nil
+}
+
+// crossSafeVersion returns the QR version to draw a code of minimal
+// version v in, so that the Swiss cross does not derail decoders that
+// locate every alignment pattern, as ZBar does (zbarimg, and the many apps
+// built on it).
+//
+// ZBar slides a 5 × 5 module template of an alignment pattern up to two
+// modules around each predicted position and accepts the best match with at
+// most 6 of its 25 modules wrong; where nothing matches that well it keeps
+// the predicted position. The cross is 7 mm whatever the version, so in
+// modules its size depends on the version:
+//
+//   - versions 7 to 13 have an alignment pattern at the very centre, under
+//     the cross, and half a module to a module and a quarter off it the
+//     cross's black square and white bars match the template with 4 or 5
+//     modules wrong. ZBar takes that for the pattern, bends its sampling
+//     grid around the centre and reads none of the code (our invoices'
+//     payloads need version 12 or 13);
+//   - versions 22 and 24 have one two modules off the centre, which the
+//     cross matches with 6 and 4 wrong;
+//   - in versions 21, 23 and 25 the cross's bars are 3 modules wide and it
+//     matches with 10 wrong at best: rejected, so ZBar keeps the prediction;
+//   - versions 1 to 6 and 14 to 20 have no alignment pattern under the cross.
+//
+// (The counts come from laying the template over the cross's geometry;
+// zbarimg confirms them on rendered slips.) ZXing uses only the
+// bottom-right alignment pattern and read the old versions too. The
+// implementation guidelines allow any version up to 25 at 46 × 46 mm; the
+// modules get a little smaller (version 14: 0.63 mm, where 12 had 0.71).
+func crossSafeVersion(v int) int {
+	switch {
+	case v >= 7 && v <= 13:
+		return 14
+	case v == 22, v == 24:
+		return v + 1
+	}
+	return v
+}
+
 // slip draws the payment part at the bottom of the current page.
 func (d *doc) slip() error {
 	b := d.in.Payment
@@ -73,11 +128,10 @@ func (d *doc) slip() error {
 	if err != nil {
 		return fmt.Errorf("payment part: %w", err)
 	}
-	q, err := qrcode.New(payload, qrcode.Medium)
+	q, err := swissQR(payload)
 	if err != nil {
-		return fmt.Errorf("encoding the Swiss QR Code: %w", err)
+		return err
 	}
-	q.DisableBorder = true
 	bits := q.Bitmap()
 	qt := d.t.QR
 	top := slipTop
