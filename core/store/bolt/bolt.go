@@ -100,9 +100,13 @@ var ErrInUse = errors.New("the file is in use by another program (is zevdesk alr
 type Store struct {
 	db   *bbolt.DB
 	path string
+	hub  store.Hub // announces committed Updates (store.Notifier)
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Notifier = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the database file at path.
 func Open(path string, opts *Options) (*Store, error) {
@@ -170,12 +174,21 @@ func (s *Store) View(fn func(store.Tx) error) error {
 	})
 }
 
-// Update runs fn in a read-write transaction and commits if fn returns nil.
+// Update runs fn in a read-write transaction and commits if fn returns nil;
+// a commit is announced to the subscribers (Subscribe).
 func (s *Store) Update(fn func(store.Tx) error) error {
-	return s.db.Update(func(btx *bbolt.Tx) error {
+	err := s.db.Update(func(btx *bbolt.Tx) error {
 		return fn(newTx(btx))
 	})
+	if err == nil {
+		s.hub.Notify()
+	}
+	return err
 }
+
+// Subscribe calls fn after committed Updates of this process (see
+// store.Notifier): bbolt has one process on a file, so there are no others.
+func (s *Store) Subscribe(fn func()) (stop func()) { return s.hub.Subscribe(fn) }
 
 // Backup writes a consistent snapshot of the database (a bbolt file) to w.
 // Writers continue meanwhile; the snapshot is the state when it started.

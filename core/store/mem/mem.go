@@ -75,9 +75,13 @@ type Store struct {
 	mu     sync.RWMutex
 	closed bool
 	d      data
+	hub    store.Hub // announces committed Updates (store.Notifier)
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Notifier = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
@@ -105,8 +109,20 @@ func (s *Store) View(fn func(store.Tx) error) error {
 }
 
 // Update runs fn in a read-write transaction; when fn returns an error or
-// panics, every change it made is undone.
+// panics, every change it made is undone. A commit is announced to the
+// subscribers (Subscribe).
 func (s *Store) Update(fn func(store.Tx) error) (err error) {
+	err = s.update(fn)
+	if err == nil {
+		s.hub.Notify()
+	}
+	return err
+}
+
+// Subscribe calls fn after committed Updates (see store.Notifier).
+func (s *Store) Subscribe(fn func()) (stop func()) { return s.hub.Subscribe(fn) }
+
+func (s *Store) update(fn func(store.Tx) error) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
