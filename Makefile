@@ -42,7 +42,7 @@ build-headless:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/zevdesk-headless .
 
 ## test: vet, staticcheck and every test with the race detector, including network-namespace and Xvfb tests.
-test: vet staticcheck gotest
+test: deps vet staticcheck gotest
 
 vet:
 	$(GO) vet ./...
