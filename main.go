@@ -34,7 +34,13 @@ func main() {
 	if err := desk.Env.StartBackups(ctx); err != nil {
 		slog.Error("automatic backups are off", "err", err)
 	}
+	// The app ID names the preferences' folder and, on Linux, the window's
+	// WM class, which packaging/ch.zevdesk.app.desktop's StartupWMClass
+	// matches so that docks group the window under the launcher.
 	a := app.NewWithID("ch.zevdesk.app")
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	if err := ui.SetupLanguage(a.Preferences()); err != nil {
+		slog.Error("loading translations", "err", err)
+	}
 	ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock).ShowAndRun()
 }

@@ -113,8 +113,7 @@ func (m *MainWindow) showSettings() {
 		widget.NewFormItem(lang.X("settings.language", "Language"), langSel),
 		widget.NewFormItem(lang.X("settings.theme", "Theme"), themeSel),
 	)
-	var d *dialog.ConfirmDialog
-	d = dialog.NewCustomConfirm(lang.X("settings.title", "Settings"), lang.X("settings.apply", "Apply"),
+	d := dialog.NewCustomConfirm(lang.X("settings.title", "Settings"), lang.X("settings.apply", "Apply"),
 		lang.X("settings.cancel", "Cancel"), form, func(ok bool) {
 			if !ok {
 				return

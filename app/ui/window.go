@@ -48,6 +48,10 @@ type MainWindow struct {
 	// changed, when set, is called on the UI goroutine after each refresh
 	// on a data change (tests wait on it).
 	changed func()
+	// title is the window's title; while deferTitle it waits for the
+	// window to be created with the bare application name.
+	title      string
+	deferTitle bool
 	// settings is the Settings dialog last opened (tests).
 	settings *dialog.ConfirmDialog
 
@@ -75,6 +79,17 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock) fy
 	w := a.NewWindow(windowTitle)
 	w.SetMaster()
 	m := newMainWindow(w, st, clock)
+	// On X11 the window's WM class is its title when it is created (GLFW's
+	// default, which Fyne keeps): "zevdesk", as the desktop entry's
+	// StartupWMClass says. The site's name joins the title once the window
+	// exists, which its first focus proves.
+	m.deferTitle = true
+	a.Lifecycle().SetOnEnteredForeground(func() {
+		if m.deferTitle {
+			m.deferTitle = false
+			m.setTitle(m.title)
+		}
+	})
 	if err := m.ShowSite(site); err != nil {
 		slog.Error("showing site", "site", site, "err", err)
 		m.setStatus(err.Error())
@@ -165,13 +180,21 @@ func (m *MainWindow) ShowSite(id string) error {
 	m.sites.Options = names
 	if len(ids) == 0 {
 		// The overview explains how to create a site.
-		m.win.SetTitle(windowTitle + " – " + lang.X("window.nosite", "no site"))
+		m.setTitle(windowTitle + " – " + lang.X("window.nosite", "no site"))
 		return m.overview.ShowSite("")
 	}
 	if id == "" {
 		id = ids[0]
 	}
 	return m.load(id)
+}
+
+// setTitle titles the window, or keeps the title for when it exists.
+func (m *MainWindow) setTitle(t string) {
+	m.title = t
+	if !m.deferTitle {
+		m.win.SetTitle(t)
+	}
 }
 
 func (m *MainWindow) onSite(id string) {
@@ -207,7 +230,7 @@ func (m *MainWindow) load(id string) error {
 			m.sites.SetSelectedIndex(i)
 		}
 	}
-	m.win.SetTitle(windowTitle + " – " + site.Name)
+	m.setTitle(windowTitle + " – " + site.Name)
 	m.refreshTab()
 	return nil
 }
