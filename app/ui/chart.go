@@ -149,8 +149,11 @@ func (c *barChart) scale() core.Energy {
 // CreateRenderer implements fyne.Widget.
 func (c *barChart) CreateRenderer() fyne.WidgetRenderer {
 	r := &chartRenderer{c: c, axis: canvas.NewLine(theme.Color(theme.ColorNameForeground)),
-		info: canvas.NewText("", theme.Color(theme.ColorNameForeground))}
+		info: canvas.NewText("", theme.Color(theme.ColorNameForeground)),
+		unit: canvas.NewText("kWh", theme.Color(theme.ColorNameForeground))}
 	r.info.TextSize = theme.CaptionTextSize()
+	r.unit.TextSize = theme.CaptionTextSize()
+	r.unit.Alignment = fyne.TextAlignTrailing
 	r.rebuild()
 	return r
 }
@@ -176,14 +179,15 @@ type chartRenderer struct {
 	tickTexts []*canvas.Text
 	step      core.Energy
 	axis      *canvas.Line
-	info      *canvas.Text // the unit, or the value under the pointer
+	unit      *canvas.Text // "kWh", above the y labels
+	info      *canvas.Text // the values of the bar under the pointer
 	highlight *canvas.Rectangle
 	objects   []fyne.CanvasObject
 }
 
 const (
 	chartAxisH = 16 // room for the x labels
-	chartTopH  = 16 // room for the unit and the hover text
+	chartTopH  = 22 // room for the unit and the hover text
 	chartLeftW = 56 // room for the y labels
 	chartTicks = 4  // about this many gridlines
 )
@@ -195,7 +199,8 @@ func (r *chartRenderer) rebuild() {
 	fg := theme.Color(theme.ColorNameForeground)
 	gridColor := theme.Color(theme.ColorNameSeparator)
 	r.step = niceStep(r.c.scale(), chartTicks)
-	for v := core.Energy(0); v <= r.c.scale() || v == 0; v += r.step {
+	// Gridlines from 0 up to the first at or above the largest bar.
+	for v := core.Energy(0); ; v += r.step {
 		l := canvas.NewLine(gridColor)
 		t := canvas.NewText(kwhTick(v, r.step), fg)
 		t.TextSize = theme.CaptionTextSize()
@@ -203,6 +208,9 @@ func (r *chartRenderer) rebuild() {
 		r.ticks = append(r.ticks, l)
 		r.tickTexts = append(r.tickTexts, t)
 		r.objects = append(r.objects, l, t)
+		if v >= r.c.scale() {
+			break
+		}
 	}
 	r.highlight = canvas.NewRectangle(theme.Color(theme.ColorNameHover))
 	r.objects = append(r.objects, r.highlight)
@@ -224,13 +232,11 @@ func (r *chartRenderer) rebuild() {
 			r.objects = append(r.objects, t)
 		}
 	}
-	r.info.Text = "kWh"
-	if h := r.c.hoverText(); h != "" {
-		r.info.Text = h
-	}
+	r.info.Text = r.c.hoverText()
 	r.info.Color = fg
+	r.unit.Color = fg
 	r.axis.StrokeColor = fg
-	r.objects = append(r.objects, r.axis, r.info)
+	r.objects = append(r.objects, r.axis, r.unit, r.info)
 }
 
 // kwhTick labels a gridline: whole kWh when the step allows, else the
@@ -252,8 +258,10 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	base := chartTopH + plotH
 	r.axis.Position1 = fyne.NewPos(chartLeftW, base)
 	r.axis.Position2 = fyne.NewPos(size.Width, base)
-	r.info.Move(fyne.NewPos(chartLeftW, 0))
-	r.info.Resize(fyne.NewSize(plotW, chartTopH))
+	r.info.Move(fyne.NewPos(chartLeftW+4, 0))
+	r.info.Resize(fyne.NewSize(max(0, plotW-4), chartTopH))
+	r.unit.Move(fyne.NewPos(0, 0))
+	r.unit.Resize(fyne.NewSize(chartLeftW-4, chartTopH))
 	r.highlight.Hide()
 	if plotH <= 0 || plotW <= 0 {
 		return

@@ -84,8 +84,8 @@ func TestEnergyDayMonthYear(t *testing.T) {
 	for _, tt := range r.tickTexts {
 		ticks = append(ticks, tt.Text)
 	}
-	if got := lines(ticks); got != "0.0\n0.5\n1.0" || r.info.Text != "kWh" {
-		t.Errorf("y axis %q, unit %q", ticks, r.info.Text)
+	if got := lines(ticks); got != "0.0\n0.5\n1.0" || r.unit.Text != "kWh" || r.info.Text != "" {
+		t.Errorf("y axis %q, unit %q, hover text %q", ticks, r.unit.Text, r.info.Text)
 	}
 	if y := r.ticks[2].Position1.Y; y != chartTopH {
 		t.Errorf("top gridline at y %v, want %v", y, float32(chartTopH))
@@ -97,7 +97,7 @@ func TestEnergyDayMonthYear(t *testing.T) {
 		t.Errorf("hover text %q, want %q", r.info.Text, want)
 	}
 	e.chart.MouseOut()
-	if r.info.Text != "kWh" || r.highlight.Visible() {
+	if r.info.Text != "" || r.highlight.Visible() {
 		t.Errorf("after the pointer left: %q, highlight shown %v", r.info.Text, r.highlight.Visible())
 	}
 	e.chart.Tapped(&fyne.PointEvent{Position: fyne.NewPos(x, 100)})
@@ -165,5 +165,27 @@ func TestEnergyDaylightSavingDays(t *testing.T) {
 		if n := len(e.chart.buckets); n != want {
 			t.Errorf("%s: %d bars, want %d", day, n, want)
 		}
+	}
+}
+
+// The top gridline is at or above the largest bar, so no bar leaves the
+// plot: 3.2 kWh gets gridlines up to 4.
+func TestChartTopGridline(t *testing.T) {
+	test.NewTempApp(t)
+	c := newBarChart()
+	c.setBuckets([]bucket{{Consumption: 3200 * core.Wh}, {Production: core.KWh}})
+	r := test.TempWidgetRenderer(t, c).(*chartRenderer)
+	c.Resize(fyne.NewSize(500, 200))
+	r.Layout(c.Size())
+	var ticks []string
+	for _, tt := range r.tickTexts {
+		ticks = append(ticks, tt.Text)
+	}
+	if got := lines(ticks); got != "0\n1\n2\n3\n4" {
+		t.Errorf("gridlines %q", ticks)
+	}
+	top := r.grid[0].Position().Y
+	if top < chartTopH {
+		t.Errorf("the 3.2 kWh bar starts at y %v, above the plot (%v)", top, float32(chartTopH))
 	}
 }
