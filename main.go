@@ -16,6 +16,7 @@ import (
 	_ "github.com/zevdesk/zevdesk/app/posixlocale" // before Fyne reads the locale
 	"github.com/zevdesk/zevdesk/app/ui"
 	"github.com/zevdesk/zevdesk/assets"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
 
 func main() {
@@ -24,16 +25,6 @@ func main() {
 		os.Exit(code)
 	}
 	defer desk.Env.Close()
-	st, err := desk.Env.Store()
-	if err != nil {
-		os.Stderr.WriteString("zevdesk: " + err.Error() + "\n")
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := desk.Env.StartBackups(ctx); err != nil {
-		slog.Error("automatic backups are off", "err", err)
-	}
 	// The app ID names the preferences' folder and, on Linux, the window's
 	// WM class, which packaging/ch.zevdesk.app.desktop's StartupWMClass
 	// matches so that docks group the window under the launcher.
@@ -42,5 +33,27 @@ func main() {
 	if err := ui.SetupLanguage(a.Preferences()); err != nil {
 		slog.Error("loading translations", "err", err)
 	}
-	ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock).ShowAndRun()
+	// A restore chosen in Settings replaces the database before it opens.
+	if backup := ui.PendingRestore(a.Preferences()); backup != "" {
+		if err := bolt.Restore(backup, desk.Env.DBPath); err != nil {
+			slog.Error("restoring the backup chosen in Settings", "backup", backup, "err", err)
+		} else {
+			slog.Info("backup restored", "backup", backup, "db", desk.Env.DBPath)
+		}
+	}
+	st, err := desk.Env.Store()
+	if err != nil {
+		os.Stderr.WriteString("zevdesk: " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if every := ui.BackupInterval(a.Preferences()); every > 0 {
+		desk.Env.BackupEvery = every
+		if err := desk.Env.StartBackups(ctx); err != nil {
+			slog.Error("automatic backups are off", "err", err)
+		}
+	}
+	opts := &ui.Options{DBPath: desk.Env.DBPath, BackupDir: desk.Env.BackupDir()}
+	ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock, opts).ShowAndRun()
 }

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
 	"github.com/zevdesk/zevdesk/core/vee"
 )
 
@@ -163,13 +166,13 @@ func TestMainMenuAndShortcuts(t *testing.T) {
 func TestWindowSizeRemembered(t *testing.T) {
 	a := test.NewTempApp(t)
 	st, clock := testStore(t)
-	w := NewMainWindow(a, st, "", clock)
+	w := NewMainWindow(a, st, "", clock, nil)
 	w.Resize(fyne.NewSize(900, 640))
 	w.Close()
 	if p := a.Preferences(); p.Float(prefWidth) != 900 || p.Float(prefHeight) != 640 {
 		t.Fatalf("stored size %v × %v", p.Float(prefWidth), p.Float(prefHeight))
 	}
-	w = NewMainWindow(a, st, "", clock)
+	w = NewMainWindow(a, st, "", clock, nil)
 	t.Cleanup(w.Close)
 	if s := w.Canvas().Size(); s != fyne.NewSize(900, 640) {
 		t.Errorf("reopened at %v, want 900 × 640", s)
@@ -246,5 +249,55 @@ func TestOverviewAgreesWithQuality(t *testing.T) {
 	}
 	if flagged != 1 || strings.Contains(o.status.Text, "all intervals measured") || !strings.Contains(o.status.Text, "1 flagged") {
 		t.Errorf("Data quality counts %d flagged; the Overview says %q", flagged, o.status.Text)
+	}
+}
+
+// Settings lists the backups, writes one on demand, and a restore chosen
+// there is handed to the next start, which replaces the database with it.
+func TestSettingsBackups(t *testing.T) {
+	a := test.NewTempApp(t)
+	st, clock := testStore(t)
+	dir := t.TempDir()
+	w := a.NewWindow(windowTitle)
+	m := newMainWindow(w, st, clock)
+	m.opts = Options{DBPath: filepath.Join(dir, "office.db"), BackupDir: filepath.Join(dir, "backups")}
+	m.gateways.browse, _ = fakeBrowse()
+	t.Cleanup(func() { m.gateways.Stop(); m.energy.Stop(); w.Close() })
+	m.showSettings()
+	if len(m.backupSel.Options) != 0 {
+		t.Fatalf("backups before any: %v", m.backupSel.Options)
+	}
+	test.Tap(m.backupNow)
+	if len(m.backupSel.Options) != 1 || m.backupSel.Options[0] == "" {
+		t.Fatalf("after Back up now: %v", m.backupSel.Options)
+	}
+	m.backupSel.SetSelectedIndex(0)
+	test.Tap(m.backupRestore)
+	m.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn}) // confirms
+	if m.restoring == "" {
+		t.Fatal("the restore was not confirmed")
+	}
+	path := PendingRestore(a.Preferences())
+	if path != m.restoring || PendingRestore(a.Preferences()) != "" {
+		t.Fatalf("pending restore %q (chose %q), then not forgotten", path, m.restoring)
+	}
+	// What main does at the next start: the backup becomes the database.
+	if err := bolt.Restore(path, m.opts.DBPath); err != nil {
+		t.Fatal(err)
+	}
+	restored, err := bolt.Open(m.opts.DBPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	if err := restored.View(func(tx store.Tx) error { _, err := tx.Site("birkenweg"); return err }); err != nil {
+		t.Errorf("the restored database lacks the site: %v", err)
+	}
+	if BackupInterval(a.Preferences()) != 24*time.Hour {
+		t.Errorf("default backup interval %v", BackupInterval(a.Preferences()))
+	}
+	a.Preferences().SetString(prefBackup, "off")
+	if BackupInterval(a.Preferences()) != 0 {
+		t.Errorf("backups off: interval %v", BackupInterval(a.Preferences()))
 	}
 }

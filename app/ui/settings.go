@@ -3,21 +3,62 @@ package ui
 import (
 	"image/color"
 	"log/slog"
+	"path/filepath"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
 
 // Preferences of the desktop app (fyne.Preferences, stored by Fyne per
 // user and app ID).
 const (
-	prefTheme  = "theme" // "light", "dark" or "" for the system's
-	prefWidth  = "window.width"
-	prefHeight = "window.height"
+	prefTheme   = "theme" // "light", "dark" or "" for the system's
+	prefWidth   = "window.width"
+	prefHeight  = "window.height"
+	prefBackup  = "backup.every"   // "daily" (or ""), "weekly" or "off"
+	prefRestore = "restore.backup" // a backup to restore at the next start
 )
+
+// Options tell the main window where its data lives. A nil *Options, or
+// empty fields, hide what Settings cannot show.
+type Options struct {
+	// DBPath is the database file.
+	DBPath string
+	// BackupDir is the folder of the automatic backups.
+	BackupDir string
+}
+
+// BackupInterval returns the backup schedule chosen in Settings: every 24
+// hours (the default), every 7 days, or 0 for none.
+func BackupInterval(p fyne.Preferences) time.Duration {
+	switch p.String(prefBackup) {
+	case "weekly":
+		return 7 * 24 * time.Hour
+	case "off":
+		return 0
+	}
+	return 24 * time.Hour
+}
+
+// PendingRestore returns the backup Settings chose to restore at this
+// start (empty for none) and forgets the choice, so that a restore that
+// fails is not tried at every start. main restores it before it opens the
+// database, which nothing may hold while it is replaced.
+func PendingRestore(p fyne.Preferences) string {
+	path := p.String(prefRestore)
+	if path != "" {
+		p.RemoveValue(prefRestore)
+	}
+	return path
+}
 
 // defaultWindowSize is the main window's size until it has been resized.
 var defaultWindowSize = fyne.NewSize(1100, 720)
@@ -113,6 +154,24 @@ func (m *MainWindow) showSettings() {
 		widget.NewFormItem(lang.X("settings.language", "Language"), langSel),
 		widget.NewFormItem(lang.X("settings.theme", "Theme"), themeSel),
 	)
+	backupKeys := []string{"daily", "weekly", "off"}
+	backupSel := widget.NewSelect([]string{lang.X("settings.backup.daily", "Every day"),
+		lang.X("settings.backup.weekly", "Every week"), lang.X("settings.backup.off", "Off")}, nil)
+	backupSel.SetSelectedIndex(0)
+	for i, k := range backupKeys {
+		if p.String(prefBackup) == k {
+			backupSel.SetSelectedIndex(i)
+		}
+	}
+	if m.opts.DBPath != "" {
+		folder := widget.NewLabel(filepath.Dir(m.opts.DBPath))
+		folder.Wrapping = fyne.TextWrapBreak
+		form.Append(lang.X("settings.datafolder", "Data folder"), folder)
+	}
+	if m.opts.BackupDir != "" {
+		form.Append(lang.X("settings.backups", "Backups"), backupSel)
+		form.Append("", m.backupList())
+	}
 	d := dialog.NewCustomConfirm(lang.X("settings.title", "Settings"), lang.X("settings.apply", "Apply"),
 		lang.X("settings.cancel", "Cancel"), form, func(ok bool) {
 			if !ok {
@@ -128,8 +187,12 @@ func (m *MainWindow) showSettings() {
 					themeKey = themeKeys[i]
 				}
 			}
+			if i := backupSel.SelectedIndex(); i >= 0 {
+				p.SetString(prefBackup, backupKeys[i])
+			}
 			m.applySettings(code, themeKey)
 		}, m.win)
+	d.Resize(fyne.NewSize(640, 0))
 	m.settings = d
 	showDialog(m.win, d, d.Confirm)
 }
@@ -150,4 +213,73 @@ func (m *MainWindow) applySettings(code, themeKey string) {
 		return
 	}
 	m.rebuild()
+}
+
+// backupList shows the backups, newest first, with Back up now and a
+// restore of the chosen one at the next start (the database cannot be
+// replaced while the app holds it).
+func (m *MainWindow) backupList() fyne.CanvasObject {
+	status := widget.NewLabel("")
+	status.Wrapping = fyne.TextWrapWord
+	var backups []bolt.Backup
+	sel := widget.NewSelect(nil, nil)
+	sel.PlaceHolder = lang.X("settings.backups.choose", "Choose a backup")
+	list := func() {
+		bs, err := bolt.Backups(m.opts.BackupDir)
+		if err != nil {
+			status.SetText(err.Error())
+		}
+		backups = backups[:0]
+		var names []string
+		for i := len(bs) - 1; i >= 0; i-- {
+			backups = append(backups, bs[i])
+			t := bs[i].Time.In(time.Local)
+			names = append(names, date(core.DateOf(t))+" "+t.Format("15:04:05"))
+		}
+		sel.Options = names
+		sel.ClearSelected()
+		if len(names) == 0 {
+			status.SetText(lang.X("settings.backups.none", "No backups yet."))
+		}
+	}
+	list()
+	now := widget.NewButton(lang.X("settings.backups.now", "Back up now"), func() {
+		bs, ok := m.st.(*bolt.Store)
+		if !ok {
+			return
+		}
+		path, err := bs.BackupTo(m.opts.BackupDir, m.clock.Now(), bolt.Generations)
+		if err != nil {
+			slog.Error("backing up", "dir", m.opts.BackupDir, "err", err)
+			status.SetText(err.Error())
+			return
+		}
+		list()
+		status.SetText(lang.X("settings.backups.written", "Backup written: {{.Path}}", map[string]any{"Path": path}))
+	})
+	if _, ok := m.st.(*bolt.Store); !ok {
+		now.Disable()
+	}
+	restore := widget.NewButton(lang.X("settings.backups.restore", "Restore…"), func() {
+		i := sel.SelectedIndex()
+		if i < 0 || i >= len(backups) {
+			status.SetText(lang.X("settings.backups.pick", "Choose the backup to restore first."))
+			return
+		}
+		b := backups[i]
+		c := dialog.NewConfirm(lang.X("settings.restore.title", "Restore a backup"),
+			lang.X("settings.restore.confirm", "Restore the backup of {{.When}}?\n\nzevdesk closes now and replaces the database with the backup when it starts again; the current database is kept beside it as a file ending in .before-restore.",
+				map[string]any{"When": sel.Selected}),
+			func(ok bool) {
+				if !ok {
+					return
+				}
+				m.app.Preferences().SetString(prefRestore, b.Path)
+				m.restoring = b.Path
+				m.quit()
+			}, m.win)
+		showDialog(m.win, c, c.Confirm)
+	})
+	m.backupSel, m.backupNow, m.backupRestore = sel, now, restore
+	return container.NewVBox(sel, container.NewHBox(now, restore), status)
 }

@@ -52,8 +52,13 @@ type MainWindow struct {
 	// window to be created with the bare application name.
 	title      string
 	deferTitle bool
-	// settings is the Settings dialog last opened (tests).
-	settings *dialog.ConfirmDialog
+	opts       Options
+	// settings is the Settings dialog last opened, the backup widgets in
+	// it and the backup chosen for restoring (tests).
+	settings                 *dialog.ConfirmDialog
+	backupSel                *widget.Select
+	backupNow, backupRestore *widget.Button
+	restoring                string
 
 	sites  *widget.Select
 	ids    []string // site ids, in the selector's order
@@ -73,12 +78,16 @@ type MainWindow struct {
 }
 
 // NewMainWindow creates the main window of app a on st, showing site (the
-// first site if empty). While it is open it ingests from every paired
-// gateway; closing it ends that. The caller shows it (ShowAndRun).
-func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock) fyne.Window {
+// first site if empty); opts (nil for none) say where the data lives. While
+// it is open it ingests from every paired gateway; closing it ends that. The
+// caller shows it (ShowAndRun).
+func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock, opts *Options) fyne.Window {
 	w := a.NewWindow(windowTitle)
 	w.SetMaster()
 	m := newMainWindow(w, st, clock)
+	if opts != nil {
+		m.opts = *opts
+	}
 	// On X11 the window's WM class is its title when it is created (GLFW's
 	// default, which Fyne keeps): "zevdesk", as the desktop entry's
 	// StartupWMClass says. The site's name joins the title once the window

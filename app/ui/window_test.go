@@ -15,7 +15,7 @@ import (
 func TestMainWindowTitleAndTabs(t *testing.T) {
 	a := test.NewTempApp(t)
 	st, clock := testStore(t)
-	w := NewMainWindow(a, st, "", clock)
+	w := NewMainWindow(a, st, "", clock, nil)
 	t.Cleanup(w.Close)
 	// Created with the bare name, the X11 WM class the desktop entry names.
 	desktop, err := os.ReadFile("../../packaging/ch.zevdesk.app.desktop")
