@@ -23,7 +23,9 @@ func TestMain(m *testing.M) {
 	if err := setLanguage("en"); err != nil {
 		panic(err)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBenchDB()
+	os.Exit(code)
 }
 
 // langUse is one call of lang.X, lang.L, lang.N or lang.XN with a constant
