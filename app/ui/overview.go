@@ -14,9 +14,11 @@
 // domain calls, refresh… methods draw state. Screens are not safe for
 // concurrent use: their methods run on Fyne's goroutine, and work that talks
 // to a gateway or bills a period runs on its own goroutine and draws through
-// fyne.Do. A screen's labels are in one struct per screen (overviewText,
-// energyText, ...), ready for translation. Figures use Swiss formats:
-// 1'234.5 kWh, CHF 1'234.50, 31.03.2026.
+// fyne.Do. Every string goes through fyne's lang (lang.X with a key and the
+// English text) and is looked up when a screen is built: catalogues are in
+// assets/translations, loaded by SetupLanguage. Figures use Swiss formats in
+// every language: 1'234.5 kWh, CHF 1'234.50, 31.03.2026. The main window
+// follows the store's commits (store.Notifier) and reloads what is shown.
 package ui
 
 import (
