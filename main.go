@@ -16,6 +16,7 @@ import (
 	_ "github.com/zevdesk/zevdesk/app/posixlocale" // before Fyne reads the locale
 	"github.com/zevdesk/zevdesk/app/ui"
 	"github.com/zevdesk/zevdesk/assets"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
 
 func main() {
@@ -24,6 +25,22 @@ func main() {
 		os.Exit(code)
 	}
 	defer desk.Env.Close()
+	// The app ID names the preferences' folder and, on Linux, the window's
+	// WM class, which packaging/ch.zevdesk.app.desktop's StartupWMClass
+	// matches so that docks group the window under the launcher.
+	a := app.NewWithID("ch.zevdesk.app")
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	if err := ui.SetupLanguage(a.Preferences()); err != nil {
+		slog.Error("loading translations", "err", err)
+	}
+	// A restore chosen in Settings replaces the database before it opens.
+	if backup := ui.PendingRestore(a.Preferences()); backup != "" {
+		if err := bolt.Restore(backup, desk.Env.DBPath); err != nil {
+			slog.Error("restoring the backup chosen in Settings", "backup", backup, "err", err)
+		} else {
+			slog.Info("backup restored", "backup", backup, "db", desk.Env.DBPath)
+		}
+	}
 	st, err := desk.Env.Store()
 	if err != nil {
 		os.Stderr.WriteString("zevdesk: " + err.Error() + "\n")
@@ -31,10 +48,12 @@ func main() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := desk.Env.StartBackups(ctx); err != nil {
-		slog.Error("automatic backups are off", "err", err)
+	if every := ui.BackupInterval(a.Preferences()); every > 0 {
+		desk.Env.BackupEvery = every
+		if err := desk.Env.StartBackups(ctx); err != nil {
+			slog.Error("automatic backups are off", "err", err)
+		}
 	}
-	a := app.NewWithID("ch.zevdesk.app")
-	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock).ShowAndRun()
+	opts := &ui.Options{DBPath: desk.Env.DBPath, BackupDir: desk.Env.BackupDir()}
+	ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock, opts).ShowAndRun()
 }

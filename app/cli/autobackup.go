@@ -22,7 +22,8 @@ func (e *Env) BackupDir() string { return filepath.Join(filepath.Dir(e.DBPath), 
 
 // StartBackups takes a backup at once unless one was already taken today
 // (a workstation that is switched off every evening would otherwise never
-// reach the first tick), then one every BackupEvery until ctx ends, each
+// reach the first tick), then one every e.BackupEvery (the constant
+// BackupEvery when zero) until ctx ends, each
 // checked before any older one is deleted (bolt.Store.BackupTo). It returns
 // after the first backup; the schedule runs in its own goroutine. A backup
 // that fails is logged, not returned: the schedule still starts, and the
@@ -52,7 +53,11 @@ func (e *Env) StartBackups(ctx context.Context) error {
 		}
 	}
 	go func() {
-		if err := bs.RunBackups(ctx, dir, BackupEvery, bolt.Generations, nil); err != nil && ctx.Err() == nil {
+		every := e.BackupEvery
+		if every <= 0 {
+			every = BackupEvery
+		}
+		if err := bs.RunBackups(ctx, dir, every, bolt.Generations, nil); err != nil && ctx.Err() == nil {
 			slog.Error("scheduled backups stopped", "dir", dir, "err", err)
 		}
 	}()

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
@@ -49,6 +50,9 @@ type Env struct {
 	Clock  core.Clock
 	// DBPath is the office database, from --db or the default location.
 	DBPath string
+	// BackupEvery is the interval of StartBackups' schedule; zero means the
+	// constant BackupEvery (the desktop app's Settings may choose another).
+	BackupEvery time.Duration
 
 	st store.Store
 }

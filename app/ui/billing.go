@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
@@ -17,38 +18,42 @@ import (
 	"github.com/zevdesk/zevdesk/core/store"
 )
 
-// billingText holds the billing screen's labels.
-var billingText = struct {
-	Previous, Next, Finalize, Cancel, Write, Draft, Computing, Finalizing, Writing     string
-	Sum, DryRun, Locked, Written, ConfirmTitle, Confirm, NoWarnings, Owner, NoInvoices string
-	ConfirmUnknown, AcceptFinalize                                                     string
-	Production, SelfConsumed, FedIn, Grid, Consumption, Estimated                      string
-	Invoice, Close, Energy, Fee                                                        string
-	Columns, Kinds                                                                     []string
-}{
-	Kinds:   []string{"Month", "Quarter", "Half-year", "Year"},
-	Invoice: "Invoice %s: %s, %s", Close: "Close", Energy: "%s kWh × CHF %s", Fee: "%d days × CHF %s / month",
-	Previous: "Previous", Next: "Next", Finalize: "Finalize", Cancel: "Cancel", Write: "Write documents…", Draft: "draft",
-	Computing: "Computing…", Finalizing: "Finalizing…", Writing: "Writing documents…",
-	DryRun:       "Dry run: nothing is stored until you finalize.",
-	Locked:       "Billed and locked: the invoices carry their final numbers.",
-	Written:      "%d files written to %s",
-	ConfirmTitle: "Finalize billing",
-	Confirm: "Finalize %s (%s)?\n\nThe %d invoices get their final numbers and the period will be locked:\n" +
-		"its meter data cannot change until the period is unlocked.",
-	Sum: "%d invoices, %s", NoWarnings: "No warnings.", Owner: " (owner)", NoInvoices: "No invoices in this period.",
-	Production: "Production", SelfConsumed: "Self-consumed", FedIn: "Fed in", Grid: "Grid", Consumption: "Consumption",
-	Estimated: "Estimated",
-	Columns:   []string{"No.", "Unit", "Tenant", "Days", "Solar kWh", "Grid kWh", "Total CHF"},
-	ConfirmUnknown: "\n\nThese meters have no value at all in the period, so nobody knows how much they used, " +
-		"and the invoices do not bill it:\n%s\n\nFinalize only if you accept that this consumption stays unbilled; " +
-		"the audit log records your acceptance with these numbers.",
-	AcceptFinalize: "Accept and finalize",
+// billingLabels are the billing screen's plain labels.
+type billingLabels struct {
+	Previous, Next, Finalize, Cancel, Write, Draft, Computing, Finalizing, Writing string
+	DryRun, Locked, ConfirmTitle, NoWarnings, Owner, NoInvoices, AcceptFinalize    string
+	Close                                                                          string
+	Columns, Kinds                                                                 []string
 }
 
-// billingFigures are the building totals in display order.
-var billingFigures = []string{billingText.Production, billingText.SelfConsumed, billingText.FedIn, billingText.Grid,
-	billingText.Consumption, billingText.Estimated}
+// billingText returns the billing screen's labels in the current language.
+func billingText() billingLabels {
+	return billingLabels{
+		Kinds: []string{lang.X("billing.kind.month", "Month"), lang.X("billing.kind.quarter", "Quarter"),
+			lang.X("billing.kind.half", "Half-year"), lang.X("billing.kind.year", "Year")},
+		Close:    lang.X("billing.close", "Close"),
+		Previous: lang.X("nav.previous", "Previous"), Next: lang.X("nav.next", "Next"),
+		Finalize: lang.X("billing.finalize", "Finalize"), Cancel: lang.X("billing.cancel", "Cancel"),
+		Write: lang.X("billing.write", "Write documents…"), Draft: lang.X("billing.draft", "draft"),
+		Computing: lang.X("billing.computing", "Computing…"), Finalizing: lang.X("billing.finalizing", "Finalizing…"),
+		Writing:        lang.X("billing.writing", "Writing documents…"),
+		DryRun:         lang.X("billing.dryrun", "Dry run: nothing is stored until you finalize."),
+		Locked:         lang.X("billing.locked", "Billed and locked: the invoices carry their final numbers."),
+		ConfirmTitle:   lang.X("billing.confirm.title", "Finalize billing"),
+		NoWarnings:     lang.X("billing.nowarnings", "No warnings."),
+		Owner:          " " + lang.X("billing.owner", "(owner)"),
+		NoInvoices:     lang.X("billing.noinvoices", "No invoices in this period."),
+		AcceptFinalize: lang.X("billing.acceptfinalize", "Accept and finalize"),
+		Columns: []string{lang.X("billing.col.number", "No."), lang.X("billing.col.unit", "Unit"),
+			lang.X("billing.col.tenant", "Tenant"), lang.X("billing.col.days", "Days"),
+			lang.X("billing.col.solar", "Solar kWh"), lang.X("billing.col.grid", "Grid kWh"),
+			lang.X("billing.col.total", "Total CHF")},
+	}
+}
+
+// billingFigures are the building totals in display order (figureLabel
+// names them).
+var billingFigures = []string{"Production", "SelfConsumed", "FedIn", "Grid", "Consumption", "Estimated"}
 
 // Billing bills a site for a period: a dry run (billing.Load and
 // billing.Bill) whenever the period changes, the building totals and one row
@@ -74,6 +79,7 @@ type Billing struct {
 	write      *widget.Button
 	confirm    dialog.Dialog
 	content    fyne.CanvasObject
+	text       billingLabels
 
 	// chooseFolder asks for the documents' folder and calls fn with it
 	// (never when cancelled); tests replace it.
@@ -98,7 +104,7 @@ type Billing struct {
 
 // NewBilling builds the billing screen on st; dialogs open on win.
 func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
-	b := &Billing{st: st, clock: clock, win: win, figures: map[string]*widget.Label{}}
+	b := &Billing{st: st, clock: clock, win: win, figures: map[string]*widget.Label{}, text: billingText()}
 	b.spawn = func(f func()) { go f() }
 	b.chooseFolder = func(fn func(string)) {
 		d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
@@ -113,12 +119,12 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 		d.Resize(fyne.NewSize(820, 560))
 		d.Show()
 	}
-	b.prev, b.next = navButtons(billingText.Previous, billingText.Next, func() { b.onStep(-1) }, func() { b.onStep(1) })
+	b.prev, b.next = navButtons(b.text.Previous, b.text.Next, func() { b.onStep(-1) }, func() { b.onStep(1) })
 	b.name = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	b.kindSel = widget.NewSelect(billingText.Kinds, func(string) { b.onKind(kindKeys[b.kindSel.SelectedIndex()]) })
-	b.finalize = widget.NewButton(billingText.Finalize, b.onFinalize)
+	b.kindSel = widget.NewSelect(b.text.Kinds, func(string) { b.onKind(kindKeys[b.kindSel.SelectedIndex()]) })
+	b.finalize = widget.NewButton(b.text.Finalize, b.onFinalize)
 	b.finalize.Importance = widget.HighImportance
-	b.write = widget.NewButton(billingText.Write, b.onWrite)
+	b.write = widget.NewButton(b.text.Write, b.onWrite)
 	b.warnings = widget.NewLabel("")
 	b.warnings.Wrapping = fyne.TextWrapWord
 	b.status = widget.NewLabel("")
@@ -127,9 +133,9 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	for _, n := range billingFigures {
 		v := widget.NewLabelWithStyle("–", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		b.figures[n] = v
-		grid.Add(container.NewVBox(widget.NewLabel(n+" kWh"), v))
+		grid.Add(container.NewVBox(widget.NewLabel(figureLabel(n)+" kWh"), v))
 	}
-	b.table = newTable(billingText.Columns, []float32{70, 70, 230, 60, 110, 110, 120}, b.tableSize, b.updateCell)
+	b.table = newTable(b.text.Columns, []float32{70, 70, 230, 60, 110, 110, 120}, b.tableSize, b.updateCell)
 	for _, w := range []fyne.Disableable{b.prev, b.next, b.finalize, b.write} {
 		w.Disable()
 	}
@@ -161,7 +167,7 @@ func (b *Billing) setSite(site *core.Site) {
 	b.setPeriod(lastCompletePeriod(b.kind, today))
 }
 
-// kindKeys are the period kinds in the order of billingText.Kinds.
+// kindKeys are the period kinds in the order of b.text.Kinds.
 var kindKeys = []string{"month", "quarter", "half", "year"}
 
 // showKind selects the current kind in the picker without acting on it.
@@ -200,25 +206,41 @@ func (b *Billing) onInvoice(row int) {
 		detail := ""
 		switch {
 		case l.Energy != 0 && l.Price != 0:
-			detail = fmt.Sprintf(billingText.Energy, kwh(l.Energy), report.PriceKWh(l.Price))
+			detail = lang.X("billing.line.energy", "{{.KWh}} kWh × CHF {{.Price}}",
+				map[string]any{"KWh": kwh(l.Energy), "Price": report.PriceKWh(l.Price)})
 		case l.Energy != 0:
-			detail = kwh(l.Energy) + " kWh"
+			detail = kwhUnit(l.Energy)
 		case l.Days != 0 && l.Fee != 0:
-			detail = fmt.Sprintf(billingText.Fee, l.Days, chf(l.Fee)[len("CHF "):])
+			detail = lang.X("billing.line.fee", "{{.Days}} days × CHF {{.Fee}} / month",
+				map[string]any{"Days": l.Days, "Fee": report.CHF(l.Fee)})
 		}
 		style := fyne.TextStyle{Bold: l.Kind == billing.KindTotal || l.Kind == billing.KindBalance}
 		grid.Add(widget.NewLabelWithStyle(l.Label, fyne.TextAlignLeading, style))
 		grid.Add(widget.NewLabel(detail))
 		grid.Add(widget.NewLabelWithStyle(chf(l.Amount), fyne.TextAlignTrailing, style))
 	}
-	no := billingText.Draft
+	no := b.text.Draft
 	if inv.Number != 0 {
 		no = fmt.Sprint(inv.Number)
 	}
-	title := fmt.Sprintf(billingText.Invoice, no, inv.Tenant, period(core.Period{From: inv.From, To: inv.To}))
-	d := dialog.NewCustom(title, billingText.Close, container.NewVScroll(grid), b.win)
+	title := lang.X("billing.invoice", "Invoice {{.Number}}: {{.Tenant}}, {{.Period}}",
+		map[string]any{"Number": no, "Tenant": inv.Tenant, "Period": period(core.Period{From: inv.From, To: inv.To})})
+	d := dialog.NewCustom(title, b.text.Close, container.NewVScroll(grid), b.win)
 	d.Resize(fyne.NewSize(720, 480))
-	d.Show()
+	showDialog(b.win, d, nil)
+}
+
+// reload bills the shown period again (the data changed), unless a job
+// is running: its result stays current enough and a finalize must not be
+// overtaken.
+func (b *Billing) reload(site *core.Site) {
+	switch {
+	case b.site == nil:
+		b.setSite(site)
+	case b.busy == 0:
+		b.site = site
+		b.setPeriod(b.period)
+	}
 }
 
 func (b *Billing) onStep(n int) { b.setPeriod(shiftPeriod(b.kind, b.period, n)) }
@@ -229,7 +251,7 @@ func (b *Billing) setPeriod(p core.Period) {
 	b.gen++
 	b.in, b.run, b.locked, b.err = nil, nil, false, ""
 	b.name.SetText(periodName(b.kind, p) + "  (" + period(p) + ")")
-	b.status.SetText(billingText.Computing)
+	b.status.SetText(b.text.Computing)
 	b.refresh()
 	site, gen := b.site, b.gen
 	b.background(func() (func(), error) {
@@ -256,9 +278,9 @@ func (b *Billing) setPeriod(p core.Period) {
 				return
 			}
 			b.in, b.run, b.locked = in, run, locked
-			b.status.SetText(billingText.DryRun)
+			b.status.SetText(b.text.DryRun)
 			if locked {
-				b.status.SetText(billingText.Locked)
+				b.status.SetText(b.text.Locked)
 			}
 		}, nil
 	})
@@ -323,22 +345,26 @@ func (b *Billing) onFinalize() {
 	if b.run == nil || b.locked || b.busy > 0 {
 		return
 	}
-	msg := fmt.Sprintf(billingText.Confirm, periodName(b.kind, b.period), period(b.period), len(b.run.Invoices))
-	confirmText := billingText.Finalize
+	msg := lang.X("billing.confirm", "Finalize {{.Name}} ({{.Period}})?\n\nThe {{.N}} invoices get their final numbers and the period will be locked:\n"+
+		"its meter data cannot change until the period is unlocked.",
+		map[string]any{"Name": periodName(b.kind, b.period), "Period": period(b.period), "N": len(b.run.Invoices)})
+	confirmText := b.text.Finalize
 	unknown := b.run.Unknown()
 	if len(unknown) > 0 {
 		gaps := billing.DescribeUnknown(unknown, b.run.Building.Slots, b.site.Location())
 		for i, g := range gaps {
 			gaps[i] = "• " + g
 		}
-		msg += fmt.Sprintf(billingText.ConfirmUnknown, lines(gaps))
-		confirmText = billingText.AcceptFinalize
+		msg += "\n\n" + lang.X("billing.confirm.unknown", "These meters have no value at all in the period, so nobody knows how much they used, "+
+			"and the invoices do not bill it:\n{{.Gaps}}\n\nFinalize only if you accept that this consumption stays unbilled; "+
+			"the audit log records your acceptance with these numbers.", map[string]any{"Gaps": lines(gaps)})
+		confirmText = b.text.AcceptFinalize
 	}
-	c := dialog.NewConfirm(billingText.ConfirmTitle, msg, func(ok bool) { b.onFinalizeConfirmed(ok, unknown) }, b.win)
+	c := dialog.NewConfirm(b.text.ConfirmTitle, msg, func(ok bool) { b.onFinalizeConfirmed(ok, unknown) }, b.win)
 	c.SetConfirmText(confirmText)
-	c.SetDismissText(billingText.Cancel)
+	c.SetDismissText(b.text.Cancel)
 	b.confirm = c
-	c.Show()
+	showDialog(b.win, c, c.Confirm)
 }
 
 // onFinalizeConfirmed commits the period: billed again inside the write
@@ -350,7 +376,7 @@ func (b *Billing) onFinalizeConfirmed(ok bool, accept []billing.Missing) {
 		return
 	}
 	site, p, gen, now := b.site, b.period, b.gen, b.clock.Now()
-	b.status.SetText(billingText.Finalizing)
+	b.status.SetText(b.text.Finalizing)
 	b.background(func() (func(), error) {
 		var in *billing.Input
 		var run *billing.Run
@@ -370,7 +396,7 @@ func (b *Billing) onFinalizeConfirmed(ok bool, accept []billing.Missing) {
 				return
 			}
 			b.in, b.run, b.locked = in, run, true
-			b.status.SetText(billingText.Locked)
+			b.status.SetText(b.text.Locked)
 		}, nil
 	})
 }
@@ -389,7 +415,7 @@ func (b *Billing) onWrite() {
 	}
 	in, run, now := b.in, b.run, b.clock.Now()
 	b.chooseFolder(func(dir string) {
-		b.status.SetText(billingText.Writing)
+		b.status.SetText(b.text.Writing)
 		b.background(func() (func(), error) {
 			var issued core.Date
 			err := b.st.View(func(tx store.Tx) (err error) {
@@ -403,7 +429,9 @@ func (b *Billing) onWrite() {
 			if err != nil {
 				return nil, fmt.Errorf("writing documents to %s: %w", dir, err)
 			}
-			return func() { b.status.SetText(fmt.Sprintf(billingText.Written, len(files), dir)) }, nil
+			return func() {
+				b.status.SetText(lang.X("billing.written", "{{.N}} files written to {{.Dir}}", map[string]any{"N": len(files), "Dir": dir}))
+			}, nil
 		})
 	})
 }
@@ -425,15 +453,15 @@ func (b *Billing) refresh() {
 		for _, inv := range r.Invoices {
 			sum += inv.Total
 		}
-		b.total.SetText(fmt.Sprintf(billingText.Sum, len(r.Invoices), chf(sum)))
+		b.total.SetText(lang.X("billing.sum", "{{.N}} invoices, {{.Total}}", map[string]any{"N": len(r.Invoices), "Total": chf(sum)}))
 		bl := r.Building
 		set := func(name string, e core.Energy) { b.figures[name].SetText(kwh(e)) }
-		set(billingText.Production, bl.Production)
-		set(billingText.SelfConsumed, bl.SelfConsumed)
-		set(billingText.FedIn, bl.FedIn)
-		set(billingText.Grid, bl.Grid)
-		set(billingText.Consumption, bl.Consumption)
-		set(billingText.Estimated, bl.Estimated)
+		set("Production", bl.Production)
+		set("SelfConsumed", bl.SelfConsumed)
+		set("FedIn", bl.FedIn)
+		set("Grid", bl.Grid)
+		set("Consumption", bl.Consumption)
+		set("Estimated", bl.Estimated)
 		switch {
 		case len(r.Warnings) > 0:
 			ws := make([]string, len(r.Warnings))
@@ -442,9 +470,9 @@ func (b *Billing) refresh() {
 			}
 			b.warnings.SetText(lines(ws))
 		case len(r.Invoices) == 0:
-			b.warnings.SetText(billingText.NoInvoices)
+			b.warnings.SetText(b.text.NoInvoices)
 		default:
-			b.warnings.SetText(billingText.NoWarnings)
+			b.warnings.SetText(b.text.NoWarnings)
 		}
 	}
 	b.table.Refresh()
@@ -468,9 +496,9 @@ func (b *Billing) refresh() {
 
 func (b *Billing) tableSize() (int, int) {
 	if b.run == nil {
-		return 0, len(billingText.Columns)
+		return 0, len(b.text.Columns)
 	}
-	return len(b.run.Invoices), len(billingText.Columns)
+	return len(b.run.Invoices), len(b.text.Columns)
 }
 
 func (b *Billing) updateCell(id widget.TableCellID, c fyne.CanvasObject) {
@@ -486,7 +514,7 @@ func (b *Billing) updateCell(id widget.TableCellID, c fyne.CanvasObject) {
 	case 0:
 		l.Alignment = fyne.TextAlignLeading
 		if inv.Number == 0 {
-			l.SetText(billingText.Draft)
+			l.SetText(b.text.Draft)
 		} else {
 			l.SetText(fmt.Sprint(inv.Number))
 		}
@@ -498,16 +526,16 @@ func (b *Billing) updateCell(id widget.TableCellID, c fyne.CanvasObject) {
 		l.Truncation = fyne.TextTruncateEllipsis
 		t := inv.Tenant
 		if inv.Owner {
-			t += billingText.Owner
+			t += b.text.Owner
 		}
 		l.SetText(t)
 	case 3:
-		l.SetText(fmt.Sprint(core.Period{From: inv.From, To: inv.To}.Days()))
+		l.SetText(count(core.Period{From: inv.From, To: inv.To}.Days()))
 	case 4:
 		l.SetText(kwh(inv.KWh.Solar))
 	case 5:
 		l.SetText(kwh(inv.KWh.Grid))
 	case 6:
-		l.SetText(chf(inv.Total)[len("CHF "):])
+		l.SetText(report.CHF(inv.Total))
 	}
 }

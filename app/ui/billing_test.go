@@ -51,7 +51,7 @@ func TestBillingDryRunAndFinalize(t *testing.T) {
 	// 30 days of the test profile: production 1200, self-consumed 30 per
 	// day = 900, fed in 300, consumption 72 per day = 2160, grid 1260.
 	for name, want := range map[string]string{
-		"Production": "1'200.0", "Self-consumed": "900.0", "Fed in": "300.0", "Grid": "1'260.0",
+		"Production": "1'200.0", "SelfConsumed": "900.0", "FedIn": "300.0", "Grid": "1'260.0",
 		"Consumption": "2'160.0", "Estimated": "0.0",
 	} {
 		if got := b.figures[name].Text; got != want {
@@ -89,7 +89,7 @@ func TestBillingDryRunAndFinalize(t *testing.T) {
 	if b.total.Text != "3 invoices, CHF 558.00" {
 		t.Errorf("sum %q", b.total.Text)
 	}
-	if b.warnings.Text != billingText.NoWarnings || b.status.Text != billingText.DryRun {
+	if b.warnings.Text != billingText().NoWarnings || b.status.Text != billingText().DryRun {
 		t.Errorf("warnings %q status %q", b.warnings.Text, b.status.Text)
 	}
 	if b.finalize.Disabled() || b.write.Disabled() || b.prev.Disabled() {
@@ -121,7 +121,7 @@ func TestBillingDryRunAndFinalize(t *testing.T) {
 		t.Fatal("cancel finalized or left the dialog open")
 	}
 	test.Tap(b.finalize)
-	test.Tap(findButton(w.Canvas().Overlays().Top(), billingText.Finalize))
+	test.Tap(findButton(w.Canvas().Overlays().Top(), billingText().Finalize))
 	wait()
 	numbers := map[string]string{}
 	for _, row := range invoiceRows(b) {
@@ -138,7 +138,7 @@ func TestBillingDryRunAndFinalize(t *testing.T) {
 		t.Errorf("invoice numbers %v, want 1, 2 and 3", numbers)
 	}
 	check(func(tenant string) string { return numbers[tenant] })
-	if b.status.Text != billingText.Locked || !b.finalize.Disabled() {
+	if b.status.Text != billingText().Locked || !b.finalize.Disabled() {
 		t.Errorf("after finalizing: status %q, finalize disabled %v", b.status.Text, b.finalize.Disabled())
 	}
 	var locks []store.Lock
@@ -157,7 +157,7 @@ func TestBillingDryRunAndFinalize(t *testing.T) {
 	test.Tap(b.next)
 	wait()
 	check(func(tenant string) string { return numbers[tenant] })
-	if !b.finalize.Disabled() || b.status.Text != billingText.Locked {
+	if !b.finalize.Disabled() || b.status.Text != billingText().Locked {
 		t.Errorf("June again: finalize disabled %v, status %q", b.finalize.Disabled(), b.status.Text)
 	}
 }
@@ -181,7 +181,7 @@ func TestBillingWriteDocuments(t *testing.T) {
 	if pdfs != 3 {
 		t.Errorf("%d PDF inserts for 3 invoices: %v", pdfs, ents)
 	}
-	if want := fmt.Sprintf(billingText.Written, len(ents), dir); b.status.Text != want {
+	if want := fmt.Sprintf("%d files written to %s", len(ents), dir); b.status.Text != want {
 		t.Errorf("status %q, want %q", b.status.Text, want)
 	}
 }
@@ -210,7 +210,7 @@ func TestBillingPeriodKindAndInvoiceLines(t *testing.T) {
 			t.Errorf("invoice dialog lacks %q", want)
 		}
 	}
-	test.Tap(findButton(top, billingText.Close))
+	test.Tap(findButton(top, billingText().Close))
 
 	// A quarter: the one that holds June, Q2, with April and May missing.
 	// The Select redraws itself after its callback: the job waits for that.
@@ -250,7 +250,7 @@ func TestBillingRefusesMissingData(t *testing.T) {
 	b.done = hook
 	b.setSite(site)
 	wait()
-	if b.warnings.Text != billingText.NoWarnings || b.finalize.Disabled() {
+	if b.warnings.Text != billingText().NoWarnings || b.finalize.Disabled() {
 		t.Fatalf("complete June: warnings %q, finalize disabled %v", b.warnings.Text, b.finalize.Disabled())
 	}
 	test.Tap(b.prev)
@@ -303,21 +303,21 @@ func TestBillingFinalizeMeterWithoutValues(t *testing.T) {
 			t.Errorf("the confirmation does not repeat %q:\n%s", g, markup)
 		}
 	}
-	if findButton(top, billingText.Finalize) != nil || findButton(top, billingText.AcceptFinalize) == nil {
+	if findButton(top, billingText().Finalize) != nil || findButton(top, billingText().AcceptFinalize) == nil {
 		t.Fatalf("the confirmation does not ask for an acceptance:\n%s", markup)
 	}
-	test.Tap(findButton(top, billingText.Cancel))
+	test.Tap(findButton(top, billingText().Cancel))
 	if locks, audit := state(); w.Canvas().Overlays().Top() != nil || len(locks) != 0 || len(audit) != 0 {
 		t.Fatalf("cancelled: dialog %v, locks %+v, audit %+v", w.Canvas().Overlays().Top(), locks, audit)
 	}
-	if b.locked || b.status.Text != billingText.DryRun {
+	if b.locked || b.status.Text != billingText().DryRun {
 		t.Errorf("cancelled: locked %v, status %q", b.locked, b.status.Text)
 	}
 
 	test.Tap(b.finalize)
-	test.Tap(findButton(w.Canvas().Overlays().Top(), billingText.AcceptFinalize))
+	test.Tap(findButton(w.Canvas().Overlays().Top(), billingText().AcceptFinalize))
 	wait()
-	if !b.locked || b.status.Text != billingText.Locked {
+	if !b.locked || b.status.Text != billingText().Locked {
 		t.Fatalf("accepted: locked %v, status %q, warnings %q", b.locked, b.status.Text, b.warnings.Text)
 	}
 	locks, audit := state()

@@ -6,25 +6,13 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
 )
-
-// energyText holds the energy screen's labels.
-var energyText = struct {
-	Day, Month, Year, Previous, Next                                    string
-	Production, Consumption, SelfConsumed, FromGrid, FedIn, Sufficiency string
-	Solar, Grid, NoData, Slots                                          string
-}{
-	Day: "Day", Month: "Month", Year: "Year", Previous: "Previous", Next: "Next",
-	Production: "Production", Consumption: "Consumption", SelfConsumed: "Self-consumed", FromGrid: "From the grid",
-	FedIn: "Fed in", Sufficiency: "Self-sufficiency",
-	Solar: "Consumption: solar", Grid: "Consumption: grid",
-	NoData: "No data in this range.", Slots: "%s meter intervals without data so far (PV and consumers).",
-}
 
 // energyView is the range one chart shows.
 type energyView int
@@ -118,6 +106,7 @@ func loadEnergy(tx store.Tx, site *core.Site, v energyView, d core.Date, now tim
 		for i := 0; i < n; i++ {
 			b := bucket{}
 			t := (from + core.Slot(i)).Time().In(loc)
+			b.Time = fmt.Sprintf("%02d:%02d", t.Hour(), t.Minute())
 			if t.Minute() == 0 && t.Hour()%3 == 0 {
 				b.Label = fmt.Sprintf("%02d", t.Hour())
 			}
@@ -127,7 +116,7 @@ func loadEnergy(tx store.Tx, site *core.Site, v energyView, d core.Date, now tim
 	case viewMonth:
 		for day := p.From; !day.After(p.To); day = day.AddDays(1) {
 			a, z := core.Period{From: day, To: day}.Slots(loc)
-			b := bucket{}
+			b := bucket{Time: date(day)}
 			if day.Day == 1 || day.Day%5 == 0 {
 				b.Label = fmt.Sprint(day.Day)
 			}
@@ -138,7 +127,7 @@ func loadEnergy(tx store.Tx, site *core.Site, v energyView, d core.Date, now tim
 		for m := time.January; m <= time.December; m++ {
 			mp := rangeOf(viewMonth, core.Date{Year: p.From.Year, Month: m, Day: 1})
 			a, z := mp.Slots(loc)
-			b := bucket{Label: shortMonth(m)}
+			b := bucket{Label: shortMonth(m), Time: monthName(p.From.Year, m)}
 			add(&b, int(a-from), int(z-from))
 			data.Buckets = append(data.Buckets, b)
 		}
@@ -162,6 +151,7 @@ type Energy struct {
 	view     *widget.RadioGroup
 	prev     *widget.Button
 	next     *widget.Button
+	today    *widget.Button
 	rng      *widget.Label
 	figures  map[string]*widget.Label
 	chart    *barChart
@@ -175,15 +165,14 @@ type Energy struct {
 	viewName []string
 }
 
-// energyFigures are the totals in display order.
-var energyFigures = []string{energyText.Production, energyText.Consumption, energyText.SelfConsumed,
-	energyText.FromGrid, energyText.FedIn, energyText.Sufficiency}
+// energyFigures are the totals in display order (figureLabel names them).
+var energyFigures = []string{"Production", "Consumption", "SelfConsumed", "FromGrid", "FedIn", "Sufficiency"}
 
 // NewEnergy builds the energy screen on st. It shows nothing until a site is
 // set.
 func NewEnergy(st store.Store, clock core.Clock) *Energy {
 	e := &Energy{st: st, clock: clock, figures: map[string]*widget.Label{}}
-	e.viewName = []string{energyText.Day, energyText.Month, energyText.Year}
+	e.viewName = []string{lang.X("energy.day", "Day"), lang.X("energy.month", "Month"), lang.X("energy.year", "Year")}
 	e.view = widget.NewRadioGroup(e.viewName, func(s string) {
 		for i, n := range e.viewName {
 			if n == s && energyView(i) != e.mode {
@@ -193,24 +182,28 @@ func NewEnergy(st store.Store, clock core.Clock) *Energy {
 	})
 	e.view.Horizontal = true
 	e.view.Required = true
-	e.view.Selected = energyText.Day
-	e.prev, e.next = navButtons(energyText.Previous, energyText.Next, func() { e.onStep(-1) }, func() { e.onStep(1) })
+	e.view.Selected = e.viewName[viewDay]
+	e.prev, e.next = navButtons(lang.X("nav.previous", "Previous"), lang.X("nav.next", "Next"), func() { e.onStep(-1) }, func() { e.onStep(1) })
+	// Today jumps back to the range that holds the last complete day.
+	e.today = widget.NewButton(lang.X("energy.today", "Today"), e.onToday)
 	e.rng = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	e.status = widget.NewLabel("")
 	grid := container.New(layout.NewGridLayout(6))
 	for _, n := range energyFigures {
 		v := widget.NewLabelWithStyle("–", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		e.figures[n] = v
-		grid.Add(container.NewVBox(widget.NewLabel(n), v))
+		grid.Add(container.NewVBox(widget.NewLabel(figureLabel(n)), v))
 	}
 	e.chart = newBarChart()
 	e.live = newLiveFeed(st)
-	nav := container.NewBorder(nil, nil, container.NewHBox(e.view, e.prev), e.next, e.rng)
+	nav := container.NewBorder(nil, nil, container.NewHBox(e.view, e.prev), container.NewHBox(e.next, e.today), e.rng)
 	top := container.NewVBox(nav, grid)
-	bottom := container.NewVBox(legend(energyText.Production, energyText.Solar, energyText.Grid), e.status, e.live.label)
+	bottom := container.NewVBox(legend(figureLabel("Production"), lang.X("energy.solar", "Consumption: solar"),
+		lang.X("energy.grid", "Consumption: grid")), e.status, e.live.label)
 	e.content = container.NewBorder(top, bottom, nil, nil, e.chart)
 	e.prev.Disable()
 	e.next.Disable()
+	e.today.Disable()
 	return e
 }
 
@@ -232,6 +225,25 @@ func (e *Energy) Stop() { e.live.stop() }
 func (e *Energy) onView(v energyView) {
 	e.mode = v
 	e.view.SetSelected(e.viewName[v])
+	e.onLoad()
+}
+
+// onToday shows the range that holds the last complete day.
+func (e *Energy) onToday() {
+	if e.site == nil {
+		return
+	}
+	e.day = core.DateOf(e.clock.Now().In(e.site.Location())).AddDays(-1)
+	e.onLoad()
+}
+
+// reload reads the shown range of site again (the data changed).
+func (e *Energy) reload(site *core.Site) {
+	if e.site == nil {
+		e.setSite(site)
+		return
+	}
+	e.site = site
 	e.onLoad()
 }
 
@@ -265,25 +277,26 @@ func (e *Energy) refresh() {
 	d := e.data
 	switch e.mode {
 	case viewDay:
-		e.rng.SetText(d.Period.From.Midnight(time.UTC).Format("Monday") + ", " + date(d.Period.From))
+		e.rng.SetText(weekday(d.Period.From) + ", " + date(d.Period.From))
 	case viewMonth:
 		e.rng.SetText(monthName(d.Period.From.Year, d.Period.From.Month))
 	default:
 		e.rng.SetText(fmt.Sprint(d.Period.From.Year))
 	}
-	set := func(name string, v core.Energy) { e.figures[name].SetText(kwh(v) + " kWh") }
-	set(energyText.Production, d.Production)
-	set(energyText.Consumption, d.Consumption)
-	set(energyText.SelfConsumed, d.SelfConsumed)
-	set(energyText.FromGrid, d.Consumption-d.SelfConsumed)
-	set(energyText.FedIn, d.Production-d.SelfConsumed)
-	e.figures[energyText.Sufficiency].SetText(percent(share(d.SelfConsumed, d.Consumption)))
+	set := func(name string, v core.Energy) { e.figures[name].SetText(kwhUnit(v)) }
+	set("Production", d.Production)
+	set("Consumption", d.Consumption)
+	set("SelfConsumed", d.SelfConsumed)
+	set("FromGrid", d.Consumption-d.SelfConsumed)
+	set("FedIn", d.Production-d.SelfConsumed)
+	e.figures["Sufficiency"].SetText(percent(share(d.SelfConsumed, d.Consumption)))
 	e.chart.setBuckets(d.Buckets)
 	switch {
 	case d.Production == 0 && d.Consumption == 0:
-		e.status.SetText(energyText.NoData)
+		e.status.SetText(lang.X("energy.nodata", "No data in this range."))
 	case d.Missing > 0:
-		e.status.SetText(fmt.Sprintf(energyText.Slots, group(fmt.Sprint(d.Missing))))
+		e.status.SetText(lang.X("energy.missing", "{{.N}} meter intervals without data so far (PV and consumers).",
+			map[string]any{"N": count(d.Missing)}))
 	default:
 		e.status.SetText("")
 	}
@@ -300,5 +313,10 @@ func (e *Energy) refresh() {
 		e.next.Disable()
 	} else {
 		e.next.Enable()
+	}
+	if rangeOf(e.mode, e.day).Contains(today.AddDays(-1)) {
+		e.today.Disable()
+	} else {
+		e.today.Enable()
 	}
 }

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -40,18 +42,18 @@ func TestEnergyDayMonthYear(t *testing.T) {
 		t.Errorf("range %q", e.rng.Text)
 	}
 	dayFigures := map[string]string{
-		"Production": "40.0 kWh", "Consumption": "72.0 kWh", "Self-consumed": "30.0 kWh",
-		"From the grid": "42.0 kWh", "Fed in": "10.0 kWh", "Self-sufficiency": "41.7 %",
+		"Production": "40.0 kWh", "Consumption": "72.0 kWh", "SelfConsumed": "30.0 kWh",
+		"FromGrid": "42.0 kWh", "FedIn": "10.0 kWh", "Sufficiency": "41.7 %",
 	}
 	figures(dayFigures)
 	b := e.chart.buckets
 	if len(b) != 96 {
 		t.Fatalf("%d bars for a day, want 96", len(b))
 	}
-	if b[0] != (bucket{Label: "00", Consumption: 3 * core.KWh / 4}) {
+	if b[0] != (bucket{Label: "00", Time: "00:00", Consumption: 3 * core.KWh / 4}) {
 		t.Errorf("00:00 bar %+v", b[0])
 	}
-	if b[28] != (bucket{Production: core.KWh, Consumption: 3 * core.KWh / 4, SelfConsumed: 3 * core.KWh / 4}) {
+	if b[28] != (bucket{Time: "07:00", Production: core.KWh, Consumption: 3 * core.KWh / 4, SelfConsumed: 3 * core.KWh / 4}) {
 		t.Errorf("07:00 bar %+v", b[28])
 	}
 	if e.status.Text != "" {
@@ -76,8 +78,31 @@ func TestEnergyDayMonthYear(t *testing.T) {
 	if h := r.grid[0].Size().Height; h != plotH*0.75 || r.solar[0].Size().Height != 0 {
 		t.Errorf("00:00 consumption bar: grid %v px, solar %v", h, r.solar[0].Size().Height)
 	}
-	if r.top.Text != "1.0 kWh" {
-		t.Errorf("scale label %q", r.top.Text)
+	// Gridlines at round steps, labelled in kWh, the top one at the largest
+	// bar; the unit stands above the axis.
+	var ticks []string
+	for _, tt := range r.tickTexts {
+		ticks = append(ticks, tt.Text)
+	}
+	if got := lines(ticks); got != "0.0\n0.5\n1.0" || r.unit.Text != "kWh" || r.info.Text != "" {
+		t.Errorf("y axis %q, unit %q, hover text %q", ticks, r.unit.Text, r.info.Text)
+	}
+	if y := r.ticks[2].Position1.Y; y != chartTopH {
+		t.Errorf("top gridline at y %v, want %v", y, float32(chartTopH))
+	}
+	// Hovering a bar (or tapping it) shows its values above the plot.
+	x := chartLeftW + (float32(28)+0.5)*(960-chartLeftW)/96
+	e.chart.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(x, 100)}})
+	if want := "07:00: production 1.00 kWh, consumption 0.75 kWh (solar 0.75, grid 0.00)"; r.info.Text != want {
+		t.Errorf("hover text %q, want %q", r.info.Text, want)
+	}
+	e.chart.MouseOut()
+	if r.info.Text != "" || r.highlight.Visible() {
+		t.Errorf("after the pointer left: %q, highlight shown %v", r.info.Text, r.highlight.Visible())
+	}
+	e.chart.Tapped(&fyne.PointEvent{Position: fyne.NewPos(x, 100)})
+	if !strings.HasPrefix(r.info.Text, "07:00: ") || !r.highlight.Visible() {
+		t.Errorf("after a tap: %q, highlight shown %v", r.info.Text, r.highlight.Visible())
 	}
 
 	// Next goes to today (no data yet) and stops there.
@@ -85,7 +110,7 @@ func TestEnergyDayMonthYear(t *testing.T) {
 		t.Fatal("Next is disabled on yesterday")
 	}
 	test.Tap(e.next)
-	if e.rng.Text != "Thursday, 11.06.2026" || e.status.Text != energyText.NoData || !e.next.Disabled() {
+	if e.rng.Text != "Thursday, 11.06.2026" || e.status.Text != "No data in this range." || !e.next.Disabled() {
 		t.Errorf("today: range %q status %q next disabled %v", e.rng.Text, e.status.Text, e.next.Disabled())
 	}
 	test.Tap(e.prev)
@@ -123,7 +148,7 @@ func TestEnergyDayMonthYear(t *testing.T) {
 		t.Errorf("June bar %+v", got)
 	}
 	test.Tap(e.prev)
-	if e.rng.Text != "2025" || e.status.Text != energyText.NoData || e.next.Disabled() {
+	if e.rng.Text != "2025" || e.status.Text != "No data in this range." || e.next.Disabled() {
 		t.Errorf("2025: %q %q next disabled %v", e.rng.Text, e.status.Text, e.next.Disabled())
 	}
 }
@@ -140,5 +165,27 @@ func TestEnergyDaylightSavingDays(t *testing.T) {
 		if n := len(e.chart.buckets); n != want {
 			t.Errorf("%s: %d bars, want %d", day, n, want)
 		}
+	}
+}
+
+// The top gridline is at or above the largest bar, so no bar leaves the
+// plot: 3.2 kWh gets gridlines up to 4.
+func TestChartTopGridline(t *testing.T) {
+	test.NewTempApp(t)
+	c := newBarChart()
+	c.setBuckets([]bucket{{Consumption: 3200 * core.Wh}, {Production: core.KWh}})
+	r := test.TempWidgetRenderer(t, c).(*chartRenderer)
+	c.Resize(fyne.NewSize(500, 200))
+	r.Layout(c.Size())
+	var ticks []string
+	for _, tt := range r.tickTexts {
+		ticks = append(ticks, tt.Text)
+	}
+	if got := lines(ticks); got != "0\n1\n2\n3\n4" {
+		t.Errorf("gridlines %q", ticks)
+	}
+	top := r.grid[0].Position().Y
+	if top < chartTopH {
+		t.Errorf("the 3.2 kWh bar starts at y %v, above the plot (%v)", top, float32(chartTopH))
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/zevdesk/zevdesk/app/report"
 	"github.com/zevdesk/zevdesk/core"
 )
@@ -49,14 +51,49 @@ func share(part, whole core.Energy) float64 {
 	return 100 * float64(part) / float64(whole)
 }
 
-var monthNames = [...]string{"January", "February", "March", "April", "May", "June", "July", "August",
-	"September", "October", "November", "December"}
+// monthNames returns the months' names in the current language.
+func monthNames() []string {
+	return []string{lang.X("format.month.january", "January"), lang.X("format.month.february", "February"),
+		lang.X("format.month.march", "March"), lang.X("format.month.april", "April"), lang.X("format.month.may", "May"),
+		lang.X("format.month.june", "June"), lang.X("format.month.july", "July"), lang.X("format.month.august", "August"),
+		lang.X("format.month.september", "September"), lang.X("format.month.october", "October"),
+		lang.X("format.month.november", "November"), lang.X("format.month.december", "December")}
+}
+
+// shortMonths returns the months' abbreviations in the current language
+// (axis labels).
+func shortMonths() []string {
+	return []string{lang.X("format.mon.jan", "Jan"), lang.X("format.mon.feb", "Feb"), lang.X("format.mon.mar", "Mar"),
+		lang.X("format.mon.apr", "Apr"), lang.X("format.mon.may", "May"), lang.X("format.mon.jun", "Jun"),
+		lang.X("format.mon.jul", "Jul"), lang.X("format.mon.aug", "Aug"), lang.X("format.mon.sep", "Sep"),
+		lang.X("format.mon.oct", "Oct"), lang.X("format.mon.nov", "Nov"), lang.X("format.mon.dec", "Dec")}
+}
 
 // monthName returns "March 2026".
-func monthName(y int, m time.Month) string { return fmt.Sprintf("%s %d", monthNames[m-1], y) }
+func monthName(y int, m time.Month) string { return fmt.Sprintf("%s %d", monthNames()[m-1], y) }
 
 // shortMonth returns "Mar".
-func shortMonth(m time.Month) string { return monthNames[m-1][:3] }
+func shortMonth(m time.Month) string { return shortMonths()[m-1] }
+
+// weekday names d's day of the week in the current language.
+func weekday(d core.Date) string {
+	names := []string{lang.X("format.weekday.sunday", "Sunday"), lang.X("format.weekday.monday", "Monday"),
+		lang.X("format.weekday.tuesday", "Tuesday"), lang.X("format.weekday.wednesday", "Wednesday"),
+		lang.X("format.weekday.thursday", "Thursday"), lang.X("format.weekday.friday", "Friday"),
+		lang.X("format.weekday.saturday", "Saturday")}
+	return names[d.Midnight(time.UTC).Weekday()]
+}
+
+// kwhUnit formats e as "1'234.5 kWh".
+func kwhUnit(e core.Energy) string { return kwh(e) + " kWh" }
+
+// count formats a count with Swiss thousands separators (2'976).
+func count(n int) string {
+	if n < 0 {
+		return "-" + group(fmt.Sprint(-n))
+	}
+	return group(fmt.Sprint(n))
+}
 
 // periodKinds are the billing period lengths in months, by site setting.
 var periodKinds = map[string]int{"month": 1, "quarter": 3, "half": 6, "year": 12}
@@ -103,11 +140,11 @@ func periodName(kind string, p core.Period) string {
 	case "month":
 		return monthName(p.From.Year, p.From.Month)
 	case "half":
-		return fmt.Sprintf("H%d %d", (int(p.From.Month)-1)/6+1, p.From.Year)
+		return lang.X("format.half", "H{{.N}} {{.Year}}", map[string]any{"N": (int(p.From.Month)-1)/6 + 1, "Year": p.From.Year})
 	case "year":
 		return fmt.Sprint(p.From.Year)
 	case "quarter", "":
-		return fmt.Sprintf("Q%d %d", (int(p.From.Month)-1)/3+1, p.From.Year)
+		return lang.X("format.quarter", "Q{{.N}} {{.Year}}", map[string]any{"N": (int(p.From.Month)-1)/3 + 1, "Year": p.From.Year})
 	}
 	return period(p)
 }

@@ -71,3 +71,46 @@ func TestGoldenBilling(t *testing.T) {
 	wait()
 	assertGolden(t, "billing.png", w)
 }
+
+// inLanguage switches lang to code for the rest of the test.
+func inLanguage(t *testing.T, code string) {
+	t.Helper()
+	if err := setLanguage(code); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := setLanguage("en"); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestGoldenOverviewGerman(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, test.Theme())
+	inLanguage(t, "de")
+	st, clock := testStore(t)
+	o := NewOverview(st, clock)
+	w := test.NewTempWindow(t, o.Content())
+	w.Resize(fyne.NewSize(720, 440))
+	if err := o.ShowSite(""); err != nil {
+		t.Fatal(err)
+	}
+	assertGolden(t, "overview-de.png", w)
+}
+
+func TestGoldenBillingFrench(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, test.Theme())
+	inLanguage(t, "fr")
+	st, site, clock := billingStore(t)
+	w := test.NewTempWindow(t, nil)
+	b := NewBilling(st, clock, w)
+	w.SetContent(b.Content())
+	w.Resize(fyne.NewSize(860, 440))
+	hook, wait := waitDone(t)
+	b.done = hook
+	b.setSite(site)
+	wait()
+	assertGolden(t, "billing-fr.png", w)
+}

@@ -90,12 +90,12 @@ func TestOverviewShowsLastDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{
-		"Production":       "40.0 kWh",
-		"Consumption":      "72.0 kWh",
-		"Self-consumed":    "30.0 kWh",
-		"Grid supply":      "42.0 kWh",
-		"Fed in":           "10.0 kWh",
-		"Self-sufficiency": "41.7 %",
+		"Production":   "40.0 kWh",
+		"Consumption":  "72.0 kWh",
+		"SelfConsumed": "30.0 kWh",
+		"GridSupply":   "42.0 kWh",
+		"FedIn":        "10.0 kWh",
+		"Sufficiency":  "41.7 %",
 	} {
 		if got := o.figures[name].Text; got != want {
 			t.Errorf("%s shows %q, want %q", name, got, want)
@@ -108,7 +108,7 @@ func TestOverviewShowsLastDay(t *testing.T) {
 		t.Errorf("day label %q", o.day.Text)
 	}
 	rows, cols := o.tableSize()
-	if rows != 4 || cols != len(columns) {
+	if rows != 4 || cols != len(overviewColumns()) {
 		t.Fatalf("table is %d × %d", rows, cols)
 	}
 	cell := widget.NewLabel("")

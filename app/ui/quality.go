@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -12,18 +13,11 @@ import (
 	"github.com/zevdesk/zevdesk/core/vee"
 )
 
-// qualityText holds the data-quality screen's labels.
-var qualityText = struct {
-	Previous, Next, Flags, NoFlags, Balance, NoBalance, Exceeds, Within, Summary, Until string
-	Columns                                                                             []string
-}{
-	Previous: "Previous month", Next: "Next month", Flags: "Flags", NoFlags: "No flags in this month.",
-	Balance:   "Sub-meter balance: %s of consumption over %d complete intervals (tolerance %s %%)",
-	NoBalance: "Sub-meter balance: not available (no grid meter, or no complete interval).",
-	Exceeds:   " — beyond the tolerance", Within: "",
-	Summary: "%d intervals per meter; %s kWh estimated, about %s kWh missing.",
-	Until:   " (up to %s)",
-	Columns: []string{"Meter", "Role", "Measured", "Estimated", "Missing", "Flagged"},
+// qualityColumns returns the data-quality table's column titles.
+func qualityColumns() []string {
+	return []string{lang.X("quality.col.meter", "Meter"), lang.X("quality.col.role", "Role"),
+		lang.X("quality.col.measured", "Measured"), lang.X("quality.col.estimated", "Estimated"),
+		lang.X("quality.col.missing", "Missing"), lang.X("quality.col.flagged", "Flagged")}
 }
 
 // Quality shows, per month, what is measured, estimated, missing and flagged
@@ -51,14 +45,14 @@ type Quality struct {
 // NewQuality builds the data-quality screen on st.
 func NewQuality(st store.Store, clock core.Clock) *Quality {
 	q := &Quality{st: st, clock: clock}
-	q.prev, q.next = navButtons(qualityText.Previous, qualityText.Next, func() { q.onMonth(-1) }, func() { q.onMonth(1) })
+	q.prev, q.next = navButtons(lang.X("quality.previous", "Previous month"), lang.X("quality.next", "Next month"), func() { q.onMonth(-1) }, func() { q.onMonth(1) })
 	q.prev.Disable()
 	q.next.Disable()
 	q.month = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	q.balance = widget.NewLabel("")
 	q.balance.Wrapping = fyne.TextWrapWord
 	q.summary = widget.NewLabel("")
-	q.table = newTable(qualityText.Columns, []float32{110, 100, 100, 100, 100, 90}, q.tableSize, q.updateCell)
+	q.table = newTable(qualityColumns(), []float32{110, 100, 100, 100, 100, 90}, q.tableSize, q.updateCell)
 	q.flags = widget.NewList(func() int { return len(q.flagTxt) }, func() fyne.CanvasObject {
 		l := widget.NewLabel("")
 		l.Truncation = fyne.TextTruncateEllipsis
@@ -66,7 +60,7 @@ func NewQuality(st store.Store, clock core.Clock) *Quality {
 	}, func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(q.flagTxt[i]) })
 	nav := container.NewBorder(nil, nil, q.prev, q.next, q.month)
 	top := container.NewVBox(nav, q.summary, q.balance)
-	flags := container.NewBorder(widget.NewLabelWithStyle(qualityText.Flags, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, q.flags)
+	flags := container.NewBorder(widget.NewLabelWithStyle(lang.X("quality.flags", "Flags"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, q.flags)
 	q.content = container.NewBorder(top, nil, nil, nil, container.NewVSplit(q.table, flags))
 	return q
 }
@@ -79,6 +73,16 @@ func (q *Quality) setSite(site *core.Site) {
 	q.site = site
 	d := core.DateOf(q.clock.Now().In(site.Location())).AddDays(-1)
 	q.from = core.Date{Year: d.Year, Month: d.Month, Day: 1}
+	q.onLoad()
+}
+
+// reload reads the shown month of site again (the data changed).
+func (q *Quality) reload(site *core.Site) {
+	if q.site == nil {
+		q.setSite(site)
+		return
+	}
+	q.site = site
 	q.onLoad()
 }
 
@@ -117,18 +121,23 @@ func (q *Quality) refresh() {
 	loc := q.site.Location()
 	month := monthName(r.Period.From.Year, r.Period.From.Month)
 	if full := rangeOf(viewMonth, r.Period.From); r.Period.To != full.To {
-		month += fmt.Sprintf(qualityText.Until, date(r.Period.To))
+		month += " " + lang.X("quality.until", "(up to {{.Date}})", map[string]any{"Date": date(r.Period.To)})
 	}
 	q.month.SetText(month)
-	q.summary.SetText(fmt.Sprintf(qualityText.Summary, r.Slots, kwh(r.EstimatedEnergy), kwh(r.MissingEnergyEstimate)))
+	q.summary.SetText(lang.X("quality.summary", "{{.Slots}} intervals per meter; {{.Estimated}} kWh estimated, about {{.Missing}} kWh missing.",
+		map[string]any{"Slots": count(r.Slots), "Estimated": kwh(r.EstimatedEnergy), "Missing": kwh(r.MissingEnergyEstimate)}))
 	if r.HasBalance {
-		s := fmt.Sprintf(qualityText.Balance, fmt.Sprintf("%+.2f %%", r.BalancePercent), r.BalanceSlots, r.Tolerance)
+		data := map[string]any{"Percent": fmt.Sprintf("%+.2f %%", r.BalancePercent), "Slots": count(r.BalanceSlots),
+			"Tolerance": fmt.Sprint(r.Tolerance)}
 		if r.Exceeds {
-			s += qualityText.Exceeds
+			q.balance.SetText(lang.X("quality.balance.exceeds",
+				"Sub-meter balance: {{.Percent}} of consumption over {{.Slots}} complete intervals (tolerance {{.Tolerance}} %) — beyond the tolerance", data))
+		} else {
+			q.balance.SetText(lang.X("quality.balance",
+				"Sub-meter balance: {{.Percent}} of consumption over {{.Slots}} complete intervals (tolerance {{.Tolerance}} %)", data))
 		}
-		q.balance.SetText(s)
 	} else {
-		q.balance.SetText(qualityText.NoBalance)
+		q.balance.SetText(lang.X("quality.nobalance", "Sub-meter balance: not available (no grid meter, or no complete interval)."))
 	}
 	q.flagTxt = q.flagTxt[:0]
 	for _, m := range r.Meters {
@@ -138,7 +147,7 @@ func (q *Quality) refresh() {
 		}
 	}
 	if len(q.flagTxt) == 0 {
-		q.flagTxt = append(q.flagTxt, qualityText.NoFlags)
+		q.flagTxt = append(q.flagTxt, lang.X("quality.noflags", "No flags in this month."))
 	}
 	q.flags.Refresh()
 	q.table.Refresh()
@@ -151,7 +160,7 @@ func (q *Quality) refresh() {
 	}
 }
 
-func (q *Quality) tableSize() (int, int) { return len(q.rep.Meters), len(qualityText.Columns) }
+func (q *Quality) tableSize() (int, int) { return len(q.rep.Meters), len(qualityColumns()) }
 
 func (q *Quality) updateCell(id widget.TableCellID, c fyne.CanvasObject) {
 	l := c.(*widget.Label)
@@ -167,15 +176,15 @@ func (q *Quality) updateCell(id widget.TableCellID, c fyne.CanvasObject) {
 		l.SetText(m.Meter)
 	case 1:
 		l.Alignment = fyne.TextAlignLeading
-		l.SetText(string(m.Role))
+		l.SetText(roleName(m.Role))
 	case 2:
-		l.SetText(group(fmt.Sprint(m.Measured + m.Edited)))
+		l.SetText(count(m.Measured + m.Edited))
 	case 3:
-		l.SetText(group(fmt.Sprint(m.Estimated)))
+		l.SetText(count(m.Estimated))
 	case 4:
-		l.SetText(group(fmt.Sprint(m.Missing)))
+		l.SetText(count(m.Missing))
 	case 5:
-		l.SetText(group(fmt.Sprint(m.Flagged)))
+		l.SetText(count(m.Flagged))
 	}
 }
 

@@ -61,7 +61,7 @@ func TestQualityMonth(t *testing.T) {
 	for r, row := range want {
 		for c, v := range row {
 			if got := cellText(q.updateCell, r, c); got != v {
-				t.Errorf("row %d %s: %q, want %q", r, qualityText.Columns[c], got, v)
+				t.Errorf("row %d %s: %q, want %q", r, qualityColumns()[c], got, v)
 			}
 		}
 	}
@@ -78,10 +78,10 @@ func TestQualityMonth(t *testing.T) {
 	}
 
 	test.Tap(q.prev)
-	if q.month.Text != "May 2026" || !strings.HasPrefix(q.summary.Text, "2976 intervals") {
+	if q.month.Text != "May 2026" || !strings.HasPrefix(q.summary.Text, "2'976 intervals") {
 		t.Errorf("May: %q %q", q.month.Text, q.summary.Text)
 	}
-	if q.balance.Text != qualityText.NoBalance || q.flagTxt[0] != qualityText.NoFlags {
+	if q.balance.Text != "Sub-meter balance: not available (no grid meter, or no complete interval)." || q.flagTxt[0] != "No flags in this month." {
 		t.Errorf("May: balance %q flags %q", q.balance.Text, q.flagTxt)
 	}
 	if got := cellText(q.updateCell, 0, 4); got != "2'976" {

@@ -3,9 +3,12 @@ package ui
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -14,13 +17,8 @@ import (
 	"github.com/zevdesk/zevdesk/ingest/intake"
 )
 
-// windowText holds the main window's labels.
-var windowText = struct {
-	Title, Site, Overview, Energy, Quality, Billing, Gateways, NoSite string
-}{
-	Title: "zevdesk", Site: "Site:", Overview: "Overview", Energy: "Energy", Quality: "Data quality",
-	Billing: "Billing", Gateways: "Gateways", NoSite: "no site",
-}
+// windowTitle is the application's name, the same in every language.
+const windowTitle = "zevdesk"
 
 // screen is one tab of the main window. setSite is called on Fyne's
 // goroutine when the tab becomes visible with a site it has not shown yet.
@@ -29,13 +27,38 @@ type screen interface {
 	setSite(site *core.Site)
 }
 
+// reloader is a screen that can show the store's latest data for site
+// while keeping the day, month or period a person has chosen.
+type reloader interface {
+	reload(site *core.Site)
+}
+
 // MainWindow is the office's main window: a site selector shared by the
 // tabs Overview, Energy, Data quality, Billing and Gateways. It is not safe
 // for concurrent use; call its methods on Fyne's goroutine.
 type MainWindow struct {
 	win   fyne.Window
+	app   fyne.App
 	st    store.Store
 	clock core.Clock
+	// stopNotify ends the store subscription (nil without a Notifier).
+	stopNotify func()
+	// throttle is the least time between two refreshes on data changes.
+	throttle time.Duration
+	// changed, when set, is called on the UI goroutine after each refresh
+	// on a data change (tests wait on it).
+	changed func()
+	// title is the window's title; while deferTitle it waits for the
+	// window to be created with the bare application name.
+	title      string
+	deferTitle bool
+	opts       Options
+	// settings is the Settings dialog last opened, the backup widgets in
+	// it and the backup chosen for restoring (tests).
+	settings                 *dialog.ConfirmDialog
+	backupSel                *widget.Select
+	backupNow, backupRestore *widget.Button
+	restoring                string
 
 	sites  *widget.Select
 	ids    []string // site ids, in the selector's order
@@ -55,17 +78,38 @@ type MainWindow struct {
 }
 
 // NewMainWindow creates the main window of app a on st, showing site (the
-// first site if empty). While it is open it ingests from every paired
-// gateway; closing it ends that. The caller shows it (ShowAndRun).
-func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock) fyne.Window {
-	m := newMainWindow(a.NewWindow(windowText.Title), st, clock)
+// first site if empty); opts (nil for none) say where the data lives. While
+// it is open it ingests from every paired gateway; closing it ends that. The
+// caller shows it (ShowAndRun).
+func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock, opts *Options) fyne.Window {
+	w := a.NewWindow(windowTitle)
+	w.SetMaster()
+	m := newMainWindow(w, st, clock)
+	if opts != nil {
+		m.opts = *opts
+	}
+	// On X11 the window's WM class is its title when it is created (GLFW's
+	// default, which Fyne keeps): "zevdesk", as the desktop entry's
+	// StartupWMClass says. The site's name joins the title once the window
+	// exists, which its first focus proves.
+	m.deferTitle = true
+	a.Lifecycle().SetOnEnteredForeground(func() {
+		if m.deferTitle {
+			m.deferTitle = false
+			m.setTitle(m.title)
+		}
+	})
 	if err := m.ShowSite(site); err != nil {
 		slog.Error("showing site", "site", site, "err", err)
 		m.setStatus(err.Error())
 	}
-	m.win.Resize(fyne.NewSize(1100, 720))
 	m.collect.sync()
-	m.win.SetOnClosed(func() {
+	m.subscribe()
+	w.SetOnClosed(func() {
+		m.saveSize()
+		if m.stopNotify != nil {
+			m.stopNotify()
+		}
 		m.gateways.Stop()
 		m.energy.Stop()
 		m.collect.stop()
@@ -74,7 +118,19 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock) fy
 }
 
 func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow {
-	m := &MainWindow{win: w, st: st, clock: clock}
+	m := &MainWindow{win: w, app: fyne.CurrentApp(), st: st, clock: clock, throttle: refreshThrottle}
+	m.collect = newCollector(st, clock)
+	m.collect.onState = func(intake.State) { m.gateways.onReload() }
+	m.build()
+	m.restoreSize()
+	applyTheme(m.app)
+	installDialogKeys(w)
+	return m
+}
+
+// build makes the window's screens, tabs and menu in the current language.
+func (m *MainWindow) build() {
+	w, st, clock := m.win, m.st, m.clock
 	m.status = widget.NewLabel("")
 	m.overview = NewOverview(st, clock)
 	m.overview.sites.Hide() // the window's selector replaces it
@@ -82,17 +138,15 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 	m.quality = NewQuality(st, clock)
 	m.billing = NewBilling(st, clock, w)
 	m.gateways = NewGateways(st, clock, w)
-	m.collect = newCollector(st, clock)
-	m.collect.onState = func(intake.State) { m.gateways.onReload() }
 	m.gateways.changed = m.collect.sync
 	m.screens = []screen{m.overview, m.energy, m.quality, m.billing, m.gateways}
 	m.shown = make([]string, len(m.screens))
 	m.tabs = container.NewAppTabs(
-		container.NewTabItem(windowText.Overview, m.overview.Content()),
-		container.NewTabItem(windowText.Energy, m.energy.Content()),
-		container.NewTabItem(windowText.Quality, m.quality.Content()),
-		container.NewTabItem(windowText.Billing, m.billing.Content()),
-		container.NewTabItem(windowText.Gateways, m.gateways.Content()),
+		container.NewTabItem(lang.X("window.tab.overview", "Overview"), m.overview.Content()),
+		container.NewTabItem(lang.X("window.tab.energy", "Energy"), m.energy.Content()),
+		container.NewTabItem(lang.X("window.tab.quality", "Data quality"), m.quality.Content()),
+		container.NewTabItem(lang.X("window.tab.billing", "Billing"), m.billing.Content()),
+		container.NewTabItem(lang.X("window.tab.gateways", "Gateways"), m.gateways.Content()),
 	)
 	m.tabs.OnSelected = func(*container.TabItem) { m.refreshTab() }
 	m.sites = widget.NewSelect(nil, func(string) {
@@ -103,10 +157,11 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 	})
 	// Room for a site's full name: a Select shows only its minimum width.
 	sel := container.NewGridWrap(fyne.NewSize(360, m.sites.MinSize().Height), m.sites)
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel(windowText.Site), sel))
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel(lang.X("window.site", "Site:")), sel))
 	m.status.Hide()
 	w.SetContent(container.NewBorder(top, m.status, nil, nil, m.tabs))
-	return m
+	w.SetMainMenu(m.menu())
+	m.shortcuts()
 }
 
 // ShowSite selects the site with the given id (the first site if empty).
@@ -134,13 +189,21 @@ func (m *MainWindow) ShowSite(id string) error {
 	m.sites.Options = names
 	if len(ids) == 0 {
 		// The overview explains how to create a site.
-		m.win.SetTitle(windowText.Title + " – " + windowText.NoSite)
+		m.setTitle(windowTitle + " – " + lang.X("window.nosite", "no site"))
 		return m.overview.ShowSite("")
 	}
 	if id == "" {
 		id = ids[0]
 	}
 	return m.load(id)
+}
+
+// setTitle titles the window, or keeps the title for when it exists.
+func (m *MainWindow) setTitle(t string) {
+	m.title = t
+	if !m.deferTitle {
+		m.win.SetTitle(t)
+	}
 }
 
 func (m *MainWindow) onSite(id string) {
@@ -176,7 +239,7 @@ func (m *MainWindow) load(id string) error {
 			m.sites.SetSelectedIndex(i)
 		}
 	}
-	m.win.SetTitle(windowText.Title + " – " + site.Name)
+	m.setTitle(windowTitle + " – " + site.Name)
 	m.refreshTab()
 	return nil
 }

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
@@ -13,8 +15,17 @@ import (
 func TestMainWindowTitleAndTabs(t *testing.T) {
 	a := test.NewTempApp(t)
 	st, clock := testStore(t)
-	w := NewMainWindow(a, st, "", clock)
+	w := NewMainWindow(a, st, "", clock, nil)
 	t.Cleanup(w.Close)
+	// Created with the bare name, the X11 WM class the desktop entry names.
+	desktop, err := os.ReadFile("../../packaging/ch.zevdesk.app.desktop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Title(); !strings.Contains(string(desktop), "\nStartupWMClass="+got+"\n") {
+		t.Errorf("window created with title %q, the desktop entry has no StartupWMClass=%s", got, got)
+	}
+	a.Lifecycle().(interface{ OnEnteredForeground() func() }).OnEnteredForeground()()
 	if got := w.Title(); got != "zevdesk – ZEV Birkenweg 12" {
 		t.Errorf("window title %q", got)
 	}
