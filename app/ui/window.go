@@ -3,9 +3,11 @@ package ui
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -47,6 +49,7 @@ type MainWindow struct {
 	quality  *Quality
 	billing  *Billing
 	gateways *Gateways
+	master   *MasterData
 	collect  *collector
 	screens  []screen
 	shown    []string // site id each screen last showed
@@ -85,7 +88,9 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 	m.collect = newCollector(st, clock)
 	m.collect.onState = func(intake.State) { m.gateways.onReload() }
 	m.gateways.changed = m.collect.sync
-	m.screens = []screen{m.overview, m.energy, m.quality, m.billing, m.gateways}
+	m.master = NewMasterData(st, clock, w)
+	m.master.Changed = m.onSiteChanged
+	m.screens = []screen{m.overview, m.energy, m.quality, m.billing, m.gateways, m.master}
 	m.shown = make([]string, len(m.screens))
 	m.tabs = container.NewAppTabs(
 		container.NewTabItem(windowText.Overview, m.overview.Content()),
@@ -93,6 +98,7 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 		container.NewTabItem(windowText.Quality, m.quality.Content()),
 		container.NewTabItem(windowText.Billing, m.billing.Content()),
 		container.NewTabItem(windowText.Gateways, m.gateways.Content()),
+		container.NewTabItem(lang.X("forms.tab.master", "Master data"), m.master.Content()),
 	)
 	m.tabs.OnSelected = func(*container.TabItem) { m.refreshTab() }
 	m.sites = widget.NewSelect(nil, func(string) {
@@ -141,6 +147,16 @@ func (m *MainWindow) ShowSite(id string) error {
 		id = ids[0]
 	}
 	return m.load(id)
+}
+
+// onSiteChanged reloads the site selector and lets every tab show the
+// changed site again after the master-data forms stored it.
+func (m *MainWindow) onSiteChanged(site *core.Site) {
+	clear(m.shown)
+	m.shown[slices.Index(m.screens, screen(m.master))] = site.ID // it shows it already
+	if err := m.ShowSite(site.ID); err != nil {
+		m.setStatus(err.Error())
+	}
 }
 
 func (m *MainWindow) onSite(id string) {
