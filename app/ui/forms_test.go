@@ -433,3 +433,44 @@ func TestSitesExportImport(t *testing.T) {
 		t.Errorf("status %q", m2.Sites.status.Text)
 	}
 }
+
+// TestMainWindowMasterDataCreatesSite: in an office without sites, a site
+// created in the Master data tab becomes the window's site, and a tenant
+// saved there reaches the other tabs.
+func TestMainWindowMasterDataCreatesSite(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	st := openStore(t)
+	m := newMainWindow(w, st, core.FixedClock(time.Date(2026, 7, 5, 10, 0, 0, 0, time.UTC)))
+	m.gateways.browse, _ = fakeBrowse()
+	t.Cleanup(m.gateways.Stop)
+	if err := m.ShowSite(""); err != nil {
+		t.Fatal(err)
+	}
+	m.tabs.SelectIndex(5)
+	f := m.master.Sites.form
+	m.master.Sites.onNew()
+	f.id.SetText("linde")
+	f.name.SetText("ZEV Linde")
+	f.opName.SetText("Linde Verwaltung")
+	test.Tap(f.save)
+	if w.Title() != "zevdesk – ZEV Linde" || m.sites.Selected != "ZEV Linde (linde)" || m.site == nil || m.site.ID != "linde" {
+		t.Fatalf("after creating: title %q, selector %q", w.Title(), m.sites.Selected)
+	}
+	u := m.master.Units
+	u.editUnit(-1)
+	u.uID.SetText("A")
+	test.Tap(findButton(u.Content(), "Save unit"))
+	if m.site.Unit("A") == nil || m.master.Tenants.unit.Selected != "A" {
+		t.Errorf("the window's site has units %+v, tenants unit %q", m.site.Units, m.master.Tenants.unit.Selected)
+	}
+	// The site form edits the stored site, unit included: saving it again
+	// keeps the unit (no tab works on an older copy).
+	m.master.Sites.selected = 0
+	m.master.Sites.onEdit()
+	f.name.SetText("ZEV Linde Ost")
+	test.Tap(f.save)
+	if got := storedSite(t, st, "linde"); got.Name != "ZEV Linde Ost" || got.Unit("A") == nil {
+		t.Errorf("stored %q with units %+v", got.Name, got.Units)
+	}
+}
