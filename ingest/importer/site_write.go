@@ -64,7 +64,6 @@ func (sw *siteWriter) address(a core.Address) {
 }
 
 func (sw *siteWriter) site(s *core.Site) {
-	sw.line("# zevdesk site file (docs/site-file.md), exported from the office's database")
 	sw.str("id", s.ID)
 	sw.str("name", s.Name)
 	sw.str("timezone", s.Timezone)
