@@ -237,6 +237,17 @@ func TestTenantMoveOutLeavesUnitVacant(t *testing.T) {
 	if got := storedSite(t, st, "birkenweg").Occupancies; len(got) != 3 || got[2].Language != "it" {
 		t.Errorf("stored %+v", got)
 	}
+	// Anna's move-out moved past Carla's move-in is refused at the
+	// move-out field.
+	tn.edit(0)
+	tn.to.SetText("20.08.2026")
+	test.Tap(findButton(tn.Content(), "Save"))
+	if msg := tn.fs.errorAt("to"); !strings.Contains(msg, `tenancy of "Anna Muster" in unit W01 overlaps`) {
+		t.Errorf("error at the move-out field: %q (from %q, general %q)", msg, tn.fs.errorAt("from"), tn.fs.general.Text)
+	}
+	if got := storedSite(t, st, "birkenweg").Occupancies[0].To; got != core.MustDate(2026, 7, 31) {
+		t.Errorf("stored move-out %s", got)
+	}
 }
 
 // TestTenantOverlapRefusedAtField: a tenancy overlapping another of the
@@ -348,6 +359,14 @@ func TestLockedPeriodRefusesChange(t *testing.T) {
 	test.Tap(findButton(tn.Content(), "Save"))
 	if got := storedSite(t, st, site.ID).Occupancies[1].To; got != core.MustDate(2026, 12, 31) {
 		t.Errorf("a move-out after the billed period was refused: %s, %q", got, tn.fs.general.Text)
+	}
+	// A meter billed in June cannot be removed.
+	u := m.Units
+	u.meters.Select(3)
+	test.Tap(findButton(u.Content(), "Remove meter"))
+	if !strings.Contains(u.mfs.general.Text, "removing meter M-W02 changes the billed period 01.06.2026 – 30.06.2026") ||
+		storedSite(t, st, site.ID).Meter("M-W02") == nil {
+		t.Errorf("remove meter: %q", u.mfs.general.Text)
 	}
 	// The June tariff is billed: its price cannot change.
 	tf := m.Tariffs

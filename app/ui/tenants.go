@@ -251,7 +251,15 @@ func (t *Tenants) onSave() {
 	}
 	probe.Occupancies = append(probe.Occupancies, o)
 	if err := probe.Validate(); err != nil {
-		t.fs.showErr(err, fmt.Sprintf("tenants[%d].", len(probe.Occupancies)-1))
+		prefix := fmt.Sprintf("tenants[%d].", len(probe.Occupancies)-1)
+		var ve *core.ValidationError
+		if errors.As(err, &ve) && ve.Element == prefix+"from" && t.overlapsLater(o) {
+			// Core reports an overlap at the first day; when this tenancy
+			// runs into a later one, its move-out is what to correct.
+			t.fs.fail("to", ve.Msg)
+			return
+		}
+		t.fs.showErr(err, prefix)
 		return
 	}
 	s := cloneSite(t.site)
@@ -279,6 +287,17 @@ func (t *Tenants) onSave() {
 	if t.changed != nil {
 		t.changed(stored)
 	}
+}
+
+// overlapsLater reports whether o runs into a tenancy of its unit that
+// starts after o's first day (another one than the one being edited).
+func (t *Tenants) overlapsLater(o core.Occupancy) bool {
+	for i, p := range t.site.Occupancies {
+		if i != t.idx && p.Unit == o.Unit && p.From.After(o.From) && (o.To.IsZero() || !o.To.Before(p.From)) {
+			return true
+		}
+	}
+	return false
 }
 
 // occupiedAfter reports whether unit has a tenancy starting the day after d.
