@@ -146,7 +146,7 @@ func (u *Units) meterLine(i int) string {
 		return ""
 	}
 	m := u.site.Meters[i]
-	s := m.ID + "  " + roleLabels()[slices.Index(core.Roles, m.Role)]
+	s := m.ID + "  " + roleLabels()[max(slices.Index(core.Roles, m.Role), 0)]
 	if m.Unit != "" {
 		s += " " + m.Unit
 	}
