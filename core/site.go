@@ -223,11 +223,14 @@ type Site struct {
 	Operator  Operator `json:"operator"`
 	// Owner receives vacant days and shares billed to the owner; empty means
 	// the operator.
-	Owner       string      `json:"owner,omitempty"`
-	Units       []Unit      `json:"units"`
-	Meters      []Meter     `json:"meters"`
-	Occupancies []Occupancy `json:"tenants"`
-	Tariffs     []Tariff    `json:"tariffs"`
+	Owner string `json:"owner,omitempty"`
+	// OwnerAddress is where the owner's invoices go (their payer box); empty
+	// with an owner named means the operator forwards them.
+	OwnerAddress Address     `json:"owner_address,omitzero"`
+	Units        []Unit      `json:"units"`
+	Meters       []Meter     `json:"meters"`
+	Occupancies  []Occupancy `json:"tenants"`
+	Tariffs      []Tariff    `json:"tariffs"`
 	// Holidays are billed at the low tariff all day.
 	Holidays []Date   `json:"holidays,omitempty"`
 	Settings Settings `json:"settings"`

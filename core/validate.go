@@ -61,6 +61,12 @@ func (s *Site) Validate() error {
 	if !countryOK(s.Operator.Country) {
 		return e("operator.country", "expected an ISO 3166-1 alpha-2 country code such as CH, got %q", s.Operator.Country)
 	}
+	if !countryOK(s.OwnerAddress.Country) {
+		return e("owner.country", "expected an ISO 3166-1 alpha-2 country code such as CH, got %q", s.OwnerAddress.Country)
+	}
+	if s.OwnerAddress != (Address{}) && strings.TrimSpace(s.Owner) == "" {
+		return e("owner.name", "expected the owner's name: the owner has an address")
+	}
 	if strings.TrimSpace(s.Operator.Name) == "" {
 		return e("operator.name", "expected the operator's name (the creditor of the invoices)")
 	}

@@ -49,6 +49,8 @@ func TestValidate(t *testing.T) {
 		{"lower-case country", func(s *Site) { s.Address.Country = "ch" }, "address.country", `got "ch"`},
 		{"tenant's country", func(s *Site) { s.Occupancies[1].Address.Country = "Suisse" }, "tenants[1].address.country", `got "Suisse"`},
 		{"negative metering fee", func(s *Site) { s.Tariffs[0].MeteringMonth = -300 }, "tariffs[0].metering_chf_month", "expected a fee of zero or more"},
+		{"owner's country", func(s *Site) { s.Owner = "Erbengemeinschaft Muster"; s.OwnerAddress.Country = "Schweiz" }, "owner.country", `got "Schweiz"`},
+		{"owner address without a name", func(s *Site) { s.OwnerAddress.Town = "Bern" }, "owner.name", "expected the owner's name"},
 		{"two grid meters", func(s *Site) { s.Meters[0].Role = RoleGrid }, "meters[1].role", "one grid meter"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +24,7 @@ import (
 	_ "github.com/zevdesk/zevdesk/ingest/gateway/driver/modbus" // registers "modbus"
 	_ "github.com/zevdesk/zevdesk/ingest/gateway/driver/shelly" // registers "shelly"
 	"github.com/zevdesk/zevdesk/ingest/gateway/driver/simulator"
+	"github.com/zevdesk/zevdesk/ingest/importer"
 	"github.com/zevdesk/zevdesk/ingest/protocol"
 	"github.com/zevdesk/zevdesk/ingest/sim"
 )
@@ -303,142 +303,16 @@ func runGatewayOpenPairing(env *Env, args []string) error {
 	return nil
 }
 
-// writeSiteTOML writes s as a site file in DESIGN.md's format
-// (docs/site-file.md), so that `zevdesk site import` reads back the same
-// site.
+// writeSiteTOML writes s as a site file (importer.WriteSite) under a
+// comment saying where it comes from, so that `zevdesk site import` reads
+// back the same site.
 func writeSiteTOML(w io.Writer, s *core.Site) error {
-	var b strings.Builder
-	q := strconv.Quote
-	kv := func(k, v string) { fmt.Fprintf(&b, "%s = %s\n", k, v) }
-	str := func(k, v string) {
-		if v != "" {
-			kv(k, q(v))
-		}
+	const head = "# Simulated building printed by `zevdesk gateway --simulate --print-site`: its meter ids are the\n" +
+		"# simulator's, so the records of a simulated gateway are billable once this site is imported.\n"
+	if _, err := io.WriteString(w, head); err != nil {
+		return err
 	}
-	addr := func(a core.Address) {
-		str("street", a.Street)
-		str("number", a.Number)
-		str("postcode", a.Postcode)
-		str("town", a.Town)
-		str("country", a.Country)
-	}
-	hundredths := func(v int64) string { return core.BasisPoints(v).String() }
-	b.WriteString("# Simulated building printed by `zevdesk gateway --simulate --print-site`: its meter ids are the\n")
-	b.WriteString("# simulator's, so the records of a simulated gateway are billable once this site is imported.\n")
-	str("id", s.ID)
-	str("name", s.Name)
-	str("timezone", s.Timezone)
-	str("allocation", string(s.Allocation))
-	str("vat_number", s.VATNumber)
-	str("owner", s.Owner)
-	if len(s.Holidays) > 0 {
-		// Top-level keys must come before the first table.
-		ds := make([]string, len(s.Holidays))
-		for i, d := range s.Holidays {
-			ds[i] = d.String()
-		}
-		kv("holidays", "["+strings.Join(ds, ", ")+"]")
-	}
-	b.WriteString("\n[address]\n")
-	addr(s.Address)
-	b.WriteString("\n[operator]\n")
-	str("name", s.Operator.Name)
-	addr(s.Operator.Address)
-	str("iban", s.Operator.IBAN)
-	str("email", s.Operator.Email)
-	str("phone", s.Operator.Phone)
-	for _, u := range s.Units {
-		b.WriteString("\n[[units]]\n")
-		str("id", u.ID)
-		str("name", u.Name)
-		if u.Area != 0 {
-			kv("area_m2", hundredths(u.Area))
-		}
-		if u.Quota != 0 {
-			kv("quota", strconv.FormatInt(u.Quota, 10))
-		}
-		if u.Weight != 0 {
-			kv("weight", strconv.FormatInt(u.Weight, 10))
-		}
-	}
-	for _, m := range s.Meters {
-		b.WriteString("\n[[meters]]\n")
-		str("id", m.ID)
-		str("name", m.Name)
-		str("role", string(m.Role))
-		str("unit", m.Unit)
-		str("key", string(m.Key))
-		if m.MaxPowerW != 0 {
-			kv("max_power_w", strconv.FormatInt(m.MaxPowerW, 10))
-		}
-	}
-	for _, o := range s.Occupancies {
-		b.WriteString("\n[[tenants]]\n")
-		str("unit", o.Unit)
-		str("name", o.Name)
-		kv("from", o.From.String())
-		if !o.To.IsZero() {
-			kv("to", o.To.String())
-		}
-		str("language", o.Language)
-		str("reference", o.Reference)
-		str("email", o.Email)
-		if o.AdvanceMonth != 0 {
-			kv("advance_chf_month", o.AdvanceMonth.String())
-		}
-		if o.Address != (core.Address{}) {
-			b.WriteString("[tenants.address]\n")
-			addr(o.Address)
-		}
-	}
-	for _, t := range s.Tariffs {
-		b.WriteString("\n[[tariffs]]\n")
-		kv("from", t.From.String())
-		kv("solar_chf_kwh", t.Solar.String())
-		if t.Grid != 0 {
-			kv("grid_chf_kwh", t.Grid.String())
-		}
-		if t.GridHT != 0 || t.GridNT != 0 {
-			kv("grid_ht_chf_kwh", t.GridHT.String())
-			kv("grid_nt_chf_kwh", t.GridNT.String())
-		}
-		if len(t.HT) > 0 {
-			ws := make([]string, len(t.HT))
-			for i, win := range t.HT {
-				ws[i] = q(win.String())
-			}
-			kv("ht", "["+strings.Join(ws, ", ")+"]")
-		}
-		if t.BaseFeeMonth != 0 {
-			kv("base_fee_chf_month", t.BaseFeeMonth.String())
-		}
-		if t.MeteringMonth != 0 {
-			kv("metering_chf_month", t.MeteringMonth.String())
-		}
-		if t.VAT != nil {
-			kv("vat_percent", t.VAT.String())
-		}
-		if t.Standard != 0 {
-			kv("standard_chf_kwh", t.Standard.String())
-		}
-	}
-	st := s.Settings
-	b.WriteString("\n[settings]\n")
-	str("period", st.Period)
-	boolKV := func(k string, v bool) {
-		if v {
-			kv(k, "true")
-		}
-	}
-	boolKV("collect_self", st.CollectSelf)
-	boolKV("refuse_missing", st.RefuseMissing)
-	boolKV("round_to_5", st.RoundTo5)
-	boolKV("redistribute", st.Redistribute)
-	if st.BalanceTolerance != 0 {
-		kv("balance_tolerance_percent", st.BalanceTolerance.String())
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return importer.WriteSite(w, s)
 }
 
 var _ flag.Value = (*multiFlag)(nil)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +19,50 @@ func init() {
 		Summary: "create or update a site from a site file (docs/site-file.md)",
 		Run:     runSiteImport,
 	})
+	Register(Command{
+		Name:    "site export",
+		Args:    "--site ID [--out FILE]",
+		Summary: "write a stored site as a site file that site import reads back unchanged",
+		Run:     runSiteExport,
+	})
+}
+
+func runSiteExport(env *Env, args []string) error {
+	const cmd = "site export"
+	fs := NewFlagSet(cmd)
+	siteID := fs.String("site", "", "site id")
+	out := fs.String("out", "", "file to write (standard output without it)")
+	pos, err := ParseFlags(cmd, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return Usagef(cmd, "unexpected argument %q", pos[0])
+	}
+	if *siteID == "" {
+		return Usagef(cmd, "--site is required")
+	}
+	st, err := env.Store()
+	if err != nil {
+		return err
+	}
+	var site *core.Site
+	if err := st.View(func(tx store.Tx) error { site, err = siteByID(tx, *siteID); return err }); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := importer.WriteSite(&b, site); err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err := env.Stdout.Write(b.Bytes())
+		return err
+	}
+	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing the site file: %w", err)
+	}
+	fmt.Fprintf(env.Stderr, "wrote site %s to %s\n", site.ID, *out)
+	return nil
 }
 
 func runSiteImport(env *Env, args []string) error {

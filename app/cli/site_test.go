@@ -155,3 +155,34 @@ func TestSiteImportWarnsAboutDroppedMeterWithData(t *testing.T) {
 		t.Errorf("stderr %q\nwant   %q", errs, want)
 	}
 }
+
+// TestSiteExport: `site export` prints the stored site as a site file, and
+// with --out writes it to a file that `site import` reads into a fresh
+// database, whose export is the same bytes.
+func TestSiteExport(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "office.db")
+	f := impWriteFile(t, dir, "linde.toml", impSiteTOML)
+	if code, _, errs := run(t, db, "site", "import", f); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	code, out, errs := run(t, db, "site", "export", "--site", "linde")
+	if code != 0 || !strings.Contains(out, "id = \"linde\"\nname = \"ZEV Linde\"\n") || !strings.Contains(out, "[[meters]]\nid = \"MB\"\nrole = \"unit\"\nunit = \"B\"\n") {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errs, out)
+	}
+	exp := filepath.Join(dir, "export.toml")
+	if code, _, errs := run(t, db, "site", "export", "--site", "linde", "--out", exp); code != 0 || !strings.Contains(errs, "wrote site linde to") {
+		t.Fatalf("export --out: exit %d, %s", code, errs)
+	}
+	db2 := filepath.Join(dir, "fresh.db")
+	if code, out, errs := run(t, db2, "site", "import", exp); code != 0 || out != "created site linde\n" {
+		t.Fatalf("import of the export: exit %d %q %q", code, out, errs)
+	}
+	_, again, _ := run(t, db2, "site", "export", "--site", "linde")
+	if again != out {
+		t.Errorf("export after the round trip differs:\n%s\n---\n%s", out, again)
+	}
+	if code, _, errs := run(t, db, "site", "export", "--site", "nope"); code == 0 || !strings.Contains(errs, `no site "nope"`) {
+		t.Errorf("unknown site: exit %d, %q", code, errs)
+	}
+}

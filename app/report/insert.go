@@ -192,6 +192,10 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 	case in.RecipientAddress != (core.Address{}):
 	case selfBilled:
 		in.RecipientAddress = site.Operator.Address
+	case inv.Owner:
+		// The owner's invoice goes to the owner's address (the site file's
+		// [owner]); without one the payer box stays blank.
+		in.RecipientAddress = site.OwnerAddress
 	case !inv.Owner && inv.Unit != "":
 		// Tenants live in the building: its address is theirs.
 		in.RecipientAddress = site.Address

@@ -100,6 +100,16 @@ func TestPaymentPartSCORAndNone(t *testing.T) {
 			if in.Payment == nil || !in.Payment.Debtor.IsZero() || in.Lang != "de" {
 				t.Errorf("%s: payment %+v, lang %s: want a blank debtor field, German", name, in.Payment, in.Lang)
 			}
+			// With the owner's address the payer box names the owner.
+			s.OwnerAddress = core.Address{Street: "Seestrasse", Number: "1", Postcode: "6000", Town: "Luzern", Country: "CH"}
+			in, err = FromInvoice(s, sampleRun(s, inv), &inv, core.MustDate(2026, 4, 7), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Recipient != s.Owner || in.RecipientAddress != s.OwnerAddress || in.Payment == nil ||
+				in.Payment.Debtor.Name != s.Owner || in.Payment.Debtor.Town != "Luzern" {
+				t.Errorf("%s with an address: recipient %q %+v, payment %+v", name, in.Recipient, in.RecipientAddress, in.Payment)
+			}
 			continue
 		}
 		in, err := FromInvoice(s, sampleRun(s, inv), &inv, core.MustDate(2026, 4, 7), nil)

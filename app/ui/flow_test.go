@@ -62,7 +62,7 @@ func TestSettingsSwitchLanguage(t *testing.T) {
 		t.Fatal("no Settings dialog")
 	}
 	m.applySettings("de", "")
-	if got := tabTexts(m); got != "Übersicht|Energie|Datenqualität|Abrechnung|Gateways" {
+	if got := tabTexts(m); got != "Übersicht|Energie|Datenqualität|Abrechnung|Gateways|Stammdaten" {
 		t.Errorf("tabs after choosing German: %q", got)
 	}
 	if m.tabs.SelectedIndex() != 2 || m.site == nil || m.site.ID != "birkenweg" {

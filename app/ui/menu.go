@@ -7,8 +7,10 @@ import (
 	"fyne.io/fyne/v2/lang"
 )
 
-// tabShortcuts are Ctrl+1 … Ctrl+5, one per tab in order.
-var tabShortcuts = []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5}
+// tabShortcuts are Ctrl+1 … Ctrl+9, one per tab in order (tabs past the
+// ninth have none).
+var tabShortcuts = []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7,
+	fyne.Key8, fyne.Key9}
 
 // Shortcuts of the main menu (Ctrl on Linux and Windows, Cmd on macOS).
 var (
@@ -35,7 +37,9 @@ func (m *MainWindow) menu() *fyne.MainMenu {
 	view := fyne.NewMenu(lang.X("menu.view", "View"), refresh, fyne.NewMenuItemSeparator())
 	for i, it := range m.tabs.Items {
 		item := fyne.NewMenuItem(it.Text, func() { m.tabs.SelectIndex(i) })
-		item.Shortcut = &desktop.CustomShortcut{KeyName: tabShortcuts[i], Modifier: fyne.KeyModifierShortcutDefault}
+		if i < len(tabShortcuts) {
+			item.Shortcut = &desktop.CustomShortcut{KeyName: tabShortcuts[i], Modifier: fyne.KeyModifierShortcutDefault}
+		}
 		view.Items = append(view.Items, item)
 	}
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -70,6 +71,7 @@ type MainWindow struct {
 	quality  *Quality
 	billing  *Billing
 	gateways *Gateways
+	master   *MasterData
 	collect  *collector
 	screens  []screen
 	shown    []string // site id each screen last showed
@@ -139,7 +141,9 @@ func (m *MainWindow) build() {
 	m.billing = NewBilling(st, clock, w)
 	m.gateways = NewGateways(st, clock, w)
 	m.gateways.changed = m.collect.sync
-	m.screens = []screen{m.overview, m.energy, m.quality, m.billing, m.gateways}
+	m.master = NewMasterData(st, clock, w)
+	m.master.Changed = m.onSiteChanged
+	m.screens = []screen{m.overview, m.energy, m.quality, m.billing, m.gateways, m.master}
 	m.shown = make([]string, len(m.screens))
 	m.tabs = container.NewAppTabs(
 		container.NewTabItem(lang.X("window.tab.overview", "Overview"), m.overview.Content()),
@@ -147,6 +151,7 @@ func (m *MainWindow) build() {
 		container.NewTabItem(lang.X("window.tab.quality", "Data quality"), m.quality.Content()),
 		container.NewTabItem(lang.X("window.tab.billing", "Billing"), m.billing.Content()),
 		container.NewTabItem(lang.X("window.tab.gateways", "Gateways"), m.gateways.Content()),
+		container.NewTabItem(lang.X("forms.tab.master", "Master data"), m.master.Content()),
 	)
 	m.tabs.OnSelected = func(*container.TabItem) { m.refreshTab() }
 	m.sites = widget.NewSelect(nil, func(string) {
@@ -203,6 +208,16 @@ func (m *MainWindow) setTitle(t string) {
 	m.title = t
 	if !m.deferTitle {
 		m.win.SetTitle(t)
+	}
+}
+
+// onSiteChanged reloads the site selector and lets every tab show the
+// changed site again after the master-data forms stored it.
+func (m *MainWindow) onSiteChanged(site *core.Site) {
+	clear(m.shown)
+	m.shown[slices.Index(m.screens, screen(m.master))] = site.ID // it shows it already
+	if err := m.ShowSite(site.ID); err != nil {
+		m.setStatus(err.Error())
 	}
 }
 

@@ -480,7 +480,7 @@ func (d *siteDecoder) site(root *table) *core.Site {
 	root.str("allocation", &alloc)
 	s.Allocation = core.Allocation(alloc)
 	root.str("vat_number", &s.VATNumber)
-	root.str("owner", &s.Owner)
+	owner(root, s)
 	s.Address = address(root.sub("address"))
 	op := root.sub("operator")
 	op.str("name", &s.Operator.Name)
@@ -576,6 +576,23 @@ func (d *siteDecoder) site(root *table) *core.Site {
 	return s
 }
 
+// owner reads the owner: a name (owner = "...", as files before the
+// owner's address had it) or a table [owner] with a name and address keys.
+func owner(root *table, s *core.Site) {
+	v, ok := root.m["owner"]
+	if !ok || root.d.err != nil {
+		root.get("owner")
+		return
+	}
+	if _, isTable := v.(map[string]any); !isTable {
+		root.str("owner", &s.Owner)
+		return
+	}
+	t := root.sub("owner")
+	t.str("name", &s.Owner)
+	s.OwnerAddress = address(t)
+}
+
 // address reads the address keys of t (a table of its own, or the
 // operator's table after its other keys) and refuses t's unknown keys.
 func address(t *table) core.Address {
@@ -592,7 +609,10 @@ func address(t *table) core.Address {
 // ImportSite validates site and stores it in one transaction, creating
 // it or replacing the stored version, and logs it in the audit log as
 // "site.import" (new) or "site.update" with a summary of what changed. It
-// reports whether the site was new.
+// refuses (a *LockedError, matching store.ErrLocked) an update that changes
+// what a billed period was billed from. It reports whether the site was new.
+// The command line's `site import` and the desktop app's forms both save
+// through it.
 func ImportSite(st store.Store, site *core.Site, actor string, now time.Time) (created bool, err error) {
 	// ParseSite has validated it; a site built elsewhere (the setup wizard)
 	// gets the same rules before it can reach the store.
@@ -606,6 +626,16 @@ func ImportSite(st store.Store, site *core.Site, actor string, now time.Time) (c
 			created = true
 		case err != nil:
 			return fmt.Errorf("reading site %s: %w", site.ID, err)
+		}
+		if !created {
+			// What a billed period was billed from stays as it was.
+			locks, err := tx.LocksOf(site.ID)
+			if err != nil {
+				return fmt.Errorf("reading the billed periods of site %s: %w", site.ID, err)
+			}
+			if err := CheckSiteLocks(old, site, locks); err != nil {
+				return err
+			}
 		}
 		if err := tx.PutSite(site); err != nil {
 			return fmt.Errorf("storing site %s: %w", site.ID, err)

@@ -22,7 +22,7 @@ func SiteDiff(old, new *core.Site) string {
 	field("timezone", old.Timezone, new.Timezone)
 	field("allocation", old.Allocation, new.Allocation)
 	field("vat_number", old.VATNumber, new.VATNumber)
-	field("owner", old.Owner, new.Owner)
+	field("owner", []any{old.Owner, old.OwnerAddress}, []any{new.Owner, new.OwnerAddress})
 	field("address", old.Address, new.Address)
 	field("operator", old.Operator, new.Operator)
 	parts = appendIDDiff(parts, "units", old.Units, new.Units, func(u core.Unit) string { return u.ID })

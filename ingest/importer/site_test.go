@@ -407,6 +407,7 @@ func TestSiteFileDocsCoverEveryKey(t *testing.T) {
 		{"", "the top level"},
 		{"[address]", "address"},
 		{"[operator]", "operator"},
+		{"[owner]", "owner"},
 		{"[[units]]", "units[1]"},
 		{"[[meters]]", "meters[4]"},
 		{"[[tenants]]", "tenants[1]"},

@@ -315,7 +315,9 @@ func unitList(s *core.Site) string {
 // ImportTenants merges tl into the stored site siteID (see MergeTenants) and
 // stores it in one transaction, with a "tenants.import" audit entry when
 // anything changed. The site is read inside the transaction, so the merge
-// applies to what is stored now.
+// applies to what is stored now. Like ImportSite it refuses (*LockedError) a
+// list that changes a tenancy inside a billed period. MergeTenants alone is
+// its preview: what the list would do, without storing anything.
 func ImportTenants(st store.Store, siteID string, tl *TenantList, replace bool, actor string, now time.Time) (*TenantsReport, error) {
 	var rep *TenantsReport
 	err := st.Update(func(tx store.Tx) error {
@@ -330,6 +332,13 @@ func ImportTenants(st store.Store, siteID string, tl *TenantList, replace bool, 
 		rep = r
 		if r.Added+r.Updated+r.Removed == 0 {
 			return nil
+		}
+		locks, err := tx.LocksOf(siteID)
+		if err != nil {
+			return fmt.Errorf("reading the billed periods of site %s: %w", siteID, err)
+		}
+		if err := CheckSiteLocks(site, ns, locks); err != nil {
+			return err
 		}
 		if err := tx.PutSite(ns); err != nil {
 			return fmt.Errorf("storing site %s: %w", siteID, err)

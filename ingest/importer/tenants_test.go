@@ -203,3 +203,32 @@ func TestImportTenants(t *testing.T) {
 		t.Errorf("audit %q", audit)
 	}
 }
+
+// TestImportTenantsRefusesBilledPeriod: a tenant list that changes a
+// tenancy inside a billed period stores nothing and names the period.
+func TestImportTenantsRefusesBilledPeriod(t *testing.T) {
+	st := openStore(t)
+	site := tenSite(t)
+	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	if _, err := ImportSite(st, site, "test", now); err != nil {
+		t.Fatal(err)
+	}
+	tl := tenParse(t, "unit,name,from\nW2,Cleo,2026-01-15\n")
+	if _, err := ImportTenants(st, "test", tl, false, "office", now); err != nil {
+		t.Fatal(err)
+	}
+	q1 := core.Period{From: core.MustDate(2026, 1, 1), To: core.MustDate(2026, 3, 31)}
+	if err := st.Update(func(tx store.Tx) error { return tx.LockPeriod(store.Lock{Site: "test", Period: q1, Time: now}) }); err != nil {
+		t.Fatal(err)
+	}
+	moved := tenParse(t, "unit,name,from,to\nW2,Cleo,2026-01-15,2026-02-28\n")
+	_, err := ImportTenants(st, "test", moved, false, "office", now)
+	var le *LockedError
+	if !errors.As(err, &le) || le.Period != q1 || !strings.Contains(err.Error(), "the tenancy of Cleo in unit W2") {
+		t.Fatalf("err = %v", err)
+	}
+	later := tenParse(t, "unit,name,from,to\nW2,Cleo,2026-01-15,2026-06-30\n")
+	if _, err := ImportTenants(st, "test", later, false, "office", now); err != nil {
+		t.Errorf("a move-out after the billed period: %v", err)
+	}
+}

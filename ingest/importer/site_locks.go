@@ -1,0 +1,158 @@
+package importer
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+)
+
+// LockedError is a site update that would change what a billed (locked)
+// period was billed from. Element is the site file's path of what changes
+// ("tenants[1]", "tariffs[0]", "meters"), as in core.ValidationError, so that
+// a form can show the refusal at the field.
+type LockedError struct {
+	Site    string
+	Element string
+	Period  core.Period
+	What    string
+}
+
+// Error names the element, the billed period and how to unlock it.
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("%s: %s changes the billed period %s: unlock it first (zevdesk unlock --site %s --from %s --to %s --reason ...), then bill it again",
+		e.Element, e.What, e.Period, e.Site, e.Period.From, e.Period.To)
+}
+
+// Unwrap makes a LockedError match store.ErrLocked.
+func (e *LockedError) Unwrap() error { return store.ErrLocked }
+
+// CheckSiteLocks returns a *LockedError when new changes what one of the
+// billed periods in locks was billed from: a tenancy's days, name, address,
+// language or advance inside the period, a tariff version in force in it,
+// a unit's key weights, a meter's role, unit or key, or a meter or unit
+// removed. Changes outside every billed period (a move-out after it, a new
+// tariff version from a later day, a new unit) pass.
+func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
+	if old == nil {
+		return nil
+	}
+	for _, l := range locks {
+		p := l.Period
+		fail := func(elem, what string) error {
+			return &LockedError{Site: new.ID, Element: elem, Period: p, What: what}
+		}
+		if old.Allocation != new.Allocation {
+			return fail("allocation", "changing the allocation")
+		}
+		if old.VATNumber != new.VATNumber {
+			return fail("vat_number", "changing the VAT number")
+		}
+		if i, what := diffOccupancies(old, new, p); what != "" {
+			return fail(elemIndex("tenants", i), what)
+		}
+		if i, what := diffTariffs(old, new, p); what != "" {
+			return fail(elemIndex("tariffs", i), what)
+		}
+		for _, u := range old.Units {
+			nu := new.Unit(u.ID)
+			if nu == nil {
+				return fail("units", fmt.Sprintf("removing unit %s", u.ID))
+			}
+			if nu.Area != u.Area || nu.Quota != u.Quota || nu.Weight != u.Weight {
+				return fail(elemIndex("units", slices.IndexFunc(new.Units, func(x core.Unit) bool { return x.ID == u.ID })),
+					fmt.Sprintf("changing the area, quota or weight of unit %s", u.ID))
+			}
+		}
+		for _, m := range old.Meters {
+			nm := new.Meter(m.ID)
+			if nm == nil {
+				return fail("meters", fmt.Sprintf("removing meter %s", m.ID))
+			}
+			if nm.Role != m.Role || nm.Unit != m.Unit || nm.Key != m.Key {
+				return fail(elemIndex("meters", slices.IndexFunc(new.Meters, func(x core.Meter) bool { return x.ID == m.ID })),
+					fmt.Sprintf("changing the role, unit or key of meter %s", m.ID))
+			}
+		}
+	}
+	return nil
+}
+
+func elemIndex(list string, i int) string {
+	if i < 0 {
+		return list
+	}
+	return fmt.Sprintf("%s[%d]", list, i)
+}
+
+// inPeriod returns s's tenancies as billed in p: clipped to p, the
+// clipped ones with their index in s.
+func inPeriod(s *core.Site, p core.Period) (occs []core.Occupancy, idx []int) {
+	for i, o := range s.Occupancies {
+		q, ok := o.Period(p)
+		if !ok {
+			continue
+		}
+		o.From, o.To = q.From, q.To
+		occs = append(occs, o)
+		idx = append(idx, i)
+	}
+	return occs, idx
+}
+
+// diffOccupancies compares the tenancies billed in p and returns the index
+// in new of the first that differs (-1 if it was removed) and a description.
+func diffOccupancies(old, new *core.Site, p core.Period) (int, string) {
+	a, _ := inPeriod(old, p)
+	b, bi := inPeriod(new, p)
+	for j, o := range b {
+		if !slices.ContainsFunc(a, func(x core.Occupancy) bool { return reflect.DeepEqual(x, o) }) {
+			return bi[j], fmt.Sprintf("the tenancy of %s in unit %s", o.Name, o.Unit)
+		}
+	}
+	for _, o := range a {
+		if !slices.ContainsFunc(b, func(x core.Occupancy) bool { return reflect.DeepEqual(x, o) }) {
+			// Removed, or shortened: point at the tenant's entry if it
+			// is still there.
+			for i, n := range new.Occupancies {
+				if n.Unit == o.Unit && n.Name == o.Name && n.From.Compare(o.From) <= 0 {
+					return i, fmt.Sprintf("the tenancy of %s in unit %s", o.Name, o.Unit)
+				}
+			}
+			return -1, fmt.Sprintf("removing the tenancy of %s in unit %s", o.Name, o.Unit)
+		}
+	}
+	return 0, ""
+}
+
+// inForce returns the tariff versions in force on some day of p.
+func inForce(s *core.Site, p core.Period) (ts []core.Tariff, idx []int) {
+	for i, t := range s.Tariffs {
+		next := core.Date{Year: 9999, Month: 12, Day: 31}
+		if i+1 < len(s.Tariffs) {
+			next = s.Tariffs[i+1].From.AddDays(-1)
+		}
+		if _, ok := (core.Period{From: t.From, To: next}).Intersect(p); ok && !t.From.After(next) {
+			ts = append(ts, t)
+			idx = append(idx, i)
+		}
+	}
+	return ts, idx
+}
+
+// diffTariffs compares the tariff versions in force in p.
+func diffTariffs(old, new *core.Site, p core.Period) (int, string) {
+	a, _ := inForce(old, p)
+	b, bi := inForce(new, p)
+	for j, t := range b {
+		if j >= len(a) || !reflect.DeepEqual(a[j], t) {
+			return bi[j], fmt.Sprintf("the tariff version from %s", t.From)
+		}
+	}
+	if len(a) > len(b) {
+		return -1, fmt.Sprintf("removing the tariff version from %s", a[len(b)].From)
+	}
+	return 0, ""
+}
