@@ -66,8 +66,9 @@ type Server struct {
 	limit   *limiter
 	handler http.Handler
 
-	mu   sync.Mutex
-	srvs []*http.Server
+	mu     sync.Mutex
+	srvs   []*http.Server
+	closed bool
 }
 
 // New returns a server of st's residents. It panics if the embedded assets
@@ -130,6 +131,11 @@ func (s *Server) serve(ln net.Listener, tc *tls.Config) error {
 		ErrorLog: log.New(redactWriter{s.log}, "", 0),
 	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
 	s.srvs = append(s.srvs, hs)
 	s.mu.Unlock()
 	var err error
@@ -144,11 +150,12 @@ func (s *Server) serve(ln net.Listener, tc *tls.Config) error {
 	return err
 }
 
-// Close stops serving: open requests get a few seconds to finish.
+// Close stops serving, also a Serve that has not started yet: open
+// requests get a few seconds to finish. The server cannot serve again.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	srvs := s.srvs
-	s.srvs = nil
+	s.srvs, s.closed = nil, true
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -437,3 +437,33 @@ func List(tx store.Tx, site *core.Site, key *Key, issue bool, now time.Time) ([]
 	}
 	return out, nil
 }
+
+// BucketSettings holds the office's settings of the view: key "base_url",
+// the address residents open ("https://192.168.1.20:8443").
+const BucketSettings = "residents.settings"
+
+// BaseURL returns the stored address of the resident view ("" if none).
+func BaseURL(tx store.Tx) (string, error) {
+	v, err := tx.GetMeta(BucketSettings, "base_url")
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the resident view's address: %w", err)
+	}
+	return string(v), nil
+}
+
+// SetBaseURL stores the address of the resident view: an http or https
+// URL without path, query or fragment.
+func SetBaseURL(tx store.Tx, base string) error {
+	base = strings.TrimSuffix(base, "/")
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") ||
+		strings.ContainsAny(strings.SplitN(base, "://", 2)[1], "/?#") || len(base) < 10 {
+		return fmt.Errorf("the resident view's address: expected http(s)://HOST[:PORT], got %q", base)
+	}
+	return tx.PutMeta(BucketSettings, "base_url", []byte(base))
+}
+
+// URL returns the link of token under base.
+func URL(base, token string) string { return strings.TrimSuffix(base, "/") + "/r/" + token + "/" }
