@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,5 +88,50 @@ func TestResidentsCommand(t *testing.T) {
 	code, out, _ = run(t, db, "residents", "--site", "birke")
 	if code != 0 || !strings.Contains(out, "the link key is missing") {
 		t.Errorf("without the key: exit %d:\n%s", code, out)
+	}
+}
+
+// TestBillOutPrintsLinks: once the view's address is set, `bill --out`
+// prints each tenant's personal link (with its QR code) on the insert.
+func TestBillOutPrintsLinks(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		msg := "pdftotext not installed (Debian package poppler-utils; `make deps` installs it)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	db := billDB(t)
+	code, out, errs := run(t, db, "residents", "--site", "birke", "--json", "--base", "http://10.0.0.5:8080")
+	if code != 0 {
+		t.Fatalf("residents: %s", errs)
+	}
+	var rows []struct{ Tenant, URL string }
+	json.Unmarshal([]byte(out), &rows)
+	dir := t.TempDir()
+	if code, _, errs := run(t, db, "bill", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31", "--out", dir); code != 0 {
+		t.Fatalf("bill --out: %s", errs)
+	}
+	pdfs, _ := filepath.Glob(filepath.Join(dir, "*.pdf"))
+	var all string
+	for _, p := range pdfs {
+		b, err := exec.Command("pdftotext", "-layout", p, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all += string(b)
+	}
+	found := 0
+	for _, r := range rows {
+		if r.URL == "" {
+			continue
+		}
+		if !strings.Contains(all, r.URL) {
+			t.Errorf("no insert carries %s's link %s", r.Tenant, r.URL)
+		}
+		found++
+	}
+	if found == 0 {
+		t.Fatal("no link to look for")
 	}
 }
