@@ -123,37 +123,51 @@ func (v *visit) link(view string, d core.Date) string {
 	return "?" + url.Values{"view": {view}, "d": {d.String()}, "lang": {v.lang}}.Encode()
 }
 
-// Figures are a resident's energy over a period: their invoice's energy
-// (the same allocation as `bill`), the building's production in aggregate.
-type Figures struct {
-	Period                     core.Period
-	Solar, Grid, Total         core.Energy
-	Estimated                  core.Energy
-	Production, SelfUse, FedIn core.Energy
-	Found                      bool // the period has an invoice of the occupancy
-	BillErr                    error
+// figs are a resident's energy over a period: their invoice's energy (the
+// same allocation as `bill`), the building's production in aggregate.
+type figs struct {
+	Solar, Grid, Total core.Energy
+	Estimated          core.Energy
+	Building           billing.Building
 }
 
-// figures bills the site over p in tx and returns the occupancy's part,
-// exactly as `bill --json` over p gives it.
-func figures(tx store.Tx, site *core.Site, p core.Period, key string) (Figures, *billing.Input, error) {
-	f := Figures{Period: p}
-	in, err := billing.Load(tx, site, p)
+// recent reports whether p reaches the last two days, whose data still
+// arrives.
+func recent(p core.Period, today core.Date) bool { return !p.To.Before(today.AddDays(-2)) }
+
+// summaryOf bills site over p as `bill` does (cached for a while).
+func (s *Server) summaryOf(site *core.Site, p core.Period, today core.Date) (summary, error) {
+	v, err := s.cache.get(cacheKey{site: site.ID, kind: "fig", p: p}, recent(p, today), func() (any, error) {
+		var sm summary
+		err := s.st.View(func(tx store.Tx) error {
+			in, err := billing.Load(tx, site, p)
+			if err != nil {
+				return err
+			}
+			run, err := billing.Bill(in)
+			if err != nil {
+				return err
+			}
+			sm = summarize(run)
+			return nil
+		})
+		return sm, err
+	})
 	if err != nil {
-		return f, nil, err
+		return summary{}, err
 	}
-	run, err := billing.Bill(in)
+	return v.(summary), nil
+}
+
+// figures returns the occupancy's part of billing site over p: exactly
+// what `bill --json` over p gives its invoice.
+func (s *Server) figures(v *visit, p core.Period) (figs, error) {
+	sm, err := s.summaryOf(v.res.Site, p, v.today)
 	if err != nil {
-		return f, in, err
+		return figs{}, err
 	}
-	b := run.Building
-	f.Production, f.SelfUse, f.FedIn = b.Production, b.SelfConsumed, b.FedIn
-	for i := range run.Invoices {
-		if inv := &run.Invoices[i]; inv.Key == key {
-			f.Solar, f.Grid, f.Total, f.Estimated, f.Found = inv.KWh.Solar, inv.KWh.Grid, inv.KWh.Total, inv.EstimatedKWh, true
-		}
-	}
-	return f, in, nil
+	k := sm.KWh[v.occKey()]
+	return figs{Solar: k.Solar, Grid: k.Grid, Total: k.Total, Estimated: sm.Est[v.occKey()], Building: sm.Building}, nil
 }
 
 type linkItem struct {
@@ -219,20 +233,17 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, v *visit) {
 	d.LiveURL = "live?" + url.Values{"lang": {v.lang}}.Encode()
 
 	p, ok := v.period()
-	var f Figures
-	err := s.st.View(func(tx store.Tx) error {
-		if ok {
-			var err error
-			if f, _, err = figures(tx, res.Site, p, v.occKey()); err != nil {
-				f.BillErr = err
-			}
-		}
-		var err error
+	var f figs
+	var billErr error
+	if ok {
+		f, billErr = s.figures(v, p)
+	}
+	err := s.st.View(func(tx store.Tx) (err error) {
 		d.Invoices, err = s.invoices(tx, v)
 		return err
 	})
 	if err != nil {
-		s.log.Error("web: reading a resident's page", "site", res.Site.ID, "error", err)
+		s.log.Error("web: reading a resident's invoices", "site", res.Site.ID, "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -253,8 +264,8 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, v *visit) {
 	switch {
 	case !ok:
 		d.Note = t["not_started"]
-	case f.BillErr != nil:
-		s.log.Warn("web: billing a resident's period", "site", res.Site.ID, "period", p.String(), "error", f.BillErr)
+	case billErr != nil:
+		s.log.Warn("web: billing a resident's period", "site", res.Site.ID, "period", p.String(), "error", billErr)
 		d.Note = t["no_data"]
 	default:
 		d.HasData = true
@@ -263,7 +274,8 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, v *visit) {
 		if f.Total > 0 {
 			d.SelfPct = int(core.DivRound(int64(f.Solar)*100, int64(f.Total)))
 		}
-		d.Production, d.SelfUse, d.FedIn = report.KWh(f.Production, 1), report.KWh(f.SelfUse, 1), report.KWh(f.FedIn, 1)
+		b := f.Building
+		d.Production, d.SelfUse, d.FedIn = report.KWh(b.Production, 1), report.KWh(b.SelfConsumed, 1), report.KWh(b.FedIn, 1)
 		if f.Estimated > 0 {
 			d.Estimated = s.cat.text(v.lang, "estimated", "kwh", report.KWh(f.Estimated, 1))
 		}
@@ -453,66 +465,90 @@ func (s *Server) serveChart(w http.ResponseWriter, r *http.Request, v *visit) {
 			buckets = append(buckets, viewPeriod("month", core.MustDate(v.day.Year, m, 1)))
 		}
 	}
-	bars, err := s.bars(v, buckets)
+	all := core.Period{From: buckets[0].From, To: buckets[len(buckets)-1].To}
+	key := cacheKey{site: v.res.Site.ID, kind: "svg/" + v.view + "/" + v.lang + "/" + v.occKey(), p: all}
+	svg, err := s.cache.get(key, recent(all, v.today), func() (any, error) {
+		bars, err := s.bars(v, buckets)
+		if err != nil || len(bars) == 0 {
+			return nil, err
+		}
+		t := s.cat[v.lang]
+		var b bytes.Buffer
+		err = chart.Energy(&b, chart.SVG, bars, chart.Options{Width: 720, Height: 300, Title: "kWh",
+			SolarLabel: t["solar"], GridLabel: t["grid"]})
+		return b.Bytes(), err
+	})
 	if err != nil {
 		s.log.Warn("web: a resident's chart", "site", v.res.Site.ID, "error", err)
 	}
-	if len(bars) == 0 {
+	b, _ := svg.([]byte)
+	if len(b) == 0 {
 		s.notFound(w, r)
-		return
-	}
-	t := s.cat[v.lang]
-	var b bytes.Buffer
-	if err := chart.Energy(&b, chart.SVG, bars, chart.Options{Width: 720, Height: 300, Title: "kWh",
-		SolarLabel: t["solar"], GridLabel: t["grid"]}); err != nil {
-		s.log.Error("web: drawing a chart", "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Content-Security-Policy", cspSVG)
-	w.Write(b.Bytes())
+	w.Write(b)
 }
 
-// bars bills each bucket (clipped to the stay; buckets outside it are
-// empty bars) and returns the occupancy's energy per bucket. The site's
-// data is read once for all of them.
+// bars returns the occupancy's energy per bucket: each bucket (up to
+// today) billed on its own, the site's data read once for all of them.
+// Buckets outside the stay are empty; a bucket the stay covers in part
+// holds the occupancy's invoice for its days in it, which is all of its
+// energy there. The buckets' runs serve every resident of the site (cached
+// by the view and its period).
 func (s *Server) bars(v *visit, buckets []core.Period) ([]chart.Bar, error) {
 	all := core.Period{From: buckets[0].From, To: buckets[len(buckets)-1].To}
-	all, ok := all.Intersect(v.span)
-	if !ok {
+	if _, ok := all.Intersect(v.span); !ok {
 		return nil, nil
 	}
+	site := v.res.Site
+	val, err := s.cache.get(cacheKey{site: site.ID, kind: "bars/" + v.view, p: all}, recent(all, v.today), func() (any, error) {
+		out := make([]summary, len(buckets))
+		upTo := core.Period{From: all.From, To: v.today}
+		err := s.st.View(func(tx store.Tx) error {
+			span, ok := all.Intersect(upTo)
+			if !ok {
+				return nil
+			}
+			in, err := billing.Load(tx, site, span)
+			if err != nil {
+				return err
+			}
+			for i, b := range buckets {
+				p, ok := b.Intersect(upTo)
+				if !ok {
+					continue
+				}
+				cp := *in
+				cp.Period = p
+				// Energy only, as report.BarsFor: money inputs of the
+				// whole range do not apply to a part of it.
+				cp.Utility, cp.Prices, cp.Numbers, cp.Billed = nil, nil, nil, nil
+				run, err := billing.Bill(&cp)
+				if err != nil {
+					return fmt.Errorf("billing %s: %w", p, err)
+				}
+				out[i] = summarize(run)
+			}
+			return nil
+		})
+		return out, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	sums := val.([]summary)
 	out := make([]chart.Bar, len(buckets))
 	for i, b := range buckets {
 		out[i].Label = s.barLabel(v, b)
+		if _, ok := b.Intersect(v.span); !ok {
+			continue
+		}
+		k := sums[i].KWh[v.occKey()]
+		out[i].Solar, out[i].Grid = k.Solar.KWh(), k.Grid.KWh()
 	}
-	err := s.st.View(func(tx store.Tx) error {
-		in, err := billing.Load(tx, v.res.Site, all)
-		if err != nil {
-			return err
-		}
-		for i, b := range buckets {
-			p, ok := b.Intersect(v.span)
-			if !ok {
-				continue
-			}
-			cp := *in
-			cp.Period = p
-			cp.Utility, cp.Prices, cp.Numbers, cp.Billed = nil, nil, nil, nil
-			run, err := billing.Bill(&cp)
-			if err != nil {
-				return fmt.Errorf("billing %s: %w", p, err)
-			}
-			for j := range run.Invoices {
-				if inv := &run.Invoices[j]; inv.Key == v.occKey() {
-					out[i].Solar, out[i].Grid = inv.KWh.Solar.KWh(), inv.KWh.Grid.KWh()
-				}
-			}
-		}
-		return nil
-	})
-	return out, err
+	return out, nil
 }
 
 func (s *Server) barLabel(v *visit, p core.Period) string {

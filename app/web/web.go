@@ -64,6 +64,7 @@ type Server struct {
 	cat     catalogue
 	static  fs.FS
 	limit   *limiter
+	cache   *runCache
 	handler http.Handler
 
 	mu     sync.Mutex
@@ -83,7 +84,8 @@ func New(st store.Store, opt Options) *Server {
 	if opt.PollSeconds <= 0 {
 		opt.PollSeconds = 5
 	}
-	s := &Server{st: st, opt: opt, log: opt.Logger, limit: newLimiter(opt.Limit, opt.Clock)}
+	s := &Server{st: st, opt: opt, log: opt.Logger, limit: newLimiter(opt.Limit, opt.Clock),
+		cache: newRunCache(opt.Clock)}
 	var err error
 	if s.static, err = fs.Sub(assets.Web, "web/static"); err != nil {
 		panic(err)
