@@ -40,9 +40,8 @@ func init() {
 }
 
 // LinkKeyPath is the key file that seals the links' tokens of the database
-// at db (see core/residents): beside it, not inside, so that a copy of the
-// database shows no working link.
-func LinkKeyPath(db string) string { return db + ".linkkey" }
+// at db (residents.KeyPath).
+func LinkKeyPath(db string) string { return residents.KeyPath(db) }
 
 // linkKey loads (or makes) the database's link key.
 func linkKey(env *Env) (*residents.Key, error) { return residents.LoadKey(LinkKeyPath(env.DBPath)) }

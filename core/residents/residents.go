@@ -467,3 +467,8 @@ func SetBaseURL(tx store.Tx, base string) error {
 
 // URL returns the link of token under base.
 func URL(base, token string) string { return strings.TrimSuffix(base, "/") + "/r/" + token + "/" }
+
+// KeyPath is the key file of the database at db: beside it, not inside,
+// so that a copy of the database alone shows no working link. The desktop
+// app and the command line use the same file.
+func KeyPath(db string) string { return db + ".linkkey" }
