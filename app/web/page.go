@@ -227,7 +227,11 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, v *visit) {
 			URL: "?" + url.Values{"view": {v.view}, "d": {v.day.String()}, "lang": {l}}.Encode()})
 	}
 	for _, vw := range []string{"day", "month", "year"} {
-		d.Views = append(d.Views, linkItem{Label: t["view_"+vw], URL: v.link(vw, v.day), Active: vw == v.view})
+		day := v.day
+		if vw == "day" && v.view != "day" {
+			day = v.span.To // "Today" is today, or the last day of a past stay
+		}
+		d.Views = append(d.Views, linkItem{Label: t["view_"+vw], URL: v.link(vw, day), Active: vw == v.view})
 	}
 	d.Live = s.opt.Live != nil && v.current()
 	d.LiveURL = "live?" + url.Values{"lang": {v.lang}}.Encode()
