@@ -1,6 +1,6 @@
 // Package chart draws zevdesk's energy charts with go-chart: stacked bars of
 // solar and grid energy per month, week or day, as PNG or SVG, for the
-// resident web page, which is not built yet: nothing imports this package.
+// resident web page (app/web draws its SVG charts with it).
 // (The desktop app draws its chart on Fyne's canvas, app/ui/chart.go, and
 // the invoice insert as vectors in its PDF, see app/report.)
 package chart

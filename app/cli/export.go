@@ -44,7 +44,14 @@ func writeDocuments(env *Env, in *billing.Input, run *billing.Run, dir string) e
 	if err != nil {
 		return err
 	}
-	paths, err := report.WriteRun(dir, run, in, &report.Options{Issued: issued})
+	// Each tenant's insert carries their personal link to the resident
+	// view, once the office has set the view's address.
+	urls, err := ResidentURLs(env, in.Site)
+	if err != nil {
+		return err
+	}
+	opts := &report.Options{Issued: issued, ResidentURL: func(inv *billing.Invoice) string { return urls[inv.Key] }}
+	paths, err := report.WriteRun(dir, run, in, opts)
 	if err != nil {
 		return err
 	}

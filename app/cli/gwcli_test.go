@@ -209,7 +209,7 @@ func TestServe(t *testing.T) {
 	var errb bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		_, code := Main([]string{"--db", db, "serve", "--web", ":8080", "--no-mdns"}, out, &errb)
+		_, code := Main([]string{"--db", db, "serve", "--web", "127.0.0.1:0", "--no-mdns"}, out, &errb)
 		done <- code
 	}()
 	select {
@@ -220,7 +220,7 @@ func TestServe(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("serve did not catch up and stop; output so far:\n%s", out)
 	}
-	if !strings.Contains(out.String(), "stopped") || !strings.Contains(errb.String(), "web view is not available yet") {
+	if !strings.Contains(out.String(), "stopped") || !strings.Contains(out.String(), "resident view at http://127.0.0.1:") {
 		t.Errorf("serve output:\n%s\nstderr:\n%s", out, errb.String())
 	}
 

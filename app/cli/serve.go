@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -11,16 +12,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/zevdesk/zevdesk/app/web"
+	"github.com/zevdesk/zevdesk/core/residents"
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/ingest/discover"
 	"github.com/zevdesk/zevdesk/ingest/intake"
+	"github.com/zevdesk/zevdesk/ingest/protocol"
 )
 
 func init() {
 	Register(Command{
 		Name:    "serve",
-		Args:    "[--no-mdns]", // --web (the resident web view) is not built yet
-		Summary: "headless: ingest from every paired gateway until interrupted",
+		Args:    "[--web ADDR [--tls | --tls-cert FILE --tls-key FILE]] [--no-mdns]",
+		Summary: "headless: ingest from every paired gateway until interrupted; --web also serves the resident web view on ADDR",
 		Run:     runServe,
 	})
 }
@@ -31,7 +35,10 @@ var serveOptions = intake.Options{Poll: 30 * time.Second}
 
 func runServe(env *Env, args []string) error {
 	fs := NewFlagSet("serve")
-	web := fs.String("web", "", "serve the resident web view on ADDR (not available yet)")
+	webAddr := fs.String("web", "", "serve the resident web view on ADDR (host:port, e.g. :8443)")
+	useTLS := fs.Bool("tls", false, "serve the view over HTTPS with the workstation's own certificate (made beside the database on first use)")
+	certFile := fs.String("tls-cert", "", "serve the view over HTTPS with this certificate (PEM), e.g. the office's own")
+	keyFile := fs.String("tls-key", "", "the private key (PEM) of --tls-cert")
 	noMDNS := fs.Bool("no-mdns", false, "do not follow gateways to new addresses by mDNS")
 	rest, err := ParseFlags("serve", fs, args)
 	if err != nil {
@@ -39,6 +46,15 @@ func runServe(env *Env, args []string) error {
 	}
 	if len(rest) > 0 {
 		return Usagef("serve", "unexpected argument %q", rest[0])
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		return Usagef("serve", "--tls-cert and --tls-key go together")
+	}
+	if *webAddr == "" && (*useTLS || *certFile != "") {
+		return Usagef("serve", "--tls and --tls-cert apply to --web")
+	}
+	if *useTLS && *certFile != "" {
+		return Usagef("serve", "--tls makes the workstation's own certificate; --tls-cert gives another: choose one")
 	}
 	st, err := env.Store()
 	if err != nil {
@@ -48,14 +64,20 @@ func runServe(env *Env, args []string) error {
 	if err := st.View(func(tx store.Tx) (err error) { ps, err = intake.Pairings(tx); return err }); err != nil {
 		return err
 	}
-	if len(ps) == 0 {
+	if len(ps) == 0 && *webAddr == "" {
 		return fmt.Errorf("no paired gateway in %s: pair one first (zevdesk pair --gateway ID --code CODE)", env.DBPath)
-	}
-	if *web != "" {
-		fmt.Fprintf(env.Stderr, "zevdesk serve: the resident web view is not available yet; ignoring --web %s and only ingesting\n", *web)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var feed *web.Feed
+	if *webAddr != "" {
+		feed = web.NewFeed()
+		stopWeb, err := startWeb(env, st, feed, *webAddr, *useTLS, *certFile, *keyFile)
+		if err != nil {
+			return err
+		}
+		defer stopWeb()
+	}
 	if err := env.StartBackups(ctx); err != nil {
 		return err
 	}
@@ -67,13 +89,29 @@ func runServe(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, format+"\n", a...)
 	}
 	var wg sync.WaitGroup
-	mv := &mover{st: st, env: env, say: say, clients: map[string]*intake.Client{}, pin: map[string]string{}, seen: map[string]string{}}
+	mv := &mover{st: st, env: env, say: say, clients: map[string]*intake.Client{}, live: map[string]*intake.Client{},
+		pin: map[string]string{}, seen: map[string]string{}}
 	for _, p := range ps {
 		opt := serveOptions
 		opt.Clock = env.Clock
 		c := intake.NewClient(st, p, &opt)
 		mv.clients[p.GatewayID], mv.pin[p.GatewayID] = c, p.Fingerprint
 		say("gateway %s at %s: ingesting", p.GatewayID, p.Address)
+		if feed == nil || p.Site == "" {
+			continue
+		}
+		// The view's live power: the gateway's stream, on a client of
+		// its own beside the pull loop's.
+		lc := intake.NewClient(st, p, &opt)
+		mv.live[p.GatewayID] = lc
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer lc.Close()
+			if err := lc.Live(ctx, func(ev protocol.Live) { feed.Gateway(p, ev) }); err != nil {
+				slog.Error("serve: a gateway's live stream stopped", "gateway", p.GatewayID, "error", err)
+			}
+		}()
 	}
 	for _, p := range ps {
 		c := mv.clients[p.GatewayID]
@@ -130,6 +168,7 @@ type mover struct {
 	env     *Env
 	say     func(string, ...any)
 	clients map[string]*intake.Client // by gateway id; fixed after start
+	live    map[string]*intake.Client // the live streams' clients, by gateway id; fixed after start
 	pin     map[string]string         // pinned fingerprints; fixed after start
 
 	mu   sync.Mutex
@@ -163,8 +202,70 @@ func (m *mover) failing(id string) {
 		return
 	}
 	c.SetAddress(addr)
+	if lc := m.live[id]; lc != nil {
+		lc.SetAddress(addr)
+	}
 	if err := m.st.Update(func(tx store.Tx) error { return intake.UpdateAddress(tx, id, addr, m.env.Clock.Now()) }); err != nil {
 		slog.Error("serve: storing a gateway's new address", "gateway", id, "error", err)
 	}
 	m.say("gateway %s: now at %s", id, addr)
+}
+
+// startWeb serves the resident view on addr and returns the function that
+// stops it. Links printed on inserts point to the address stored with
+// `residents --base`; the view's own address is printed for it.
+func startWeb(env *Env, st store.Store, feed *web.Feed, addr string, useTLS bool, certFile, keyFile string) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--web: %w", err)
+	}
+	var base string
+	if err := st.View(func(tx store.Tx) (err error) { base, err = residents.BaseURL(tx); return err }); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	srv := web.New(st, web.Options{Clock: env.Clock, Live: feed, BaseURL: base})
+	scheme := "http"
+	var serve func() error
+	switch {
+	case useTLS || certFile != "":
+		scheme = "https"
+		if useTLS {
+			certFile, keyFile = env.DBPath+".web.crt", env.DBPath+".web.key"
+		}
+		cert, fp, err := web.WorkstationCert(certFile, keyFile, env.Clock.Now())
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		fmt.Fprintf(env.Stdout, "resident view: certificate %s (SHA-256 %s)\n", certFile, fp)
+		serve = func() error { return srv.ServeTLS(ln, cert) }
+	default:
+		serve = func() error { return srv.Serve(ln) }
+	}
+	fmt.Fprintf(env.Stdout, "resident view at %s://%s\n", scheme, ln.Addr())
+	if base == "" {
+		fmt.Fprintf(env.Stdout, "resident view: set the address printed in the links with "+
+			"zevdesk residents --site ID --base %s://HOST:%s\n", scheme, portOf(ln.Addr().String()))
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := serve(); err != nil {
+			slog.Error("serve: the resident view stopped", "error", err)
+		}
+	}()
+	return func() {
+		srv.Close()
+		ln.Close()
+		<-done
+	}, nil
+}
+
+func portOf(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "PORT"
+	}
+	return port
 }
