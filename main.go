@@ -36,5 +36,6 @@ func main() {
 	}
 	a := app.NewWithID("ch.zevdesk.app")
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	ui.CreateDemo = cli.CreateDemo
 	ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock).ShowAndRun()
 }

@@ -10,7 +10,9 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -97,6 +99,8 @@ type Gateways struct {
 	// changed, when set, is called on the UI goroutine after a pairing was
 	// made or its meters assigned (the window restarts its intake loops).
 	changed func()
+	// setUp, when set, opens the setup wizard ("Set up gateways…").
+	setUp func()
 
 	site     *core.Site
 	list     []pairedGateway
@@ -151,7 +155,13 @@ func NewGateways(st store.Store, clock core.Clock, win fyne.Window) *Gateways {
 	split.Offset = 0.72
 	top := container.NewBorder(bold(gatewaysText.Paired), nil, nil, nil, split)
 	bottom := container.NewBorder(container.NewVBox(bold(gatewaysText.Found), g.search), container.NewVBox(form, g.status), nil, nil, g.found)
-	g.content = container.NewVSplit(top, bottom)
+	wizard := widget.NewButtonWithIcon(lang.X("gateways.setup", "Set up gateways…"), theme.SettingsIcon(), func() {
+		if g.setUp != nil {
+			g.setUp()
+		}
+	})
+	wizard.Importance = widget.HighImportance
+	g.content = container.NewBorder(container.NewHBox(wizard), nil, nil, nil, container.NewVSplit(top, bottom))
 	return g
 }
 

@@ -45,15 +45,31 @@ func (powerMeters) Registers(context.Context) ([]driver.Reading, error) {
 
 func (powerMeters) Power(context.Context) ([]driver.Power, error) { return fixedPower, nil }
 
-// The energy screen follows a paired gateway's live stream and sums its
-// meters by the roles of the site meters they are assigned to.
-func TestEnergyLivePower(t *testing.T) {
-	test.NewTempApp(t)
-	st, clock := testStore(t)
+// stepClock is a clock the test moves by hand.
+type stepClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *stepClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// runGateway runs the real gateway agent on 127.0.0.1 until stop is called.
+func runGateway(t *testing.T, drivers ...driver.Driver) (g *gateway.Gateway, addr string, stop func()) {
+	t.Helper()
 	g, err := gateway.New(gateway.Config{
 		Dir:          t.TempDir(),
 		OpenStore:    func(path string) (store.Store, error) { return bolt.Open(path, nil) },
-		Drivers:      []driver.Driver{powerMeters{}},
+		Drivers:      drivers,
 		LiveInterval: 20 * time.Millisecond,
 		PollInterval: time.Hour,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -68,8 +84,58 @@ func TestEnergyLivePower(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done; g.Close() })
-	p, err := intake.Pair(ctx, ln.Addr().String(), g.ID(), g.Code())
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done; g.Close() }) }
+	t.Cleanup(stop)
+	return g, ln.Addr().String(), stop
+}
+
+// waitShown reads what the live view drew until ok accepts it.
+func waitShown(t *testing.T, ch <-chan liveShown, what string, ok func(liveShown) bool) liveShown {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	var last liveShown
+	for {
+		select {
+		case sh := <-ch:
+			if ok(sh) {
+				return sh
+			}
+			last = sh
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; last drawn %+v", what, last)
+		}
+	}
+}
+
+// The live view follows a pairing made while it is open (no restart),
+// shows the building's power by the roles of the site meters, per unit too,
+// and when the gateway goes away it says so and stops showing its values
+// as current.
+func TestLiveFollowsPairingAndGoesOffline(t *testing.T) {
+	test.NewTempApp(t)
+	st, _ := testStore(t)
+	clock := &stepClock{t: time.Date(2026, 6, 11, 9, 0, 0, 0, time.UTC)}
+	l := NewLive(st, clock)
+	l.tick = 0
+	shown := make(chan liveShown, 64)
+	l.drawn = func(sh liveShown) {
+		select {
+		case shown <- sh:
+		default: // the test reads the latest ones
+		}
+	}
+	test.NewTempWindow(t, l.Content())
+	t.Cleanup(l.Stop)
+	l.setSite(loadSite(t, st, "birkenweg"))
+	sh := waitShown(t, shown, "the hint that no gateway is paired", func(sh liveShown) bool { return sh.Note != "" })
+	if sh.Known || !strings.Contains(sh.Note, "No gateway is paired") {
+		t.Fatalf("without a pairing: %+v", sh)
+	}
+
+	gw, addr, stopGW := runGateway(t, powerMeters{})
+	ctx := context.Background()
+	p, err := intake.Pair(ctx, addr, "", gw.Code())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,43 +144,44 @@ func TestEnergyLivePower(t *testing.T) {
 	if err := st.Update(func(tx store.Tx) error { return intake.SavePairing(tx, p, clock.Now(), "test") }); err != nil {
 		t.Fatal(err)
 	}
+	sh = waitShown(t, shown, "the new pairing's power", func(sh liveShown) bool { return sh.Known })
+	if want := (power{Production: 3000, Consumption: 2000, Grid: -1000}); sh.Power != want {
+		t.Errorf("power %+v, want %+v", sh.Power, want)
+	}
+	if got := strings.Join(sh.Units, "; "); got != "W01: 1.2 kW; W02: 0.8 kW" {
+		t.Errorf("units %q", got)
+	}
+	if len(sh.Gateway) != 1 || sh.Gateway[0] != gw.ID()+": online" || sh.Note != "" {
+		t.Errorf("gateway state %q, note %q", sh.Gateway, sh.Note)
+	}
+	if s, ok := sh.Power.SelfSufficiency(); !ok || s != 1 {
+		t.Errorf("self-sufficiency %v %v, want 100 %%", s, ok)
+	}
 
-	e := NewEnergy(st, clock)
-	test.NewTempWindow(t, e.Content())
-	events := make(chan struct{}, 1)
-	// Only the first event is drawn: on the test driver fyne.Do runs on the
-	// stream's goroutine, so later events would race with the reads below.
-	follow := e.live.follow
-	e.live.follow = func(ctx context.Context, p intake.Pairing, fn func(protocol.Live)) error {
-		var once sync.Once
-		return follow(ctx, p, func(ev protocol.Live) { once.Do(func() { fn(ev) }) })
+	stopGW()
+	clock.add(liveStale + time.Second)
+	l.poke()
+	sh = waitShown(t, shown, "the gateway to be shown offline", func(sh liveShown) bool { return !sh.Known })
+	if len(sh.Gateway) != 1 || sh.Gateway[0] != gw.ID()+": offline since 11:00" {
+		t.Errorf("offline gateway %q, want offline since 11:00 (local time of the last event)", sh.Gateway)
 	}
-	e.live.event = func() {
-		select {
-		case events <- struct{}{}:
-		default:
-		}
-	}
-	t.Cleanup(e.Stop)
-	e.setSite(loadSite(t, st, "birkenweg"))
-	select {
-	case <-events:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no live event within 20 s; live line %q", e.live.label.Text)
-	}
-	got := e.live.label.Text
-	if want := ": production 3.0 kW, consumption 2.0 kW, grid -1.0 kW"; !strings.HasPrefix(got, "Live ") || !strings.HasSuffix(got, want) {
-		t.Errorf("live line %q, want Live HH:MM:SS%s", got, want)
+	if !strings.Contains(sh.Note, "No current values") || len(sh.Units) != 0 {
+		t.Errorf("offline: note %q, units %q: a stale value must not be shown as current", sh.Note, sh.Units)
 	}
 }
 
 func TestLiveWithoutGateways(t *testing.T) {
 	test.NewTempApp(t)
 	st, clock := testStore(t)
-	e := NewEnergy(st, clock)
-	e.setSite(loadSite(t, st, "birkenweg"))
-	if e.live.label.Text != liveText.None {
-		t.Errorf("live line %q", e.live.label.Text)
+	l := NewLive(st, clock)
+	l.tick = 0
+	shown := make(chan liveShown, 4)
+	l.drawn = func(sh liveShown) { shown <- sh }
+	t.Cleanup(l.Stop)
+	l.setSite(loadSite(t, st, "birkenweg"))
+	sh := <-shown
+	if sh.Known || !strings.Contains(sh.Note, "No gateway is paired") || l.flow.pvKW.Text != "–" {
+		t.Errorf("without gateways: %+v, PV %q", sh, l.flow.pvKW.Text)
 	}
 }
 

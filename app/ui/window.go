@@ -2,15 +2,21 @@ package ui
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/ingest/importer"
 	"github.com/zevdesk/zevdesk/ingest/intake"
 )
 
@@ -47,6 +53,9 @@ type MainWindow struct {
 	quality  *Quality
 	billing  *Billing
 	gateways *Gateways
+	live     *Live
+	welcome  *Welcome
+	main     fyne.CanvasObject // the tabs with the site selector
 	collect  *collector
 	screens  []screen
 	shown    []string // site id each screen last showed
@@ -66,6 +75,7 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock) fy
 	m.win.Resize(fyne.NewSize(1100, 720))
 	m.collect.sync()
 	m.win.SetOnClosed(func() {
+		m.live.Stop()
 		m.gateways.Stop()
 		m.energy.Stop()
 		m.collect.stop()
@@ -82,13 +92,21 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 	m.quality = NewQuality(st, clock)
 	m.billing = NewBilling(st, clock, w)
 	m.gateways = NewGateways(st, clock, w)
+	m.live = NewLive(st, clock)
 	m.collect = newCollector(st, clock)
 	m.collect.onState = func(intake.State) { m.gateways.onReload() }
 	m.gateways.changed = m.collect.sync
-	m.screens = []screen{m.overview, m.energy, m.quality, m.billing, m.gateways}
+	m.gateways.setUp = m.openWizard
+	m.welcome = newWelcome()
+	m.welcome.onDemo = m.onDemo
+	m.welcome.onOpen = m.onOpenSite
+	// m.welcome.onSetUp opens the site form (NewSiteForm) once it exists.
+	m.welcome.refresh()
+	m.screens = []screen{m.overview, m.live, m.energy, m.quality, m.billing, m.gateways}
 	m.shown = make([]string, len(m.screens))
 	m.tabs = container.NewAppTabs(
 		container.NewTabItem(windowText.Overview, m.overview.Content()),
+		container.NewTabItem(lang.X("live.tab", "Live"), m.live.Content()),
 		container.NewTabItem(windowText.Energy, m.energy.Content()),
 		container.NewTabItem(windowText.Quality, m.quality.Content()),
 		container.NewTabItem(windowText.Billing, m.billing.Content()),
@@ -105,7 +123,8 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 	sel := container.NewGridWrap(fyne.NewSize(360, m.sites.MinSize().Height), m.sites)
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel(windowText.Site), sel))
 	m.status.Hide()
-	w.SetContent(container.NewBorder(top, m.status, nil, nil, m.tabs))
+	m.main = container.NewBorder(top, m.status, nil, nil, m.tabs)
+	w.SetContent(m.main)
 	return m
 }
 
@@ -133,9 +152,13 @@ func (m *MainWindow) ShowSite(id string) error {
 	m.ids = ids
 	m.sites.Options = names
 	if len(ids) == 0 {
-		// The overview explains how to create a site.
+		// A first start: offer what a new user can do.
 		m.win.SetTitle(windowText.Title + " – " + windowText.NoSite)
-		return m.overview.ShowSite("")
+		m.win.SetContent(m.welcome.Content())
+		return nil
+	}
+	if m.win.Content() != m.main {
+		m.win.SetContent(m.main)
 	}
 	if id == "" {
 		id = ids[0]
@@ -201,4 +224,94 @@ func navButtons(prev, next string, onPrev, onNext func()) (*widget.Button, *widg
 	n := widget.NewButtonWithIcon(next, theme.NavigateNextIcon(), onNext)
 	n.IconPlacement = widget.ButtonIconTrailingText
 	return p, n
+}
+
+// CreateDemo writes the demo site into a store (the CLI's `zevdesk demo`);
+// main sets it, so that the welcome screen can offer the demo without
+// this package importing the CLI.
+var CreateDemo func(st store.Store, now time.Time) error
+
+// onDemo creates the demo site off Fyne's goroutine and shows it.
+func (m *MainWindow) onDemo() {
+	if CreateDemo == nil {
+		return
+	}
+	m.welcome.setBusy(true, lang.X("welcome.demo.busy", "Creating the demo building (a year of data; this takes a few seconds)…"))
+	st, now := m.st, m.clock.Now()
+	go func() {
+		err := CreateDemo(st, now)
+		fyne.Do(func() {
+			m.welcome.setBusy(false, "")
+			if err != nil {
+				slog.Error("creating the demo", "err", err)
+				m.welcome.setBusy(false, lang.X("welcome.demo.failed", "The demo could not be created: {{.Err}}", map[string]any{"Err": err.Error()}))
+				return
+			}
+			m.afterSiteCreated("")
+		})
+	}()
+}
+
+// onOpenSite asks for a site file and imports it.
+func (m *MainWindow) onOpenSite() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		defer r.Close()
+		m.importSite(r.URI().Name(), r)
+	}, m.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".toml"}))
+	d.Show()
+}
+
+// importSite reads a site file and stores the site it describes.
+func (m *MainWindow) importSite(name string, r io.Reader) {
+	site, err := importer.ParseSite(name, r)
+	if err == nil {
+		_, err = importer.ImportSite(m.st, site, "desktop", m.clock.Now())
+	}
+	if err != nil {
+		m.welcome.setBusy(false, lang.X("welcome.open.failed", "This site file cannot be used: {{.Err}}", map[string]any{"Err": err.Error()}))
+		return
+	}
+	m.afterSiteCreated(site.ID)
+}
+
+// afterSiteCreated leaves the welcome screen for the site's tabs.
+func (m *MainWindow) afterSiteCreated(id string) {
+	if err := m.ShowSite(id); err != nil {
+		m.setStatus(err.Error())
+	}
+	m.collect.sync()
+}
+
+// openWizard opens the installer's setup wizard for the current site in a
+// window of its own.
+func (m *MainWindow) openWizard() {
+	if m.site == nil {
+		return
+	}
+	w := fyne.CurrentApp().NewWindow(lang.X("wizard.window", "Set up gateways – {{.Site}}", map[string]any{"Site": m.site.Name}))
+	wz := NewWizard(m.st, m.clock, w, m.site)
+	wz.changed = func() {
+		m.collect.sync()
+		m.gateways.onReload()
+		m.live.sync()
+	}
+	w.SetContent(wz.Content())
+	w.Resize(fyne.NewSize(820, 560))
+	w.SetOnClosed(func() {
+		wz.Stop()
+		// The wizard may have added units and meters.
+		if err := m.load(m.site.ID); err != nil {
+			m.setStatus(err.Error())
+		}
+		for i := range m.shown {
+			m.shown[i] = ""
+		}
+		m.refreshTab()
+	})
+	wz.Start()
+	w.Show()
 }
