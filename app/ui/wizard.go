@@ -213,21 +213,14 @@ func (w *Wizard) goTo(s int) {
 	w.title.SetText(titles[s])
 	w.body.Objects = []fyne.CanvasObject{w.pages[s]}
 	w.body.Refresh()
-	if s == stepFind {
-		w.startBrowse()
-	}
 	if s == stepPair {
 		w.enterPair()
 	}
-	if s == stepMeters || s == stepCheck {
-		w.startPower()
-	} else {
+	if s != stepMeters && s != stepCheck {
 		w.stopPower()
 	}
-	if s == stepMeters {
-		w.loadMeters()
-	}
 	if s == stepCheck {
+		w.startPower()
 		w.refreshCheck()
 	}
 	w.next.SetText(lang.X("wizard.next", "Next"))
@@ -237,6 +230,13 @@ func (w *Wizard) goTo(s int) {
 	w.prog.Step = s
 	w.save()
 	w.refreshButtons()
+	// Last: these run in the background.
+	if s == stepFind {
+		w.startBrowse()
+	}
+	if s == stepMeters {
+		w.loadMeters()
+	}
 }
 
 // save stores the wizard's position.
@@ -615,6 +615,7 @@ func (w *Wizard) loadMeters() {
 			w.status.SetText("")
 			w.gwMeters = ms
 			w.drawMeters()
+			w.startPower() // once the rows exist to show it
 		}
 	})
 }
