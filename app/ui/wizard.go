@@ -379,7 +379,7 @@ func (w *Wizard) onBrowse(gws []discover.Gateway) {
 	if len(gws) == 0 {
 		w.search.SetText(lang.X("wizard.find.none", "No gateway found yet. Is it switched on and connected to this network? The list updates by itself."))
 	} else {
-		w.search.SetText(lang.X("wizard.find.count", "{{.N}} gateways found; the list updates by itself.", map[string]any{"N": len(gws)}))
+		w.search.SetText(lang.X("wizard.find.count", "Gateways found: {{.N}}. The list updates by itself.", map[string]any{"N": len(gws)}))
 	}
 	w.found.Refresh()
 }
