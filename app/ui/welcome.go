@@ -20,6 +20,9 @@ type Welcome struct {
 	// building (the site form, wired by the main window); onOpen asks for
 	// a site file and imports it. A nil hook hides its button.
 	onDemo, onSetUp, onOpen func()
+	// done, when set, is called after a background job (the demo) has
+	// drawn its result; tests wait on it.
+	done func()
 }
 
 // newWelcome builds the welcome screen; set its hooks, then call refresh.

@@ -249,6 +249,9 @@ func (m *MainWindow) onDemo() {
 			}
 			m.afterSiteCreated("")
 		})
+		if m.welcome.done != nil {
+			m.welcome.done()
+		}
 	}()
 }
 
