@@ -92,7 +92,8 @@ type liveStream struct {
 // liveShown is what one draw showed.
 type liveShown struct {
 	Power   power
-	Known   bool // Power is current (at least one gateway online)
+	Known   bool      // Power is current (at least one gateway online)
+	At      time.Time // the newest event's time at the gateway
 	Note    string
 	Gateway []string // one line per gateway: "id: state"
 	Units   []string
@@ -354,6 +355,9 @@ func (l *Live) compute() (liveShown, *core.Site) {
 			continue
 		}
 		online++
+		if s.ev.Time.After(sh.At) {
+			sh.At = s.ev.Time
+		}
 		for mid, w := range s.ev.PowerW {
 			m := site.Meter(s.p.SiteMeter(mid))
 			switch {

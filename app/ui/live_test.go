@@ -65,12 +65,16 @@ func (c *stepClock) add(d time.Duration) {
 
 // runGateway runs the real gateway agent on 127.0.0.1 until stop is called.
 func runGateway(t *testing.T, drivers ...driver.Driver) (g *gateway.Gateway, addr string, stop func()) {
+	return runGatewayTB(t, 20*time.Millisecond, drivers...)
+}
+
+func runGatewayTB(t testing.TB, live time.Duration, drivers ...driver.Driver) (g *gateway.Gateway, addr string, stop func()) {
 	t.Helper()
 	g, err := gateway.New(gateway.Config{
 		Dir:          t.TempDir(),
 		OpenStore:    func(path string) (store.Store, error) { return bolt.Open(path, nil) },
 		Drivers:      drivers,
-		LiveInterval: 20 * time.Millisecond,
+		LiveInterval: live,
 		PollInterval: time.Hour,
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
