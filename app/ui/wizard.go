@@ -909,6 +909,15 @@ func (w *Wizard) refreshCheck() {
 		return
 	}
 	var lines []string
+	// The live values come straight from the gateway; the stored readings
+	// from the window's intake loop, which the state tells about.
+	var st intake.State
+	_ = w.st.View(func(tx store.Tx) (err error) { st, err = intake.LoadState(tx, w.pairing.GatewayID); return })
+	if st.Cursor > 0 {
+		lines = append(lines, lang.X("wizard.check.stored", "Readings arrive and are stored (last contact {{.When}}).", map[string]any{"When": w.stamp(st.LastContact)}))
+	} else {
+		lines = append(lines, lang.X("wizard.check.notstored", "No readings stored yet: while the app is open they arrive within a minute."))
+	}
 	for _, v := range checkMeters(w.site, w.pairing, pw) {
 		lines = append(lines, v.Meter+": "+v.Text)
 	}
