@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/core/store/bolt"
 	"github.com/zevdesk/zevdesk/ingest/gateway"
@@ -195,4 +197,39 @@ func TestKW(t *testing.T) {
 			t.Errorf("kw(%v) = %q, want %q", w, got, want)
 		}
 	}
+}
+
+// The live view drawn: the power-flow picture with its numbers, the units,
+// the gateway's state and today's curves so far.
+func TestGoldenLive(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, test.Theme())
+	st, _ := testStore(t)
+	clock := core.FixedClock(time.Date(2026, 6, 10, 13, 0, 0, 0, time.UTC))
+	p := intake.Pairing{GatewayID: "zevgw-cellar", Address: "192.168.1.40:8443", Site: "birkenweg",
+		Meters: map[string]string{"pv": "PV", "flat1": "M-W01", "flat2": "M-W02", "utility": "GRID"}}
+	if err := st.Update(func(tx store.Tx) error { return intake.SavePairing(tx, p, clock.Now(), "test") }); err != nil {
+		t.Fatal(err)
+	}
+	l := NewLive(st, clock)
+	l.tick = 0
+	l.follow = func(ctx context.Context, _ intake.Pairing, fn func(protocol.Live)) error {
+		fn(protocol.Live{Time: clock.Now(), PowerW: map[string]float64{"pv": -5400, "flat1": 1200, "flat2": 800, "utility": -3400}})
+		<-ctx.Done()
+		return nil
+	}
+	shown := make(chan liveShown, 8)
+	l.drawn = func(sh liveShown) { shown <- sh }
+	w := test.NewTempWindow(t, l.Content())
+	w.Resize(fyne.NewSize(900, 560))
+	t.Cleanup(l.Stop)
+	l.setSite(loadSite(t, st, "birkenweg"))
+	waitShown(t, shown, "the event", func(sh liveShown) bool { return sh.Known })
+	if got := l.flow.pvKW.Text + " " + l.flow.houseKW.Text + " " + l.flow.gridKW.Text + " " + l.flow.selfText.Text; got != "5.4 kW 2.0 kW 3.4 kW Self-sufficiency 100 %" {
+		t.Errorf("flow picture shows %q", got)
+	}
+	if l.flow.gridDir.Text != "← feeding into the grid" {
+		t.Errorf("grid direction %q", l.flow.gridDir.Text)
+	}
+	assertGolden(t, "live.png", w)
 }
