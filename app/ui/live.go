@@ -74,6 +74,7 @@ type Live struct {
 	wake    chan struct{}
 	dirty   atomic.Bool // the store changed: pairings may have
 	stop    context.CancelFunc
+	loop    chan struct{} // closed when the draw goroutine has ended
 	todayAt time.Time
 }
 
@@ -148,11 +149,16 @@ func (l *Live) setSite(site *core.Site) {
 		go func() { <-ctx.Done(); unsub() }()
 	}
 	l.sync()
-	go l.drawLoop(ctx)
+	l.loop = make(chan struct{})
+	go func(done chan struct{}) {
+		defer close(done)
+		l.drawLoop(ctx)
+	}(l.loop)
 	l.poke()
 }
 
-// Stop ends the streams and the drawing.
+// Stop ends the streams and the drawing. A draw under way may still
+// finish; wait for that with waitStopped.
 func (l *Live) Stop() {
 	if l.stop != nil {
 		l.stop()
@@ -163,6 +169,13 @@ func (l *Live) Stop() {
 	for id, s := range l.streams {
 		s.cancel()
 		delete(l.streams, id)
+	}
+}
+
+// waitStopped waits, after Stop, until the draw goroutine has ended.
+func (l *Live) waitStopped() {
+	if l.loop != nil {
+		<-l.loop
 	}
 }
 

@@ -182,10 +182,17 @@ func TestLiveWithoutGateways(t *testing.T) {
 	l := NewLive(st, clock)
 	l.tick = 0
 	shown := make(chan liveShown, 4)
-	l.drawn = func(sh liveShown) { shown <- sh }
+	l.drawn = func(sh liveShown) {
+		select {
+		case shown <- sh:
+		default:
+		}
+	}
 	t.Cleanup(l.Stop)
 	l.setSite(loadSite(t, st, "birkenweg"))
 	sh := <-shown
+	l.Stop()
+	l.waitStopped()
 	if sh.Known || !strings.Contains(sh.Note, "No gateway is paired") || l.flow.pvKW.Text != "–" {
 		t.Errorf("without gateways: %+v, PV %q", sh, l.flow.pvKW.Text)
 	}
@@ -219,12 +226,19 @@ func TestGoldenLive(t *testing.T) {
 		return nil
 	}
 	shown := make(chan liveShown, 8)
-	l.drawn = func(sh liveShown) { shown <- sh }
+	l.drawn = func(sh liveShown) {
+		select {
+		case shown <- sh:
+		default:
+		}
+	}
 	w := test.NewTempWindow(t, l.Content())
 	w.Resize(fyne.NewSize(900, 560))
 	t.Cleanup(l.Stop)
 	l.setSite(loadSite(t, st, "birkenweg"))
 	waitShown(t, shown, "the event", func(sh liveShown) bool { return sh.Known })
+	l.Stop()
+	l.waitStopped() // no draw races with the reads below
 	if got := l.flow.pvKW.Text + " " + l.flow.houseKW.Text + " " + l.flow.gridKW.Text + " " + l.flow.selfText.Text; got != "5.4 kW 2.0 kW 3.4 kW Self-sufficiency 100 %" {
 		t.Errorf("flow picture shows %q", got)
 	}
