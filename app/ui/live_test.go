@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -246,4 +247,34 @@ func TestGoldenLive(t *testing.T) {
 		t.Errorf("grid direction %q", l.flow.gridDir.Text)
 	}
 	assertGolden(t, "live.png", w)
+}
+
+// A gateway's state in words an office understands, never a Go error.
+func TestLiveStateText(t *testing.T) {
+	l := &Live{}
+	loc, _ := time.LoadLocation("Europe/Zurich")
+	now := time.Date(2026, 6, 11, 9, 0, 0, 0, time.UTC)
+	start := now.Add(-time.Hour)
+	for _, c := range []struct {
+		name  string
+		s     liveStream
+		st    intake.State
+		fresh bool
+		want  string
+	}{
+		{"connecting", liveStream{start: now.Add(-time.Second)}, intake.State{}, false, "connecting…"},
+		{"no answer", liveStream{start: start}, intake.State{}, false, "offline: no answer since 10:00"},
+		{"offline", liveStream{start: start, has: true, at: now.Add(-30 * time.Minute)}, intake.State{}, false, "offline since 10:30"},
+		{"offline yesterday", liveStream{start: start, has: true, at: now.Add(-24 * time.Hour)}, intake.State{}, false, "offline since 10.06.2026 11:00"},
+		{"online", liveStream{has: true, at: now}, intake.State{}, true, "online"},
+		{"catching up", liveStream{has: true, at: now}, intake.State{Behind: 1234}, true, "online, catching up: 1234 readings still to fetch"},
+		{"skew", liveStream{has: true, at: now}, intake.State{SkewFlag: true, ClockSkew: 130 * time.Second}, true, "online, its clock is off by 2m10s: check the gateway's time"},
+		{"unreachable", liveStream{start: start, err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}, intake.State{}, false, "not reachable"},
+		{"certificate", liveStream{start: start, err: intake.ErrCertChanged}, intake.State{}, false, "its certificate changed"},
+		{"elsewhere", liveStream{start: start, err: &intake.PairedElsewhereError{}}, intake.State{}, false, "paired with another workstation"},
+	} {
+		if got := l.stateText(&c.s, c.st, c.fresh, now, loc); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
 }
