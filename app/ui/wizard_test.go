@@ -402,3 +402,33 @@ func TestWizardFindsGatewayByMDNS(t *testing.T) {
 		t.Errorf("paired by address: %+v (message %q)", p, wz.pairMsg.Text)
 	}
 }
+
+// A gateway paired with another workstation refuses the wizard's pairing
+// (its pairing window is closed); the wizard says how to open it, and
+// stores nothing.
+func TestWizardGatewayPairedElsewhere(t *testing.T) {
+	test.NewTempApp(t)
+	st, clock := testStore(t)
+	gw, addr := startGateway(t)
+	if _, err := intake.Pair(context.Background(), addr, "", gw.Code()); err != nil {
+		t.Fatal(err) // the other workstation
+	}
+	wz, _ := newTestWizard(t, st, clock)
+	var found <-chan struct{}
+	wz.browse, found = fakeBrowse()
+	hook, wait := waitDone(t)
+	wz.done = hook
+	wz.Start()
+	<-found
+	wz.addr.SetText(addr)
+	test.Tap(wz.next)
+	wz.code.SetText(gw.Code())
+	test.Tap(wz.pairBtn)
+	wait()
+	if !strings.Contains(wz.pairMsg.Text, "already paired") || !strings.Contains(wz.pairMsg.Text, "zevdesk gateway open-pairing") || !wz.next.Disabled() {
+		t.Errorf("message %q, next disabled %v", wz.pairMsg.Text, wz.next.Disabled())
+	}
+	if n := countPairings(t, st); n != 0 {
+		t.Errorf("%d pairings stored", n)
+	}
+}
