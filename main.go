@@ -54,6 +54,7 @@ func main() {
 			slog.Error("automatic backups are off", "err", err)
 		}
 	}
+	ui.CreateDemo = cli.CreateDemo
 	opts := &ui.Options{DBPath: desk.Env.DBPath, BackupDir: desk.Env.BackupDir()}
 	ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock, opts).ShowAndRun()
 }

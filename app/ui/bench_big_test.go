@@ -153,7 +153,7 @@ func BenchmarkDrawOnly(b *testing.B) {
 func BenchmarkSwitchTab(b *testing.B) {
 	m := benchWindow(b)
 	for b.Loop() {
-		for _, tab := range []int{1, 2, 0} {
+		for _, tab := range []int{2, 3, 0} {
 			for i := range m.shown {
 				m.shown[i] = ""
 			}
@@ -167,7 +167,7 @@ func BenchmarkSwitchTab(b *testing.B) {
 // forth over 100 meters, drawing each month.
 func BenchmarkSwitchPeriod(b *testing.B) {
 	m := benchWindow(b)
-	m.tabs.SelectIndex(1)
+	m.tabs.SelectIndex(2)
 	m.energy.onView(viewMonth)
 	for b.Loop() {
 		m.energy.onStep(-1)
@@ -180,7 +180,7 @@ func BenchmarkSwitchPeriod(b *testing.B) {
 // BenchmarkSwitchYear shows the Energy screen's year view of 100 meters.
 func BenchmarkSwitchYear(b *testing.B) {
 	m := benchWindow(b)
-	m.tabs.SelectIndex(1)
+	m.tabs.SelectIndex(2)
 	m.energy.onView(viewYear)
 	for b.Loop() {
 		m.energy.onLoad()

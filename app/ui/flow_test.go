@@ -56,16 +56,16 @@ func TestSettingsSwitchLanguage(t *testing.T) {
 	a := test.NewTempApp(t)
 	t.Cleanup(func() { _ = setLanguage("en") })
 	m, _ := newTestMainWindow(t, a)
-	m.tabs.SelectIndex(2)
+	m.tabs.SelectIndex(3) // Data quality
 	m.showSettings()
 	if m.settings == nil {
 		t.Fatal("no Settings dialog")
 	}
 	m.applySettings("de", "")
-	if got := tabTexts(m); got != "Übersicht|Energie|Datenqualität|Abrechnung|Gateways|Stammdaten" {
+	if got := tabTexts(m); got != "Übersicht|Live|Energie|Datenqualität|Abrechnung|Gateways|Stammdaten" {
 		t.Errorf("tabs after choosing German: %q", got)
 	}
-	if m.tabs.SelectedIndex() != 2 || m.site == nil || m.site.ID != "birkenweg" {
+	if m.tabs.SelectedIndex() != 3 || m.site == nil || m.site.ID != "birkenweg" {
 		t.Errorf("after the switch: tab %d, site %v", m.tabs.SelectedIndex(), m.site)
 	}
 	if got := m.quality.month.Text; got != "Juni 2026 (bis 10.06.2026)" {
@@ -89,7 +89,7 @@ func TestSettingsSwitchLanguage(t *testing.T) {
 	systemLocale.env["LANGUAGE"] = &fr
 	t.Cleanup(func() { systemLocale.env["LANGUAGE"] = old })
 	m.applySettings("", "")
-	if got := tabTexts(m); !strings.HasPrefix(got, "Aperçu|Énergie") {
+	if got := tabTexts(m); !strings.HasPrefix(got, "Aperçu|En direct|Énergie") {
 		t.Errorf("tabs back on the system locale (fr_CH): %q", got)
 	}
 }
@@ -184,7 +184,7 @@ func TestWindowSizeRemembered(t *testing.T) {
 func TestRefreshOnCommit(t *testing.T) {
 	a := test.NewTempApp(t)
 	m, st := newTestMainWindow(t, a)
-	m.tabs.SelectIndex(2) // Data quality loads once…
+	m.tabs.SelectIndex(3) // Data quality loads once…
 	m.tabs.SelectIndex(0)
 	refreshed := make(chan struct{}, 8)
 	m.throttle = 0

@@ -466,7 +466,7 @@ func TestMainWindowMasterDataCreatesSite(t *testing.T) {
 	if err := m.ShowSite(""); err != nil {
 		t.Fatal(err)
 	}
-	m.tabs.SelectIndex(5)
+	m.tabs.SelectIndex(6) // Master data
 	f := m.master.Sites.form
 	m.master.Sites.onNew()
 	f.id.SetText("linde")

@@ -3,14 +3,15 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -20,35 +21,22 @@ import (
 	"github.com/zevdesk/zevdesk/ingest/protocol"
 )
 
-// gatewaysText holds the gateways screen's labels.
-var gatewaysText = struct {
-	Paired, Found, Searching, NoneFound, NoPaired, BrowseFailed        string
-	Gateway, Address, Code, Pair, Pairing, PairedOK, Yes, No, Never    string
-	CodeHint, MITM, PairedElsewhere, Rejected, PairedElsewhereLong     string
-	RejectedLong, PairingClosed                                        string
-	Meters, ChooseGateway, LoadingMeters, Assign, Assigned, Unassigned string
-	PairedColumns, FoundColumns                                        []string
-}{
-	Paired: "Paired gateways", Found: "Gateways on this network", Searching: "Searching the network…",
-	NoneFound: "No gateway answered on this network.", NoPaired: "No gateway paired yet.",
-	BrowseFailed: "Cannot search the network: %v (enter the gateway's address by hand).",
-	Gateway:      "Gateway", Address: "Address (host:port)", Code: "Pairing code", Pair: "Pair", Pairing: "Pairing…",
-	PairedOK: "Gateway %s paired with site %s.", Yes: "yes", No: "no", Never: "never",
-	CodeHint:        "8 digits, on the gateway's label",
-	MITM:            "the certificate at %s is not the one gateway %s announces: possible man in the middle; pairing not saved",
-	PairedElsewhere: "paired with another workstation on %s", Rejected: "no longer accepts this workstation",
-	PairedElsewhereLong: "Gateway %s was paired with another workstation on %s: this workstation no longer receives its data. " +
-		"If that was not meant, open its pairing window on the gateway (zevdesk gateway open-pairing) and pair it again here.",
-	RejectedLong: "Gateway %s no longer accepts this workstation (it was reset or paired with another workstation). " +
-		"Open its pairing window on the gateway (zevdesk gateway open-pairing) and pair it again here.",
-	PairingClosed: "Gateway %s is already paired and accepts a new pairing only while its pairing window is open: " +
-		"at the gateway, run zevdesk gateway open-pairing (open for 10 minutes), then pair again.",
-	Meters: "Meters of %s", ChooseGateway: "Choose a paired gateway to assign its meters to the site's meters.",
-	LoadingMeters: "Asking the gateway for its meters…", Assign: "Assign meters",
-	Assigned:      "Gateway %s: %d meters assigned to site %s; %d stored records derived again.",
-	Unassigned:    "(not assigned)",
-	PairedColumns: []string{"Gateway", "Address", "Site", "Paired", "Last contact", "State"},
-	FoundColumns:  []string{"Gateway", "Model", "Firmware", "Address", "Paired"},
+// pairedColumns and foundColumns are the headers of the paired and the found
+// gateways tables.
+func pairedColumns() []string {
+	return []string{lang.X("gateways.col.gateway", "Gateway"), lang.X("gateways.col.address", "Address"), lang.X("gateways.col.site", "Site"),
+		lang.X("gateways.col.paired", "Paired"), lang.X("gateways.col.contact", "Last contact"), lang.X("gateways.col.state", "State")}
+}
+
+func foundColumns() []string {
+	return []string{lang.X("gateways.col.gateway", "Gateway"), lang.X("gateways.col.model", "Model"), lang.X("gateways.col.firmware", "Firmware"),
+		lang.X("gateways.col.address", "Address"), lang.X("gateways.col.paired", "Paired")}
+}
+
+// pairingClosedText says how to pair a gateway that is paired already.
+func pairingClosedText(id string) string {
+	return lang.X("gateways.closed", "Gateway {{.ID}} is already paired and accepts a new pairing only while its pairing window is open: "+
+		"at the gateway, run zevdesk gateway open-pairing (open for 10 minutes), then pair again.", map[string]any{"ID": id})
 }
 
 // pairedGateway is a pairing with the state the intake loop last stored.
@@ -97,6 +85,8 @@ type Gateways struct {
 	// changed, when set, is called on the UI goroutine after a pairing was
 	// made or its meters assigned (the window restarts its intake loops).
 	changed func()
+	// setUp, when set, opens the setup wizard ("Set up gateways…").
+	setUp func()
 
 	site     *core.Site
 	list     []pairedGateway
@@ -118,26 +108,26 @@ func NewGateways(st store.Store, clock core.Clock, win fyne.Window) *Gateways {
 		defer c.Close()
 		return c.Meters(ctx)
 	}
-	g.paired = newTable(gatewaysText.PairedColumns, []float32{140, 130, 80, 135, 135, 170}, g.pairedSize, g.updatePaired)
-	g.found = newTable(gatewaysText.FoundColumns, []float32{140, 120, 90, 170, 70}, g.foundSize, g.updateFound)
+	g.paired = newTable(pairedColumns(), []float32{140, 130, 80, 135, 135, 170}, g.pairedSize, g.updatePaired)
+	g.found = newTable(foundColumns(), []float32{140, 120, 90, 170, 70}, g.foundSize, g.updateFound)
 	g.found.OnSelected = func(id widget.TableCellID) { g.onFound(id.Row) }
 	g.paired.OnSelected = func(id widget.TableCellID) { g.onChoose(id.Row) }
-	g.meterTitle = widget.NewLabelWithStyle(gatewaysText.ChooseGateway, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	g.meterTitle = widget.NewLabelWithStyle(lang.X("gateways.choose", "Choose a paired gateway to assign its meters to the site's meters."), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	g.meterTitle.Wrapping = fyne.TextWrapWord
 	g.meterBox = container.NewVBox()
-	g.assign = widget.NewButton(gatewaysText.Assign, g.onAssign)
+	g.assign = widget.NewButton(lang.X("gateways.assign", "Assign meters"), g.onAssign)
 	g.assign.Disable()
 	g.search = widget.NewLabel("")
 	g.id = widget.NewEntry()
-	g.id.SetPlaceHolder(gatewaysText.Gateway)
+	g.id.SetPlaceHolder(lang.X("gateways.gateway", "Gateway id (optional)"))
 	g.addr = widget.NewEntry()
-	g.addr.SetPlaceHolder(gatewaysText.Address)
+	g.addr.SetPlaceHolder(lang.X("gateways.address", "Address (host:port)"))
 	g.code = widget.NewEntry()
-	g.code.SetPlaceHolder(gatewaysText.CodeHint)
+	g.code.SetPlaceHolder(lang.X("gateways.codehint", "8 digits, on the gateway's label"))
 	g.code.OnChanged = func(string) { g.refreshPair() }
 	g.id.OnChanged = g.code.OnChanged
 	g.addr.OnChanged = g.code.OnChanged
-	g.pair = widget.NewButton(gatewaysText.Pair, g.onPair)
+	g.pair = widget.NewButton(lang.X("gateways.pair", "Pair"), g.onPair)
 	g.pair.Importance = widget.HighImportance
 	g.pair.Disable()
 	g.status = widget.NewLabel("")
@@ -149,9 +139,15 @@ func NewGateways(st store.Store, clock core.Clock, win fyne.Window) *Gateways {
 	meters := container.NewBorder(g.meterTitle, container.NewHBox(layout.NewSpacer(), g.assign), nil, nil, container.NewVScroll(g.meterBox))
 	split := container.NewHSplit(g.paired, meters)
 	split.Offset = 0.72
-	top := container.NewBorder(bold(gatewaysText.Paired), nil, nil, nil, split)
-	bottom := container.NewBorder(container.NewVBox(bold(gatewaysText.Found), g.search), container.NewVBox(form, g.status), nil, nil, g.found)
-	g.content = container.NewVSplit(top, bottom)
+	top := container.NewBorder(bold(lang.X("gateways.paired", "Paired gateways")), nil, nil, nil, split)
+	bottom := container.NewBorder(container.NewVBox(bold(lang.X("gateways.found", "Gateways on this network")), g.search), container.NewVBox(form, g.status), nil, nil, g.found)
+	wizard := widget.NewButtonWithIcon(lang.X("gateways.setup", "Set up gateways…"), theme.SettingsIcon(), func() {
+		if g.setUp != nil {
+			g.setUp()
+		}
+	})
+	wizard.Importance = widget.HighImportance
+	g.content = container.NewBorder(container.NewHBox(wizard), nil, nil, nil, container.NewVSplit(top, bottom))
 	return g
 }
 
@@ -178,7 +174,7 @@ func (g *Gateways) Stop() {
 func (g *Gateways) startBrowse() {
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
-	g.search.SetText(gatewaysText.Searching)
+	g.search.SetText(lang.X("gateways.searching", "Searching the network…"))
 	browse := g.browse
 	go func() {
 		err := browse(ctx, func(gws []discover.Gateway) {
@@ -186,7 +182,9 @@ func (g *Gateways) startBrowse() {
 		})
 		if err != nil {
 			slog.Warn("searching for gateways", "err", err)
-			fyne.Do(func() { g.search.SetText(fmt.Sprintf(gatewaysText.BrowseFailed, err)) })
+			fyne.Do(func() {
+				g.search.SetText(lang.X("gateways.browsefailed", "This computer cannot search the network for gateways: enter the gateway's address by hand."))
+			})
 		}
 	}()
 }
@@ -194,7 +192,7 @@ func (g *Gateways) startBrowse() {
 func (g *Gateways) onBrowse(gws []discover.Gateway) {
 	g.gws = gws
 	if len(gws) == 0 {
-		g.search.SetText(gatewaysText.NoneFound)
+		g.search.SetText(lang.X("gateways.nonefound", "No gateway answered on this network."))
 	} else {
 		g.search.SetText("")
 	}
@@ -237,16 +235,19 @@ func (g *Gateways) onReload() {
 	}
 	g.list = list
 	if len(list) == 0 {
-		g.status.SetText(gatewaysText.NoPaired)
+		g.status.SetText(lang.X("gateways.nopaired", "No gateway paired yet."))
 	}
 	// A gateway taken by another workstation stops feeding this one: say
 	// so in a sentence, not only in the table's narrow column.
 	for _, p := range list {
 		if p.HasState && p.State.Rejected {
 			if p.State.PairedElsewhere.IsZero() {
-				g.status.SetText(fmt.Sprintf(gatewaysText.RejectedLong, p.GatewayID))
+				g.status.SetText(lang.X("gateways.rejectedlong", "Gateway {{.ID}} no longer accepts this workstation (it was reset or paired with another workstation). "+
+					"Open its pairing window on the gateway (zevdesk gateway open-pairing) and pair it again here.", map[string]any{"ID": p.GatewayID}))
 			} else {
-				g.status.SetText(fmt.Sprintf(gatewaysText.PairedElsewhereLong, p.GatewayID, g.stamp(p.State.PairedElsewhere)))
+				g.status.SetText(lang.X("gateways.elsewherelong", "Gateway {{.ID}} was paired with another workstation on {{.When}}: this workstation no longer receives its data. "+
+					"If that was not meant, open its pairing window on the gateway (zevdesk gateway open-pairing) and pair it again here.",
+					map[string]any{"ID": p.GatewayID, "When": g.stamp(p.State.PairedElsewhere)}))
 			}
 			break
 		}
@@ -264,7 +265,7 @@ func (g *Gateways) onPair() {
 		g.status.SetText(err.Error())
 		return
 	}
-	if id == "" || addr == "" || g.busy {
+	if addr == "" || g.busy {
 		return
 	}
 	advertised := ""
@@ -278,11 +279,11 @@ func (g *Gateways) onPair() {
 		site = g.site.ID
 	}
 	g.busy = true
-	g.status.SetText(gatewaysText.Pairing)
+	g.status.SetText(lang.X("gateways.pairing", "Pairing…"))
 	g.refreshPair()
 	pairFn, now := g.pairFn, g.clock.Now()
 	go func() {
-		err := g.pairAndSave(pairFn, addr, id, code, advertised, site, now)
+		id, err := g.pairAndSave(pairFn, addr, id, code, advertised, site, now)
 		fyne.Do(func() {
 			g.busy = false
 			if err != nil {
@@ -293,7 +294,7 @@ func (g *Gateways) onPair() {
 				if g.changed != nil {
 					g.changed()
 				}
-				g.status.SetText(fmt.Sprintf(gatewaysText.PairedOK, id, site))
+				g.status.SetText(lang.X("gateways.pairedok", "Gateway {{.ID}} paired with site {{.Site}}.", map[string]any{"ID": id, "Site": site}))
 			}
 			g.refreshPair()
 			if g.done != nil {
@@ -305,37 +306,36 @@ func (g *Gateways) onPair() {
 
 // pairAndSave runs off the UI goroutine: pairing talks to the gateway.
 func (g *Gateways) pairAndSave(pairFn func(context.Context, string, string, string) (intake.Pairing, error),
-	addr, id, code, advertised, site string, now time.Time) error {
+	addr, id, code, advertised, site string, now time.Time) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var old *intake.Pairing
-	err := g.st.View(func(tx store.Tx) error {
-		if p, err := intake.LoadPairing(tx, id); err == nil {
-			old = &p
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
+	// The id may be left empty: the gateway's certificate and status
+	// give it.
 	p, err := pairFn(ctx, addr, id, code)
 	if errors.Is(err, intake.ErrPairingClosed) {
-		return fmt.Errorf(gatewaysText.PairingClosed, id)
+		name := id
+		if name == "" {
+			name = addr
+		}
+		return "", errors.New(pairingClosedText(name))
 	}
 	if err != nil {
-		return fmt.Errorf("pairing %s: %w", id, err)
+		return "", errors.New(pairMessage(err, addr))
 	}
 	if advertised != "" && !strings.HasPrefix(p.Fingerprint, advertised) {
-		return fmt.Errorf(gatewaysText.MITM, addr, id)
+		return "", errors.New(pairMessage(errImpostor, addr))
 	}
 	p.Site = site
 	p.PairedAt = now.UTC() // the office's clock, like the audit entry
-	if old != nil {
-		p.Meters = old.Meters // re-pairing keeps the meter assignment
-	}
-	return g.st.Update(func(tx store.Tx) error { return intake.SavePairing(tx, p, now, "desktop") })
+	err = g.st.Update(func(tx store.Tx) error {
+		if old, err := intake.LoadPairing(tx, p.GatewayID); err == nil {
+			p.Meters = old.Meters // re-pairing keeps the meter assignment
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return intake.SavePairing(tx, p, now, "desktop")
+	})
+	return p.GatewayID, err
 }
 
 // onChoose asks the chosen paired gateway for its meters and shows, for
@@ -348,8 +348,8 @@ func (g *Gateways) onChoose(row int) {
 	g.chosen = &pg
 	g.gwMeters, g.meterSel = nil, nil
 	g.meterBox.RemoveAll()
-	g.meterTitle.SetText(fmt.Sprintf(gatewaysText.Meters, pg.GatewayID))
-	g.status.SetText(gatewaysText.LoadingMeters)
+	g.meterTitle.SetText(lang.X("gateways.meters", "Meters of {{.ID}}", map[string]any{"ID": pg.GatewayID}))
+	g.status.SetText(lang.X("gateways.loadingmeters", "Asking the gateway for its meters…"))
 	g.busy = true
 	g.refreshPair()
 	meters := g.meters
@@ -360,7 +360,7 @@ func (g *Gateways) onChoose(row int) {
 		fyne.Do(func() {
 			g.busy = false
 			if err != nil {
-				g.status.SetText(fmt.Sprintf("%s: %v", pg.GatewayID, err))
+				g.status.SetText(lang.X("gateways.metersfailed", "Gateway {{.ID}} did not list its meters: {{.Err}}", map[string]any{"ID": pg.GatewayID, "Err": err.Error()}))
 			} else if g.chosen != nil && g.chosen.GatewayID == pg.GatewayID {
 				g.status.SetText("")
 				g.gwMeters = ms
@@ -385,7 +385,7 @@ func (g *Gateways) refreshMeters() {
 	}
 	for _, m := range g.gwMeters {
 		sel := widget.NewSelect(opts, nil)
-		sel.PlaceHolder = gatewaysText.Unassigned
+		sel.PlaceHolder = lang.X("gateways.unassigned", "(not assigned)")
 		if sm := g.chosen.SiteMeter(m.ID); g.site.Meter(sm) != nil && (g.chosen.Site == "" || g.chosen.Site == g.site.ID) {
 			sel.SetSelected(sm)
 		}
@@ -418,13 +418,14 @@ func (g *Gateways) onAssign() {
 		fyne.Do(func() {
 			g.busy = false
 			if err != nil {
-				g.status.SetText(fmt.Sprintf("assigning %s: %v", id, err))
+				g.status.SetText(lang.X("gateways.assignfailed", "Gateway {{.ID}}: the meters could not be assigned: {{.Err}}", map[string]any{"ID": id, "Err": err.Error()}))
 			} else {
 				g.onReload()
 				if g.changed != nil {
 					g.changed()
 				}
-				g.status.SetText(fmt.Sprintf(gatewaysText.Assigned, id, len(mapping), site, n))
+				g.status.SetText(lang.X("gateways.assigned", "Gateway {{.ID}}: {{.N}} meters assigned to site {{.Site}}; {{.Records}} stored records derived again.",
+					map[string]any{"ID": id, "N": len(mapping), "Site": site, "Records": n}))
 			}
 			g.refreshPair()
 			if g.done != nil {
@@ -436,7 +437,7 @@ func (g *Gateways) onAssign() {
 
 func (g *Gateways) refreshPair() {
 	_, err := intake.NormalizeCode(g.code.Text)
-	if err == nil && !g.busy && strings.TrimSpace(g.id.Text) != "" && strings.TrimSpace(g.addr.Text) != "" {
+	if err == nil && !g.busy && strings.TrimSpace(g.addr.Text) != "" {
 		g.pair.Enable()
 	} else {
 		g.pair.Disable()
@@ -448,7 +449,7 @@ func (g *Gateways) refreshPair() {
 	}
 }
 
-func (g *Gateways) pairedSize() (int, int) { return len(g.list), len(gatewaysText.PairedColumns) }
+func (g *Gateways) pairedSize() (int, int) { return len(g.list), len(pairedColumns()) }
 
 func (g *Gateways) updatePaired(id widget.TableCellID, c fyne.CanvasObject) {
 	l := c.(*widget.Label)
@@ -479,32 +480,32 @@ func (g *Gateways) stateText(p pairedGateway) string {
 	s := p.State
 	switch {
 	case !p.HasState:
-		return "waiting for first contact"
+		return lang.X("gateways.state.waiting", "waiting for first contact")
 	case s.Rejected && !s.PairedElsewhere.IsZero():
-		return fmt.Sprintf(gatewaysText.PairedElsewhere, g.stamp(s.PairedElsewhere))
+		return lang.X("gateways.state.elsewhere", "paired with another workstation on {{.When}}", map[string]any{"When": g.stamp(s.PairedElsewhere)})
 	case s.Rejected:
-		return gatewaysText.Rejected
+		return lang.X("gateways.state.rejected", "no longer accepts this workstation")
 	case s.Err != "":
-		return "error: " + s.Err
+		return lang.X("gateways.state.error", "not reachable (last attempt failed)")
 	case s.Lost != "":
-		return "lost records: " + s.Lost
+		return lang.X("gateways.state.lost", "some readings were lost while this workstation was off")
 	case s.SkewFlag:
-		return fmt.Sprintf("clock off by %s", s.ClockSkew.Round(time.Second))
+		return lang.X("gateways.state.skew", "clock off by {{.D}}", map[string]any{"D": s.ClockSkew.Round(time.Second).String()})
 	case s.Behind > 0:
-		return fmt.Sprintf("catching up (%d records behind)", s.Behind)
+		return lang.X("gateways.state.behind", "catching up ({{.N}} records behind)", map[string]any{"N": s.Behind})
 	}
-	return "up to date"
+	return lang.X("gateways.state.ok", "up to date")
 }
 
 func (g *Gateways) stamp(t time.Time) string {
 	if t.IsZero() {
-		return gatewaysText.Never
+		return lang.X("gateways.never", "never")
 	}
 	lt := t.In(g.location)
 	return date(core.DateOf(lt)) + " " + lt.Format("15:04")
 }
 
-func (g *Gateways) foundSize() (int, int) { return len(g.gws), len(gatewaysText.FoundColumns) }
+func (g *Gateways) foundSize() (int, int) { return len(g.gws), len(foundColumns()) }
 
 func (g *Gateways) updateFound(id widget.TableCellID, c fyne.CanvasObject) {
 	l := c.(*widget.Label)
@@ -525,9 +526,9 @@ func (g *Gateways) updateFound(id widget.TableCellID, c fyne.CanvasObject) {
 		l.SetText(gw.Address)
 	case 4:
 		if gw.Paired {
-			l.SetText(gatewaysText.Yes)
+			l.SetText(lang.X("gateways.yes", "yes"))
 		} else {
-			l.SetText(gatewaysText.No)
+			l.SetText(lang.X("gateways.no", "no"))
 		}
 	}
 }

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -102,7 +101,7 @@ func TestGatewaysPair(t *testing.T) {
 
 	row := func(r int) string {
 		var cells []string
-		for c := range gatewaysText.PairedColumns {
+		for c := range pairedColumns() {
 			cells = append(cells, cellText(g.updatePaired, r, c))
 		}
 		return strings.Join(cells, " | ")
@@ -134,7 +133,7 @@ func TestGatewaysPair(t *testing.T) {
 	g.code.SetText(wrong)
 	test.Tap(g.pair)
 	wait()
-	if !strings.Contains(g.status.Text, "wrong pairing code") {
+	if !strings.HasPrefix(g.status.Text, "Wrong code.") {
 		t.Errorf("wrong code: status %q", g.status.Text)
 	}
 	if n, _ := g.pairedSize(); n != 1 {
@@ -190,7 +189,7 @@ func TestGatewaysPairRefusesOtherCertificate(t *testing.T) {
 	g.code.SetText(gw.Code())
 	test.Tap(g.pair)
 	wait()
-	if !strings.Contains(g.status.Text, "man in the middle") {
+	if !strings.Contains(g.status.Text, "posing as the gateway") {
 		t.Errorf("status %q", g.status.Text)
 	}
 	if n, _ := g.pairedSize(); n != 0 {
@@ -304,7 +303,36 @@ func TestGatewaysPairedElsewhere(t *testing.T) {
 	g.code.SetText(gw.Code())
 	test.Tap(g.pair)
 	wait()
-	if want := fmt.Sprintf(gatewaysText.PairingClosed, gw.ID()); g.status.Text != want {
+	if want := pairingClosedText(gw.ID()); g.status.Text != want {
 		t.Errorf("pairing a gateway paired elsewhere: status %q, want %q", g.status.Text, want)
+	}
+}
+
+// The pairing form needs no gateway id: the address and the code are
+// enough, as the user guide says; the gateway's status names it.
+func TestGatewaysPairByAddressAlone(t *testing.T) {
+	test.NewTempApp(t)
+	st, clock := testStore(t)
+	gw, addr := startGateway(t)
+	g := NewGateways(st, clock, test.NewTempWindow(t, nil))
+	var drawn <-chan struct{}
+	g.browse, drawn = fakeBrowse()
+	hook, wait := waitDone(t)
+	g.done = hook
+	t.Cleanup(g.Stop)
+	g.setSite(loadSite(t, st, "birkenweg"))
+	<-drawn
+	g.addr.SetText(addr)
+	g.code.SetText(gw.Code())
+	if g.pair.Disabled() {
+		t.Fatal("Pair disabled with an address and a code but no id")
+	}
+	test.Tap(g.pair)
+	wait()
+	if want := "Gateway " + gw.ID() + " paired with site birkenweg."; g.status.Text != want {
+		t.Fatalf("status %q, want %q", g.status.Text, want)
+	}
+	if p := loadPairing(t, st, gw.ID()); p.Address != addr {
+		t.Errorf("stored pairing %+v", p)
 	}
 }

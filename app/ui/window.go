@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"time"
@@ -10,11 +11,13 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/ingest/importer"
 	"github.com/zevdesk/zevdesk/ingest/intake"
 )
 
@@ -72,6 +75,9 @@ type MainWindow struct {
 	billing  *Billing
 	gateways *Gateways
 	master   *MasterData
+	live     *Live
+	welcome  *Welcome
+	main     fyne.CanvasObject // the tabs with the site selector
 	collect  *collector
 	screens  []screen
 	shown    []string // site id each screen last showed
@@ -112,6 +118,7 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock, op
 		if m.stopNotify != nil {
 			m.stopNotify()
 		}
+		m.live.Stop()
 		m.gateways.Stop()
 		m.energy.Stop()
 		m.collect.stop()
@@ -141,12 +148,20 @@ func (m *MainWindow) build() {
 	m.billing = NewBilling(st, clock, w)
 	m.gateways = NewGateways(st, clock, w)
 	m.gateways.changed = m.collect.sync
+	m.gateways.setUp = m.openWizard
+	m.live = NewLive(st, clock)
 	m.master = NewMasterData(st, clock, w)
 	m.master.Changed = m.onSiteChanged
-	m.screens = []screen{m.overview, m.energy, m.quality, m.billing, m.gateways, m.master}
+	m.welcome = newWelcome()
+	m.welcome.onDemo = m.onDemo
+	m.welcome.onOpen = m.onOpenSite
+	m.welcome.onSetUp = m.onSetUpSite
+	m.welcome.refresh()
+	m.screens = []screen{m.overview, m.live, m.energy, m.quality, m.billing, m.gateways, m.master}
 	m.shown = make([]string, len(m.screens))
 	m.tabs = container.NewAppTabs(
 		container.NewTabItem(lang.X("window.tab.overview", "Overview"), m.overview.Content()),
+		container.NewTabItem(lang.X("live.tab", "Live"), m.live.Content()),
 		container.NewTabItem(lang.X("window.tab.energy", "Energy"), m.energy.Content()),
 		container.NewTabItem(lang.X("window.tab.quality", "Data quality"), m.quality.Content()),
 		container.NewTabItem(lang.X("window.tab.billing", "Billing"), m.billing.Content()),
@@ -164,7 +179,8 @@ func (m *MainWindow) build() {
 	sel := container.NewGridWrap(fyne.NewSize(360, m.sites.MinSize().Height), m.sites)
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel(lang.X("window.site", "Site:")), sel))
 	m.status.Hide()
-	w.SetContent(container.NewBorder(top, m.status, nil, nil, m.tabs))
+	m.main = container.NewBorder(top, m.status, nil, nil, m.tabs)
+	w.SetContent(m.main)
 	w.SetMainMenu(m.menu())
 	m.shortcuts()
 }
@@ -193,9 +209,13 @@ func (m *MainWindow) ShowSite(id string) error {
 	m.ids = ids
 	m.sites.Options = names
 	if len(ids) == 0 {
-		// The overview explains how to create a site.
+		// A first start: offer what a new user can do.
 		m.setTitle(windowTitle + " – " + lang.X("window.nosite", "no site"))
-		return m.overview.ShowSite("")
+		m.win.SetContent(m.welcome.Content())
+		return nil
+	}
+	if m.win.Content() != m.main {
+		m.win.SetContent(m.main)
 	}
 	if id == "" {
 		id = ids[0]
@@ -279,4 +299,108 @@ func navButtons(prev, next string, onPrev, onNext func()) (*widget.Button, *widg
 	n := widget.NewButtonWithIcon(next, theme.NavigateNextIcon(), onNext)
 	n.IconPlacement = widget.ButtonIconTrailingText
 	return p, n
+}
+
+// CreateDemo writes the demo site into a store (the CLI's `zevdesk demo`);
+// main sets it, so that the welcome screen can offer the demo without
+// this package importing the CLI.
+var CreateDemo func(st store.Store, now time.Time) error
+
+// onDemo creates the demo site off Fyne's goroutine and shows it.
+func (m *MainWindow) onDemo() {
+	if CreateDemo == nil {
+		return
+	}
+	m.welcome.setBusy(true, lang.X("welcome.demo.busy", "Creating the demo building (a year of data; this takes a few seconds)…"))
+	st, now := m.st, m.clock.Now()
+	go func() {
+		err := CreateDemo(st, now)
+		fyne.Do(func() {
+			m.welcome.setBusy(false, "")
+			if err != nil {
+				slog.Error("creating the demo", "err", err)
+				m.welcome.setBusy(false, lang.X("welcome.demo.failed", "The demo could not be created: {{.Err}}", map[string]any{"Err": err.Error()}))
+				return
+			}
+			m.afterSiteCreated("")
+		})
+		if m.welcome.done != nil {
+			m.welcome.done()
+		}
+	}()
+}
+
+// onSetUpSite shows the site form (the one Master data uses) in place of
+// the welcome screen; saving a site leaves for its tabs, Back returns.
+func (m *MainWindow) onSetUpSite() {
+	form := NewSiteForm(m.st, m.clock, m.win, func(site *core.Site) { m.afterSiteCreated(site.ID) })
+	back := widget.NewButtonWithIcon(lang.X("welcome.back", "Back"), theme.NavigateBackIcon(), func() {
+		m.win.SetContent(m.welcome.Content())
+	})
+	title := widget.NewLabelWithStyle(lang.X("welcome.setup.title", "Set up a building"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	m.win.SetContent(container.NewBorder(container.NewHBox(back, title), nil, nil, nil, form.Content()))
+}
+
+// onOpenSite asks for a site file and imports it.
+func (m *MainWindow) onOpenSite() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		defer r.Close()
+		m.importSite(r.URI().Name(), r)
+	}, m.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".toml"}))
+	d.Show()
+}
+
+// importSite reads a site file and stores the site it describes.
+func (m *MainWindow) importSite(name string, r io.Reader) {
+	site, err := importer.ParseSite(name, r)
+	if err == nil {
+		_, err = importer.ImportSite(m.st, site, "desktop", m.clock.Now())
+	}
+	if err != nil {
+		m.welcome.setBusy(false, lang.X("welcome.open.failed", "This site file cannot be used: {{.Err}}", map[string]any{"Err": err.Error()}))
+		return
+	}
+	m.afterSiteCreated(site.ID)
+}
+
+// afterSiteCreated leaves the welcome screen for the site's tabs.
+func (m *MainWindow) afterSiteCreated(id string) {
+	if err := m.ShowSite(id); err != nil {
+		m.setStatus(err.Error())
+	}
+	m.collect.sync()
+}
+
+// openWizard opens the installer's setup wizard for the current site in a
+// window of its own.
+func (m *MainWindow) openWizard() {
+	if m.site == nil {
+		return
+	}
+	w := fyne.CurrentApp().NewWindow(lang.X("wizard.window", "Set up gateways – {{.Site}}", map[string]any{"Site": m.site.Name}))
+	wz := NewWizard(m.st, m.clock, w, m.site)
+	wz.changed = func() {
+		m.collect.sync()
+		m.gateways.onReload()
+		m.live.sync()
+	}
+	w.SetContent(wz.Content())
+	w.Resize(fyne.NewSize(820, 560))
+	w.SetOnClosed(func() {
+		wz.Stop()
+		// The wizard may have added units and meters.
+		if err := m.load(m.site.ID); err != nil {
+			m.setStatus(err.Error())
+		}
+		for i := range m.shown {
+			m.shown[i] = ""
+		}
+		m.refreshTab()
+	})
+	wz.Start()
+	w.Show()
 }

@@ -54,7 +54,7 @@ func TestMainWindowSharedSiteSelector(t *testing.T) {
 	for _, it := range m.tabs.Items {
 		tabs = append(tabs, it.Text)
 	}
-	if got := lines(tabs); got != "Overview\nEnergy\nData quality\nBilling\nGateways\nMaster data" {
+	if got := lines(tabs); got != "Overview\nLive\nEnergy\nData quality\nBilling\nGateways\nMaster data" {
 		t.Errorf("tabs %q", tabs)
 	}
 	if lines(m.sites.Options) != "ZEV Ahornweg 3 (ahornweg)\nZEV Birkenweg 12 (birkenweg)" || m.sites.Selected != "ZEV Birkenweg 12 (birkenweg)" || m.overview.title.Text != "ZEV Birkenweg 12" {
@@ -76,7 +76,7 @@ func TestMainWindowSharedSiteSelector(t *testing.T) {
 	if m.energy.site != nil {
 		t.Error("the energy tab loaded before it was shown")
 	}
-	m.tabs.SelectIndex(1)
+	m.tabs.SelectIndex(2)
 	if m.energy.site == nil || m.energy.site.ID != "ahornweg" {
 		t.Fatalf("energy tab shows %v", m.energy.site)
 	}
@@ -84,7 +84,7 @@ func TestMainWindowSharedSiteSelector(t *testing.T) {
 	if m.energy.figures["Production"].Text != "40.0 kWh" {
 		t.Errorf("energy tab after switching back: production %q", m.energy.figures["Production"].Text)
 	}
-	m.tabs.SelectIndex(2)
+	m.tabs.SelectIndex(3)
 	if m.quality.site == nil || m.quality.site.ID != "birkenweg" || m.quality.month.Text != "June 2026 (up to 10.06.2026)" {
 		t.Errorf("quality tab: %v %q", m.quality.site, m.quality.month.Text)
 	}
@@ -97,7 +97,8 @@ func TestMainWindowWithoutSites(t *testing.T) {
 	if err := m.ShowSite(""); err != nil {
 		t.Fatal(err)
 	}
-	if w.Title() != "zevdesk – no site" || m.overview.status.Text == "" {
-		t.Errorf("title %q, overview status %q", w.Title(), m.overview.status.Text)
+	// A first start shows the welcome screen, not empty tiles.
+	if w.Title() != "zevdesk – no site" || w.Content() != m.welcome.Content() {
+		t.Errorf("title %q, welcome shown %v", w.Title(), w.Content() == m.welcome.Content())
 	}
 }

@@ -198,8 +198,14 @@ func TestPairWrongCode(t *testing.T) {
 			t.Fatalf("attempt %d with a wrong code: err = %v, want ErrWrongCode", i+1, err)
 		}
 	}
-	if _, err := Pair(ctx, addr, "GW-TEST", "12345678"); !errors.Is(err, ErrRateLimited) {
+	_, err := Pair(ctx, addr, "GW-TEST", "12345678")
+	if !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("after %d wrong codes: err = %v, want ErrRateLimited", protocol.LockoutAfter, err)
+	}
+	// The wizard tells the installer how long to wait.
+	var re *RetryError
+	if !errors.As(err, &re) || re.After != time.Minute || !strings.Contains(err.Error(), "retry after 60 s") {
+		t.Errorf("lockout error %v: want a RetryError with After 1m saying retry after 60 s", err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +80,25 @@ var ErrCertChanged = errors.New("certificate changed: possible man in the middle
 // ErrGatewayProof means the gateway could not prove that it knows the
 // pairing code for the certificate we saw.
 var ErrGatewayProof = errors.New("the gateway's pairing proof is wrong: possible man in the middle; pairing aborted")
+
+// RetryError is a refusal that ends after a while: Err is ErrRateLimited
+// (a lockout after wrong codes) or ErrPairingBusy, After the time left as
+// the gateway's Retry-After header gave it (0 if it gave none).
+type RetryError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *RetryError) Error() string {
+	if e.After <= 0 {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%v (retry after %d s)", e.Err, int(e.After/time.Second))
+}
+
+// Unwrap returns Err, so that errors.Is matches ErrRateLimited or
+// ErrPairingBusy.
+func (e *RetryError) Unwrap() error { return e.Err }
 
 // NormalizeCode strips spaces and dashes from a pairing code as people type
 // it ("1234 5678", "1234-5678") and checks that CodeDigits digits remain.
@@ -272,18 +292,18 @@ func postJSON(ctx context.Context, hc *http.Client, url string, in, out any) err
 	var e protocol.Error
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	_ = json.Unmarshal(b, &e)
-	retry := ""
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		retry = " (retry after " + ra + " s)"
+	var wait time.Duration
+	if n, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && n > 0 {
+		wait = time.Duration(n) * time.Second
 	}
 	// The code first; the status alone for gateways that send none.
 	switch {
 	case e.Code == protocol.ErrorPairingClosed || e.Code == "" && resp.StatusCode == http.StatusLocked:
 		return ErrPairingClosed
 	case e.Code == protocol.ErrorRateLimited:
-		return fmt.Errorf("%w%s", ErrPairingBusy, retry)
+		return &RetryError{Err: ErrPairingBusy, After: wait}
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return fmt.Errorf("%w%s", ErrRateLimited, retry)
+		return &RetryError{Err: ErrRateLimited, After: wait}
 	case e.Code == protocol.ErrorBadNonce || e.Code == "" && resp.StatusCode == http.StatusForbidden && strings.Contains(e.Error, "gateway_nonce"):
 		// Not the code: the gateway no longer knows the nonce (it
 		// expired, or the gateway restarted in between).
