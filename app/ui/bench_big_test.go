@@ -125,7 +125,7 @@ func benchWindow(b *testing.B) *MainWindow {
 	w := test.NewTempWindow(b, nil)
 	m := newMainWindow(w, st, core.FixedClock(time.Date(2026, 7, 5, 9, 0, 0, 0, time.UTC)))
 	m.gateways.browse, _ = fakeBrowse()
-	b.Cleanup(func() { m.gateways.Stop(); m.energy.Stop() })
+	b.Cleanup(func() { m.gateways.Stop() })
 	w.Resize(fyne.NewSize(1100, 720))
 	if err := m.ShowSite("big"); err != nil {
 		b.Fatal(err)

@@ -156,7 +156,6 @@ type Energy struct {
 	figures  map[string]*widget.Label
 	chart    *barChart
 	status   *widget.Label
-	live     *liveFeed
 	content  fyne.CanvasObject
 	mode     energyView
 	day      core.Date // a day inside the shown range
@@ -195,11 +194,10 @@ func NewEnergy(st store.Store, clock core.Clock) *Energy {
 		grid.Add(container.NewVBox(widget.NewLabel(figureLabel(n)), v))
 	}
 	e.chart = newBarChart()
-	e.live = newLiveFeed(st)
 	nav := container.NewBorder(nil, nil, container.NewHBox(e.view, e.prev), container.NewHBox(e.next, e.today), e.rng)
 	top := container.NewVBox(nav, grid)
 	bottom := container.NewVBox(legend(figureLabel("Production"), lang.X("energy.solar", "Consumption: solar"),
-		lang.X("energy.grid", "Consumption: grid")), e.status, e.live.label)
+		lang.X("energy.grid", "Consumption: grid")), e.status)
 	e.content = container.NewBorder(top, bottom, nil, nil, e.chart)
 	e.prev.Disable()
 	e.next.Disable()
@@ -210,17 +208,12 @@ func NewEnergy(st store.Store, clock core.Clock) *Energy {
 // Content returns the screen's canvas object.
 func (e *Energy) Content() fyne.CanvasObject { return e.content }
 
-// setSite shows site's last complete day and follows its gateways' live
-// power.
+// setSite shows site's last complete day.
 func (e *Energy) setSite(site *core.Site) {
 	e.site = site
 	e.day = core.DateOf(e.clock.Now().In(site.Location())).AddDays(-1)
 	e.onLoad()
-	e.live.start(site)
 }
-
-// Stop ends the live streams.
-func (e *Energy) Stop() { e.live.stop() }
 
 func (e *Energy) onView(v energyView) {
 	e.mode = v
@@ -300,7 +293,7 @@ func (e *Energy) refresh() {
 	default:
 		e.status.SetText("")
 	}
-	// An empty line would leave a gap above the live line.
+	// An empty line would leave a gap under the legend.
 	if e.status.Text == "" {
 		e.status.Hide()
 	} else {

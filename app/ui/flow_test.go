@@ -32,7 +32,6 @@ func newTestMainWindow(t *testing.T, a fyne.App) (*MainWindow, store.Store) {
 			m.stopNotify()
 		}
 		m.gateways.Stop()
-		m.energy.Stop()
 		w.Close()
 	})
 	if err := m.ShowSite("birkenweg"); err != nil {
@@ -262,7 +261,7 @@ func TestSettingsBackups(t *testing.T) {
 	m := newMainWindow(w, st, clock)
 	m.opts = Options{DBPath: filepath.Join(dir, "office.db"), BackupDir: filepath.Join(dir, "backups")}
 	m.gateways.browse, _ = fakeBrowse()
-	t.Cleanup(func() { m.gateways.Stop(); m.energy.Stop(); w.Close() })
+	t.Cleanup(func() { m.gateways.Stop(); w.Close() })
 	m.showSettings()
 	if len(m.backupSel.Options) != 0 {
 		t.Fatalf("backups before any: %v", m.backupSel.Options)

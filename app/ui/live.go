@@ -455,20 +455,6 @@ func (l *Live) stateText(s *liveStream, st intake.State, fresh bool, now time.Ti
 	return strings.Join(parts, ", ")
 }
 
-// liveFeed was the energy screen's one-line live power; the live view (the
-// Live tab) replaced it. It stays, empty and hidden, until the energy screen
-// no longer refers to it.
-type liveFeed struct{ label *widget.Label }
-
-func newLiveFeed(store.Store) *liveFeed {
-	l := &liveFeed{label: widget.NewLabel("")}
-	l.label.Hide()
-	return l
-}
-
-func (l *liveFeed) start(*core.Site) {}
-func (l *liveFeed) stop()            {}
-
 // kw formats a power in W as kW with one decimal and Swiss thousands
 // separators.
 func kw(w float64) string {

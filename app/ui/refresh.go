@@ -83,7 +83,7 @@ func (m *MainWindow) rebuild() {
 		id = m.site.ID
 	}
 	m.gateways.Stop()
-	m.energy.Stop()
+	m.live.Stop()
 	m.site = nil
 	m.build()
 	m.tabs.SelectIndex(tab)

@@ -120,7 +120,6 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock, op
 		}
 		m.live.Stop()
 		m.gateways.Stop()
-		m.energy.Stop()
 		m.collect.stop()
 	})
 	return m.win
