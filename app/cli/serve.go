@@ -49,7 +49,7 @@ func runServe(env *Env, args []string) error {
 		return err
 	}
 	if len(ps) == 0 {
-		return fmt.Errorf("no paired gateway in %s: pair one first (zevdesk pair --gateway ID --code CODE)", env.DBPath)
+		return fmt.Errorf("no paired gateway in %s: pair one first (zevdesk pair --gateway ID --code CODE)", env.DBName())
 	}
 	if *web != "" {
 		fmt.Fprintf(env.Stderr, "zevdesk serve: the resident web view is not available yet; ignoring --web %s and only ingesting\n", *web)
