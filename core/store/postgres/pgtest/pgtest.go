@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -151,4 +152,15 @@ func Need(t testing.TB, srv *Server, startErr error) *Server {
 	}
 	t.Skip(startErr)
 	return nil
+}
+
+// Query runs a query in database db with psql and returns its output
+// unaligned, without headers (psql -At).
+func (s *Server) Query(db, sql string) (string, error) {
+	cmd := exec.Command(filepath.Join(s.bin, "psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", s.dir, "-U", "zevdesk", "-d", db, "-c", sql)
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("psql %q: %v", sql, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
