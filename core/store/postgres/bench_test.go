@@ -239,4 +239,3 @@ func BenchmarkBillQuarter20Units(b *testing.B) {
 func BenchmarkBillYear100Units(b *testing.B) {
 	benchBilling(b, 100, core.Period{From: core.MustDate(2025, 1, 1), To: core.MustDate(2025, 12, 31)})
 }
-
