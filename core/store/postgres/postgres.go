@@ -35,7 +35,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zevdesk/zevdesk/core/store"
@@ -341,10 +340,4 @@ func (s *Store) Close() error {
 	s.lmu.Unlock()
 	s.pool.Close()
 	return nil
-}
-
-// isUnique reports whether err is a unique violation.
-func isUnique(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
 }
