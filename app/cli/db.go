@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -57,10 +58,10 @@ func DBName(db string) string {
 }
 
 func runDBCopy(env *Env, args []string) error {
-	fs := NewFlagSet("db copy")
-	from := fs.String("from", "", "database to copy: a bbolt file or a postgres:// URL")
-	to := fs.String("to", "", "database to copy into (it must hold no data): a bbolt file or a postgres:// URL")
-	rest, err := ParseFlags("db copy", fs, args)
+	flags := NewFlagSet("db copy")
+	from := flags.String("from", "", "database to copy: a bbolt file or a postgres:// URL")
+	to := flags.String("to", "", "database to copy into (it must hold no data): a bbolt file or a postgres:// URL")
+	rest, err := ParseFlags("db copy", flags, args)
 	if err != nil {
 		return err
 	}
@@ -82,13 +83,24 @@ func runDBCopy(env *Env, args []string) error {
 		return err
 	}
 	defer src.Close()
+	// A file the copy creates is removed again when the copy fails.
+	created := false
+	if !postgres.IsURL(*to) {
+		_, err := os.Stat(*to)
+		created = errors.Is(err, fs.ErrNotExist)
+	}
 	dst, err := OpenStore(*to)
 	if err != nil {
 		return err
 	}
-	defer dst.Close()
 	sums, err := CopyStore(src, dst)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
+		if created {
+			os.Remove(*to)
+		}
 		return fmt.Errorf("copying %s to %s: %w", DBName(*from), DBName(*to), err)
 	}
 	fmt.Fprintf(env.Stdout, "copied %s to %s; every bucket verified:\n", DBName(*from), DBName(*to))

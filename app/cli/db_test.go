@@ -154,6 +154,12 @@ func TestDBCopyToPostgresAndBack(t *testing.T) {
 		t.Error(err)
 	}
 	st.Close()
+	if out := run(1, "db", "copy", "--from", backup, "--to", file); !strings.Contains(out, "already holds data") {
+		t.Errorf("a copy into a file with data: %q", out)
+	}
+	if got := sumsOf(t, file); !reflect.DeepEqual(got, want) {
+		t.Errorf("a refused copy changed the file")
+	}
 	if out := run(1, "--db", url, "restore", backup); !strings.Contains(out, "db copy --from "+backup) {
 		t.Errorf("restore into PostgreSQL: %q", out)
 	}
