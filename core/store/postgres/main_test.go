@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,6 +132,7 @@ func TestClientsRace(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	numbers := map[int]int{}
+	var calls atomic.Int64 // of Update's fn: exactly once per Update
 	for c, st := range stores {
 		wg.Add(1)
 		go func() {
@@ -138,6 +140,7 @@ func TestClientsRace(t *testing.T) {
 			for r := range rounds {
 				var num int
 				err := st.Update(func(tx store.Tx) error {
+					calls.Add(1)
 					last := 0
 					if v, err := tx.GetMeta("billing.counter", "s"); err == nil {
 						last, _ = strconv.Atoi(string(v))
@@ -152,6 +155,7 @@ func TestClientsRace(t *testing.T) {
 					return
 				}
 				err = st.Update(func(tx store.Tx) error {
+					calls.Add(1)
 					ls, err := tx.LocksOf("s")
 					if err != nil {
 						return err
@@ -166,6 +170,7 @@ func TestClientsRace(t *testing.T) {
 					return
 				}
 				err = st.Update(func(tx store.Tx) error {
+					calls.Add(1)
 					cur, err := tx.Cursor("gw")
 					if err != nil {
 						return err
@@ -194,6 +199,9 @@ func TestClientsRace(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	if n := calls.Load(); n != 3*clients*rounds {
+		t.Errorf("Update's fn ran %d times for %d Updates", n, 3*clients*rounds)
+	}
 	for n := 1; n <= clients*rounds; n++ {
 		if numbers[n] != 1 {
 			t.Errorf("invoice number %d taken %d times", n, numbers[n])
@@ -264,5 +272,72 @@ func TestNotifyOtherClient(t *testing.T) {
 			t.Fatal("no announcement of another client's commit")
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// TestOpenTogether: clients starting together on a new database create the
+// schema once, without tripping over each other.
+func TestOpenTogether(t *testing.T) {
+	conn := newDB(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := postgres.Open(conn)
+			if err == nil {
+				err = st.Close()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestRefusedCallKeepsTx: a call the store refuses (text PostgreSQL cannot
+// hold, a locked period) leaves the transaction usable, as on bbolt: an SQL
+// error would abort the whole PostgreSQL transaction, so these are caught
+// before any statement is sent.
+func TestRefusedCallKeepsTx(t *testing.T) {
+	st := openTemp(t)
+	defer st.Close()
+	err := st.Update(func(tx store.Tx) error {
+		if err := tx.PutSite(storetest.FullSite("s")); err != nil {
+			return err
+		}
+		if err := tx.LockPeriod(store.Lock{Site: "s", Period: core.Period{From: core.MustDate(2026, 1, 1), To: core.MustDate(2026, 1, 31)}}); err != nil {
+			return err
+		}
+		if tx.PutMeta("b\x00", "k", nil) == nil || tx.PutMeta("b", "\xff", nil) == nil {
+			t.Error("a meta key PostgreSQL cannot hold was accepted")
+		}
+		if _, err := tx.AppendAudit(store.Entry{Detail: "\x00"}); err == nil {
+			t.Error("an audit entry with a NUL byte was accepted")
+		}
+		slot := core.MustDate(2026, 1, 15).FirstSlot(time.UTC)
+		if _, err := tx.PutIntervals(store.SeriesID{Site: "s", Meter: "M"}, []store.Value{{Slot: slot, Energy: 1, Quality: store.Measured}}, store.KeepFirst); !errors.Is(err, store.ErrLocked) {
+			t.Errorf("a value in a locked period: %v", err)
+		}
+		return tx.PutMeta("b", "k", []byte("kept"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.View(func(tx store.Tx) error {
+		v, err := tx.GetMeta("b", "k")
+		if err == nil && string(v) != "kept" {
+			t.Errorf("meta b/k = %q", v)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
