@@ -10,10 +10,11 @@ BIN := bin
 # scanning apps do; xvfb, xauth, xdotool and imagemagick for screenshots of the real window; fonts-liberation2 for the
 # QR-bill payment part; iproute2 and util-linux for mDNS tests in a network namespace; libreoffice-calc-nogui to check
 # that workbooks open in LibreOffice; chromium for the resident web view's browser tests (app/web, with chromedp);
-# ca-certificates and git for go modules.
+# postgresql for the PostgreSQL store's tests, which start a server of their own (initdb, pg_ctl; runuser from
+# util-linux when run as root); ca-certificates and git for go modules.
 DEB_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev \
 	libxi-dev libxxf86vm-dev sqlite3 poppler-utils zbar-tools xvfb xauth xdotool imagemagick fonts-liberation2 \
-	iproute2 util-linux libreoffice-calc-nogui chromium ca-certificates git
+	iproute2 util-linux libreoffice-calc-nogui chromium postgresql ca-certificates git
 
 .PHONY: all deps run build build-headless test vet staticcheck gotest bench clean
 

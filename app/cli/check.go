@@ -7,13 +7,14 @@ import (
 	"os"
 
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/postgres"
 )
 
 func init() {
 	Register(Command{
 		Name:    "check",
 		Args:    "",
-		Summary: "verify the database: file structure and every stored interval block",
+		Summary: "verify the database: file structure and every stored interval block (on PostgreSQL: the schema version, every interval block, site and replacement; the server checks its own pages)",
 		Run:     runCheck,
 	})
 }
@@ -56,13 +57,20 @@ func runCheck(env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("counting sites: %w", err)
 	}
-	fmt.Fprintf(env.Stdout, "%s: ok (%d sites, %d interval series)\n", env.DBPath, sites, series)
+	if postgres.IsURL(env.DBPath) {
+		fmt.Fprintln(env.Stdout, "PostgreSQL: checked the schema version and decoded every interval block, site and replacement; the server checks its own pages (pg_amcheck)")
+	}
+	fmt.Fprintf(env.Stdout, "%s: ok (%d sites, %d interval series)\n", env.DBName(), sites, series)
 	return nil
 }
 
 // requireDB fails when there is no database at path, so that checking or
-// backing up a mistyped path does not create an empty one.
+// backing up a mistyped path does not create an empty one. A PostgreSQL URL
+// passes: the server says whether the database exists.
 func requireDB(path string) error {
+	if postgres.IsURL(path) {
+		return nil
+	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("no database at %s", path)
 	} else if err != nil {

@@ -174,7 +174,7 @@ func TestBackupRestoreCommands(t *testing.T) {
 // (check takes no arguments).
 func TestHelpLines(t *testing.T) {
 	code, out, _ := run(t, filepath.Join(t.TempDir(), "z.db"), "help")
-	if code != 0 || !strings.Contains(out, "  zevdesk [--db FILE] check\n") {
+	if code != 0 || !strings.Contains(out, "  zevdesk [--db FILE|URL] check\n") {
 		t.Errorf("help: exit %d:\n%s", code, out)
 	}
 	if !strings.Contains(out, "serve [--web ADDR") {

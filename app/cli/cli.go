@@ -16,7 +16,6 @@ import (
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
-	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
 
 // Command is one subcommand.
@@ -57,22 +56,23 @@ type Env struct {
 	st store.Store
 }
 
-// Store opens the database at DBPath on first use (creating it and its
-// directory if needed) and returns it; Main closes it.
+// Store opens the database DBPath names on first use and returns it (see
+// OpenStore: a bbolt file, created with its directory if needed, or a
+// postgres:// URL); Main closes it.
 func (e *Env) Store() (store.Store, error) {
 	if e.st != nil {
 		return e.st, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(e.DBPath), 0o700); err != nil {
-		return nil, fmt.Errorf("creating the database directory: %w", err)
-	}
-	st, err := bolt.Open(e.DBPath, nil)
+	st, err := OpenStore(e.DBPath)
 	if err != nil {
-		return nil, fmt.Errorf("opening database %s: %w", e.DBPath, err)
+		return nil, err
 	}
 	e.st = st
 	return st, nil
 }
+
+// DBName is DBPath as it may be shown: a URL without its password.
+func (e *Env) DBName() string { return DBName(e.DBPath) }
 
 // Close closes the store if it was opened.
 func (e *Env) Close() error {
@@ -130,7 +130,7 @@ func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
 	env := &Env{Stdout: stdout, Stderr: stderr, Clock: core.SystemClock{}, DBPath: DefaultDBPath()}
 	gf := flag.NewFlagSet("zevdesk", flag.ContinueOnError)
 	gf.SetOutput(io.Discard)
-	gf.StringVar(&env.DBPath, "db", env.DBPath, "database file")
+	gf.StringVar(&env.DBPath, "db", env.DBPath, "database: a file, or postgres://USER@HOST/NAME")
 	help := gf.Bool("help", false, "show help")
 	if err := gf.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "zevdesk: %v\n\n", err)
@@ -196,7 +196,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "zevdesk: metering and billing for self-consumption communities (ZEV/RCP, vZEV, LEG)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "usage:")
-	fmt.Fprintln(w, "  zevdesk [--db FILE]                 open the desktop app")
+	fmt.Fprintln(w, "  zevdesk [--db FILE|URL]             open the desktop app (URL: postgres://USER@HOST/NAME)")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -204,7 +204,7 @@ func printHelp(w io.Writer) {
 	sort.Strings(names)
 	for _, n := range names {
 		c := commands[n]
-		fmt.Fprintf(w, "  zevdesk [--db FILE] %s\n      %s\n", c.synopsis(), c.Summary)
+		fmt.Fprintf(w, "  zevdesk [--db FILE|URL] %s\n      %s\n", c.synopsis(), c.Summary)
 	}
 }
 

@@ -70,12 +70,12 @@ func runDemo(env *Env, args []string) error {
 		return fmt.Errorf("looking for the demo site: %w", err)
 	}
 	if exists {
-		fmt.Fprintf(env.Stdout, "the demo site %q already exists in %s; opening it\n", DemoSiteID, env.DBPath)
+		fmt.Fprintf(env.Stdout, "the demo site %q already exists in %s; opening it\n", DemoSiteID, env.DBName())
 	} else {
 		if err := CreateDemo(st, now); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "created the demo site %q in %s: a simulated building with a year of history\n", DemoSiteID, env.DBPath)
+		fmt.Fprintf(env.Stdout, "created the demo site %q in %s: a simulated building with a year of history\n", DemoSiteID, env.DBName())
 	}
 	if !*noWindow {
 		return OpenDesktop(DemoSiteID)

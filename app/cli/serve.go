@@ -65,7 +65,7 @@ func runServe(env *Env, args []string) error {
 		return err
 	}
 	if len(ps) == 0 && *webAddr == "" {
-		return fmt.Errorf("no paired gateway in %s: pair one first (zevdesk pair --gateway ID --code CODE)", env.DBPath)
+		return fmt.Errorf("no paired gateway in %s: pair one first (zevdesk pair --gateway ID --code CODE)", env.DBName())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -74,7 +74,7 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 			j++
 		}
 		key := dayKey(day)
-		blk.reset()
+		blk.Reset()
 		if ser != nil {
 			if old := ser.Get(key[:]); old != nil {
 				if err := decodeBlock(old, blk); err != nil {
@@ -90,7 +90,7 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 				continue
 			}
 			k := v.Slot - base
-			sq, se := blk.q[k], blk.e[k]
+			sq, se := blk.Q[k], blk.E[k]
 			switch {
 			case sq == v.Quality && se == v.Energy:
 				res.Unchanged++
@@ -113,7 +113,7 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 						id.Site, id.Meter, v.Slot, id.Site, l.p, store.ErrLocked)
 				}
 			}
-			blk.q[k], blk.e[k] = v.Quality, v.Energy
+			blk.Q[k], blk.E[k] = v.Quality, v.Energy
 			changed = true
 		}
 		if changed {
@@ -200,8 +200,8 @@ func (t *tx) ReadIntervals(id store.SeriesID, from, to core.Slot, dst *store.Ser
 		}
 		base := core.Slot(day * slotsPerDay)
 		lo, hi := max(from, base), min(to, base+slotsPerDay)
-		copy(dst.Energy[lo-from:hi-from], blk.e[lo-base:hi-base])
-		copy(dst.Quality[lo-from:hi-from], blk.q[lo-base:hi-base])
+		copy(dst.Energy[lo-from:hi-from], blk.E[lo-base:hi-base])
+		copy(dst.Quality[lo-from:hi-from], blk.Q[lo-base:hi-base])
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package bolt
+package block
 
 import (
 	"encoding/binary"
@@ -13,32 +13,32 @@ import (
 // randomBlock returns a block mixing the shapes that matter to the
 // encoding: gaps, all four qualities or a uniform one, values at any scale
 // and at the ends of int64.
-func randomBlock(rng *rand.Rand) *dayBlock {
-	var b dayBlock
+func randomBlock(rng *rand.Rand) *Day {
+	var b Day
 	uniform := rng.IntN(2) == 0
 	q0 := store.Quality(1 + rng.IntN(3))
 	scale := core.Energy(1)
 	for range rng.IntN(8) {
 		scale *= 10
 	}
-	for i := range b.q {
+	for i := range b.Q {
 		q := q0
 		if !uniform {
 			q = store.Quality(rng.IntN(4))
 		}
-		b.q[i] = q
+		b.Q[i] = q
 		if q == store.Missing {
 			continue
 		}
 		switch rng.IntN(6) {
 		case 0:
-			b.e[i] = core.Energy(rng.Int64())
+			b.E[i] = core.Energy(rng.Int64())
 		case 1:
-			b.e[i] = -core.Energy(rng.Int64())
+			b.E[i] = -core.Energy(rng.Int64())
 		case 2:
-			b.e[i] = [...]core.Energy{math.MaxInt64, math.MinInt64, 0, -1, 1}[rng.IntN(5)]
+			b.E[i] = [...]core.Energy{math.MaxInt64, math.MinInt64, 0, -1, 1}[rng.IntN(5)]
 		default:
-			b.e[i] = core.Energy(rng.IntN(400)-20) * scale
+			b.E[i] = core.Energy(rng.IntN(400)-20) * scale
 		}
 	}
 	return &b
@@ -46,14 +46,14 @@ func randomBlock(rng *rand.Rand) *dayBlock {
 
 func TestBlockRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var got dayBlock
+	var got Day
 	for i := range 20000 {
 		b := randomBlock(rng)
-		if b.empty() {
+		if b.Empty() {
 			continue
 		}
-		enc := appendBlock(nil, b)
-		if err := decodeBlock(enc, &got); err != nil {
+		enc := Append(nil, b)
+		if err := Decode(enc, &got); err != nil {
 			t.Fatalf("block %d: %v", i, err)
 		}
 		if got != *b {
@@ -65,48 +65,48 @@ func TestBlockRoundTrip(t *testing.T) {
 func TestBlockSize(t *testing.T) {
 	// A household day in Wh: the scale drops the three zeros, deltas fit
 	// one or two bytes, a uniform quality needs no bitmap.
-	var b dayBlock
-	for i := range b.q {
-		b.q[i] = store.Measured
-		b.e[i] = core.Energy(100+(i*37)%90) * core.Wh
+	var b Day
+	for i := range b.Q {
+		b.Q[i] = store.Measured
+		b.E[i] = core.Energy(100+(i*37)%90) * core.Wh
 	}
-	enc := appendBlock(nil, &b)
+	enc := Append(nil, &b)
 	if enc[0]&0x0f != 3 || enc[0]&hdrUniform == 0 {
 		t.Errorf("header %#x: want scale 10^3 and uniform quality", enc[0])
 	}
-	if len(enc) > 1+2*slotsPerDay {
+	if len(enc) > 1+2*SlotsPerDay {
 		t.Errorf("household day takes %d bytes", len(enc))
 	}
 	// A night of zeros costs one byte per value.
-	var night dayBlock
-	for i := range night.q {
-		night.q[i] = store.Measured
+	var night Day
+	for i := range night.Q {
+		night.Q[i] = store.Measured
 	}
-	if enc := appendBlock(nil, &night); len(enc) != 1+slotsPerDay {
-		t.Errorf("a day of zeros takes %d bytes, want %d", len(enc), 1+slotsPerDay)
+	if enc := Append(nil, &night); len(enc) != 1+SlotsPerDay {
+		t.Errorf("a day of zeros takes %d bytes, want %d", len(enc), 1+SlotsPerDay)
 	}
 	// Mixed qualities add the 24-byte bitmap.
-	b.q[5] = store.Estimated
-	if enc2 := appendBlock(nil, &b); len(enc2) != len(enc)+bitmapLen {
-		t.Errorf("with a bitmap: %d bytes, want %d", len(enc2), len(enc)+bitmapLen)
+	b.Q[5] = store.Estimated
+	if enc2 := Append(nil, &b); len(enc2) != len(enc)+BitmapLen {
+		t.Errorf("with a bitmap: %d bytes, want %d", len(enc2), len(enc)+BitmapLen)
 	}
 }
 
 func TestBlockCorrupt(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	var got dayBlock
+	var got Day
 	for range 100 {
 		b := randomBlock(rng)
-		if b.empty() {
+		if b.Empty() {
 			continue
 		}
-		enc := appendBlock(nil, b)
+		enc := Append(nil, b)
 		for n := range len(enc) {
-			if err := decodeBlock(enc[:n], &got); err == nil {
+			if err := Decode(enc[:n], &got); err == nil {
 				t.Fatalf("truncated to %d of %d bytes: no error", n, len(enc))
 			}
 		}
-		if err := decodeBlock(append(enc, 0), &got); err == nil {
+		if err := Decode(append(enc, 0), &got); err == nil {
 			t.Fatal("trailing byte: no error")
 		}
 	}
@@ -114,10 +114,10 @@ func TestBlockCorrupt(t *testing.T) {
 	// zigzag varints: first, then zeros.
 	uniform := func(k byte, first uint64) []byte {
 		enc := binary.AppendUvarint([]byte{hdrUniform | byte(store.Measured)<<hdrQualShift | k}, first)
-		return append(enc, make([]byte, slotsPerDay-1)...)
+		return append(enc, make([]byte, SlotsPerDay-1)...)
 	}
-	if err := decodeBlock(uniform(3, 2), &got); err != nil || got.e[0] != 1000 {
-		t.Fatalf("valid reference block: %v, %d", err, got.e[0])
+	if err := Decode(uniform(3, 2), &got); err != nil || got.E[0] != 1000 {
+		t.Fatalf("valid reference block: %v, %d", err, got.E[0])
 	}
 	bad := map[string][]byte{
 		"future format":            {0x80},
@@ -128,7 +128,7 @@ func TestBlockCorrupt(t *testing.T) {
 		"empty":                    {},
 	}
 	for name, enc := range bad {
-		if err := decodeBlock(enc, &got); err == nil {
+		if err := Decode(enc, &got); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -137,47 +137,47 @@ func TestBlockCorrupt(t *testing.T) {
 // BenchmarkEncodeBlock and BenchmarkDecodeBlock measure the hot paths; both
 // must not allocate.
 func BenchmarkEncodeBlock(b *testing.B) {
-	var blk dayBlock
-	for i := range blk.q {
-		blk.q[i] = store.Measured
-		blk.e[i] = core.Energy(100+(i*37)%90) * core.Wh
+	var blk Day
+	for i := range blk.Q {
+		blk.Q[i] = store.Measured
+		blk.E[i] = core.Energy(100+(i*37)%90) * core.Wh
 	}
 	buf := make([]byte, 0, 512)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = appendBlock(buf[:0], &blk)
+		buf = Append(buf[:0], &blk)
 	}
-	b.ReportMetric(float64(b.N*slotsPerDay)/b.Elapsed().Seconds(), "values/s")
+	b.ReportMetric(float64(b.N*SlotsPerDay)/b.Elapsed().Seconds(), "values/s")
 }
 
 func BenchmarkDecodeBlock(b *testing.B) {
-	var blk dayBlock
-	for i := range blk.q {
-		blk.q[i] = store.Measured
-		blk.e[i] = core.Energy(100+(i*37)%90) * core.Wh
+	var blk Day
+	for i := range blk.Q {
+		blk.Q[i] = store.Measured
+		blk.E[i] = core.Energy(100+(i*37)%90) * core.Wh
 	}
-	enc := appendBlock(nil, &blk)
+	enc := Append(nil, &blk)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := decodeBlock(enc, &blk); err != nil {
+		if err := Decode(enc, &blk); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.N*slotsPerDay)/b.Elapsed().Seconds(), "values/s")
+	b.ReportMetric(float64(b.N*SlotsPerDay)/b.Elapsed().Seconds(), "values/s")
 }
 
 func TestBlockNoAllocs(t *testing.T) {
-	var blk dayBlock
-	for i := range blk.q {
-		blk.q[i] = store.Quality(i % 4)
-		if blk.q[i] != store.Missing {
-			blk.e[i] = core.Energy(i * 1001)
+	var blk Day
+	for i := range blk.Q {
+		blk.Q[i] = store.Quality(i % 4)
+		if blk.Q[i] != store.Missing {
+			blk.E[i] = core.Energy(i * 1001)
 		}
 	}
 	buf := make([]byte, 0, 1024)
 	if n := testing.AllocsPerRun(100, func() {
-		buf = appendBlock(buf[:0], &blk)
-		if err := decodeBlock(buf, &blk); err != nil {
+		buf = Append(buf[:0], &blk)
+		if err := Decode(buf, &blk); err != nil {
 			t.Fatal(err)
 		}
 	}); n != 0 {
@@ -189,11 +189,11 @@ func TestBlockNoAllocs(t *testing.T) {
 // largest k <= 15 with 10^k dividing every present value: on random blocks,
 // a day of zeros and values of each power of ten.
 func TestScaleExp(t *testing.T) {
-	want := func(b *dayBlock) int {
+	want := func(b *Day) int {
 		k := 0
 		for k < maxScaleExp {
-			for i, q := range b.q {
-				if q != store.Missing && int64(b.e[i])%pow10[k+1] != 0 {
+			for i, q := range b.Q {
+				if q != store.Missing && int64(b.E[i])%pow10[k+1] != 0 {
 					return k
 				}
 			}
@@ -202,19 +202,19 @@ func TestScaleExp(t *testing.T) {
 		return k
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	var blocks []*dayBlock
+	var blocks []*Day
 	for range 5000 {
 		blocks = append(blocks, randomBlock(rng))
 	}
-	var zeros dayBlock
-	for i := range zeros.q {
-		zeros.q[i] = store.Measured
+	var zeros Day
+	for i := range zeros.Q {
+		zeros.Q[i] = store.Measured
 	}
 	blocks = append(blocks, &zeros)
 	for k := range maxScaleExp + 1 {
 		b := zeros
-		b.e[7], b.e[50] = core.Energy(pow10[k]), -core.Energy(pow10[k])*3
-		b.e[60] = core.Energy(pow10[maxScaleExp]) // larger scales do not raise it
+		b.E[7], b.E[50] = core.Energy(pow10[k]), -core.Energy(pow10[k])*3
+		b.E[60] = core.Energy(pow10[maxScaleExp]) // larger scales do not raise it
 		blocks = append(blocks, &b)
 	}
 	for i, b := range blocks {
