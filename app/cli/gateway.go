@@ -437,6 +437,15 @@ func writeSiteTOML(w io.Writer, s *core.Site) error {
 	if st.BalanceTolerance != 0 {
 		kv("balance_tolerance_percent", st.BalanceTolerance.String())
 	}
+	if st.PaymentTermDays != 0 {
+		kv("payment_term_days", fmt.Sprint(st.PaymentTermDays))
+	}
+	if len(st.ReminderDays) > 0 {
+		kv("reminder_days", strings.Join(strings.Fields(fmt.Sprint(st.ReminderDays)), ", "))
+	}
+	if st.ReminderFee != 0 {
+		kv("reminder_fee_chf", st.ReminderFee.String())
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
