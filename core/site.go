@@ -257,8 +257,10 @@ type Settings struct {
 	// ReminderDays is the reminder schedule: the first reminder is due
 	// ReminderDays[0] days after an invoice's due date, each further one
 	// ReminderDays[i] days after the previous reminder; the last is the
-	// final one. Empty means the default of 10, 10, 10.
-	ReminderDays []int `json:"reminder_days,omitempty"`
+	// final one; the levels end at the first 0. All zero means the default
+	// of 10, 10, 10. (An array, not a slice, so that Settings stays
+	// comparable.)
+	ReminderDays [MaxReminders]int `json:"reminder_days,omitzero"`
 	// ReminderFee is added to every reminder after the first (the first
 	// is customarily free); 0 for none.
 	ReminderFee Rappen `json:"reminder_fee,omitempty"`
@@ -281,11 +283,18 @@ func (s Settings) PaymentTerm() int {
 // Reminders returns the site's reminder schedule (ReminderDays or the
 // default).
 func (s Settings) Reminders() []int {
-	if len(s.ReminderDays) > 0 {
-		return s.ReminderDays
+	n := 0
+	for n < MaxReminders && s.ReminderDays[n] > 0 {
+		n++
 	}
-	return DefaultReminderDays
+	if n == 0 {
+		return DefaultReminderDays
+	}
+	return s.ReminderDays[:n:n]
 }
+
+// MaxReminders is the most levels a reminder schedule has.
+const MaxReminders = 5
 
 // Location returns the site's time zone; Validate guarantees it loads.
 // Zones are cached by name: time.LoadLocation reads and parses the zone

@@ -214,11 +214,8 @@ func (s *Site) Validate() error {
 	if n := s.Settings.PaymentTermDays; n < 0 || n > 365 {
 		return e("settings.payment_term_days", "%d: expected 1 to 365 days", n)
 	}
-	if len(s.Settings.ReminderDays) > 5 {
-		return e("settings.reminder_days", "%d reminders: expected at most 5", len(s.Settings.ReminderDays))
-	}
 	for i, n := range s.Settings.ReminderDays {
-		if n < 1 || n > 365 {
+		if n < 0 || n > 365 || n == 0 && i+1 < MaxReminders && s.Settings.ReminderDays[i+1] != 0 {
 			return e(fmt.Sprintf("settings.reminder_days[%d]", i), "%d: expected 1 to 365 days", n)
 		}
 	}

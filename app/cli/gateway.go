@@ -440,8 +440,8 @@ func writeSiteTOML(w io.Writer, s *core.Site) error {
 	if st.PaymentTermDays != 0 {
 		kv("payment_term_days", fmt.Sprint(st.PaymentTermDays))
 	}
-	if len(st.ReminderDays) > 0 {
-		kv("reminder_days", strings.Join(strings.Fields(fmt.Sprint(st.ReminderDays)), ", "))
+	if st.ReminderDays != ([core.MaxReminders]int{}) {
+		kv("reminder_days", strings.Join(strings.Fields(fmt.Sprint(st.Reminders())), ", "))
 	}
 	if st.ReminderFee != 0 {
 		kv("reminder_fee_chf", st.ReminderFee.String())

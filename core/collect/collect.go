@@ -90,7 +90,7 @@ type Payment struct {
 	// own reference or index in a batch: unique per booking.
 	ID       string      `json:"id"`
 	Account  string      `json:"account,omitempty"`
-	Booked   core.Date   `json:"booked"`
+	Booked   core.Date   `json:"booked,omitzero"`
 	Value    core.Date   `json:"value,omitzero"`
 	Amount   core.Rappen `json:"amount"`
 	Currency string      `json:"currency"`
