@@ -189,7 +189,9 @@ func (l *Ledger) addRun(s *core.Site, v []byte) error {
 	issued := core.DateOf(rec.Committed.In(s.Location()))
 	qrr := iban.IsQRIBAN(s.Operator.IBAN)
 	for _, ji := range run.Invoices {
-		if ji.Number == nil || *ji.Number == 0 {
+		// The operator owning the building bills itself: an internal
+		// statement, not a receivable (it carries no payment part).
+		if ji.Number == nil || *ji.Number == 0 || ji.Owner && s.Owner == "" {
 			continue
 		}
 		inv := Invoice{Site: s.ID, Number: *ji.Number, Key: ji.Key, Unit: ji.Unit, Tenant: ji.Tenant, Owner: ji.Owner,

@@ -34,12 +34,13 @@ func (d DueReminder) Reminder(day core.Date) Reminder {
 // DueReminders returns the reminders of site due on day, in invoice number
 // order: for each collectible invoice, the next level of the site's schedule
 // once its days have passed since the due date (level 1) or the previous
-// reminder. Nothing is sent or stored: RecordReminder records one that was
+// reminder. A site that does not collect itself (collect_self) has none.
+// Nothing is sent or stored: RecordReminder records one that was
 // issued.
 func (l *Ledger) DueReminders(site string, day core.Date) []DueReminder {
 	s := l.site[site]
-	if s == nil {
-		return nil
+	if s == nil || !s.Settings.CollectSelf {
+		return nil // a site that does not collect itself sends no reminders
 	}
 	sched := s.Settings.Reminders()
 	var out []DueReminder

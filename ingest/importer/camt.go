@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/collect"
+	"github.com/zevdesk/zevdesk/core/store"
 )
 
 // camtNamespaces are the ISO 20022 bank-to-customer messages read: the
@@ -150,6 +154,9 @@ func ParseCamt(name string, r io.Reader) (*Camt, error) {
 	syntax := func(err error) error {
 		var se *xml.SyntaxError
 		if errors.As(err, &se) {
+			if se.Msg == "unexpected EOF" {
+				return &CamtError{File: name, Line: se.Line, Msg: "the file ends inside the document: not a complete camt file"}
+			}
 			return &CamtError{File: name, Line: se.Line, Msg: "not well-formed XML: " + se.Msg}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -387,4 +394,31 @@ func camtDate(x xDate) (core.Date, string) {
 		return core.Date{}, fmt.Sprintf("expected a date YYYY-MM-DD, got %q", s)
 	}
 	return d, ""
+}
+
+// ReadCamtFile parses the camt file at path (ParseCamt), naming it by its
+// base name in errors and payments.
+func ReadCamtFile(path string) (*Camt, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ParseCamt(filepath.Base(path), f)
+}
+
+// ImportCamt books a parsed camt file's payments in one transaction
+// (collect.Book): matched to the office's invoices, payments already
+// booked by an earlier import skipped, the import audit-logged.
+func ImportCamt(st store.Store, file string, c *Camt, actor string, now time.Time) (*collect.BookResult, error) {
+	var res *collect.BookResult
+	err := st.Update(func(tx store.Tx) error {
+		var err error
+		res, err = collect.Book(tx, file, c.Payments, actor, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("booking %s: %w", file, err)
+	}
+	return res, nil
 }
