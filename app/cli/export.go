@@ -24,7 +24,7 @@ func init() {
 	Register(Command{
 		Name:    "export property",
 		Args:    "--site ID --from DATE --to DATE --out FILE.csv|FILE.xlsx [--preset generic|excel-ch]",
-		Summary: "write a period's invoices for property-management software, one row per invoice, cost type and VAT rate (the numbers of the committed run; drafts show 0), and the payments booked in the period (a second sheet, or FILE_payments.csv)",
+		Summary: "write a period's invoices for property-management software, one row per invoice, cost type and VAT rate (the numbers of the committed run; drafts show 0), and the payments of those invoices (a second sheet, or FILE_payments.csv)",
 		Run:     runExportProperty,
 	})
 	// bill --out DIR writes the run's documents through report.WriteRun.
@@ -117,8 +117,8 @@ func runExportProperty(env *Env, args []string) error {
 		return err
 	}
 	rows := report.ExportRows(run)
-	// The payments booked in the period go with the invoices: a second
-	// sheet of the workbook, or a second CSV file beside the first.
+	// The payments of the period's invoices go with them: a second sheet
+	// of the workbook, or a second CSV file beside the first.
 	_, ledger, err := siteLedger(env, siteID)
 	if err != nil {
 		return err

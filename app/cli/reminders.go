@@ -48,11 +48,11 @@ func runReminders(env *Env, args []string) error {
 			return Usagef(cmd, "--date: %v", err)
 		}
 	}
-	due := l.DueReminders(site.ID, day)
 	if !site.Settings.CollectSelf {
 		fmt.Fprintf(env.Stdout, "%s does not collect itself (collect_self): no reminders\n", site.ID)
 		return nil
 	}
+	due := l.DueReminders(site.ID, day)
 	t := &table{right: []bool{true, false, true, false, true, true, false}}
 	t.row("no.", "recipient", "level", "due since", "fee", "open", "pay by")
 	for _, r := range due {

@@ -38,15 +38,17 @@ var paymentHeaders = map[string][]string{
 	"excel-ch": {"ZEV", "Rechnung", "Objekt", "Mieter-Nr.", "Mieter", "Buchungsdatum", "Betrag CHF", "Zuordnung", "Bankreferenz"},
 }
 
-// PaymentRows returns the payments booked in p and assigned to invoices
-// of site, by booking day and invoice number.
+// PaymentRows returns the payments assigned to the site's invoices of
+// period p (those whose days lie in p: the invoices the export's other
+// rows list), whenever they were booked, by booking day and invoice
+// number.
 func PaymentRows(l *collect.Ledger, site string, p core.Period) []PaymentRow {
 	var out []PaymentRow
 	for _, it := range l.Items(site) {
+		if !p.Contains(it.Period.From) || !p.Contains(it.Period.To) {
+			continue
+		}
 		for _, pp := range it.Payments {
-			if !p.Contains(pp.Booked) {
-				continue
-			}
 			out = append(out, PaymentRow{Site: site, Invoice: it.Number, Unit: it.Unit, TenantRef: it.TenantRef,
 				Tenant: it.Tenant, Booked: pp.Booked, Amount: pp.Amount, By: pp.By, BankRef: pp.PaymentID})
 		}
