@@ -132,15 +132,6 @@ type xNtry struct {
 	} `xml:"NtryDtls"`
 }
 
-type xAcct struct {
-	ID struct {
-		IBAN string `xml:"IBAN"`
-		Othr struct {
-			ID string `xml:"Id"`
-		} `xml:"Othr"`
-	} `xml:"Id"`
-}
-
 // ParseCamt reads a camt.054 or camt.053 file (versions 08 and 04, as
 // Swiss banks deliver them) and returns its booked credits as payments.
 // Anything malformed or foreign is one *CamtError naming the line and the
@@ -160,19 +151,27 @@ func ParseCamt(name string, r io.Reader) (*Camt, error) {
 			return &CamtError{File: name, Line: se.Line, Msg: "not well-formed XML: " + se.Msg}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fail("", "the file ends early: not a complete camt document")
+			return fail("", "the file ends inside the document: not a complete camt file")
 		}
 		return fail("", "reading: %v", err)
 	}
+	// The decoder's raw tokens are read, without its namespace
+	// translation (a fifth of the time on a large file): the root's
+	// namespace is looked up here, and element names inside are matched
+	// by their local part, whatever prefix the bank uses. RawToken does
+	// not check that end elements match, so the loop does.
 	c := &Camt{}
-	var path []string // element names below Document
+	var stack []xml.Name
+	var path []string // element names below Document, with indices
 	var counts []map[string]int
 	rootName := ""
 	account := ""
-	started := false
 	for {
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
+			if len(stack) > 0 {
+				return nil, fail("", "the file ends inside the document: not a complete camt file")
+			}
 			break
 		}
 		if err != nil {
@@ -180,21 +179,21 @@ func ParseCamt(name string, r io.Reader) (*Camt, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if !started {
-				want, ok := camtNamespaces[t.Name.Space]
+			if len(stack) == 0 {
+				if rootName != "" {
+					return nil, fail(t.Name.Local, "a second root element after the Document")
+				}
+				ns := namespaceOf(t)
+				want, ok := camtNamespaces[ns]
 				if t.Name.Local != "Document" || !ok {
 					return nil, fail(t.Name.Local, "expected a camt.054 or camt.053 Document (versions 04 or 08), "+
-						"got <%s> in namespace %q", t.Name.Local, t.Name.Space)
+						"got <%s> in namespace %q", t.Name.Local, ns)
 				}
 				rootName = want
-				c.Message = t.Name.Space[strings.LastIndex(t.Name.Space, ":")+1:]
-				started = true
+				c.Message = ns[strings.LastIndex(ns, ":")+1:]
+				stack = append(stack, t.Name)
 				counts = append(counts, map[string]int{})
 				continue
-			}
-			if t.Name.Space != "" && camtNamespaces[t.Name.Space] == "" {
-				return nil, fail(strings.Join(append(path, t.Name.Local), "/"),
-					"element in namespace %q inside a %s document", t.Name.Space, c.Message)
 			}
 			idx := counts[len(counts)-1][t.Name.Local]
 			counts[len(counts)-1][t.Name.Local]++
@@ -206,25 +205,34 @@ func ParseCamt(name string, r io.Reader) (*Camt, error) {
 			case len(path) == 0 && t.Name.Local != rootName:
 				return nil, fail(t.Name.Local, "expected <%s> in a %s document", rootName, c.Message)
 			case len(path) == 1 && t.Name.Local == "GrpHdr":
-				var h struct {
-					MsgID string `xml:"MsgId"`
-				}
-				if err := d.DecodeElement(&h, &t); err != nil {
+				err := readTexts(d, t.Name, func(p, s string) {
+					if p == "MsgId" {
+						c.MsgID = s
+					}
+				})
+				if err != nil {
 					return nil, syntax(err)
 				}
-				c.MsgID = h.MsgID
 				continue
 			case len(path) == 2 && t.Name.Local == "Acct":
-				var a xAcct
-				if err := d.DecodeElement(&a, &t); err != nil {
+				var iban, other string
+				err := readTexts(d, t.Name, func(p, s string) {
+					switch p {
+					case "Id/IBAN":
+						iban = s
+					case "Id/Othr/Id":
+						other = s
+					}
+				})
+				if err != nil {
 					return nil, syntax(err)
 				}
-				account = strings.ReplaceAll(cmp.Or(a.ID.IBAN, a.ID.Othr.ID), " ", "")
+				account = strings.ReplaceAll(strings.TrimSpace(cmp.Or(iban, other)), " ", "")
 				continue
 			case len(path) == 2 && t.Name.Local == "Ntry":
 				line, _ := d.InputPos()
-				var n xNtry
-				if err := d.DecodeElement(&n, &t); err != nil {
+				n, err := readNtry(d, t.Name)
+				if err != nil {
 					return nil, syntax(err)
 				}
 				ep := strings.Join(append(path, el), "/")
@@ -234,19 +242,41 @@ func ParseCamt(name string, r io.Reader) (*Camt, error) {
 				}
 				continue
 			}
+			stack = append(stack, t.Name)
 			path = append(path, el)
 			counts = append(counts, map[string]int{})
 		case xml.EndElement:
+			if len(stack) == 0 {
+				return nil, fail(t.Name.Local, "end element </%s> without a start", t.Name.Local)
+			}
+			if top := stack[len(stack)-1]; top != t.Name {
+				return nil, fail(strings.Join(path, "/"), "not well-formed XML: element <%s> closed by </%s>",
+					top.Local, t.Name.Local)
+			}
+			stack = stack[:len(stack)-1]
+			counts = counts[:len(counts)-1]
 			if len(path) > 0 {
 				path = path[:len(path)-1]
-				counts = counts[:len(counts)-1]
 			}
 		}
 	}
-	if !started {
+	if rootName == "" {
 		return nil, fail("", "no XML document: expected a camt.054 or camt.053 file")
 	}
 	return c, nil
+}
+
+// namespaceOf returns the namespace of a start element read as a raw
+// token: its prefix's declaration (or the default one) among its
+// attributes.
+func namespaceOf(t xml.StartElement) string {
+	for _, a := range t.Attr {
+		if t.Name.Space == "" && a.Name.Space == "" && a.Name.Local == "xmlns" ||
+			t.Name.Space != "" && a.Name.Space == "xmlns" && a.Name.Local == t.Name.Space {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // entry adds a booked credit entry's payments.

@@ -102,3 +102,15 @@ func BenchmarkCamtImport(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseCamt parses the 10,000 entries of BenchmarkCamtImport's
+// file alone.
+func BenchmarkParseCamt(b *testing.B) {
+	doc := benchCamt(b, 10_000, 5_000)
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if _, err := ParseCamt("bench.xml", bytes.NewReader(doc)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

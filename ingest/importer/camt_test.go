@@ -3,6 +3,7 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -202,6 +203,10 @@ func TestParseCamtErrors(t *testing.T) {
 			"Ntry[0]/NtryDtls/TxDtls[0]/Refs/AcctSvcrRef", "keeps a second import from booking it twice"},
 		{"booking date", strings.Replace(good, "<BookgDt><Dt>2026-05-04</Dt></BookgDt>", "<BookgDt><Dt>04.05.2026</Dt></BookgDt>", 1), 9,
 			"Ntry[0]/BookgDt", `expected a date YYYY-MM-DD, got "04.05.2026"`},
+		{"mismatched end in an entry", strings.Replace(good, "</CdtDbtInd>", "</Cdt>", 1), 11, "", "element <CdtDbtInd> closed by </Cdt>"},
+		{"mismatched end outside entries", strings.Replace(good, "</Ntfctn>", "</Stmt>", 1), 0,
+			"BkToCstmrDbtCdtNtfctn/Ntfctn[0]", "element <Ntfctn> closed by </Stmt>"},
+		{"unclosed document", strings.Replace(good, "</Document>", "", 1), 0, "", "the file ends inside the document"},
 		{"truncated", good[:len(good)/2], 0, "", "camt"},
 		{"not xml", "Buchungsdatum;Betrag\n2026-05-04;100.40\n", 0, "", "camt"},
 	}
@@ -221,5 +226,25 @@ func TestParseCamtErrors(t *testing.T) {
 					c.element, c.msg)
 			}
 		})
+	}
+}
+
+// TestParseCamtPrefixedNamespace reads a file whose elements carry a
+// namespace prefix, as some banks write them.
+func TestParseCamtPrefixedNamespace(t *testing.T) {
+	doc := buildCamt("camt.054.001.08", sampleEntries()...)
+	doc = strings.Replace(doc, `<Document xmlns="`, `<Document xmlns:ns2="`, 1)
+	doc = regexp.MustCompile(`<(/?)([A-Za-z])`).ReplaceAllString(doc, "<${1}ns2:$2")
+	c, err := ParseCamt("ns2.xml", strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Payments) != 4 || c.Payments[0].Reference != testQRR || c.Payments[0].Account != "CH4431999123000889012" {
+		t.Errorf("%+v", c.Payments)
+	}
+	// The prefix must be declared as a camt namespace.
+	bad := strings.Replace(doc, "xmlns:ns2=", "xmlns:ns3=", 1)
+	if _, err := ParseCamt("ns3.xml", strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "expected a camt.054") {
+		t.Errorf("undeclared prefix: %v", err)
 	}
 }
