@@ -203,7 +203,7 @@ func TestParseCamtErrors(t *testing.T) {
 			"Ntry[0]/NtryDtls/TxDtls[0]/Refs/AcctSvcrRef", "keeps a second import from booking it twice"},
 		{"booking date", strings.Replace(good, "<BookgDt><Dt>2026-05-04</Dt></BookgDt>", "<BookgDt><Dt>04.05.2026</Dt></BookgDt>", 1), 9,
 			"Ntry[0]/BookgDt", `expected a date YYYY-MM-DD, got "04.05.2026"`},
-		{"mismatched end in an entry", strings.Replace(good, "</CdtDbtInd>", "</Cdt>", 1), 11, "", "element <CdtDbtInd> closed by </Cdt>"},
+		{"mismatched end in an entry", strings.Replace(good, "</CdtDbtInd>", "</Cdt>", 1), 12, "", "element <CdtDbtInd> closed by </Cdt>"},
 		{"mismatched end outside entries", strings.Replace(good, "</Ntfctn>", "</Stmt>", 1), 0,
 			"BkToCstmrDbtCdtNtfctn/Ntfctn[0]", "element <Ntfctn> closed by </Stmt>"},
 		{"unclosed document", strings.Replace(good, "</Document>", "", 1), 0, "", "the file ends inside the document"},
