@@ -13,6 +13,8 @@ import (
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/ingest/importer"
+	"github.com/zevdesk/zevdesk/ingest/sim"
 )
 
 const cliQRIBAN = "CH4431999123000889012"
@@ -271,4 +273,28 @@ func TestInvoiceCancelAndWriteOff(t *testing.T) {
 	if code, _, _ := run(t, db, "invoice", "cancel", "--site", "birke", "--invoice", "1"); code != 1 {
 		t.Error("a cancel without a reason was accepted")
 	}
+}
+
+// TestSiteTOMLCollectionSettings checks that a printed site file keeps
+// the payment term and the reminder schedule.
+func TestSiteTOMLCollectionSettings(t *testing.T) {
+	s := testSiteForTOML()
+	s.Settings.PaymentTermDays = 20
+	s.Settings.ReminderDays = [core.MaxReminders]int{14, 7}
+	s.Settings.ReminderFee = 1500
+	var b strings.Builder
+	if err := writeSiteTOML(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := importer.ParseSite("printed.toml", strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if got.Settings != s.Settings {
+		t.Errorf("settings read back as %+v, want %+v", got.Settings, s.Settings)
+	}
+}
+
+func testSiteForTOML() *core.Site {
+	return sim.New(sim.Config{Seed: 1, Units: 2, PVkWp: 10}).Site("print")
 }
