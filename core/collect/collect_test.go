@@ -403,3 +403,20 @@ func TestReminderSchedule(t *testing.T) {
 		t.Errorf("statement %+v", lines)
 	}
 }
+
+// TestAmountMatchUsesOpenAmount checks that an invoice paid in part is
+// matched by what is open now, not by its original amount.
+func TestAmountMatchUsesOpenAmount(t *testing.T) {
+	st := seeded(t)
+	// In one file: the index of open amounts changes as it is booked.
+	res := book(t, st, Payment{ID: "S/1", Amount: chf("50.00"), Currency: "CHF", Reference: ref(t, "birke", 2)},
+		Payment{ID: "S/2", Amount: chf("80.05"), Currency: "CHF", Debtor: "Beat Beispiel"})
+	if res.Unassigned != 1 {
+		t.Errorf("a payment of the invoice's original amount matched it after a part was paid: %+v", res)
+	}
+	res = book(t, st, Payment{ID: "S/3", Amount: chf("30.05"), Currency: "CHF", Debtor: "Beat Beispiel"})
+	if res.ByAmount != 1 {
+		t.Errorf("the open amount did not match: %+v", res)
+	}
+	checkItem(t, ledger(t, st), "birke", 2, Paid, "80.05", "0.00")
+}
