@@ -279,6 +279,11 @@ func namespaceOf(t xml.StartElement) string {
 	return ""
 }
 
+// maxRef is the length of the standard's Max35Text, which the bank's
+// references are: they become store keys, so a longer one is refused
+// rather than stored.
+const maxRef = 35
+
 // entry adds a booked credit entry's payments.
 func (c *Camt) entry(n xNtry, account, ep string) *CamtError {
 	bad := func(el, format string, args ...any) *CamtError {
@@ -318,6 +323,9 @@ func (c *Camt) entry(n xNtry, account, ep string) *CamtError {
 		return nil
 	}
 	ref := strings.TrimSpace(cmp.Or(n.AcctSvcrRef, n.NtryRef))
+	if len(ref) > maxRef {
+		return bad("AcctSvcrRef", "%d characters: the standard allows at most %d", len(ref), maxRef)
+	}
 	var txs []xTx
 	for _, d := range n.NtryDtls {
 		txs = append(txs, d.TxDtls...)
@@ -354,6 +362,9 @@ func (c *Camt) entry(n xNtry, account, ep string) *CamtError {
 		}
 		sum += p.Amount
 		id := strings.TrimSpace(tx.Refs.AcctSvcrRef)
+		if len(id) > maxRef {
+			return bad(tp+"/Refs/AcctSvcrRef", "%d characters: the standard allows at most %d", len(id), maxRef)
+		}
 		switch {
 		case id != "":
 		case ref == "":

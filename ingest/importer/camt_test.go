@@ -207,6 +207,8 @@ func TestParseCamtErrors(t *testing.T) {
 		{"mismatched end outside entries", strings.Replace(good, "</Ntfctn>", "</Stmt>", 1), 0,
 			"BkToCstmrDbtCdtNtfctn/Ntfctn[0]", "element <Ntfctn> closed by </Stmt>"},
 		{"unclosed document", strings.Replace(good, "</Document>", "", 1), 0, "", "the file ends inside the document"},
+		{"long reference", strings.Replace(good, "<AcctSvcrRef>E1-T1</AcctSvcrRef>", "<AcctSvcrRef>"+strings.Repeat("X", 36)+"</AcctSvcrRef>", 1), 9,
+			"Ntry[0]/NtryDtls/TxDtls[0]/Refs/AcctSvcrRef", "36 characters: the standard allows at most 35"},
 		{"truncated", good[:len(good)/2], 0, "", "camt"},
 		{"not xml", "Buchungsdatum;Betrag\n2026-05-04;100.40\n", 0, "", "camt"},
 	}
