@@ -50,10 +50,13 @@ func readTexts(d *xml.Decoder, start xml.Name, fn func(path, text string)) error
 func readNtry(d *xml.Decoder, start xml.Name) (xNtry, error) {
 	var n xNtry
 	var stack []xml.Name
-	var path []string
+	// paths[i] is the path of stack[i] below the Ntry, or below the
+	// TxDtls inside one ("Refs/AcctSvcrRef"), joined once per element.
+	var paths []string
 	var text []byte
 	var amt *xAmt // the Amt element open, for its text
 	var tx *xTx   // the TxDtls open
+	txDepth := 0  // len(stack) at the TxDtls
 	for {
 		tok, err := d.RawToken()
 		if err != nil {
@@ -61,14 +64,16 @@ func readNtry(d *xml.Decoder, start xml.Name) (xNtry, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			stack = append(stack, t.Name)
-			path = append(path, t.Name.Local)
-			text = text[:0]
-			rel := path
-			if tx != nil {
-				rel = path[2:]
+			var p string
+			switch {
+			case len(stack) == txDepth && tx != nil, len(stack) == 0:
+				p = t.Name.Local
+			default:
+				p = paths[len(paths)-1] + "/" + t.Name.Local
 			}
-			switch p := strings.Join(rel, "/"); {
+			stack = append(stack, t.Name)
+			text = text[:0]
+			switch {
 			case tx == nil && p == "NtryDtls":
 				n.NtryDtls = append(n.NtryDtls, struct {
 					TxDtls []xTx `xml:"TxDtls"`
@@ -77,6 +82,7 @@ func readNtry(d *xml.Decoder, start xml.Name) (xNtry, error) {
 				dt := &n.NtryDtls[len(n.NtryDtls)-1]
 				dt.TxDtls = append(dt.TxDtls, xTx{})
 				tx = &dt.TxDtls[len(dt.TxDtls)-1]
+				txDepth = len(stack)
 			case t.Name.Local == "Amt":
 				a := &xAmt{}
 				for _, at := range t.Attr {
@@ -100,6 +106,7 @@ func readNtry(d *xml.Decoder, start xml.Name) (xNtry, error) {
 					AddtlRmtInf []string `xml:"AddtlRmtInf"`
 				}{})
 			}
+			paths = append(paths, p)
 		case xml.CharData:
 			text = append(text, t...)
 		case xml.EndElement:
@@ -114,89 +121,90 @@ func readNtry(d *xml.Decoder, start xml.Name) (xNtry, error) {
 			if len(stack) == 0 {
 				return n, nil // </Ntry>
 			}
-			s := string(text)
+			p := paths[len(paths)-1]
 			switch {
-			case tx == nil:
-				n.set(strings.Join(path, "/"), s, amt)
-			case len(path) == 2:
+			case tx != nil && len(stack) == txDepth:
 				tx = nil // </TxDtls>
+			case tx != nil:
+				tx.set(p, text, amt)
 			default:
-				tx.set(strings.Join(path[2:], "/"), s, amt)
+				n.set(p, text, amt)
 			}
 			if t.Name.Local == "Amt" {
 				amt = nil
 			}
-			stack, path = stack[:len(stack)-1], path[:len(path)-1]
+			stack, paths = stack[:len(stack)-1], paths[:len(paths)-1]
 			text = text[:0]
 		}
 	}
 }
 
-// set stores the text of the element at path p (relative to the Ntry).
-func (n *xNtry) set(p, s string, amt *xAmt) {
+// set stores the text of the element at path p (relative to the Ntry);
+// only the elements read become strings.
+func (n *xNtry) set(p string, text []byte, amt *xAmt) {
 	switch p {
 	case "NtryRef":
-		n.NtryRef = s
+		n.NtryRef = string(text)
 	case "Amt":
 		if amt != nil {
-			amt.Value = s
+			amt.Value = string(text)
 		}
 	case "CdtDbtInd":
-		n.CdtDbtInd = s
+		n.CdtDbtInd = string(text)
 	case "RvslInd":
-		n.RvslInd = s
+		n.RvslInd = string(text)
 	case "Sts":
-		n.Sts.Text = s
+		n.Sts.Text = string(text)
 	case "Sts/Cd":
-		n.Sts.Cd = s
+		n.Sts.Cd = string(text)
 	case "BookgDt/Dt":
-		n.BookgDt.Dt = s
+		n.BookgDt.Dt = string(text)
 	case "BookgDt/DtTm":
-		n.BookgDt.DtTm = s
+		n.BookgDt.DtTm = string(text)
 	case "ValDt/Dt":
-		n.ValDt.Dt = s
+		n.ValDt.Dt = string(text)
 	case "ValDt/DtTm":
-		n.ValDt.DtTm = s
+		n.ValDt.DtTm = string(text)
 	case "AcctSvcrRef":
-		n.AcctSvcrRef = s
+		n.AcctSvcrRef = string(text)
 	}
 }
 
 // set stores the text of the element at path p (relative to the TxDtls).
-func (tx *xTx) set(p, s string, amt *xAmt) {
+func (tx *xTx) set(p string, text []byte, amt *xAmt) {
 	switch p {
 	case "Refs/AcctSvcrRef":
-		tx.Refs.AcctSvcrRef = s
+		tx.Refs.AcctSvcrRef = string(text)
 	case "Refs/EndToEndId":
-		tx.Refs.EndToEndID = s
+		tx.Refs.EndToEndID = string(text)
 	case "Amt", "AmtDtls/TxAmt/Amt":
 		if amt != nil {
-			amt.Value = s
+			amt.Value = string(text)
 		}
 	case "CdtDbtInd":
-		tx.CdtDbtInd = s
+		tx.CdtDbtInd = string(text)
 	case "RltdPties/Dbtr/Nm":
-		tx.RltdPties.Dbtr.Nm = s
+		tx.RltdPties.Dbtr.Nm = string(text)
 	case "RltdPties/Dbtr/Pty/Nm":
-		tx.RltdPties.Dbtr.Pty.Nm = s
+		tx.RltdPties.Dbtr.Pty.Nm = string(text)
 	case "RltdPties/DbtrAcct/Id/IBAN":
-		tx.RltdPties.DbtrAcct.ID.IBAN = s
+		tx.RltdPties.DbtrAcct.ID.IBAN = string(text)
 	case "RltdPties/UltmtDbtr/Nm":
-		tx.RltdPties.UltmtDbtr.Nm = s
+		tx.RltdPties.UltmtDbtr.Nm = string(text)
 	case "RltdPties/UltmtDbtr/Pty/Nm":
-		tx.RltdPties.UltmtDbtr.Pty.Nm = s
+		tx.RltdPties.UltmtDbtr.Pty.Nm = string(text)
 	case "RmtInf/Ustrd":
-		tx.RmtInf.Ustrd = append(tx.RmtInf.Ustrd, s)
+		tx.RmtInf.Ustrd = append(tx.RmtInf.Ustrd, string(text))
 	case "RmtInf/Strd/CdtrRefInf/Ref":
 		if len(tx.RmtInf.Strd) > 0 {
-			tx.RmtInf.Strd[len(tx.RmtInf.Strd)-1].CdtrRefInf.Ref = s
+			tx.RmtInf.Strd[len(tx.RmtInf.Strd)-1].CdtrRefInf.Ref = string(text)
 		}
 	case "RmtInf/Strd/AddtlRmtInf":
 		if len(tx.RmtInf.Strd) > 0 {
 			st := &tx.RmtInf.Strd[len(tx.RmtInf.Strd)-1]
-			st.AddtlRmtInf = append(st.AddtlRmtInf, s)
+			st.AddtlRmtInf = append(st.AddtlRmtInf, string(text))
 		}
 	case "AddtlTxInf":
-		tx.AddtlTxInf = s
+		tx.AddtlTxInf = string(text)
 	}
 }
