@@ -420,3 +420,12 @@ func TestAmountMatchUsesOpenAmount(t *testing.T) {
 	}
 	checkItem(t, ledger(t, st), "birke", 2, Paid, "80.05", "0.00")
 }
+
+func TestForeignCurrencyUnassigned(t *testing.T) {
+	st := seeded(t)
+	res := book(t, st, Payment{ID: "F/1", Amount: chf("100.40"), Currency: "EUR", Reference: ref(t, "birke", 1)})
+	if res.Unassigned != 1 || res.New[0].Note != "currency EUR: invoices are in CHF" {
+		t.Errorf("a EUR payment: %+v %q", res, res.New[0].Note)
+	}
+	checkItem(t, ledger(t, st), "birke", 1, Issued, "0.00", "100.40")
+}
