@@ -254,7 +254,50 @@ type Settings struct {
 	// BalanceTolerance is the allowed difference between the sub-meters and
 	// the grid meter before it is flagged; 0 means the default of 2 %.
 	BalanceTolerance BasisPoints `json:"balance_tolerance,omitempty"`
+	// PaymentTermDays is the payment term of the site's invoices in days
+	// from the issue date; 0 means the default of 30.
+	PaymentTermDays int `json:"payment_term_days,omitempty"`
+	// ReminderDays is the reminder schedule: the first reminder is due
+	// ReminderDays[0] days after an invoice's due date, each further one
+	// ReminderDays[i] days after the previous reminder; the last is the
+	// final one; the levels end at the first 0. All zero means the default
+	// of 10, 10, 10. (An array, not a slice, so that Settings stays
+	// comparable.)
+	ReminderDays [MaxReminders]int `json:"reminder_days,omitzero"`
+	// ReminderFee is added to every reminder after the first (the first
+	// is customarily free); 0 for none.
+	ReminderFee Rappen `json:"reminder_fee,omitempty"`
 }
+
+// DefaultPaymentTermDays is the payment term when a site sets none.
+const DefaultPaymentTermDays = 30
+
+// DefaultReminderDays is the reminder schedule when a site sets none.
+var DefaultReminderDays = []int{10, 10, 10}
+
+// PaymentTerm returns the site's payment term in days.
+func (s Settings) PaymentTerm() int {
+	if s.PaymentTermDays > 0 {
+		return s.PaymentTermDays
+	}
+	return DefaultPaymentTermDays
+}
+
+// Reminders returns the site's reminder schedule (ReminderDays or the
+// default).
+func (s Settings) Reminders() []int {
+	n := 0
+	for n < MaxReminders && s.ReminderDays[n] > 0 {
+		n++
+	}
+	if n == 0 {
+		return DefaultReminderDays
+	}
+	return s.ReminderDays[:n:n]
+}
+
+// MaxReminders is the most levels a reminder schedule has.
+const MaxReminders = 5
 
 // Location returns the site's time zone; Validate guarantees it loads.
 // Zones are cached by name: time.LoadLocation reads and parses the zone

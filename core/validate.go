@@ -217,6 +217,17 @@ func (s *Site) Validate() error {
 	if s.Settings.Period != "" && !slices.Contains([]string{"month", "quarter", "half", "year"}, s.Settings.Period) {
 		return e("settings.period", "unknown period %q: expected month, quarter, half or year", s.Settings.Period)
 	}
+	if n := s.Settings.PaymentTermDays; n < 0 || n > 365 {
+		return e("settings.payment_term_days", "%d: expected 1 to 365 days", n)
+	}
+	for i, n := range s.Settings.ReminderDays {
+		if n < 0 || n > 365 || n == 0 && i+1 < MaxReminders && s.Settings.ReminderDays[i+1] != 0 {
+			return e(fmt.Sprintf("settings.reminder_days[%d]", i), "%d: expected 1 to 365 days", n)
+		}
+	}
+	if s.Settings.ReminderFee < 0 {
+		return e("settings.reminder_fee_chf", "%s: expected a fee of 0 or more", s.Settings.ReminderFee)
+	}
 	return nil
 }
 

@@ -24,7 +24,7 @@ func init() {
 	Register(Command{
 		Name:    "export property",
 		Args:    "--site ID --from DATE --to DATE --out FILE.csv|FILE.xlsx [--preset generic|excel-ch]",
-		Summary: "write a period's invoices for property-management software, one row per invoice, cost type and VAT rate (the numbers of the committed run; drafts show 0)",
+		Summary: "write a period's invoices for property-management software, one row per invoice, cost type and VAT rate (the numbers of the committed run; drafts show 0), and the payments of those invoices (a second sheet, or FILE_payments.csv)",
 		Run:     runExportProperty,
 	})
 	// bill --out DIR writes the run's documents through report.WriteRun.
@@ -124,11 +124,18 @@ func runExportProperty(env *Env, args []string) error {
 		return err
 	}
 	rows := report.ExportRows(run)
+	// The payments of the period's invoices go with them: a second sheet
+	// of the workbook, or a second CSV file beside the first.
+	_, ledger, err := siteLedger(env, siteID)
+	if err != nil {
+		return err
+	}
+	pays := report.PaymentRows(ledger, siteID, p)
 	var buf bytes.Buffer
 	if ext == ".csv" {
 		err = report.WriteExportCSV(&buf, rows, pr)
 	} else {
-		err = report.WriteExportXLSX(&buf, rows, pr, in.Site.Operator.Name)
+		err = report.WriteExportXLSXWithPayments(&buf, rows, pays, pr, in.Site.Operator.Name)
 	}
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
@@ -136,7 +143,19 @@ func runExportProperty(env *Env, args []string) error {
 	if err := report.WriteFile(*out, buf.Bytes()); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "wrote %s (%s, %s, %d rows, preset %s)\n", *out, in.Site.ID, p, len(rows), pr.Name)
+	fmt.Fprintf(env.Stdout, "wrote %s (%s, %s, %d rows, %d payments, preset %s)\n", *out, in.Site.ID, p, len(rows),
+		len(pays), pr.Name)
+	if ext == ".csv" {
+		payOut := strings.TrimSuffix(*out, filepath.Ext(*out)) + "_payments.csv"
+		buf.Reset()
+		if err := report.WritePaymentsCSV(&buf, pays, pr); err != nil {
+			return fmt.Errorf("writing %s: %w", payOut, err)
+		}
+		if err := report.WriteFile(payOut, buf.Bytes()); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "wrote %s (%d payments)\n", payOut, len(pays))
+	}
 	return nil
 }
 

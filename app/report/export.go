@@ -300,11 +300,28 @@ func WriteExportCSV(w io.Writer, rows []ExportRow, p Preset) error {
 // WriteExportXLSX writes the rows as a one-sheet workbook in preset p's
 // layout, with numbers as numbers and dates as dates.
 func WriteExportXLSX(out io.Writer, rows []ExportRow, p Preset, author string) error {
-	w, err := newBook("de")
+	w, err := exportBook(rows, p)
 	if err != nil {
 		return err
 	}
 	defer w.f.Close()
+	return w.save(out, author)
+}
+
+// exportBook builds the export's workbook (WriteExportXLSX).
+func exportBook(rows []ExportRow, p Preset) (*wbook, error) {
+	w, err := newBook("de")
+	if err != nil {
+		return nil, err
+	}
+	if err := w.exportSheet(rows, p); err != nil {
+		w.f.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *wbook) exportSheet(rows []ExportRow, p Preset) error {
 	sh := "Export"
 	if err := w.f.SetSheetName("Sheet1", sh); err != nil {
 		return err
@@ -353,8 +370,5 @@ func WriteExportXLSX(out io.Writer, rows []ExportRow, p Preset, author string) e
 	if err := w.f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	if err := w.f.SetColWidth(sh, "A", colName(len(p.Columns)), 13); err != nil {
-		return err
-	}
-	return w.save(out, author)
+	return w.f.SetColWidth(sh, "A", colName(len(p.Columns)), 13)
 }

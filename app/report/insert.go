@@ -493,7 +493,8 @@ func swicoS1(site *core.Site, inv *billing.Invoice, issued core.Date) string {
 			b.WriteString("/32/" + strings.Join(rates, ";"))
 		}
 	}
-	b.WriteString("/40/0:30")
+	// The payment term in days from the invoice date, as the site sets it.
+	b.WriteString("/40/0:" + strconv.Itoa(site.Settings.PaymentTerm()))
 	return b.String()
 }
 

@@ -631,13 +631,9 @@ func Commit(tx store.Tx, run *Run, now time.Time, opt *CommitOptions) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	last := 0
-	if v, err := tx.GetMeta(BucketCounter, run.Site); err == nil {
-		if last, err = strconv.Atoi(string(v)); err != nil {
-			return fmt.Errorf("reading the invoice counter of %s: %q is not a number", run.Site, v)
-		}
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("reading the invoice counter: %w", err)
+	last, err := lastNumber(tx, run.Site)
+	if err != nil {
+		return err
 	}
 	numbers := map[string]int{}
 	first, lastNew := 0, 0

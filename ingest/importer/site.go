@@ -571,6 +571,22 @@ func (d *siteDecoder) site(root *table) *core.Site {
 	if v, ok := set.percent("balance_tolerance_percent"); ok {
 		s.Settings.BalanceTolerance = v
 	}
+	var term int64
+	set.integer("payment_term_days", "a number of days", &term)
+	s.Settings.PaymentTermDays = int(term)
+	for i, v := range set.list("reminder_days") {
+		n, isInt := v.(int64)
+		if i >= core.MaxReminders {
+			set.d.fail(set.key("reminder_days"), "expected at most %d reminders", core.MaxReminders)
+			break
+		}
+		if !isInt || n < 1 || n > 365 {
+			set.d.fail(fmt.Sprintf("%s[%d]", set.key("reminder_days"), i), "expected a number of days from 1 to 365, got %s", describe(v))
+			break
+		}
+		s.Settings.ReminderDays[i] = int(n)
+	}
+	set.chf("reminder_fee_chf", &s.Settings.ReminderFee)
 	set.done()
 	root.done()
 	return s

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,6 +236,9 @@ refuse_missing = true
 round_to_5 = true
 redistribute = true
 balance_tolerance_percent = 2.5
+payment_term_days = 20
+reminder_days = [14, 10]
+reminder_fee_chf = 20.00
 `
 	s, err := ParseSite("linde.toml", strings.NewReader(src))
 	if err != nil {
@@ -265,7 +269,8 @@ balance_tolerance_percent = 2.5
 		s.Tariffs[1].Grid != 280_000 || s.Tariffs[1].Standard != 312_500 || s.Tariffs[1].VAT != nil {
 		t.Errorf("tariffs = %+v", s.Tariffs)
 	}
-	want := core.Settings{Period: "quarter", CollectSelf: true, RefuseMissing: true, RoundTo5: true, Redistribute: true, BalanceTolerance: 250}
+	want := core.Settings{Period: "quarter", CollectSelf: true, RefuseMissing: true, RoundTo5: true, Redistribute: true,
+		BalanceTolerance: 250, PaymentTermDays: 20, ReminderDays: [core.MaxReminders]int{14, 10}, ReminderFee: 2000}
 	if s.Settings != want {
 		t.Errorf("settings = %+v, want %+v", s.Settings, want)
 	}
@@ -398,6 +403,32 @@ s = 5
 // TestSiteFileDocsCoverEveryKey checks docs/site-file.md against the parser:
 // every key a table accepts (as its unknown-key error lists them) is
 // documented there.
+// TestParseSiteCollectionSettings checks the payment term and reminder
+// schedule keys' errors, each naming its line and element.
+func TestParseSiteCollectionSettings(t *testing.T) {
+	for _, tt := range []struct{ settings, element, msg string }{
+		{"payment_term_days = 400", "settings.payment_term_days", "400: expected 1 to 365 days"},
+		{"payment_term_days = 2.5", "settings.payment_term_days", "expected a number of days (a whole number), got number 2.5"},
+		{"reminder_days = [10, 0]", "settings.reminder_days[1]", "expected a number of days from 1 to 365, got integer 0"},
+		{"reminder_days = [1, 2, 3, 4, 5, 6]", "settings.reminder_days", "expected at most 5 reminders"},
+		{"reminder_fee_chf = -5", "settings.reminder_fee_chf", "-5.00: expected a fee of 0 or more"},
+	} {
+		src := designSite + "\n[settings]\n" + tt.settings + "\n"
+		_, err := ParseSite("site.toml", strings.NewReader(src))
+		var e *Error
+		if !errors.As(err, &e) || e.Element != tt.element || e.Msg != tt.msg || e.Line != strings.Count(src, "\n") {
+			t.Errorf("%s: %v (line %d), want line %d: %s: %s", tt.settings, err, e.Line, strings.Count(src, "\n"), tt.element, tt.msg)
+		}
+	}
+	s, err := ParseSite("site.toml", strings.NewReader(designSite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Settings.PaymentTerm() != 30 || fmt.Sprint(s.Settings.Reminders()) != "[10 10 10]" {
+		t.Errorf("defaults: term %d, reminders %v", s.Settings.PaymentTerm(), s.Settings.Reminders())
+	}
+}
+
 func TestSiteFileDocsCoverEveryKey(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "site-file.md"))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -154,6 +155,17 @@ func (sw *siteWriter) site(s *core.Site) {
 		sw.boolean("round_to_5", set.RoundTo5)
 		sw.boolean("redistribute", set.Redistribute)
 		sw.num("balance_tolerance_percent", set.BalanceTolerance.String(), set.BalanceTolerance == 0)
+		sw.num("payment_term_days", strconv.Itoa(set.PaymentTermDays), set.PaymentTermDays == 0)
+		var days []string
+		for _, d := range set.ReminderDays {
+			if d != 0 {
+				days = append(days, strconv.Itoa(d))
+			}
+		}
+		if len(days) > 0 {
+			sw.line("reminder_days = [%s]", strings.Join(days, ", "))
+		}
+		sw.num("reminder_fee_chf", set.ReminderFee.String(), set.ReminderFee == 0)
 	}
 }
 
