@@ -27,7 +27,7 @@ func runCheck(env *Env, args []string) error {
 	if len(rest) > 0 {
 		return Usagef("check", "unexpected argument %q", rest[0])
 	}
-	if err := requireDB(env.DBPath); err != nil {
+	if err := requireDB(env); err != nil {
 		return err
 	}
 	st, err := env.Store()
@@ -60,11 +60,11 @@ func runCheck(env *Env, args []string) error {
 	return nil
 }
 
-// requireDB fails when there is no database at path, so that checking or
-// backing up a mistyped path does not create an empty one.
-func requireDB(path string) error {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no database at %s", path)
+// requireDB fails when there is no database at env's DBPath, so that
+// checking or backing up a mistyped path does not create an empty one.
+func requireDB(env *Env) error {
+	if _, err := os.Stat(env.Path(env.DBPath)); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s", env.DBPath)
 	} else if err != nil {
 		return err
 	}

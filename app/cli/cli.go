@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,7 +30,27 @@ type Command struct {
 	// Run executes the command with the arguments after its name. It
 	// returns a *UsageError for bad arguments.
 	Run func(env *Env, args []string) error
+	// Owner says what the command does while another process (the desktop
+	// app or serve) has the database open; the zero value runs it there.
+	Owner OwnerPolicy
 }
+
+// OwnerPolicy says how a command runs while another process owns the
+// database file (see app/remote).
+type OwnerPolicy int
+
+const (
+	// ThroughOwner runs the command in the owning process, on its open
+	// store, with the output streamed back: the same code, output and exit
+	// status as without it.
+	ThroughOwner OwnerPolicy = iota
+	// NoDatabase marks a command that never opens the database; it runs
+	// here whoever owns the database.
+	NoDatabase
+	// RefuseOwner refuses the command while another process owns the
+	// database (serve, demo, restore).
+	RefuseOwner
+)
 
 var commands = map[string]Command{}
 
@@ -49,9 +70,37 @@ type Env struct {
 	Clock  core.Clock
 	// DBPath is the office database, from --db or the default location.
 	DBPath string
+	// Dir, if set, is the directory relative paths are resolved against
+	// (Path): a command run for another process resolves them against that
+	// process's working directory. Messages name paths as they were given.
+	Dir string
 
-	st store.Store
+	st     store.Store
+	shared bool     // st belongs to the owning process: Close leaves it open
+	closer []func() // run by Close, last first
 }
+
+// Path resolves p, a path as the user gave it, against Dir.
+func (e *Env) Path(p string) string {
+	if e.Dir == "" || p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.Dir, p)
+}
+
+// Open opens the file p names (resolved by Path); an error names p as given.
+func (e *Env) Open(p string) (*os.File, error) {
+	f, err := os.Open(e.Path(p))
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		pe.Path = p
+	}
+	return f, err
+}
+
+// OnClose registers f to run when Close runs (a command's background work
+// that lives as long as the desktop app, such as the demo's gateway).
+func (e *Env) OnClose(f func()) { e.closer = append(e.closer, f) }
 
 // Store opens the database at DBPath on first use (creating it and its
 // directory if needed) and returns it; Main closes it.
@@ -59,10 +108,10 @@ func (e *Env) Store() (store.Store, error) {
 	if e.st != nil {
 		return e.st, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(e.DBPath), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(e.Path(e.DBPath)), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the database directory: %w", err)
 	}
-	st, err := bolt.Open(e.DBPath, nil)
+	st, err := bolt.Open(e.Path(e.DBPath), nil)
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", e.DBPath, err)
 	}
@@ -70,9 +119,13 @@ func (e *Env) Store() (store.Store, error) {
 	return st, nil
 }
 
-// Close closes the store if it was opened.
+// Close stops what OnClose registered and closes the store if it opened it.
 func (e *Env) Close() error {
-	if e.st == nil {
+	for i := len(e.closer) - 1; i >= 0; i-- {
+		e.closer[i]()
+	}
+	e.closer = nil
+	if e.st == nil || e.shared {
 		return nil
 	}
 	err := e.st.Close()
@@ -147,6 +200,17 @@ func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
 		printHelp(stderr)
 		return nil, 1
 	}
+	if cmd.Owner != NoDatabase {
+		if code, ok := throughOwner(env, cmd, rest); ok {
+			return nil, code
+		}
+	}
+	return runCommand(env, cmd, cargs)
+}
+
+// runCommand runs cmd and turns its error into messages and an exit status.
+func runCommand(env *Env, cmd Command, cargs []string) (*Desktop, int) {
+	stdout, stderr := env.Stdout, env.Stderr
 	err := cmd.Run(env, cargs)
 	var dr *desktopResult
 	if errors.As(err, &dr) {

@@ -19,6 +19,7 @@ func init() {
 		Args:    "[--no-window] [--now TIME]",
 		Summary: "create the demo site (a simulated 12-unit building with a year of history) and open the app on it",
 		Run:     runDemo,
+		Owner:   RefuseOwner,
 	})
 }
 

@@ -44,13 +44,13 @@ func writeDocuments(env *Env, in *billing.Input, run *billing.Run, dir string) e
 	if err != nil {
 		return err
 	}
-	paths, err := report.WriteRun(dir, run, in, &report.Options{Issued: issued})
+	paths, err := report.WriteRun(env.Path(dir), run, in, &report.Options{Issued: issued})
 	if err != nil {
 		return err
 	}
 	for _, p := range paths {
 		// stderr: stdout may carry the run as JSON.
-		fmt.Fprintf(env.Stderr, "wrote %s\n", p)
+		fmt.Fprintf(env.Stderr, "wrote %s\n", env.shown(dir, p))
 	}
 	return nil
 }
@@ -81,7 +81,7 @@ func runExportXLSX(env *Env, args []string) error {
 	if err := report.WriteDataWorkbook(&buf, in, *lang); err != nil {
 		return err
 	}
-	if err := report.WriteFile(*out, buf.Bytes()); err != nil {
+	if err := report.WriteFile(env.Path(*out), buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s (%s, %s)\n", *out, in.Site.ID, p)
@@ -126,7 +126,7 @@ func runExportProperty(env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
-	if err := report.WriteFile(*out, buf.Bytes()); err != nil {
+	if err := report.WriteFile(env.Path(*out), buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s (%s, %s, %d rows, preset %s)\n", *out, in.Site.ID, p, len(rows), pr.Name)

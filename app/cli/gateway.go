@@ -35,20 +35,23 @@ func init() {
 		Args: "[--simulate [--history DAYS] [--speed N] [--seed N] [--units N] [--print-site]] [--device DRIVER:ID:key=value,...]... [--listen ADDR] [--data DIR] [--no-mdns]",
 		Summary: "run the gateway agent: read meters (or simulate a building), buffer the records and serve them " +
 			"to the paired office over HTTPS (docs/protocol.md)",
-		Run: runGateway,
+		Run:   runGateway,
+		Owner: NoDatabase,
 	})
 	Register(Command{
 		Name:    "gateway status",
 		Args:    "[--data DIR]",
 		Summary: "show a gateway's id, certificate fingerprint, pairing code, pairing, pairing window and lockouts",
 		Run:     runGatewayStatus,
+		Owner:   NoDatabase,
 	})
 	Register(Command{
 		Name: "gateway open-pairing",
 		Args: "[--data DIR]",
 		Summary: "on the gateway: let a paired gateway accept one new pairing within the next 10 minutes " +
 			"(works while the gateway runs) and clear its pairing lockouts",
-		Run: runGatewayOpenPairing,
+		Run:   runGatewayOpenPairing,
+		Owner: NoDatabase,
 	})
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 	"os/user"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -29,7 +28,7 @@ func runSiteImport(env *Env, args []string) error {
 	if len(pos) != 1 {
 		return Usagef(cmd, "expected one site file, got %d arguments", len(pos))
 	}
-	f, err := os.Open(pos[0])
+	f, err := env.Open(pos[0])
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,200 @@
+package remote
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// echo answers a run request by echoing its arguments and directory, and
+// exits with the number of arguments.
+func echo(req Request, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stdout, "args %q dir %s\n", req.Args, req.Dir)
+	fmt.Fprintf(stderr, "op %s\n", req.Op)
+	return len(req.Args)
+}
+
+// TestRoundTripWithALongPath: a database path far longer than sun_path
+// still gets a socket, in a private directory, that only the user can open,
+// and a request comes back with its output and exit status.
+func TestRoundTripWithALongPath(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	dir := t.TempDir()
+	for range 6 {
+		dir = filepath.Join(dir, strings.Repeat("d", 40))
+	}
+	db := filepath.Join(dir, "office.db")
+	srv, err := Listen(db, echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if len(srv.Path()) > maxSunPath {
+		t.Errorf("socket path of %d bytes: %s", len(srv.Path()), srv.Path())
+	}
+	fi, err := os.Stat(srv.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 || fi.Mode().Type() != os.ModeSocket {
+		t.Errorf("socket mode %v, want a socket with 0600", fi.Mode())
+	}
+	di, err := os.Stat(filepath.Dir(srv.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if di.Mode().Perm() != 0o700 {
+		t.Errorf("socket directory mode %v, want 0700", di.Mode())
+	}
+
+	var out, errb bytes.Buffer
+	code, err := Do(db, Request{Op: OpRun, Args: []string{"bill", "--json"}, Dir: "/work"}, &out, &errb)
+	if err != nil || code != 2 || out.String() != "args [\"bill\" \"--json\"] dir /work\n" || errb.String() != "op run\n" {
+		t.Errorf("Do: exit %d, %v, %q, %q", code, err, out.String(), errb.String())
+	}
+}
+
+// TestNoOwnerAndStaleSocket: without a process nobody answers, also when a
+// crashed owner left its socket file; the next owner replaces that file.
+func TestNoOwnerAndStaleSocket(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	db := filepath.Join(t.TempDir(), "office.db")
+	if _, err := Do(db, Request{Op: OpPing}, io.Discard, io.Discard); !errors.Is(err, ErrNoOwner) {
+		t.Fatalf("Do without an owner: %v, want ErrNoOwner", err)
+	}
+	path, err := SocketPath(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no stale socket: %v", err)
+	}
+	if _, err := Do(db, Request{Op: OpPing}, io.Discard, io.Discard); !errors.Is(err, ErrNoOwner) {
+		t.Fatalf("Do on a stale socket: %v, want ErrNoOwner", err)
+	}
+	srv, err := Listen(db, echo)
+	if err != nil {
+		t.Fatalf("Listen over a stale socket: %v", err)
+	}
+	defer srv.Close()
+	if code, err := Do(db, Request{Op: OpPing}, io.Discard, io.Discard); err != nil || code != 0 {
+		t.Errorf("Do after the stale socket was replaced: %d, %v", code, err)
+	}
+	if _, err := Listen(db, echo); err == nil {
+		t.Error("a second Listen on a served database succeeded")
+	}
+}
+
+// The tests below need root: they act as another user.
+
+const nobody = 65534
+
+func needRoot(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to act as another user")
+	}
+}
+
+// TestForeignDirectoryIsNotUsed: a socket directory that another user
+// created first (in a shared directory) is passed over.
+func TestForeignDirectoryIsNotUsed(t *testing.T) {
+	needRoot(t)
+	run := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", run)
+	if err := os.Mkdir(filepath.Join(run, "zevdesk"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(filepath.Join(run, "zevdesk"), nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	path, err := SocketPath(filepath.Join(t.TempDir(), "office.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(path, run) {
+		t.Errorf("socket %s in a directory another user owns", path)
+	}
+}
+
+// dialEnv makes the test binary a client that connects to the socket it
+// names, sends a request and prints how many bytes came back.
+const dialEnv = "ZEVDESK_TEST_REMOTE_DIAL"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(dialEnv); path != "" {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			fmt.Println("dial:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintf(c, "{\"op\":\"run\",\"args\":[\"x\"]}\n")
+		n, _ := io.Copy(io.Discard, c)
+		fmt.Printf("received %d bytes\n", n)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestOtherUserRefused: even when the socket's permissions were loosened,
+// another user's connection is refused by its credentials (SO_PEERCRED):
+// the handler never runs and nothing comes back.
+func TestOtherUserRefused(t *testing.T) {
+	needRoot(t)
+	if _, err := os.Stat("/proc/self"); err != nil {
+		t.Skip("not Linux")
+	}
+	run := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", run)
+	called := make(chan struct{}, 1)
+	srv, err := Listen(filepath.Join(t.TempDir(), "office.db"), func(req Request, stdout, stderr io.Writer) int {
+		called <- struct{}{}
+		return 0
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	// Open the way for another user, as a careless chmod would.
+	bin := filepath.Join(run, "client")
+	exe, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Dir(run), run, filepath.Dir(srv.Path())} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(srv.Path(), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), dialEnv+"="+srv.Path())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "received 0 bytes\n" {
+		t.Fatalf("another user's client: %v, %q; want it connected and refused", err, out)
+	}
+	select {
+	case <-called:
+		t.Error("the handler ran for another user")
+	default:
+	}
+}
