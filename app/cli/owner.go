@@ -6,8 +6,11 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/zevdesk/zevdesk/app/remote"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
 
 // throughOwner runs cmd (rest are its words and arguments) in the process
@@ -86,4 +89,40 @@ func (e *Env) ServeOwner(show func() bool) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { srv.Close() }, nil
+}
+
+// RaiseOwner asks the process that has e's database open to bring its
+// window to the front (a second start of the desktop app). It reports
+// whether a process answered; err says why it could not (serve has no
+// window).
+func (e *Env) RaiseOwner() (answered bool, err error) {
+	var msg strings.Builder
+	code, err := remote.Do(e.DBPath, remote.Request{Op: remote.OpShow}, io.Discard, &msg)
+	switch {
+	case errors.Is(err, remote.ErrNoOwner):
+		return false, nil
+	case err != nil:
+		return true, err
+	case code != 0:
+		return true, errors.New(strings.TrimPrefix(strings.TrimSpace(msg.String()), "zevdesk: "))
+	}
+	return true, nil
+}
+
+// OpenOrRaise opens e's database for the desktop app, unless another
+// process has it open: then it asks that one to bring its window to the
+// front and reports raised. err says why neither worked, in words for a
+// window (a launcher shows no standard error).
+func (e *Env) OpenOrRaise() (st store.Store, raised bool, err error) {
+	if answered, err := e.RaiseOwner(); answered {
+		return nil, err == nil, err
+	}
+	st, err = e.Store()
+	if errors.Is(err, bolt.ErrInUse) {
+		// Another start may have opened it meanwhile and be answering now.
+		if answered, rerr := e.RaiseOwner(); answered {
+			return nil, rerr == nil, rerr
+		}
+	}
+	return st, false, err
 }
