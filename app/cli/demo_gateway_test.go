@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/vee"
+	"github.com/zevdesk/zevdesk/ingest/intake"
+	"github.com/zevdesk/zevdesk/ingest/sim"
+)
+
+// stepClock is a clock the test moves forward.
+type stepClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *stepClock) add(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
+// TestDemoGatewayContinuesHistory: the demo site with its simulated gateway,
+// paired by demo, running for a simulated hour (and reopened a day later):
+// records arrive and continue the history without a single flag.
+func TestDemoGatewayContinuesHistory(t *testing.T) {
+	created, err := time.Parse(time.RFC3339, demoNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &stepClock{t: created.Add(7 * time.Minute)}
+	db := filepath.Join(t.TempDir(), "demo.db")
+	env := &Env{Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, Clock: clock, DBPath: db}
+	defer env.Close()
+	st, err := env.Store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CreateDemo(st, created); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	// run runs the demo's gateway for an hour of its clock, polling at each
+	// quarter hour, and pulls its records as the app does.
+	run := func() uint64 {
+		t.Helper()
+		g, stop, err := startDemoGateway(env, st, clock, discardLogger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stop()
+		for range 4 {
+			at := clock.add(15 * time.Minute).Truncate(15 * time.Minute)
+			if _, err := g.Poll(ctx, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var p intake.Pairing
+		if err := st.View(func(tx store.Tx) (err error) { p, err = intake.LoadPairing(tx, g.ID()); return err }); err != nil {
+			t.Fatalf("the demo gateway is not paired: %v", err)
+		}
+		if p.Site != DemoSiteID {
+			t.Errorf("the demo gateway feeds site %q", p.Site)
+		}
+		c := intake.NewClient(st, p, &intake.Options{Clock: clock})
+		defer c.Close()
+		if _, err := c.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var cursor uint64
+		st.View(func(tx store.Tx) (err error) { cursor, err = tx.Cursor(g.ID()); return err })
+		return cursor
+	}
+	first := run()
+	if first == 0 {
+		t.Fatal("no record of the demo gateway arrived")
+	}
+	clock.add(24 * time.Hour) // the app is opened again the next day
+	if again := run(); again <= first {
+		t.Errorf("reopened a day later, the cursor went from %d to %d", first, again)
+	}
+
+	err = st.View(func(tx store.Tx) error {
+		site, err := tx.Site(DemoSiteID)
+		if err != nil {
+			return err
+		}
+		loc := site.Location()
+		end := core.DateOf(clock.Now().In(loc))
+		r, err := tx.RegisterBefore(DemoSiteID, "GRID", clock.Now().Add(time.Minute))
+		if err != nil {
+			return err
+		}
+		if !r.Time.After(created.Add(24 * time.Hour)) {
+			t.Errorf("the last grid reading is at %s, before the simulated hour of the second day", r.Time)
+		}
+		rep, err := vee.Quality(tx, site, core.Period{From: end.AddDays(-40), To: end})
+		if err != nil {
+			return err
+		}
+		for _, m := range rep.Meters {
+			for i, f := range m.Flags {
+				if i < 3 {
+					t.Errorf("flag on %s at %s: %s %s", m.Meter, f.Slot, f.Kind, f.Reason)
+				}
+			}
+			if len(m.Flags) > 3 {
+				t.Errorf("... %d flags on %s in all", len(m.Flags), m.Meter)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSimulateDefaultsAreTheDemoBuilding: `zevdesk gateway --simulate`
+// without further flags simulates the demo's building and reads the same
+// registers as the demo's history, so pairing it with the demo site
+// continues that history.
+func TestSimulateDefaultsAreTheDemoBuilding(t *testing.T) {
+	f, err := parseGatewayFlags([]string{"--simulate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, _ := time.Parse(time.RFC3339, demoNow)
+	loc, _ := time.LoadLocation("Europe/Zurich")
+	got := sim.New(f.simConfig()).Registers(at)
+	want := sim.New(DemoConfig(loc, at.AddDate(-1, 0, 0))).Registers(at)
+	if len(got) != len(want) {
+		t.Fatalf("--simulate has %d meters, the demo %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("--simulate reads %+v, the demo's history %+v", got[i], want[i])
+		}
+	}
+}
