@@ -25,6 +25,13 @@ func throughOwner(env *Env, cmd Command, rest []string) (code int, ok bool) {
 		if _, err := remote.Do(env.DBPath, remote.Request{Op: remote.OpPing}, io.Discard, io.Discard); err != nil {
 			return 0, false
 		}
+		if cmd.Name == "demo" && !slices.Contains(rest, "--no-window") {
+			// `make run` again while the app runs: the same as a second start.
+			if _, err := env.RaiseOwner(); err == nil {
+				fmt.Fprintf(env.Stdout, "zevdesk already has %s open: its window is in front\n", env.DBPath)
+				return 0, true
+			}
+		}
 		fmt.Fprintf(env.Stderr, "zevdesk %s: %s is open in the desktop app or in zevdesk serve; %s cannot run beside it: close that first\n",
 			cmd.Name, env.DBPath, cmd.Name)
 		return 1, true

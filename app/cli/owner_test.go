@@ -196,35 +196,48 @@ func TestOwnerRefuses(t *testing.T) {
 	}
 }
 
-// TestConcurrentCommandsThroughOwner: several commands at once through the
-// owner, writers and readers, all succeed with the output each gives alone.
-func TestConcurrentCommandsThroughOwner(t *testing.T) {
-	dir, db := ownerWorkDir(t, billDB(t))
+// TestDemoBesideTheApp: `zevdesk demo` (make run) while the app has the
+// database open brings the app's window to the front instead; a desktop
+// start (OpenOrRaise) does the same.
+func TestDemoBesideTheApp(t *testing.T) {
+	_, db := ownerWorkDir(t, billDB(t))
+	app := &Env{Stdout: io.Discard, Stderr: io.Discard, Clock: core.SystemClock{}, DBPath: db}
+	defer app.Close()
+	if _, err := app.Store(); err != nil {
+		t.Fatal(err)
+	}
+	var shown int
+	var mu sync.Mutex
+	stop, err := app.ServeOwner(func() bool { mu.Lock(); shown++; mu.Unlock(); return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+
+	code, out, errs := run(t, db, "demo")
+	if code != 0 || out != "zevdesk already has "+db+" open: its window is in front\n" || errs != "" {
+		t.Errorf("demo beside the app: exit %d, %q, %q", code, out, errs)
+	}
+	second := &Env{Stdout: io.Discard, Stderr: io.Discard, Clock: core.SystemClock{}, DBPath: db}
+	st, raised, err := second.OpenOrRaise()
+	if st != nil || !raised || err != nil {
+		t.Errorf("a second desktop start: store %v, raised %v, %v", st, raised, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if shown != 2 {
+		t.Errorf("the window was shown %d times, want 2", shown)
+	}
+}
+
+// TestSecondStartBesideServe: a desktop start on a database serve has open
+// says why it cannot open (serve has no window), for the window main shows.
+func TestSecondStartBesideServe(t *testing.T) {
+	_, db := ownerWorkDir(t, billDB(t))
 	startOwner(t, db)
-	t.Chdir(dir)
-	if code, _, errs := run(t, db, "site", "import", "linde.toml"); code != 0 {
-		t.Fatal(errs)
+	second := &Env{Stdout: io.Discard, Stderr: io.Discard, Clock: core.SystemClock{}, DBPath: db}
+	st, raised, err := second.OpenOrRaise()
+	if st != nil || raised || err == nil || !strings.Contains(err.Error(), "zevdesk serve, which has no window") {
+		t.Errorf("a desktop start beside serve: store %v, raised %v, %v", st, raised, err)
 	}
-	bill := []string{"bill", "--json", "--site", "birke", "--from", "2026-01-01", "--to", "2026-01-31"}
-	_, want, _ := run(t, db, bill...)
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var out, errb bytes.Buffer
-			args := bill
-			if i%2 == 1 {
-				args = []string{"import", "readings", "--site", "linde", "day.csv"}
-			}
-			d, code := Main(append([]string{"--db", db}, args...), &out, &errb)
-			if d != nil || code != 0 {
-				t.Errorf("%q: exit %d, %s", args, code, errb.String())
-			}
-			if i%2 == 0 && out.String() != want {
-				t.Errorf("bill at the same time as imports printed\n%s\nwant\n%s", out.String(), want)
-			}
-		}()
-	}
-	wg.Wait()
 }
