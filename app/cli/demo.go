@@ -123,15 +123,11 @@ func CreateDemo(st store.Store, now time.Time) error {
 	}
 	meters := b.Meters()
 	var series []demoSeries
-	for i, m := range meters {
-		switch m.Role {
-		case core.RoleProduction:
-			series = append(series, demoSeries{meter: i, ch: store.Export})
-		case core.RoleGrid:
-			series = append(series, demoSeries{meter: i, ch: store.Import}, demoSeries{meter: i, ch: store.Export})
-		default:
-			series = append(series, demoSeries{meter: i, ch: store.Import})
-		}
+	// Both channels of every meter, as its two registers give them: a
+	// gateway paired with the demo site later delivers both, and a channel
+	// that starts carrying data counts in the meter's completeness.
+	for i := range meters {
+		series = append(series, demoSeries{meter: i, ch: store.Import}, demoSeries{meter: i, ch: store.Export})
 	}
 	regs := make([][]store.Register, len(meters))
 

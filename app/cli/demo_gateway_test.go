@@ -107,6 +107,23 @@ func TestDemoGatewayContinuesHistory(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		// Every meter is as complete as the grid meter: the gateway's
+		// second register (a unit meter's export, the PV's import) makes
+		// no history look missing.
+		var grid vee.MeterQuality
+		for _, m := range rep.Meters {
+			if m.Meter == "GRID" {
+				grid = m
+			}
+		}
+		if grid.Measured == 0 {
+			t.Fatal("no measured grid interval")
+		}
+		for _, m := range rep.Meters {
+			if m.Measured != grid.Measured || m.Missing != grid.Missing {
+				t.Errorf("%s: %d measured, %d missing; the grid meter %d and %d", m.Meter, m.Measured, m.Missing, grid.Measured, grid.Missing)
+			}
+		}
 		for _, m := range rep.Meters {
 			for i, f := range m.Flags {
 				if i < 3 {
