@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -9,7 +10,11 @@ import (
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
 	"github.com/zevdesk/zevdesk/core/vee"
+	"github.com/zevdesk/zevdesk/ingest/gateway"
+	"github.com/zevdesk/zevdesk/ingest/gateway/driver"
+	"github.com/zevdesk/zevdesk/ingest/gateway/driver/simulator"
 	"github.com/zevdesk/zevdesk/ingest/intake"
 	"github.com/zevdesk/zevdesk/ingest/sim"
 )
@@ -161,5 +166,83 @@ func TestSimulateDefaultsAreTheDemoBuilding(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("--simulate reads %+v, the demo's history %+v", got[i], want[i])
 		}
+	}
+}
+
+// TestSimulateGatewayPairedWithDemo: what the user guide suggests, a
+// separate `zevdesk gateway --simulate` (its defaults, a week of history
+// buffered) paired with the demo site, adds readings and not one flag.
+func TestSimulateGatewayPairedWithDemo(t *testing.T) {
+	created, _ := time.Parse(time.RFC3339, demoNow)
+	clock := &stepClock{t: created.Add(3 * time.Hour)}
+	db := filepath.Join(t.TempDir(), "demo.db")
+	env := &Env{Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, Clock: clock, DBPath: db}
+	defer env.Close()
+	st, err := env.Store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CreateDemo(st, created); err != nil {
+		t.Fatal(err)
+	}
+	f, err := parseGatewayFlags([]string{"--simulate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.New(gateway.Config{
+		Dir:       t.TempDir(),
+		OpenStore: func(p string) (store.Store, error) { return bolt.Open(p, nil) },
+		Drivers:   []driver.Driver{simulator.New(sim.New(f.simConfig()), clock)},
+		Clock:     clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if _, err := g.FillHistory(clock.Now().AddDate(0, 0, -f.history), clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+
+	p, err := intake.Pair(ctx, ln.Addr().String(), g.ID(), g.Code())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Site = DemoSiteID
+	if err := st.Update(func(tx store.Tx) error { return intake.SavePairing(tx, p, clock.Now(), "test") }); err != nil {
+		t.Fatal(err)
+	}
+	c := intake.NewClient(st, p, &intake.Options{Clock: clock})
+	defer c.Close()
+	n, err := c.CatchUp(ctx)
+	if err != nil || n == 0 {
+		t.Fatalf("catching up: %d records, %v", n, err)
+	}
+	err = st.View(func(tx store.Tx) error {
+		site, err := tx.Site(DemoSiteID)
+		if err != nil {
+			return err
+		}
+		end := core.DateOf(clock.Now().In(site.Location()))
+		rep, err := vee.Quality(tx, site, core.Period{From: end.AddDays(-10), To: end})
+		if err != nil {
+			return err
+		}
+		for _, m := range rep.Meters {
+			if len(m.Flags) > 0 {
+				t.Errorf("%s: %d flags, the first %s %s", m.Meter, len(m.Flags), m.Flags[0].Kind, m.Flags[0].Reason)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -96,4 +96,3 @@ func TestNoOwnerAndStaleSocket(t *testing.T) {
 		t.Error("a second Listen on a served database succeeded")
 	}
 }
-
