@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -81,25 +82,20 @@ const (
 )
 
 // SocketPath returns the socket of the database at dbPath, creating its
-// private directory if needed.
+// private directory if needed: the first candidate (socketPaths) whose
+// directory is the user's alone.
 func SocketPath(dbPath string) (string, error) {
-	abs, err := filepath.Abs(dbPath)
+	paths, err := socketPaths(dbPath)
 	if err != nil {
-		return "", fmt.Errorf("locating the database %s: %w", dbPath, err)
+		return "", err
 	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = real
-	}
-	sum := sha256.Sum256([]byte(abs))
-	name := hex.EncodeToString(sum[:8]) + ".sock"
 	var last error
-	for _, dir := range socketDirs() {
-		p := filepath.Join(dir, name)
+	for _, p := range paths {
 		if len(p) > maxSunPath {
 			last = fmt.Errorf("the socket path %s is longer than %d bytes", p, maxSunPath)
 			continue
 		}
-		if err := privateDir(dir); err != nil {
+		if err := privateDir(filepath.Dir(p)); err != nil {
 			last = err
 			continue
 		}
@@ -108,12 +104,61 @@ func SocketPath(dbPath string) (string, error) {
 	return "", fmt.Errorf("finding a directory for the socket of %s: %w", dbPath, last)
 }
 
+// socketPaths returns the places the socket of the database at dbPath may
+// be, best first: one name, a hash of the database's absolute path, in each
+// of socketDirs.
+func socketPaths(dbPath string) ([]string, error) {
+	abs, err := filepath.Abs(dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("locating the database %s: %w", dbPath, err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	sum := sha256.Sum256([]byte(abs))
+	name := hex.EncodeToString(sum[:8]) + ".sock"
+	var paths []string
+	for _, dir := range socketDirs() {
+		paths = append(paths, filepath.Join(dir, name))
+	}
+	return paths, nil
+}
+
+// dialOwner connects to the owner's socket. It tries every candidate place,
+// not only the one this process would listen at: the owner may have been
+// started with another environment (a desktop session's XDG_RUNTIME_DIR, a
+// shell without it). It only dials into directories that are the user's
+// alone.
+func dialOwner(dbPath string) (net.Conn, error) {
+	paths, err := socketPaths(dbPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		fi, err := os.Lstat(filepath.Dir(p))
+		if err != nil || !fi.IsDir() || checkOwner(filepath.Dir(p), fi) != nil {
+			continue
+		}
+		if c, err := net.Dial("unix", p); err == nil {
+			return c, nil
+		}
+	}
+	return nil, ErrNoOwner
+}
+
 // socketDirs are the candidate directories, best first: the per-user
 // runtime directory, else a per-user directory in the temporary one.
 func socketDirs() []string {
 	var dirs []string
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
 		dirs = append(dirs, filepath.Join(d, "zevdesk"))
+	}
+	// What XDG_RUNTIME_DIR usually is (systemd), for a process started
+	// without it (cron, su) to find an owner started with it.
+	if d := filepath.Join("/run/user", strconv.Itoa(os.Getuid())); runtime.GOOS == "linux" {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() && !slices.Contains(dirs, filepath.Join(d, "zevdesk")) {
+			dirs = append(dirs, filepath.Join(d, "zevdesk"))
+		}
 	}
 	if runtime.GOOS == "windows" {
 		if d, err := os.UserCacheDir(); err == nil {
@@ -161,9 +206,9 @@ func Listen(dbPath string, h Handler) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c, err := net.Dial("unix", path); err == nil {
+	if c, err := dialOwner(dbPath); err == nil {
 		c.Close()
-		return nil, fmt.Errorf("another zevdesk process already answers on %s", path)
+		return nil, fmt.Errorf("another zevdesk process already answers for %s", dbPath)
 	}
 	os.Remove(path)
 	ln, err := net.Listen("unix", path)
@@ -280,15 +325,12 @@ func (w streamWriter) Write(p []byte) (int, error) {
 // frames to stdout and stderr and returns the exit status. It returns
 // ErrNoOwner if nobody answers.
 func Do(dbPath string, req Request, stdout, stderr io.Writer) (int, error) {
-	path, err := SocketPath(dbPath)
+	c, err := dialOwner(dbPath)
 	if err != nil {
 		return 0, err
 	}
-	c, err := net.Dial("unix", path)
-	if err != nil {
-		return 0, ErrNoOwner
-	}
 	defer c.Close()
+	path := c.RemoteAddr().String()
 	line, err := json.Marshal(req)
 	if err != nil {
 		return 0, err

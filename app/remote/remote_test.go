@@ -96,3 +96,23 @@ func TestNoOwnerAndStaleSocket(t *testing.T) {
 		t.Error("a second Listen on a served database succeeded")
 	}
 }
+
+// TestOwnerWithAnotherEnvironment: an owner started without
+// XDG_RUNTIME_DIR (from a plain shell) is found by a command started with
+// it (in a desktop session), which looks in every place an owner may use.
+func TestOwnerWithAnotherEnvironment(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "office.db")
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	srv, err := Listen(db, echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	if code, err := Do(db, Request{Op: OpPing}, io.Discard, io.Discard); err != nil || code != 0 {
+		t.Errorf("owner without XDG_RUNTIME_DIR, client with it: %d, %v", code, err)
+	}
+	if _, err := Listen(db, echo); err == nil {
+		t.Error("a second owner in another environment could listen beside the first")
+	}
+}
