@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
@@ -205,13 +206,69 @@ func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
 			return nil, code
 		}
 	}
+	if cmd.Owner == ThroughOwner {
+		// An owner that opened the database a moment ago may not answer on
+		// its socket yet: when the database turns out to be held, before
+		// the command said anything, ask the owner again.
+		run, quiet := cmd.Run, &quietWriters{env: env}
+		cmd.Run = func(env *Env, args []string) error {
+			err := run(env, args)
+			if errors.Is(err, bolt.ErrInUse) && !quiet.wrote.Load() {
+				if code, ok := throughOwner(quiet.restore(), cmd, rest); ok {
+					return exitStatus(code)
+				}
+			}
+			return err
+		}
+		quiet.watch()
+	}
 	return runCommand(env, cmd, cargs)
 }
+
+// quietWriters notes whether a command wrote to Env's output.
+type quietWriters struct {
+	env            *Env
+	stdout, stderr io.Writer
+	wrote          atomic.Bool
+}
+
+func (q *quietWriters) watch() {
+	q.stdout, q.stderr = q.env.Stdout, q.env.Stderr
+	q.env.Stdout, q.env.Stderr = noteWriter{q, q.stdout}, noteWriter{q, q.stderr}
+}
+
+func (q *quietWriters) restore() *Env {
+	q.env.Stdout, q.env.Stderr = q.stdout, q.stderr
+	return q.env
+}
+
+type noteWriter struct {
+	q *quietWriters
+	w io.Writer
+}
+
+func (n noteWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		n.q.wrote.Store(true)
+	}
+	return n.w.Write(p)
+}
+
+// exitStatus is a command's result whose messages were already printed
+// (by the owner that ran it): Main exits with it and prints nothing.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // runCommand runs cmd and turns its error into messages and an exit status.
 func runCommand(env *Env, cmd Command, cargs []string) (*Desktop, int) {
 	stdout, stderr := env.Stdout, env.Stderr
 	err := cmd.Run(env, cargs)
+	var es exitStatus
+	if errors.As(err, &es) {
+		env.Close()
+		return nil, int(es)
+	}
 	var dr *desktopResult
 	if errors.As(err, &dr) {
 		return &Desktop{Env: env, SiteID: dr.site}, 0

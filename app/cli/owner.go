@@ -13,6 +13,10 @@ import (
 	"github.com/zevdesk/zevdesk/core/store/bolt"
 )
 
+// ownerMissed, if set (by tests), is called when no owner answered for a
+// command.
+var ownerMissed func()
+
 // throughOwner runs cmd (rest are its words and arguments) in the process
 // that owns env's database, if one answers on its socket, and reports
 // whether it did so (ok) and the exit status. A command the owner does not
@@ -43,6 +47,9 @@ func throughOwner(env *Env, cmd Command, rest []string) (code int, ok bool) {
 	}
 	code, err = remote.Do(env.DBPath, remote.Request{Op: remote.OpRun, Args: rest, Dir: dir, DB: env.DBPath}, env.Stdout, env.Stderr)
 	if errors.Is(err, remote.ErrNoOwner) {
+		if ownerMissed != nil {
+			ownerMissed()
+		}
 		return 0, false
 	}
 	if err != nil {

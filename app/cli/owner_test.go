@@ -285,3 +285,39 @@ func TestSecondStartBesideServe(t *testing.T) {
 		t.Errorf("a desktop start beside serve: store %v, raised %v, %v", st, raised, err)
 	}
 }
+
+// TestOwnerStartingUp: a command that finds no owner on the socket but the
+// database held (the owner opened it a moment ago and is not listening yet)
+// asks the owner again once the database's lock times out.
+func TestOwnerStartingUp(t *testing.T) {
+	_, db := ownerWorkDir(t, billDB(t))
+	owner := &Env{Stdout: io.Discard, Stderr: io.Discard, Clock: core.SystemClock{}, DBPath: db}
+	defer owner.Close()
+	if _, err := owner.Store(); err != nil {
+		t.Fatal(err)
+	}
+	missed := make(chan struct{})
+	var once sync.Once
+	ownerMissed = func() { once.Do(func() { close(missed) }) }
+	defer func() { ownerMissed = nil }()
+	type result struct {
+		code      int
+		out, errs string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		_, code := Main([]string{"--db", db, "locks", "--site", "birke"}, &out, &errb)
+		done <- result{code, out.String(), errb.String()}
+	}()
+	<-missed // the command asked before the owner listened
+	stop, err := owner.ServeOwner(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	r := <-done
+	if r.code != 0 || r.out != "site birke has no billed period\n" || r.errs != "" {
+		t.Errorf("locks while the owner started: exit %d, %q, %q", r.code, r.out, r.errs)
+	}
+}
