@@ -11,6 +11,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/app/cli"
 	_ "github.com/zevdesk/zevdesk/app/posixlocale" // before Fyne reads the locale
@@ -24,7 +26,6 @@ func main() {
 	if desk == nil {
 		os.Exit(code)
 	}
-	defer desk.Env.Close()
 	// The app ID names the preferences' folder and, on Linux, the window's
 	// WM class, which packaging/ch.zevdesk.app.desktop's StartupWMClass
 	// matches so that docks group the window under the launcher.
@@ -41,11 +42,17 @@ func main() {
 			slog.Info("backup restored", "backup", backup, "db", desk.Env.DBPath)
 		}
 	}
-	st, err := desk.Env.Store()
-	if err != nil {
-		os.Stderr.WriteString("zevdesk: " + err.Error() + "\n")
-		os.Exit(1)
+	// A second start on the same database brings the running window to the
+	// front; a launcher shows no stderr, so anything else is said in a window.
+	st, raised, err := desk.Env.OpenOrRaise()
+	if err != nil || raised {
+		desk.Env.Close()
+		if err != nil {
+			fail(a, err)
+		}
+		os.Exit(0)
 	}
+	defer desk.Env.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if every := ui.BackupInterval(a.Preferences()); every > 0 {
@@ -56,5 +63,27 @@ func main() {
 	}
 	ui.CreateDemo = cli.CreateDemo
 	opts := &ui.Options{DBPath: desk.Env.DBPath, BackupDir: desk.Env.BackupDir()}
-	ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock, opts).ShowAndRun()
+	win := ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock, opts)
+	stop, err := desk.Env.ServeOwner(func() bool {
+		fyne.Do(func() { win.Show(); win.RequestFocus() })
+		return true
+	})
+	if err != nil {
+		slog.Error("commands started beside the app cannot reach its database", "err", err)
+	} else {
+		defer stop()
+	}
+	win.ShowAndRun()
+}
+
+// fail shows err in a window (and on stderr) and exits 1 when it is closed.
+func fail(a fyne.App, err error) {
+	os.Stderr.WriteString("zevdesk: " + err.Error() + "\n")
+	w := a.NewWindow("zevdesk")
+	msg := widget.NewLabel(err.Error())
+	msg.Wrapping = fyne.TextWrapWord
+	w.SetContent(container.NewBorder(nil, container.NewCenter(widget.NewButton("OK", a.Quit)), nil, nil, msg))
+	w.Resize(fyne.NewSize(520, 160))
+	w.ShowAndRun()
+	os.Exit(1)
 }

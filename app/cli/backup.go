@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +13,7 @@ func init() {
 	Register(Command{
 		Name:    "backup",
 		Args:    "--out FILE | --dir DIR [--keep N]",
-		Summary: "write a snapshot of the database, checked like zevdesk check, to FILE or as a dated file in DIR keeping the newest N. It needs the database closed: while the desktop app or serve runs, it backs up by itself into backups/ beside the database (at start unless done that day, then every 24 hours). On PostgreSQL: --out FILE, a consistent copy into a bbolt file (restore it with zevdesk db copy)",
+		Summary: "write a snapshot of the database, checked like zevdesk check, to FILE or as a dated file in DIR keeping the newest N; while the desktop app or serve has the database open, it writes the snapshot (and they also back up by themselves into backups/ beside the database, at start unless done that day, then every 24 hours). On PostgreSQL: --out FILE, a consistent copy into a bbolt file (restore it with zevdesk db copy)",
 		Run:     runBackup,
 	})
 	Register(Command{
@@ -22,6 +21,7 @@ func init() {
 		Args:    "FILE",
 		Summary: "replace the database with a backup FILE after checking it; close the desktop app and serve first (restore refuses while they hold the database); the database it replaces is kept as DB.before-restore",
 		Run:     runRestore,
+		Owner:   RefuseOwner,
 	})
 }
 
@@ -42,7 +42,7 @@ func runBackup(env *Env, args []string) error {
 	case *keep < 0:
 		return Usagef("backup", "--keep must not be negative")
 	}
-	if err := requireDB(env.DBPath); err != nil {
+	if err := requireDB(env); err != nil {
 		return err
 	}
 	if postgres.IsURL(env.DBPath) {
@@ -52,9 +52,6 @@ func runBackup(env *Env, args []string) error {
 		return backupPostgres(env, *out)
 	}
 	st, err := env.Store()
-	if errors.Is(err, bolt.ErrInUse) {
-		return fmt.Errorf("%w; while the desktop app or serve runs, it makes the backups itself into %s: close it to back up by hand", err, env.BackupDir())
-	}
 	if err != nil {
 		return err
 	}
@@ -62,15 +59,18 @@ func runBackup(env *Env, args []string) error {
 	if !ok {
 		return fmt.Errorf("backup: the database is not a bbolt store")
 	}
-	path := *out
+	path := env.Path(*out)
 	if *dir != "" {
-		if path, err = bs.BackupTo(*dir, env.Clock.Now(), bolt.KeepLast(*keep)); err != nil {
+		if path, err = bs.BackupTo(env.Path(*dir), env.Clock.Now(), bolt.KeepLast(*keep)); err != nil {
 			return err
 		}
+		path = env.shown(*dir, path)
 	} else if err := bs.BackupFile(path); err != nil {
 		return err
+	} else {
+		path = *out
 	}
-	fi, err := os.Stat(path)
+	fi, err := os.Stat(env.Path(path))
 	if err != nil {
 		return err
 	}

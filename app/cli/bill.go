@@ -86,7 +86,7 @@ func runBill(env *Env, args []string) error {
 	if *out != "" {
 		// A folder that cannot be created fails before --final numbers
 		// and locks anything.
-		if err := os.MkdirAll(*out, 0o755); err != nil {
+		if err := os.MkdirAll(env.Path(*out), 0o755); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}

@@ -28,7 +28,7 @@ func runCheck(env *Env, args []string) error {
 	if len(rest) > 0 {
 		return Usagef("check", "unexpected argument %q", rest[0])
 	}
-	if err := requireDB(env.DBPath); err != nil {
+	if err := requireDB(env); err != nil {
 		return err
 	}
 	st, err := env.Store()
@@ -64,15 +64,19 @@ func runCheck(env *Env, args []string) error {
 	return nil
 }
 
-// requireDB fails when there is no database at path, so that checking or
-// backing up a mistyped path does not create an empty one. A PostgreSQL URL
-// passes: the server says whether the database exists.
-func requireDB(path string) error {
-	if postgres.IsURL(path) {
+// requireDB fails when there is no database at env's DBPath, so that
+// checking or backing up a mistyped path does not create an empty one. A
+// PostgreSQL URL passes: the server says whether the database exists.
+func requireDB(env *Env) error { return requireDBAt(env, env.DBPath) }
+
+// requireDBAt is requireDB for the database db names (a path as the user
+// gave it, or a URL).
+func requireDBAt(env *Env, db string) error {
+	if postgres.IsURL(db) {
 		return nil
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no database at %s", path)
+	if _, err := os.Stat(env.Path(db)); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s", db)
 	} else if err != nil {
 		return err
 	}

@@ -8,14 +8,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/core/store/postgres"
 )
 
 // Command is one subcommand.
@@ -29,7 +33,27 @@ type Command struct {
 	// Run executes the command with the arguments after its name. It
 	// returns a *UsageError for bad arguments.
 	Run func(env *Env, args []string) error
+	// Owner says what the command does while another process (the desktop
+	// app or serve) has the database open; the zero value runs it there.
+	Owner OwnerPolicy
 }
+
+// OwnerPolicy says how a command runs while another process owns the
+// database file (see app/remote).
+type OwnerPolicy int
+
+const (
+	// ThroughOwner runs the command in the owning process, on its open
+	// store, with the output streamed back: the same code, output and exit
+	// status as without it.
+	ThroughOwner OwnerPolicy = iota
+	// NoDatabase marks a command that never opens the database; it runs
+	// here whoever owns the database.
+	NoDatabase
+	// RefuseOwner refuses the command while another process owns the
+	// database (serve, demo, restore).
+	RefuseOwner
+)
 
 var commands = map[string]Command{}
 
@@ -52,18 +76,46 @@ type Env struct {
 	// BackupEvery is the interval of StartBackups' schedule; zero means the
 	// constant BackupEvery (the desktop app's Settings may choose another).
 	BackupEvery time.Duration
+	// Dir, if set, is the directory relative paths are resolved against
+	// (Path): a command run for another process resolves them against that
+	// process's working directory. Messages name paths as they were given.
+	Dir string
 
-	st store.Store
+	st     store.Store
+	shared bool     // st belongs to the owning process: Close leaves it open
+	closer []func() // run by Close, last first
 }
 
+// Path resolves p, a path as the user gave it, against Dir.
+func (e *Env) Path(p string) string {
+	if e.Dir == "" || p == "" || filepath.IsAbs(p) || postgres.IsURL(p) {
+		return p
+	}
+	return filepath.Join(e.Dir, p)
+}
+
+// Open opens the file p names (resolved by Path); an error names p as given.
+func (e *Env) Open(p string) (*os.File, error) {
+	f, err := os.Open(e.Path(p))
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		pe.Path = p
+	}
+	return f, err
+}
+
+// OnClose registers f to run when Close runs (a command's background work
+// that lives as long as the desktop app, such as the demo's gateway).
+func (e *Env) OnClose(f func()) { e.closer = append(e.closer, f) }
+
 // Store opens the database DBPath names on first use and returns it (see
-// OpenStore: a bbolt file, created with its directory if needed, or a
-// postgres:// URL); Main closes it.
+// OpenStore: a bbolt file, resolved by Path and created with its directory
+// if needed, or a postgres:// URL); Main closes it.
 func (e *Env) Store() (store.Store, error) {
 	if e.st != nil {
 		return e.st, nil
 	}
-	st, err := OpenStore(e.DBPath)
+	st, err := OpenStore(e.Path(e.DBPath))
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +126,14 @@ func (e *Env) Store() (store.Store, error) {
 // DBName is DBPath as it may be shown: a URL without its password.
 func (e *Env) DBName() string { return DBName(e.DBPath) }
 
-// Close closes the store if it was opened.
+// Close runs what OnClose registered and closes the store if this Env
+// opened it.
 func (e *Env) Close() error {
-	if e.st == nil {
+	for i := len(e.closer) - 1; i >= 0; i-- {
+		e.closer[i]()
+	}
+	e.closer = nil
+	if e.st == nil || e.shared {
 		return nil
 	}
 	err := e.st.Close()
@@ -151,7 +208,74 @@ func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
 		printHelp(stderr)
 		return nil, 1
 	}
+	if cmd.Owner != NoDatabase {
+		if code, ok := throughOwner(env, cmd, rest); ok {
+			return nil, code
+		}
+	}
+	if cmd.Owner == ThroughOwner {
+		// An owner that opened the database a moment ago may not answer on
+		// its socket yet: when the database turns out to be held, before
+		// the command said anything, ask the owner again.
+		run, quiet := cmd.Run, &quietWriters{env: env}
+		cmd.Run = func(env *Env, args []string) error {
+			err := run(env, args)
+			if errors.Is(err, bolt.ErrInUse) && !quiet.wrote.Load() {
+				if code, ok := throughOwner(quiet.restore(), cmd, rest); ok {
+					return exitStatus(code)
+				}
+			}
+			return err
+		}
+		quiet.watch()
+	}
+	return runCommand(env, cmd, cargs)
+}
+
+// quietWriters notes whether a command wrote to Env's output.
+type quietWriters struct {
+	env            *Env
+	stdout, stderr io.Writer
+	wrote          atomic.Bool
+}
+
+func (q *quietWriters) watch() {
+	q.stdout, q.stderr = q.env.Stdout, q.env.Stderr
+	q.env.Stdout, q.env.Stderr = noteWriter{q, q.stdout}, noteWriter{q, q.stderr}
+}
+
+func (q *quietWriters) restore() *Env {
+	q.env.Stdout, q.env.Stderr = q.stdout, q.stderr
+	return q.env
+}
+
+type noteWriter struct {
+	q *quietWriters
+	w io.Writer
+}
+
+func (n noteWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		n.q.wrote.Store(true)
+	}
+	return n.w.Write(p)
+}
+
+// exitStatus is a command's result whose messages were already printed
+// (by the owner that ran it): Main exits with it and prints nothing.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// runCommand runs cmd and turns its error into messages and an exit status.
+func runCommand(env *Env, cmd Command, cargs []string) (*Desktop, int) {
+	stdout, stderr := env.Stdout, env.Stderr
 	err := cmd.Run(env, cargs)
+	var es exitStatus
+	if errors.As(err, &es) {
+		env.Close()
+		return nil, int(es)
+	}
 	var dr *desktopResult
 	if errors.As(err, &dr) {
 		return &Desktop{Env: env, SiteID: dr.site}, 0

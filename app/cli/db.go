@@ -73,12 +73,10 @@ func runDBCopy(env *Env, args []string) error {
 	case *from == *to:
 		return Usagef("db copy", "--from and --to name the same database")
 	}
-	if !postgres.IsURL(*from) {
-		if err := requireDB(*from); err != nil {
-			return err
-		}
+	if err := requireDBAt(env, *from); err != nil {
+		return err
 	}
-	src, err := OpenStore(*from)
+	src, err := OpenStore(env.Path(*from))
 	if err != nil {
 		return err
 	}
@@ -86,10 +84,10 @@ func runDBCopy(env *Env, args []string) error {
 	// A file the copy creates is removed again when the copy fails.
 	created := false
 	if !postgres.IsURL(*to) {
-		_, err := os.Stat(*to)
+		_, err := os.Stat(env.Path(*to))
 		created = errors.Is(err, fs.ErrNotExist)
 	}
-	dst, err := OpenStore(*to)
+	dst, err := OpenStore(env.Path(*to))
 	if err != nil {
 		return err
 	}
@@ -99,7 +97,7 @@ func runDBCopy(env *Env, args []string) error {
 	}
 	if err != nil {
 		if created {
-			os.Remove(*to)
+			os.Remove(env.Path(*to))
 		}
 		return fmt.Errorf("copying %s to %s: %w", DBName(*from), DBName(*to), err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -17,8 +18,9 @@ func init() {
 	Register(Command{
 		Name:    "demo",
 		Args:    "[--no-window] [--now TIME]",
-		Summary: "create the demo site (a simulated 12-unit building with a year of history) and open the app on it",
+		Summary: "create the demo site (a simulated 12-unit building with a year of history) and open the app on it, with a simulated gateway paired and delivering readings while it runs; --no-window only creates the database",
 		Run:     runDemo,
+		Owner:   RefuseOwner,
 	})
 }
 
@@ -38,7 +40,7 @@ func DemoConfig(loc *time.Location, epoch time.Time) sim.Config {
 func runDemo(env *Env, args []string) error {
 	const cmd = "demo"
 	fs := NewFlagSet(cmd)
-	noWindow := fs.Bool("no-window", false, "print a summary instead of opening the app")
+	noWindow := fs.Bool("no-window", false, "create the demo database, print a summary and exit (no window, no simulated gateway)")
 	nowFlag := fs.String("now", "", "pretend the current time is TIME (RFC 3339), for reproducible demos")
 	pos, err := ParseFlags(cmd, fs, args)
 	if err != nil {
@@ -78,6 +80,15 @@ func runDemo(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "created the demo site %q in %s: a simulated building with a year of history\n", DemoSiteID, env.DBName())
 	}
 	if !*noWindow {
+		// The window's live view and data follow the demo's simulated
+		// gateway, running beside the app for as long as it runs.
+		_, stop, err := startDemoGateway(env, st, env.Clock, slog.Default())
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "zevdesk demo: no simulated gateway, the demo shows its history only: %v\n", err)
+		} else {
+			env.OnClose(stop)
+			fmt.Fprintf(env.Stdout, "a simulated gateway at the demo building is paired with the demo site and delivers readings while the app runs\n")
+		}
 		return OpenDesktop(DemoSiteID)
 	}
 	return printDemoSummary(env.Stdout, st, now)
@@ -112,15 +123,11 @@ func CreateDemo(st store.Store, now time.Time) error {
 	}
 	meters := b.Meters()
 	var series []demoSeries
-	for i, m := range meters {
-		switch m.Role {
-		case core.RoleProduction:
-			series = append(series, demoSeries{meter: i, ch: store.Export})
-		case core.RoleGrid:
-			series = append(series, demoSeries{meter: i, ch: store.Import}, demoSeries{meter: i, ch: store.Export})
-		default:
-			series = append(series, demoSeries{meter: i, ch: store.Import})
-		}
+	// Both channels of every meter, as its two registers give them: a
+	// gateway paired with the demo site later delivers both, and a channel
+	// that starts carrying data counts in the meter's completeness.
+	for i := range meters {
+		series = append(series, demoSeries{meter: i, ch: store.Import}, demoSeries{meter: i, ch: store.Export})
 	}
 	regs := make([][]store.Register, len(meters))
 

@@ -51,13 +51,13 @@ func writeDocuments(env *Env, in *billing.Input, run *billing.Run, dir string) e
 		return err
 	}
 	opts := &report.Options{Issued: issued, ResidentURL: func(inv *billing.Invoice) string { return urls[inv.Key] }}
-	paths, err := report.WriteRun(dir, run, in, opts)
+	paths, err := report.WriteRun(env.Path(dir), run, in, opts)
 	if err != nil {
 		return err
 	}
 	for _, p := range paths {
 		// stderr: stdout may carry the run as JSON.
-		fmt.Fprintf(env.Stderr, "wrote %s\n", p)
+		fmt.Fprintf(env.Stderr, "wrote %s\n", env.shown(dir, p))
 	}
 	return nil
 }
@@ -88,7 +88,7 @@ func runExportXLSX(env *Env, args []string) error {
 	if err := report.WriteDataWorkbook(&buf, in, *lang); err != nil {
 		return err
 	}
-	if err := report.WriteFile(*out, buf.Bytes()); err != nil {
+	if err := report.WriteFile(env.Path(*out), buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s (%s, %s)\n", *out, in.Site.ID, p)
@@ -140,7 +140,7 @@ func runExportProperty(env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
-	if err := report.WriteFile(*out, buf.Bytes()); err != nil {
+	if err := report.WriteFile(env.Path(*out), buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s (%s, %s, %d rows, %d payments, preset %s)\n", *out, in.Site.ID, p, len(rows),
@@ -151,7 +151,7 @@ func runExportProperty(env *Env, args []string) error {
 		if err := report.WritePaymentsCSV(&buf, pays, pr); err != nil {
 			return fmt.Errorf("writing %s: %w", payOut, err)
 		}
-		if err := report.WriteFile(payOut, buf.Bytes()); err != nil {
+		if err := report.WriteFile(env.Path(payOut), buf.Bytes()); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "wrote %s (%d payments)\n", payOut, len(pays))

@@ -35,20 +35,23 @@ func init() {
 		Args: "[--simulate [--history DAYS] [--speed N] [--seed N] [--units N] [--print-site]] [--device DRIVER:ID:key=value,...]... [--listen ADDR] [--data DIR] [--no-mdns]",
 		Summary: "run the gateway agent: read meters (or simulate a building), buffer the records and serve them " +
 			"to the paired office over HTTPS (docs/protocol.md)",
-		Run: runGateway,
+		Run:   runGateway,
+		Owner: NoDatabase,
 	})
 	Register(Command{
 		Name:    "gateway status",
 		Args:    "[--data DIR]",
 		Summary: "show a gateway's id, certificate fingerprint, pairing code, pairing, pairing window and lockouts",
 		Run:     runGatewayStatus,
+		Owner:   NoDatabase,
 	})
 	Register(Command{
 		Name: "gateway open-pairing",
 		Args: "[--data DIR]",
 		Summary: "on the gateway: let a paired gateway accept one new pairing within the next 10 minutes " +
 			"(works while the gateway runs) and clear its pairing lockouts",
-		Run: runGatewayOpenPairing,
+		Run:   runGatewayOpenPairing,
+		Owner: NoDatabase,
 	})
 }
 
@@ -98,11 +101,13 @@ func parseGatewayFlags(args []string) (*gatewayFlags, error) {
 	fs.StringVar(&f.listen, "listen", ":8443", "HTTPS address to listen on")
 	fs.StringVar(&f.data, "data", DefaultGatewayDir(), "data directory (key, certificate, pairing, buffer)")
 	fs.Float64Var(&f.speed, "speed", 1, "with --simulate: how much faster than real time the clock runs")
-	fs.Int64Var(&f.seed, "seed", 1, "with --simulate: the simulation's seed")
+	// The defaults simulate the demo site's building, so that a simulated
+	// gateway paired with the demo site continues its history.
+	fs.Int64Var(&f.seed, "seed", demoSeed, "with --simulate: the simulation's seed (the defaults simulate the demo site's building)")
 	fs.IntVar(&f.units, "units", 12, "with --simulate: number of apartments")
 	fs.Float64Var(&f.pvKWp, "pv-kwp", 30, "with --simulate: PV peak power in kW")
 	fs.BoolVar(&f.heatPump, "heatpump", true, "with --simulate: a shared heat pump")
-	fs.IntVar(&f.ev, "ev", 2, "with --simulate: number of EV chargers")
+	fs.IntVar(&f.ev, "ev", DemoConfig(nil, time.Time{}).EVChargers, "with --simulate: number of EV chargers")
 	fs.BoolVar(&f.printSite, "print-site", false, "with --simulate: print the simulated building as a site file and exit")
 	fs.StringVar(&f.siteID, "site-id", "sim", "with --print-site: the site id")
 	fs.StringVar(&f.model, "model", gateway.DefaultModel, "the model name to advertise")

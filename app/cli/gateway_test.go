@@ -22,6 +22,8 @@ import (
 	"github.com/zevdesk/zevdesk/ingest/sim"
 )
 
+// TestGatewayPrintSite: the printed site is the simulated building (one EV
+// charger by default, as the demo's).
 func TestGatewayPrintSite(t *testing.T) {
 	var out, errb bytes.Buffer
 	_, code := Main([]string{"gateway", "--simulate", "--print-site", "--seed", "3", "--units", "6", "--site-id", "lorraine"}, &out, &errb)
@@ -32,12 +34,12 @@ func TestGatewayPrintSite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the printed site does not import: %v\n%s", err, out.String())
 	}
-	want := sim.New(sim.Config{Seed: 3, Units: 6, PVkWp: 30, HeatPump: true, EVChargers: 2}).Site("lorraine")
+	want := sim.New(sim.Config{Seed: 3, Units: 6, PVkWp: 30, HeatPump: true, EVChargers: 1}).Site("lorraine")
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("printed site reads back as\n%+v\nwant\n%+v", got, want)
 	}
 	// The meter ids are the simulator's, which the gateway's records carry.
-	b := sim.New(sim.Config{Seed: 3, Units: 6, PVkWp: 30, HeatPump: true, EVChargers: 2})
+	b := sim.New(sim.Config{Seed: 3, Units: 6, PVkWp: 30, HeatPump: true, EVChargers: 1})
 	for i, m := range b.Meters() {
 		if got.Meters[i].ID != m.ID {
 			t.Errorf("meter %d: site id %q, simulator id %q", i, got.Meters[i].ID, m.ID)

@@ -16,6 +16,7 @@ func init() {
 		Args:    "[--json] [--wait 5s]",
 		Summary: "list the zevdesk gateways on the LAN (mDNS)",
 		Run:     runGateways,
+		Owner:   NoDatabase,
 	})
 }
 

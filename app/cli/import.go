@@ -33,7 +33,7 @@ func runImportReadings(env *Env, args []string) error {
 			opt := vee.Options{Clock: env.Clock, Actor: actor()}
 			steps := make([]importStep, len(files))
 			for i, f := range files {
-				rd, err := importer.ReadReadingsFile(f, site)
+				rd, err := env.readReadings(f, site)
 				if err != nil {
 					return nil, err
 				}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/zevdesk/zevdesk/ingest/importer"
 )
@@ -30,7 +31,7 @@ func runImportCamt(env *Env, args []string) error {
 	// import with nothing booked.
 	camts := make([]*importer.Camt, len(files))
 	for i, f := range files {
-		if camts[i], err = importer.ReadCamtFile(f); err != nil {
+		if camts[i], err = readCamt(env, f); err != nil {
 			return fmt.Errorf("%w (nothing was booked)", err)
 		}
 	}
@@ -60,4 +61,15 @@ func runImportCamt(env *Env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// readCamt reads the camt file path names (resolved by env.Path, so that a
+// command run through the app reads the caller's file).
+func readCamt(env *Env, path string) (*importer.Camt, error) {
+	f, err := env.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return importer.ParseCamt(filepath.Base(path), f)
 }

@@ -34,7 +34,7 @@ func runImportEV(env *Env, args []string) error {
 			}
 			steps := make([]importStep, len(files))
 			for i, f := range files {
-				ev, err := importer.ReadEVFile(f, site, cards)
+				ev, err := env.readEV(f, site, cards)
 				if err != nil {
 					return nil, err
 				}

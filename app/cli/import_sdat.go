@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -42,12 +41,12 @@ func runImportSDAT(env *Env, args []string) error {
 			var ds []*importer.SDATDelivery
 			var esl []*importer.ESLDelivery
 			for _, f := range files {
-				isESL, err := sdatIsESL(f)
+				isESL, err := sdatIsESL(env, f)
 				if err != nil {
 					return nil, err
 				}
 				if isESL {
-					exp, err := importer.ReadESLFile(f)
+					exp, err := env.readESL(f)
 					if err != nil {
 						return nil, err
 					}
@@ -58,7 +57,7 @@ func runImportSDAT(env *Env, args []string) error {
 					esl = append(esl, d)
 					continue
 				}
-				doc, err := importer.ReadSDATFile(f)
+				doc, err := env.readSDAT(f)
 				if err != nil {
 					return nil, err
 				}
@@ -96,8 +95,8 @@ func runImportSDAT(env *Env, args []string) error {
 
 // sdatIsESL reports whether the file at path is an ESL register export
 // rather than an SDAT-CH document, by its first bytes.
-func sdatIsESL(path string) (bool, error) {
-	f, err := os.Open(path)
+func sdatIsESL(env *Env, path string) (bool, error) {
+	f, err := env.Open(path)
 	if err != nil {
 		return false, err
 	}

@@ -32,7 +32,7 @@ func runImportTenants(env *Env, args []string) error {
 			steps := make([]importStep, len(files))
 			check := site
 			for i, f := range files {
-				tl, err := importer.ReadTenantsFile(f)
+				tl, err := env.readTenants(f)
 				if err != nil {
 					return nil, err
 				}

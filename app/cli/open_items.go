@@ -96,7 +96,7 @@ func runOpenItems(env *Env, args []string) error {
 		if err := report.WriteOpenItemsXLSX(&buf, site, items, *lang); err != nil {
 			return fmt.Errorf("writing %s: %w", *xlsx, err)
 		}
-		if err := report.WriteFile(*xlsx, buf.Bytes()); err != nil {
+		if err := report.WriteFile(env.Path(*xlsx), buf.Bytes()); err != nil {
 			return err
 		}
 	}

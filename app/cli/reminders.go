@@ -70,7 +70,7 @@ func runReminders(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "%d reminders due on %s\n", len(due), day)
 		return nil
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(env.Path(*out), 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	// Each PDF is written before its reminder is recorded: a reminder on
@@ -89,7 +89,7 @@ func runReminders(env *Env, args []string) error {
 			return err
 		}
 		name := filepath.Join(*out, reminderFileName(site.ID, r))
-		if err := report.WriteFile(name, buf.Bytes()); err != nil {
+		if err := report.WriteFile(env.Path(name), buf.Bytes()); err != nil {
 			return err
 		}
 		err = st.Update(func(tx store.Tx) error {

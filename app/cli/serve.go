@@ -26,6 +26,7 @@ func init() {
 		Args:    "[--web ADDR [--tls | --tls-cert FILE --tls-key FILE]] [--no-mdns]",
 		Summary: "headless: ingest from every paired gateway until interrupted; --web also serves the resident web view on ADDR",
 		Run:     runServe,
+		Owner:   RefuseOwner,
 	})
 }
 
@@ -59,6 +60,12 @@ func runServe(env *Env, args []string) error {
 	st, err := env.Store()
 	if err != nil {
 		return err
+	}
+	// Commands started beside serve run here, on its open store.
+	if stopOwner, err := env.ServeOwner(nil); err != nil {
+		slog.Warn("serve: other commands cannot reach the database while serve runs", "err", err)
+	} else {
+		defer stopOwner()
 	}
 	var ps []intake.Pairing
 	if err := st.View(func(tx store.Tx) (err error) { ps, err = intake.Pairings(tx); return err }); err != nil {

@@ -58,7 +58,7 @@ func runSiteExport(env *Env, args []string) error {
 		_, err := env.Stdout.Write(b.Bytes())
 		return err
 	}
-	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(env.Path(*out), b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("writing the site file: %w", err)
 	}
 	fmt.Fprintf(env.Stderr, "wrote site %s to %s\n", site.ID, *out)
@@ -74,7 +74,7 @@ func runSiteImport(env *Env, args []string) error {
 	if len(pos) != 1 {
 		return Usagef(cmd, "expected one site file, got %d arguments", len(pos))
 	}
-	f, err := os.Open(pos[0])
+	f, err := env.Open(pos[0])
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func runStatement(env *Env, args []string) error {
 		if err := report.WriteStatementXLSX(&buf, site, *tenant, lines, *lang); err != nil {
 			return fmt.Errorf("writing %s: %w", *xlsx, err)
 		}
-		if err := report.WriteFile(*xlsx, buf.Bytes()); err != nil {
+		if err := report.WriteFile(env.Path(*xlsx), buf.Bytes()); err != nil {
 			return err
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -161,7 +160,7 @@ func runTariffPrices(env *Env, args []string) error {
 	if len(pos) != 1 {
 		return Usagef(cmd, "expected one CSV file")
 	}
-	f, err := os.Open(pos[0])
+	f, err := env.Open(pos[0])
 	if err != nil {
 		return err
 	}
@@ -656,7 +655,7 @@ type storedValue[T any] struct {
 func storeOrShow[T any](env *Env, siteID string, pos []string, sv storedValue[T]) (*T, error) {
 	var v *T
 	if len(pos) == 1 {
-		data, err := os.ReadFile(pos[0])
+		data, err := env.ReadFile(pos[0])
 		if err != nil {
 			return nil, err
 		}

@@ -20,15 +20,17 @@ import (
 )
 
 // The generated site: five units from the simulator, whose fifth changes
-// tenant (Peter Keller until 30 June 2025, vacant in July, Giulia Rossi
-// from 1 August), with 15-minute data from 1 April to 15 September 2025
-// and June billed (numbered and locked).
+// tenant (Peter Keller until 31 May 2025, vacant in June, Giulia Rossi from
+// 1 July), with 15-minute data from 1 April to 15 September 2025 and June
+// billed (numbered and locked). Links work 120 days after move-out, so
+// Peter's still works on 15 September (until 28 September).
 var (
 	zurich, _ = time.LoadLocation("Europe/Zurich")
 	epoch     = time.Date(2025, 1, 1, 0, 0, 0, 0, zurich)
 	dataFrom  = core.MustDate(2025, 4, 1)
 	dataTo    = core.MustDate(2025, 9, 15) // the last day with data
 	testNow   = time.Date(2025, 9, 15, 23, 30, 0, 0, zurich)
+	graceDays = 120
 )
 
 // testClock is a clock the test sets.
@@ -78,6 +80,9 @@ func newFixture(t testing.TB, days int) *fixture {
 	}
 	err = st.Update(func(tx store.Tx) error {
 		if err := tx.PutSite(site); err != nil {
+			return err
+		}
+		if err := residents.SetGrace(tx, site.ID, graceDays); err != nil {
 			return err
 		}
 		// The links are issued before the former tenant's grace ends.

@@ -75,11 +75,11 @@ func TestFiguresAreTheInvoices(t *testing.T) {
 		{anna, "?view=day&d=2025-09-15", core.Period{From: core.MustDate(2025, 9, 15), To: core.MustDate(2025, 9, 15)}},
 		{anna, "?view=month&d=2025-06-10", core.Period{From: core.MustDate(2025, 6, 1), To: core.MustDate(2025, 6, 30)}},
 		{anna, "", core.Period{From: core.MustDate(2025, 9, 1), To: core.MustDate(2025, 9, 15)}},
-		// Giulia's year starts with her tenancy on 1 August.
-		{giulia, "?view=year", core.Period{From: core.MustDate(2025, 8, 1), To: core.MustDate(2025, 9, 15)}},
-		// Peter's month of August is his last month: he left on 30 June.
-		{peter, "?view=month&d=2025-08-10", core.Period{From: core.MustDate(2025, 6, 1), To: core.MustDate(2025, 6, 30)}},
-		{peter, "?view=year&d=2025-01-01", core.Period{From: core.MustDate(2025, 4, 1), To: core.MustDate(2025, 6, 30)}},
+		// Giulia's year starts with her tenancy on 1 July.
+		{giulia, "?view=year", core.Period{From: core.MustDate(2025, 7, 1), To: core.MustDate(2025, 9, 15)}},
+		// Peter's month of August is his last month: he left on 31 May.
+		{peter, "?view=month&d=2025-08-10", core.Period{From: core.MustDate(2025, 5, 1), To: core.MustDate(2025, 5, 31)}},
+		{peter, "?view=year&d=2025-01-01", core.Period{From: core.MustDate(2025, 4, 1), To: core.MustDate(2025, 5, 31)}},
 	} {
 		name := c.o.Name + c.query
 		resp, body := get(t, ts.URL+"/r/"+f.tokens[occKey(c.o)]+"/"+c.query)
@@ -208,7 +208,7 @@ func TestMissesLikeMissingPages(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("the former tenant within the grace period: status %d", resp.StatusCode)
 	}
-	clock.Set(time.Date(2025, 9, 29, 0, 0, 1, 0, zurich)) // 30 June + 90 days is over
+	clock.Set(time.Date(2025, 9, 29, 0, 0, 1, 0, zurich)) // 31 May + 120 days is over
 	for i, p := range []string{
 		"/r/" + f.tokens[occKey(anna)] + "/", "/r/" + peter + "/", "/r/" + peter + "/live", "/r/" + peter + "/chart.svg",
 		"/r/" + strings.Repeat("A", 24) + "/", "/r/x/", "/r/" + peter + "x/",

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -437,16 +435,6 @@ func camtDate(x xDate) (core.Date, string) {
 	return d, ""
 }
 
-// ReadCamtFile parses the camt file at path (ParseCamt), naming it by its
-// base name in errors and payments.
-func ReadCamtFile(path string) (*Camt, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return ParseCamt(filepath.Base(path), f)
-}
 
 // ImportCamt books a parsed camt file's payments in one transaction
 // (collect.Book): matched to the office's invoices, payments already

@@ -20,7 +20,7 @@ type unitProfile struct {
 	eventRate                   float64 // appliance starts per slot at a shape of 1
 	shiftH                      float64 // early risers (<0) and late ones (>0)
 	homeOffice                  bool
-	vacantFrom, vacantTo        dayNumber // a vacancy between tenants; empty if From > To
+	vacates                     bool // empty every vacancyMonth (see changeUnit)
 }
 
 // apartment layouts, cycled through the floors.
@@ -38,13 +38,27 @@ var sideNames = []string{"links", "mitte", "rechts"}
 
 // changeUnit is the index of the unit whose tenant moves out during the
 // simulated year (leaving a month of vacancy).
+//
+// The flat stands empty every June (vacancyMonth), whatever the Epoch: the
+// energy of a slot must not depend on Epoch, or two simulations of the same
+// building started on different days (the demo site's history and a
+// simulated gateway paired with it later) would read different registers.
+// Site lists the tenant change of the first June after Epoch; a simulation
+// run beyond the following May finds the flat empty again in June, which
+// no check minds.
 func changeUnit(units int) int { return min(4, units-1) }
 
+// vacancyMonth is the month in which the changeUnit flat stands empty.
+const vacancyMonth = time.June
+
 // tenantChange returns the last day of the old tenancy, the vacant month and
-// the first day of the new one: the old tenant leaves at the end of the fifth
-// month after the epoch's month.
+// the first day of the new one: the old tenant leaves at the end of the May
+// before the first June that starts after epoch.
 func tenantChange(epoch core.Date) (lastDay, vacFrom, vacTo, newFrom core.Date) {
-	first := time.Date(epoch.Year, epoch.Month+6, 1, 0, 0, 0, 0, time.UTC)
+	first := time.Date(epoch.Year, vacancyMonth, 1, 0, 0, 0, 0, time.UTC)
+	if !core.DateOf(first).After(epoch) {
+		first = first.AddDate(1, 0, 0)
+	}
 	vacFrom = core.DateOf(first)
 	lastDay = vacFrom.AddDays(-1)
 	newFrom = core.DateOf(first.AddDate(0, 1, 0))
@@ -54,8 +68,6 @@ func tenantChange(epoch core.Date) (lastDay, vacFrom, vacTo, newFrom core.Date) 
 
 func makeUnits(cfg Config) []unitProfile {
 	us := make([]unitProfile, cfg.Units)
-	epoch := core.DateOf(cfg.Epoch.In(cfg.Location))
-	_, vf, vt, _ := tenantChange(epoch)
 	for i := range us {
 		l := layouts[i%len(layouts)]
 		r := func(k uint64) float64 { return rnd(cfg.Seed, pUnitParam, uint64(i), k) }
@@ -78,7 +90,6 @@ func makeUnits(cfg Config) []unitProfile {
 			lightW:     35 + 20*float64(people),
 			shiftH:     1.5*r(3) - 0.75,
 			homeOffice: r(4) < 0.3,
-			vacantFrom: 1, vacantTo: 0,
 		}
 		u.eventRate = 0.008 * (0.5 + 0.5*float64(people))
 		// What is left of the mean power after standby, lighting (about
@@ -87,10 +98,7 @@ func makeUnits(cfg Config) []unitProfile {
 		u.activityW = max(meanW-u.standbyW*0.92-u.lightW*5/24-u.eventRate*3500, 20)
 		floor := floorNames[min(i/3, len(floorNames)-1)]
 		u.name = fmt.Sprintf("%s Zimmer %s %s", l.rooms, floor, sideNames[i%3])
-		if i == changeUnit(cfg.Units) {
-			u.vacantFrom = dayNum(vf.Year, vf.Month, vf.Day)
-			u.vacantTo = dayNum(vt.Year, vt.Month, vt.Day)
-		}
+		u.vacates = i == changeUnit(cfg.Units)
 		us[i] = u
 	}
 	return us
@@ -128,7 +136,7 @@ func dark(c slotContext) bool { return c.sun.sinElev < 0.08 }
 func (b *Building) unitPower(u int, c slotContext) float64 {
 	p := &b.units[u]
 	seed := b.cfg.Seed
-	if c.day >= p.vacantFrom && c.day <= p.vacantTo {
+	if p.vacates && c.local.Month() == vacancyMonth {
 		return 12 // an empty flat: the doorbell and a switched-off fridge's clock
 	}
 	week := floorDiv(int64(c.day)+3, 7) // Monday-based weeks

@@ -30,6 +30,11 @@ const (
 	OBISExport = "1-0:2.8.0" // active energy delivered to the grid side (A−)
 )
 
+// RegisterEpoch is the instant at which every simulated meter holds its
+// initial register values; registers count the simulated energy from there,
+// forwards and backwards.
+var RegisterEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // EVPowerW is the charging power of the simulated EV chargers (3 × 16 A).
 const EVPowerW = 11_000
 
@@ -50,10 +55,12 @@ type Config struct {
 	Location *time.Location
 	// Latitude and Longitude place the sun; zero means Bern (46.95 N, 7.44 E).
 	Latitude, Longitude float64
-	// Epoch anchors the registers: they hold their initial values at the
-	// start of the UTC day containing Epoch and count from there, forwards
-	// and backwards. It also dates the tenancies of Site (a tenant change
-	// about six months after it). Zero means 2025-01-01 00:00 local.
+	// Epoch dates the tenancies of Site (a tenant change with the first June
+	// vacancy after it) and its tariff. It does not move the registers: they
+	// hold their initial values at RegisterEpoch whatever Epoch is, so that
+	// two Buildings of the same Config but for Epoch read the same registers
+	// (a simulated gateway continues the demo site's history). Zero means
+	// 2025-01-01 00:00 local.
 	Epoch time.Time
 }
 
@@ -94,7 +101,7 @@ type PowerReading struct {
 type Building struct {
 	cfg    Config
 	loc    *time.Location
-	epoch  int64 // UTC day number of Epoch
+	epoch  int64 // UTC day number of RegisterEpoch
 	meters []meter
 	units  []unitProfile
 	areaM2 float64
@@ -122,7 +129,7 @@ type meter struct {
 	info       MeterInfo
 	kind       kind
 	idx        int   // unit or charger index
-	r0In, r0Ex int64 // Wh at the start of the epoch day
+	r0In, r0Ex int64 // Wh at RegisterEpoch
 }
 
 // dayData holds one UTC day's slot energies in Wh per meter: in[m][i] and
@@ -155,7 +162,7 @@ func New(cfg Config) *Building {
 	b := &Building{
 		cfg:     cfg,
 		loc:     cfg.Location,
-		epoch:   floorDiv(int64(core.SlotOf(cfg.Epoch)), core.SlotsPerUTCDay),
+		epoch:   floorDiv(int64(core.SlotOf(RegisterEpoch)), core.SlotsPerUTCDay),
 		cache:   map[int64]*dayData{},
 		weather: map[dayNumber]dayWeather{},
 	}
@@ -331,7 +338,7 @@ func (b *Building) day(d int64) *dayData {
 }
 
 // cumStart returns the energy, per meter and channel (2m, 2m+1), from the
-// start of the epoch day to the start of day d (negative before it).
+// start of RegisterEpoch's day to the start of day d (negative before it).
 // b.mu is held.
 func (b *Building) cumStart(d int64) []int64 {
 	n := 2 * len(b.meters)
