@@ -243,30 +243,24 @@ func runResidentChange(env *Env, cmd string, args []string) error {
 			return err
 		}
 		what := fmt.Sprintf("%s, unit %s, from %s", o.Name, o.Unit, o.From)
-		action := "residents.revoke"
-		if cmd == "residents renew" {
-			action = "residents.renew"
-			tok, err := residents.Renew(tx, site.ID, o, key, now)
-			if err != nil {
-				return err
-			}
-			base, err := residents.BaseURL(tx)
-			if err != nil {
-				return err
-			}
-			msg = fmt.Sprintf("new link for %s: %s", what, residents.URL(base, tok))
-		} else {
-			err := residents.Revoke(tx, site.ID, o, now)
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("%s has no link to revoke", what)
-			}
-			if err != nil {
-				return err
-			}
-			msg = "revoked the link of " + what
+		renew := cmd == "residents renew"
+		tok, err := residents.Change(tx, site.ID, o, renew, key, actor(), now)
+		if !renew && errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%s has no link to revoke", what)
 		}
-		_, err = tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: actor(), Site: site.ID, Action: action, Detail: what})
-		return err
+		if err != nil {
+			return err
+		}
+		if !renew {
+			msg = "revoked the link of " + what
+			return nil
+		}
+		base, err := residents.BaseURL(tx)
+		if err != nil {
+			return err
+		}
+		msg = fmt.Sprintf("new link for %s: %s", what, residents.URL(base, tok))
+		return nil
 	})
 	if err != nil {
 		return err

@@ -472,3 +472,31 @@ func URL(base, token string) string { return strings.TrimSuffix(base, "/") + "/r
 // so that a copy of the database alone shows no working link. The desktop
 // app and the command line use the same file.
 func KeyPath(db string) string { return db + ".linkkey" }
+
+// Audit actions of the office's changes to a link.
+const (
+	ActionRenew  = "residents.renew"
+	ActionRevoke = "residents.revoke"
+)
+
+// Change renews (renew set) or revokes occupancy o's link of site and
+// records the change in the audit log under actor, so that the command line
+// and the desktop app log it alike. It returns the new token of a renewal.
+// Revoking an occupancy without a link returns store.ErrNotFound.
+func Change(tx store.Tx, site string, o core.Occupancy, renew bool, key *Key, actor string, now time.Time) (string, error) {
+	action, token := ActionRevoke, ""
+	if renew {
+		action = ActionRenew
+		var err error
+		if token, err = Renew(tx, site, o, key, now); err != nil {
+			return "", err
+		}
+	} else if err := Revoke(tx, site, o, now); err != nil {
+		return "", err
+	}
+	detail := fmt.Sprintf("%s, unit %s, from %s", o.Name, o.Unit, o.From)
+	if _, err := tx.AppendAudit(store.Entry{Time: now.UTC(), Actor: actor, Site: site, Action: action, Detail: detail}); err != nil {
+		return "", fmt.Errorf("logging the change of the link of %s: %w", detail, err)
+	}
+	return token, nil
+}
