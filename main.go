@@ -19,6 +19,7 @@ import (
 	"github.com/zevdesk/zevdesk/app/ui"
 	"github.com/zevdesk/zevdesk/assets"
 	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/core/store/postgres"
 )
 
 func main() {
@@ -33,6 +34,11 @@ func main() {
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	if err := ui.SetupLanguage(a.Preferences()); err != nil {
 		slog.Error("loading translations", "err", err)
+	}
+	// The database chosen in Settings, unless the command line names one
+	// (any argument: a command or --db decides).
+	if next := ui.NextDB(a.Preferences()); next != "" && len(os.Args) == 1 {
+		desk.Env.DBPath = next
 	}
 	// A restore chosen in Settings replaces the database before it opens.
 	if backup := ui.PendingRestore(a.Preferences()); backup != "" {
@@ -62,7 +68,13 @@ func main() {
 		}
 	}
 	ui.CreateDemo = cli.CreateDemo
-	opts := &ui.Options{DBPath: desk.Env.DBPath, BackupDir: desk.Env.BackupDir()}
+	// The links' key and the web page's certificate live beside the
+	// database file; a PostgreSQL database has none, so beside the default.
+	files := desk.Env.DBPath
+	if postgres.IsURL(files) {
+		files = cli.DefaultDBPath()
+	}
+	opts := &ui.Options{DBPath: desk.Env.DBPath, BackupDir: desk.Env.BackupDir(), Files: files}
 	win := ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock, opts)
 	stop, err := desk.Env.ServeOwner(func() bool {
 		fyne.Do(func() { win.Show(); win.RequestFocus() })

@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/core/store/postgres"
 )
 
 // Preferences of the desktop app (fyne.Preferences, stored by Fyne per
@@ -34,6 +36,10 @@ type Options struct {
 	DBPath string
 	// BackupDir is the folder of the automatic backups.
 	BackupDir string
+	// Files is the path beside which the resident links' key and the web
+	// page's certificate live (residents.KeyPath, ".web.crt"): the database
+	// file, or for a PostgreSQL database the default file's path.
+	Files string
 }
 
 // BackupInterval returns the backup schedule chosen in Settings: every 24
@@ -163,7 +169,7 @@ func (m *MainWindow) showSettings() {
 			backupSel.SetSelectedIndex(i)
 		}
 	}
-	if m.opts.DBPath != "" {
+	if m.opts.DBPath != "" && !postgres.IsURL(m.opts.DBPath) {
 		folder := widget.NewLabel(filepath.Dir(m.opts.DBPath))
 		folder.Wrapping = fyne.TextWrapBreak
 		form.Append(lang.X("settings.datafolder", "Data folder"), folder)
@@ -172,8 +178,10 @@ func (m *MainWindow) showSettings() {
 		form.Append(lang.X("settings.backups", "Backups"), backupSel)
 		form.Append("", m.backupList())
 	}
+	applyWeb := m.webSettings(form)
+	applyDB := m.dbSettings(form)
 	d := dialog.NewCustomConfirm(lang.X("settings.title", "Settings"), lang.X("settings.apply", "Apply"),
-		lang.X("settings.cancel", "Cancel"), form, func(ok bool) {
+		lang.X("settings.cancel", "Cancel"), container.NewVScroll(form), func(ok bool) {
 			if !ok {
 				return
 			}
@@ -190,9 +198,11 @@ func (m *MainWindow) showSettings() {
 			if i := backupSel.SelectedIndex(); i >= 0 {
 				p.SetString(prefBackup, backupKeys[i])
 			}
+			applyDB()
+			applyWeb()
 			m.applySettings(code, themeKey)
 		}, m.win)
-	d.Resize(fyne.NewSize(640, 0))
+	d.Resize(fyne.NewSize(640, 600))
 	m.settings = d
 	showDialog(m.win, d, d.Confirm)
 }
@@ -282,4 +292,56 @@ func (m *MainWindow) backupList() fyne.CanvasObject {
 	})
 	m.backupSel, m.backupNow, m.backupRestore = sel, now, restore
 	return container.NewVBox(sel, container.NewHBox(now, restore), status)
+}
+
+// prefNextDB is the database Settings chose for the next start: a file or
+// a postgres:// URL ("" for the default file).
+const prefNextDB = "db.next"
+
+// NextDB returns the database Settings chose for the next start, or "" for
+// the default. main opens it when the command line names none (--db wins).
+func NextDB(p fyne.Preferences) string { return p.String(prefNextDB) }
+
+// redactDB is a database as Settings shows it: a URL without its password.
+func redactDB(db string) string {
+	if postgres.IsURL(db) {
+		return postgres.Redact(db)
+	}
+	return db
+}
+
+// dbForm is the database's part of the Settings dialog.
+type dbForm struct {
+	current *widget.Label
+	next    *widget.Entry
+}
+
+// dbSettings adds the database in use and the one for the next start to
+// Settings' form, and returns what Apply does with them. A stored URL is
+// shown without its password; left unchanged, it is kept as stored.
+func (m *MainWindow) dbSettings(form *widget.Form) func() {
+	p := m.app.Preferences()
+	shown := redactDB(p.String(prefNextDB))
+	f := &dbForm{current: widget.NewLabel(redactDB(m.opts.DBPath)), next: widget.NewEntry()}
+	f.current.Wrapping = fyne.TextWrapBreak
+	f.next.SetText(shown)
+	f.next.SetPlaceHolder(lang.X("settings.db.placeholder", "a file, or postgres://USER@HOST/NAME"))
+	hint := widget.NewLabel(lang.X("settings.db.hint", "Opened at the next start; --db on the command line wins. Empty: the default file."))
+	hint.Wrapping = fyne.TextWrapWord
+	if m.opts.DBPath != "" {
+		form.Append(lang.X("settings.db", "Database"), f.current)
+	}
+	form.Append(lang.X("settings.db.next", "Database at the next start"), container.NewVBox(f.next, hint))
+	m.dbForm = f
+	return func() {
+		t := strings.TrimSpace(f.next.Text)
+		switch {
+		case t == shown:
+		case t == "":
+			p.RemoveValue(prefNextDB)
+		default:
+			p.SetString(prefNextDB, t)
+			f.next.SetText(redactDB(t))
+		}
+	}
 }

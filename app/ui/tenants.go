@@ -44,6 +44,9 @@ type Tenants struct {
 	status                              *widget.Label
 	form                                fyne.CanvasObject
 
+	// onLinks, when set, opens the resident links of the site.
+	onLinks func()
+
 	preview     *tenantPreview
 	previewText *widget.Label
 	previewBox  fyne.CanvasObject
@@ -110,7 +113,12 @@ func NewTenants(st store.Store, clock core.Clock, win fyne.Window) *Tenants {
 		nil, nil, container.NewVScroll(t.previewText))
 	t.previewBox.Hide()
 	top := container.NewHBox(widget.NewLabel(lang.X("forms.tenant.unit", "Unit:")), t.unit,
-		widget.NewButton(lang.X("forms.import.button", "Import tenant list…"), t.onImport))
+		widget.NewButton(lang.X("forms.import.button", "Import tenant list…"), t.onImport),
+		widget.NewButton(lang.X("residents.button", "Resident links…"), func() {
+			if t.onLinks != nil {
+				t.onLinks()
+			}
+		}))
 	left := container.NewBorder(nil, nil, nil, nil, t.history)
 	right := container.NewStack(container.NewVScroll(t.form), t.previewBox)
 	t.content = container.NewBorder(top, t.status, nil, nil, container.NewHSplit(left, right))

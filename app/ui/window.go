@@ -63,6 +63,13 @@ type MainWindow struct {
 	backupSel                *widget.Select
 	backupNow, backupRestore *widget.Button
 	restoring                string
+	// web is the resident web page the app serves; webForm and dbForm
+	// are their parts of the Settings dialog last opened (tests).
+	web     *webServer
+	webForm *webForm
+	dbForm  *dbForm
+	// residents is the resident links window last opened (tests).
+	residents *Residents
 
 	sites  *widget.Select
 	ids    []string // site ids, in the selector's order
@@ -96,6 +103,7 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock, op
 	if opts != nil {
 		m.opts = *opts
 	}
+	m.web.files = m.opts.Files
 	// On X11 the window's WM class is its title when it is created (GLFW's
 	// default, which Fyne keeps): "zevdesk", as the desktop entry's
 	// StartupWMClass says. The site's name joins the title once the window
@@ -113,7 +121,9 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock, op
 	}
 	m.collect.sync()
 	m.subscribe()
+	m.startWebFromPrefs()
 	w.SetOnClosed(func() {
+		m.web.stop()
 		m.saveSize()
 		if m.stopNotify != nil {
 			m.stopNotify()
@@ -128,6 +138,7 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock, op
 func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow {
 	m := &MainWindow{win: w, app: fyne.CurrentApp(), st: st, clock: clock, throttle: refreshThrottle}
 	m.collect = newCollector(st, clock)
+	m.web = &webServer{st: st, clock: clock}
 	m.collect.onState = func(intake.State) { m.gateways.onReload() }
 	m.build()
 	m.restoreSize()
@@ -151,6 +162,7 @@ func (m *MainWindow) build() {
 	m.live = NewLive(st, clock)
 	m.master = NewMasterData(st, clock, w)
 	m.master.Changed = m.onSiteChanged
+	m.master.Tenants.onLinks = m.showResidents
 	m.welcome = newWelcome()
 	m.welcome.onDemo = m.onDemo
 	m.welcome.onOpen = m.onOpenSite
