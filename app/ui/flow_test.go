@@ -61,7 +61,7 @@ func TestSettingsSwitchLanguage(t *testing.T) {
 		t.Fatal("no Settings dialog")
 	}
 	m.applySettings("de", "")
-	if got := tabTexts(m); got != "Übersicht|Live|Energie|Datenqualität|Abrechnung|Gateways|Stammdaten" {
+	if got := tabTexts(m); got != "Übersicht|Live|Energie|Datenqualität|Abrechnung|Gateways|Stammdaten|Inkasso" {
 		t.Errorf("tabs after choosing German: %q", got)
 	}
 	if m.tabs.SelectedIndex() != 3 || m.site == nil || m.site.ID != "birkenweg" {

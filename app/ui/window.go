@@ -82,6 +82,7 @@ type MainWindow struct {
 	billing  *Billing
 	gateways *Gateways
 	master   *MasterData
+	receive  *Collection
 	live     *Live
 	welcome  *Welcome
 	main     fyne.CanvasObject // the tabs with the site selector
@@ -163,12 +164,13 @@ func (m *MainWindow) build() {
 	m.master = NewMasterData(st, clock, w)
 	m.master.Changed = m.onSiteChanged
 	m.master.Tenants.onLinks = m.showResidents
+	m.receive = NewCollection(st, clock, w)
 	m.welcome = newWelcome()
 	m.welcome.onDemo = m.onDemo
 	m.welcome.onOpen = m.onOpenSite
 	m.welcome.onSetUp = m.onSetUpSite
 	m.welcome.refresh()
-	m.screens = []screen{m.overview, m.live, m.energy, m.quality, m.billing, m.gateways, m.master}
+	m.screens = []screen{m.overview, m.live, m.energy, m.quality, m.billing, m.gateways, m.master, m.receive}
 	m.shown = make([]string, len(m.screens))
 	m.tabs = container.NewAppTabs(
 		container.NewTabItem(lang.X("window.tab.overview", "Overview"), m.overview.Content()),
@@ -178,6 +180,7 @@ func (m *MainWindow) build() {
 		container.NewTabItem(lang.X("window.tab.billing", "Billing"), m.billing.Content()),
 		container.NewTabItem(lang.X("window.tab.gateways", "Gateways"), m.gateways.Content()),
 		container.NewTabItem(lang.X("forms.tab.master", "Master data"), m.master.Content()),
+		container.NewTabItem(lang.X("collection.tab", "Collection"), m.receive.Content()),
 	)
 	m.tabs.OnSelected = func(*container.TabItem) { m.refreshTab() }
 	m.sites = widget.NewSelect(nil, func(string) {

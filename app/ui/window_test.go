@@ -54,7 +54,7 @@ func TestMainWindowSharedSiteSelector(t *testing.T) {
 	for _, it := range m.tabs.Items {
 		tabs = append(tabs, it.Text)
 	}
-	if got := lines(tabs); got != "Overview\nLive\nEnergy\nData quality\nBilling\nGateways\nMaster data" {
+	if got := lines(tabs); got != "Overview\nLive\nEnergy\nData quality\nBilling\nGateways\nMaster data\nCollection" {
 		t.Errorf("tabs %q", tabs)
 	}
 	if lines(m.sites.Options) != "ZEV Ahornweg 3 (ahornweg)\nZEV Birkenweg 12 (birkenweg)" || m.sites.Selected != "ZEV Birkenweg 12 (birkenweg)" || m.overview.title.Text != "ZEV Birkenweg 12" {
