@@ -67,7 +67,9 @@ func NewCollection(st store.Store, clock core.Clock, win fyne.Window) *Collectio
 		lang.X("collection.col.state", "State")}
 	c.itemTable = widget.NewTableWithHeaders(func() (int, int) { return len(c.items), len(heads) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(c.itemCell(id.Row, id.Col)) })
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(c.itemCell(id.Row, id.Col))
+		})
 	c.itemTable.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
 	c.itemTable.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		l := o.(*widget.Label)
@@ -101,7 +103,9 @@ func NewCollection(st store.Store, clock core.Clock, win fyne.Window) *Collectio
 		lang.X("collection.col.balance", "Balance")}
 	c.stmtTable = widget.NewTableWithHeaders(func() (int, int) { return len(c.lines), len(sheads) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(c.lineCell(id.Row, id.Col)) })
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(c.lineCell(id.Row, id.Col))
+		})
 	c.stmtTable.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
 	c.stmtTable.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		l := o.(*widget.Label)
@@ -158,10 +162,7 @@ func (c *Collection) reload(site *core.Site) {
 	} else {
 		c.items = c.ledger.OpenItems(site.ID)
 	}
-	c.pays = c.pays[:0]
-	for _, p := range c.ledger.Payments(true) {
-		c.pays = append(c.pays, p)
-	}
+	c.pays = c.ledger.Payments(true)
 	c.paySel = -1
 	c.payList.UnselectAll()
 	c.assignBtn.Disable()
