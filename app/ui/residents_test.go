@@ -155,6 +155,13 @@ func TestSettingsResidentWebPageTLS(t *testing.T) {
 	if !strings.Contains(m.status.Text, m.web.fingerprint) {
 		t.Errorf("status %q lacks the fingerprint", m.status.Text)
 	}
+	// The next start serves it again, on the same certificate.
+	fp := m.web.fingerprint
+	m.web.stop()
+	m.startWebFromPrefs()
+	if !m.web.running() || m.web.fingerprint != fp {
+		t.Errorf("at the next start: running %v, fingerprint %q (was %q)", m.web.running(), m.web.fingerprint, fp)
+	}
 }
 
 // allTexts returns every text o's tree shows: labels, entries (their text
