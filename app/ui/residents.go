@@ -97,6 +97,9 @@ func (r *Residents) reload() {
 	if err != nil {
 		r.status.SetText(fmt.Sprintf("listing the resident links of %s: %v", r.site.ID, err))
 	}
+	if r.base == "" && err == nil {
+		r.status.SetText(lang.X("residents.nobase", "The links' address is not set, so they are shown as paths: set it in Settings (Address in the links)."))
+	}
 	r.grace.SetText(strconv.Itoa(grace))
 	r.list.Refresh()
 	r.refreshButtons()
