@@ -19,7 +19,6 @@ import (
 	"github.com/zevdesk/zevdesk/app/ui"
 	"github.com/zevdesk/zevdesk/assets"
 	"github.com/zevdesk/zevdesk/core/store/bolt"
-	"github.com/zevdesk/zevdesk/core/store/postgres"
 )
 
 func main() {
@@ -68,13 +67,7 @@ func main() {
 		}
 	}
 	ui.CreateDemo = cli.CreateDemo
-	// The links' key and the web page's certificate live beside the
-	// database file; a PostgreSQL database has none, so beside the default.
-	files := desk.Env.DBPath
-	if postgres.IsURL(files) {
-		files = cli.DefaultDBPath()
-	}
-	opts := &ui.Options{DBPath: desk.Env.DBPath, BackupDir: desk.Env.BackupDir(), Files: files}
+	opts := &ui.Options{DBPath: desk.Env.DBPath, BackupDir: desk.Env.BackupDir(), Files: cli.SideFiles(desk.Env.DBPath)}
 	win := ui.NewMainWindow(a, st, desk.SiteID, desk.Env.Clock, opts)
 	stop, err := desk.Env.ServeOwner(func() bool {
 		fyne.Do(func() { win.Show(); win.RequestFocus() })

@@ -9,6 +9,7 @@ import (
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/residents"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/postgres"
 )
 
 func init() {
@@ -40,8 +41,19 @@ func init() {
 }
 
 // LinkKeyPath is the key file that seals the links' tokens of the database
-// at db (residents.KeyPath).
-func LinkKeyPath(db string) string { return residents.KeyPath(db) }
+// at db (residents.KeyPath beside SideFiles(db)).
+func LinkKeyPath(db string) string { return residents.KeyPath(SideFiles(db)) }
+
+// SideFiles is the path that names the files kept beside the database db
+// (the link key, the web page's certificate): the database file itself, or
+// for a PostgreSQL database, which has no file, the default database file,
+// so that no part of a URL (its password least of all) names a file.
+func SideFiles(db string) string {
+	if postgres.IsURL(db) {
+		return DefaultDBPath()
+	}
+	return db
+}
 
 // linkKey loads (or makes) the database's link key.
 func linkKey(env *Env) (*residents.Key, error) { return residents.LoadKey(LinkKeyPath(env.DBPath)) }

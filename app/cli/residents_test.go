@@ -135,3 +135,19 @@ func TestBillOutPrintsLinks(t *testing.T) {
 		t.Fatal("no link to look for")
 	}
 }
+
+// A PostgreSQL database keeps its link key and certificate beside the
+// default database file: no part of its URL, the password least of all,
+// names a file.
+func TestSideFilesPostgres(t *testing.T) {
+	db := "postgres://office:s3cret@db.example/zevdesk"
+	if got := SideFiles(db); got != DefaultDBPath() {
+		t.Errorf("SideFiles(%s) = %q, want the default file %q", db, got, DefaultDBPath())
+	}
+	if got := LinkKeyPath(db); strings.Contains(got, "s3cret") || got != DefaultDBPath()+".linkkey" {
+		t.Errorf("LinkKeyPath(%s) = %q", db, got)
+	}
+	if got := SideFiles("/srv/office.db"); got != "/srv/office.db" {
+		t.Errorf("SideFiles of a file: %q", got)
+	}
+}

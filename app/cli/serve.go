@@ -238,7 +238,7 @@ func startWeb(env *Env, st store.Store, feed *web.Feed, addr string, useTLS bool
 	case useTLS || certFile != "":
 		scheme = "https"
 		if useTLS {
-			certFile, keyFile = env.DBPath+".web.crt", env.DBPath+".web.key"
+			certFile, keyFile = SideFiles(env.DBPath)+".web.crt", SideFiles(env.DBPath)+".web.key"
 		}
 		cert, fp, err := web.WorkstationCert(certFile, keyFile, env.Clock.Now())
 		if err != nil {
