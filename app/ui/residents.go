@@ -7,9 +7,13 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/skip2/go-qrcode"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/residents"
@@ -33,11 +37,13 @@ type Residents struct {
 	base    string
 	sel     int
 
-	list                 *widget.List
-	copyBtn, renew, stop *widget.Button
-	grace                *widget.Entry
-	status               *widget.Label
-	content              fyne.CanvasObject
+	list                     *widget.List
+	copyBtn, qr, renew, stop *widget.Button
+	// qrShown is the QR code dialog last opened (tests).
+	qrShown dialog.Dialog
+	grace   *widget.Entry
+	status  *widget.Label
+	content fyne.CanvasObject
 }
 
 // NewResidents returns the links screen of site; keyPath is the link key
@@ -51,11 +57,12 @@ func NewResidents(st store.Store, clock core.Clock, win fyne.Window, site *core.
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(r.rowText(i)) })
 	r.list.OnSelected = func(i widget.ListItemID) { r.sel = i; r.refreshButtons() }
 	r.copyBtn = widget.NewButton(lang.X("residents.copy", "Copy link"), r.onCopy)
+	r.qr = widget.NewButton(lang.X("residents.qr", "Show QR code"), r.onQR)
 	r.renew = widget.NewButton(lang.X("residents.renew", "Renew link"), func() { r.onChange(true) })
 	r.stop = widget.NewButton(lang.X("residents.revoke", "Revoke link"), func() { r.onChange(false) })
 	r.grace = widget.NewEntry()
 	setGrace := widget.NewButton(lang.X("residents.grace.set", "Set"), r.onGrace)
-	bottom := container.NewVBox(container.NewHBox(r.copyBtn, r.renew, r.stop),
+	bottom := container.NewVBox(container.NewHBox(r.copyBtn, r.qr, r.renew, r.stop),
 		container.NewHBox(widget.NewLabel(lang.X("residents.grace", "Days a link works after move-out:")),
 			container.NewGridWrap(fyne.NewSize(80, r.grace.MinSize().Height), r.grace), setGrace),
 		r.status)
@@ -136,7 +143,7 @@ func (r *Residents) rowText(i int) string {
 }
 
 func (r *Residents) refreshButtons() {
-	for _, b := range []*widget.Button{r.copyBtn, r.renew, r.stop} {
+	for _, b := range []*widget.Button{r.copyBtn, r.qr, r.renew, r.stop} {
 		b.Disable()
 	}
 	if r.sel < 0 || r.sel >= len(r.entries) {
@@ -145,6 +152,7 @@ func (r *Residents) refreshButtons() {
 	r.renew.Enable()
 	if r.link(r.sel) != "" {
 		r.copyBtn.Enable()
+		r.qr.Enable()
 	}
 	if r.entries[r.sel].State == "active" {
 		r.stop.Enable()
@@ -156,6 +164,25 @@ func (r *Residents) onCopy() {
 		fyne.CurrentApp().Clipboard().SetContent(u)
 		r.status.SetText(lang.X("residents.copied", "Link copied."))
 	}
+}
+
+// onQR shows the selected link as a QR code, for a tenant to scan from the
+// screen.
+func (r *Residents) onQR() {
+	u := r.link(r.sel)
+	if u == "" {
+		return
+	}
+	png, err := qrcode.Encode(u, qrcode.Medium, 320)
+	if err != nil {
+		r.status.SetText(fmt.Sprintf("making the QR code: %v", err))
+		return
+	}
+	img := canvas.NewImageFromResource(fyne.NewStaticResource("link.png", png))
+	img.FillMode = canvas.ImageFillOriginal
+	name := r.entries[r.sel].Occupancy.Name
+	r.qrShown = dialog.NewCustom(name, lang.X("residents.qr.close", "Close"), container.NewVBox(img, widget.NewLabel(u)), r.win)
+	r.qrShown.Show()
 }
 
 // onChange renews (renew set) or revokes the selected occupancy's link.

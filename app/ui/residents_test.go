@@ -101,6 +101,11 @@ func TestSettingsResidentWebPage(t *testing.T) {
 	if got := a.Clipboard().Content(); got != link {
 		t.Errorf("clipboard %q, want %q", got, link)
 	}
+	test.Tap(r.qr)
+	if r.qrShown == nil || !strings.Contains(strings.Join(allTexts(r.win.Canvas().Overlays().Top()), "|"), link) {
+		t.Errorf("the QR code dialog does not name the link")
+	}
+	r.qrShown.Hide()
 	test.Tap(r.stop)
 	if code := get(t, local); code != http.StatusNotFound {
 		t.Errorf("GET the revoked link: %d, want 404", code)
