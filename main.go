@@ -34,11 +34,8 @@ func main() {
 	if err := ui.SetupLanguage(a.Preferences()); err != nil {
 		slog.Error("loading translations", "err", err)
 	}
-	// The database chosen in Settings, unless the command line names one
-	// (any argument: a command or --db decides).
-	if next := ui.NextDB(a.Preferences()); next != "" && len(os.Args) == 1 {
-		desk.Env.DBPath = next
-	}
+	// The database chosen in Settings, unless the command line decides.
+	desk.Env.DBPath = ui.StartDB(a.Preferences(), os.Args[1:], desk.Env.DBPath)
 	// A restore chosen in Settings replaces the database before it opens.
 	if backup := ui.PendingRestore(a.Preferences()); backup != "" {
 		if err := bolt.Restore(backup, desk.Env.DBPath); err != nil {

@@ -235,10 +235,20 @@ func TestSettingsDatabase(t *testing.T) {
 	if got := NextDB(a.Preferences()); got != next {
 		t.Errorf("after an unchanged Apply the next database is %q", got)
 	}
+	// main opens it when started without arguments; --db wins.
+	if got := StartDB(a.Preferences(), nil, "/default/zevdesk.db"); got != next {
+		t.Errorf("a start without arguments opens %q", got)
+	}
+	if got := StartDB(a.Preferences(), []string{"--db", "/tmp/other.db"}, "/tmp/other.db"); got != "/tmp/other.db" {
+		t.Errorf("a start with --db opens %q", got)
+	}
 	m.showSettings()
 	m.dbForm.next.SetText("")
 	m.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	if got := NextDB(a.Preferences()); got != "" {
 		t.Errorf("after clearing it the next database is %q", got)
+	}
+	if got := StartDB(a.Preferences(), nil, "/default/zevdesk.db"); got != "/default/zevdesk.db" {
+		t.Errorf("after clearing it a start opens %q", got)
 	}
 }

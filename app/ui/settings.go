@@ -299,8 +299,19 @@ func (m *MainWindow) backupList() fyne.CanvasObject {
 const prefNextDB = "db.next"
 
 // NextDB returns the database Settings chose for the next start, or "" for
-// the default. main opens it when the command line names none (--db wins).
+// the default.
 func NextDB(p fyne.Preferences) string { return p.String(prefNextDB) }
+
+// StartDB returns the database the desktop app opens: the one Settings
+// chose when the program was started without arguments, else db (the
+// command line's --db or the default): any argument, --db or a command,
+// decides on the command line.
+func StartDB(p fyne.Preferences, args []string, db string) string {
+	if next := NextDB(p); next != "" && len(args) == 0 {
+		return next
+	}
+	return db
+}
 
 // redactDB is a database as Settings shows it: a URL without its password.
 func redactDB(db string) string {
