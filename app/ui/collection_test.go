@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -132,7 +134,13 @@ func TestCollectionTab(t *testing.T) {
 	if c.assignBtn.Disabled() {
 		t.Fatal("Assign to… is disabled with a payment selected")
 	}
-	c.assign(c.pays[0].ID, ben.Number, 0)
+	test.Tap(c.assignBtn)
+	sel := findSelect(c.win.Canvas().Overlays().Top())
+	if sel == nil || len(sel.Options) != 1 || !strings.HasPrefix(sel.Options[0], fmt.Sprint(ben.Number)+"  Ben Beispiel") {
+		t.Fatalf("Assign to… offers %v", sel)
+	}
+	sel.SetSelectedIndex(0)
+	c.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn}) // Assign
 	if len(c.pays) != 0 {
 		t.Errorf("unassigned payments after assigning: %d", len(c.pays))
 	}
@@ -180,6 +188,30 @@ func TestCollectionTab(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkXLSX(t, &buf, "Ben Beispiel")
+}
+
+// findSelect returns the first Select in o's tree.
+func findSelect(o fyne.CanvasObject) *widget.Select {
+	if s, ok := o.(*widget.Select); ok {
+		return s
+	}
+	var children []fyne.CanvasObject
+	switch c := o.(type) {
+	case *widget.Form:
+		for _, it := range c.Items {
+			children = append(children, it.Widget)
+		}
+	case fyne.Widget:
+		children = test.WidgetRenderer(c).Objects()
+	case *fyne.Container:
+		children = c.Objects
+	}
+	for _, ch := range children {
+		if s := findSelect(ch); s != nil {
+			return s
+		}
+	}
+	return nil
 }
 
 // report2 writes r as the decimal a bank file carries ("123.45").
