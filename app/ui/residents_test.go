@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/zevdesk/zevdesk/core/residents"
 	"github.com/zevdesk/zevdesk/core/store"
 )
 
@@ -131,6 +132,14 @@ func TestSettingsResidentWebPage(t *testing.T) {
 	}
 	if code := get(t, m.web.urls[0]+strings.TrimPrefix(renewed, "http://zev.example:8443")); code != http.StatusOK {
 		t.Errorf("GET the renewed link: %d", code)
+	}
+	// The grace period after move-out.
+	r.grace.SetText("30")
+	test.Tap(findButton(r.Content(), "Set"))
+	var grace int
+	_ = st.View(func(tx store.Tx) (err error) { grace, err = residents.Grace(tx, "birkenweg"); return err })
+	if grace != 30 || r.status.Text != "Saved." {
+		t.Errorf("grace days %d after setting 30 (%q)", grace, r.status.Text)
 	}
 	// Switching it off stops serving.
 	m.showSettings()
