@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -80,18 +79,11 @@ func runReminders(env *Env, args []string) error {
 		return err
 	}
 	for _, r := range due {
-		doc, err := report.FromReminder(site, r, day)
+		path, err := report.WriteReminderFile(env.Path(*out), site, r, day)
 		if err != nil {
 			return err
 		}
-		var buf bytes.Buffer
-		if err := report.WriteReminderPDF(&buf, doc); err != nil {
-			return err
-		}
-		name := filepath.Join(*out, reminderFileName(site.ID, r))
-		if err := report.WriteFile(env.Path(name), buf.Bytes()); err != nil {
-			return err
-		}
+		name := filepath.Join(*out, filepath.Base(path)) // as the user named the folder
 		err = st.Update(func(tx store.Tx) error {
 			return collect.RecordReminder(tx, r.Reminder(day), actor(), env.Clock.Now())
 		})
@@ -101,8 +93,4 @@ func runReminders(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "wrote %s\n", name)
 	}
 	return nil
-}
-
-func reminderFileName(site string, r collect.DueReminder) string {
-	return fmt.Sprintf("%s_reminder_%d_%d.pdf", site, r.Item.Number, r.Level)
 }

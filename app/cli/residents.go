@@ -56,7 +56,9 @@ func SideFiles(db string) string {
 }
 
 // linkKey loads (or makes) the database's link key.
-func linkKey(env *Env) (*residents.Key, error) { return residents.LoadKey(LinkKeyPath(env.DBPath)) }
+func linkKey(env *Env) (*residents.Key, error) {
+	return residents.LoadKey(LinkKeyPath(env.Path(env.DBPath)))
+}
 
 // ResidentURLs returns, for the inserts of `bill --out`, each occupancy's
 // link by billing key ("occ:UNIT:NAME:FROM"), issuing missing ones; nil

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -249,4 +251,28 @@ func WriteReminderPDF(w io.Writer, r *ReminderDoc) error {
 		return fmt.Errorf("writing the reminder: %w", err)
 	}
 	return nil
+}
+
+// ReminderFileName is the file a due reminder's letter is written to:
+// SITE_reminder_NUMBER_LEVEL.pdf.
+func ReminderFileName(site string, r collect.DueReminder) string {
+	return fmt.Sprintf("%s_reminder_%d_%d.pdf", site, r.Item.Number, r.Level)
+}
+
+// WriteReminderFile renders the letter of reminder r, dated day, and writes
+// it into dir under ReminderFileName (readable by all, replaced whole). It
+// returns the file's path. The caller records the reminder
+// (collect.RecordReminder) after this returns, so that a reminder on
+// record always has its letter.
+func WriteReminderFile(dir string, site *core.Site, r collect.DueReminder, day core.Date) (string, error) {
+	name := filepath.Join(dir, ReminderFileName(site.ID, r))
+	doc, err := FromReminder(site, r, day)
+	if err != nil {
+		return name, err
+	}
+	var buf bytes.Buffer
+	if err := WriteReminderPDF(&buf, doc); err != nil {
+		return name, fmt.Errorf("writing %s: %w", name, err)
+	}
+	return name, WriteFile(name, buf.Bytes())
 }

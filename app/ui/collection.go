@@ -1,11 +1,9 @@
 package ui
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -386,8 +384,7 @@ func (c *Collection) onRemind() {
 func (c *Collection) writeReminders(dir string) []string {
 	var files []string
 	for _, r := range c.due {
-		name := filepath.Join(dir, fmt.Sprintf("%s_reminder_%d_%d.pdf", c.site.ID, r.Item.Number, r.Level))
-		err := c.writeReminder(name, r)
+		name, err := c.writeReminder(dir, r)
 		if err != nil {
 			c.reload(c.site)
 			c.status.SetText(err.Error())
@@ -401,25 +398,18 @@ func (c *Collection) writeReminders(dir string) []string {
 	return files
 }
 
-func (c *Collection) writeReminder(name string, r collect.DueReminder) error {
-	doc, err := report.FromReminder(c.site, r, c.today)
+func (c *Collection) writeReminder(dir string, r collect.DueReminder) (string, error) {
+	name, err := report.WriteReminderFile(dir, c.site, r, c.today)
 	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := report.WriteReminderPDF(&buf, doc); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err := report.WriteFile(name, buf.Bytes()); err != nil {
-		return err
+		return name, err
 	}
 	err = c.st.Update(func(tx store.Tx) error {
 		return collect.RecordReminder(tx, r.Reminder(c.today), desktopActor(), c.clock.Now())
 	})
 	if err != nil {
-		return fmt.Errorf("recording the reminder in %s: %w", name, err)
+		return name, fmt.Errorf("recording the reminder in %s: %w", name, err)
 	}
-	return nil
+	return name, nil
 }
 
 // saveXLSX asks where to save a workbook named name and writes it with
