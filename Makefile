@@ -78,6 +78,9 @@ DEBS := $(DIST)/zevdesk_$(VERSION)_amd64.deb $(DIST)/zevdesk-gateway_$(VERSION)_
 # whether the tree is modified, which the binaries carry for --version.
 PKG_SOURCES := $(filter-out %_test.go,$(shell git ls-files -co --exclude-standard -- '*.go' go.mod go.sum FyneApp.toml assets 2>/dev/null))
 PKG_STAMP := $(DIST)/.commit
+# The commit for --version, passed explicitly: Go's own stamp (vcs.revision) is off where GOFLAGS has -buildvcs=false.
+COMMIT := $(shell git rev-parse HEAD 2>/dev/null)$(if $(shell git status --porcelain 2>/dev/null),+modified)
+PKG_LDFLAGS := -s -w -X github.com/zevdesk/zevdesk/app/cli.Commit=$(or $(COMMIT),unknown)
 LIBERATION := /usr/share/fonts/truetype/liberation2
 
 # The headless binaries are pattern-rule intermediates; keep them (the tests run them).
@@ -94,10 +97,10 @@ $(WIN_SYSO): FyneApp.toml assets/icon.png packaging/windows/zevdesk.exe.manifest
 	$(GO) run ./packaging/winres -o $@
 
 $(DIST)/windows/zevdesk.exe: $(PKG_SOURCES) $(PKG_STAMP) $(WIN_SYSO)
-	$(WIN_ENV) $(GO) build -ldflags "-s -w -H=windowsgui" -o $@ .
+	$(WIN_ENV) $(GO) build -ldflags "$(PKG_LDFLAGS) -H=windowsgui" -o $@ .
 
 $(DIST)/windows/zevdesk-cli.exe: $(PKG_SOURCES) $(PKG_STAMP) $(WIN_SYSO)
-	$(WIN_ENV) $(GO) build -ldflags "-s -w" -o $@ .
+	$(WIN_ENV) $(GO) build -ldflags "$(PKG_LDFLAGS)" -o $@ .
 
 $(WIN_ZIP): $(DIST)/windows/zevdesk.exe $(DIST)/windows/zevdesk-cli.exe docs/user-guide.md docs/install.md
 	rm -rf $(DIST)/zip && mkdir -p $(DIST)/zip/zevdesk/fonts $(DIST)/zip/zevdesk/docs
@@ -109,10 +112,10 @@ $(WIN_ZIP): $(DIST)/windows/zevdesk.exe $(DIST)/windows/zevdesk-cli.exe docs/use
 	mv $@.tmp $@ && rm -rf $(DIST)/zip
 
 $(DIST)/linux-amd64/zevdesk: $(PKG_SOURCES) $(PKG_STAMP)
-	$(GO) build -ldflags "-s -w" -o $@ .
+	$(GO) build -ldflags "$(PKG_LDFLAGS)" -o $@ .
 
 $(DIST)/linux-%-headless/zevdesk: $(PKG_SOURCES) $(PKG_STAMP)
-	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -ldflags "-s -w" -o $@ .
+	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -ldflags "$(PKG_LDFLAGS)" -o $@ .
 
 $(DIST)/zevdesk_$(VERSION)_amd64.deb: $(DIST)/linux-amd64/zevdesk packaging/deb/build.sh packaging/ch.zevdesk.app.desktop
 	packaging/deb/build.sh desktop amd64 $< $(VERSION) $@

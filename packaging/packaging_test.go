@@ -306,7 +306,6 @@ func winePrefix(t *testing.T, dir string) []string {
 		// No Mono or Gecko: their installers would ask for a download.
 		"WINEDLLOVERRIDES=mscoree,mshtml=",
 		"DISPLAY=", // CLI use needs no display
-		"LANG=de_CH.UTF-8",
 	)
 	run(t, env, dir, "wineboot", "-i")
 	// Wait for the prefix's wineserver to finish writing the registry.
