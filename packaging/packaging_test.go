@@ -180,7 +180,8 @@ func TestWindowsExecutable(t *testing.T) {
 }
 
 // utf16z is a version resource's key and value as Windows stores them:
-// UTF-16LE strings, each NUL-terminated and padded to 32 bits.
+// UTF-16LE strings, each NUL-terminated, the value 32-bit aligned from the
+// start of the String structure (whose key follows a 6-byte header).
 func utf16z(key, value string) []byte {
 	enc := func(s string) []byte {
 		var b []byte
@@ -191,7 +192,7 @@ func utf16z(key, value string) []byte {
 		return b
 	}
 	k := enc(key)
-	if len(k)%4 != 0 {
+	if (6+len(k))%4 != 0 {
 		k = append(k, 0, 0)
 	}
 	return append(k, enc(value)...)
@@ -277,7 +278,7 @@ func userScript(t *testing.T, s session, work string) map[string]string {
 		t.Fatalf("%s: demo --no-window printed %q", s.name, got)
 	}
 	z("site", "import", s.path(site))
-	if got := z("import", "readings", s.path(csv)); !strings.Contains(got, "384 rows, 384 values written") {
+	if got := z("import", "readings", "--site", "lindenhoehe", s.path(csv)); !strings.Contains(got, "384 rows, 384 values written") {
 		t.Fatalf("%s: import readings printed %q", s.name, got)
 	}
 	out["bill --json lindenhoehe"] = z("bill", "--site", "lindenhoehe", "--from", "2026-03-02", "--to", "2026-03-02", "--json")
@@ -387,8 +388,8 @@ func TestWindowsUnderWine(t *testing.T) {
 	if len(windows) != len(linux) {
 		t.Errorf("Windows made %d outputs, Linux %d", len(windows), len(linux))
 	}
-	if !strings.Contains(linux["bill --json lindenhoehe"], "Lindenhöhe") {
-		t.Errorf("the bill lost the site's umlauts: %s", linux["bill --json lindenhoehe"])
+	if !strings.Contains(windows["bill --json lindenhoehe"], "Müller Immobilien AG") {
+		t.Errorf("the bill lost the umlauts of the site file: %s", windows["bill --json lindenhoehe"])
 	}
 }
 
@@ -596,7 +597,11 @@ func verifyUnit(t *testing.T, root string) {
 		if _, err := os.Stat(dst); err == nil {
 			continue
 		}
-		if err := os.WriteFile(dst, data, 0o755); err != nil {
+		mode := os.FileMode(0o644)
+		if f == "/bin/sh" {
+			mode = 0o755
+		}
+		if err := os.WriteFile(dst, data, mode); err != nil {
 			t.Fatal(err)
 		}
 	}
