@@ -8,6 +8,7 @@ package packaging_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"debug/elf"
 	"debug/pe"
 	"encoding/binary"
@@ -33,7 +34,7 @@ var toolPackages = map[string]string{
 	"make": "make", "git": "git", "x86_64-w64-mingw32-gcc": "gcc-mingw-w64-x86-64",
 	"x86_64-w64-mingw32-windres": "binutils-mingw-w64-x86-64", "wine": "wine", "wineboot": "wine",
 	"dpkg-deb": "dpkg", "dpkg-shlibdeps": "dpkg-dev", "systemd-analyze": "systemd", "systemd-sysusers": "systemd",
-	"zip": "zip", "unzip": "unzip", "pdftotext": "poppler-utils",
+	"zip": "zip", "unzip": "unzip", "pdftotext": "poppler-utils", "pdftoppm": "poppler-utils",
 }
 
 // needTools skips the test where a program is not installed, and fails it in
@@ -289,18 +290,32 @@ func userScript(t *testing.T, s session, work string) map[string]string {
 	if err != nil || len(pdfs) == 0 {
 		t.Fatalf("%s: bill --out wrote no PDF into %s (%v)", s.name, docs, err)
 	}
-	for _, p := range pdfs {
-		out["pdf "+filepath.Base(p)] = run(t, nil, "", "pdftotext", "-layout", p, "-")
+	for i, p := range pdfs {
+		out["pdf text "+filepath.Base(p)] = run(t, nil, "", "pdftotext", "-layout", p, "-")
+		if i == 0 {
+			// The pages as printed: the same fonts give the same pixels.
+			img := filepath.Join(work, "page")
+			run(t, nil, "", "pdftoppm", "-r", "50", "-png", p, img)
+			pages, _ := filepath.Glob(img + "*.png")
+			for _, pg := range pages {
+				data, err := os.ReadFile(pg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out["pdf page "+filepath.Base(pg)] = fmt.Sprintf("%x", sha256.Sum256(data))
+			}
+		}
 	}
 	return out
 }
 
-// wineShim builds the test-only bcryptprimitives.dll (packaging/test/wineshim)
-// into a new Wine prefix in dir, and returns the environment to run Wine with.
-func winePrefix(t *testing.T, dir string) []string {
+// winePrefix builds the test-only bcryptprimitives.dll
+// (packaging/test/wineshim) into a new Wine prefix in dir, and returns the
+// environment to run Wine with and the prefix's drive C: to run it in.
+func winePrefix(t *testing.T, dir string) (env []string, driveC string) {
 	t.Helper()
 	prefix := filepath.Join(dir, "wineprefix")
-	env := append(os.Environ(),
+	env = append(os.Environ(),
 		"WINEPREFIX="+prefix,
 		"WINEDEBUG=-all",
 		"WINEARCH=win64",
@@ -322,7 +337,7 @@ func winePrefix(t *testing.T, dir string) []string {
 		k.Env = env
 		k.Run()
 	})
-	return env
+	return env, filepath.Join(prefix, "drive_c")
 }
 
 // winPath is a path on this machine as a Windows program under Wine sees it
@@ -342,9 +357,9 @@ func unzip(t *testing.T, zip, dir string) string {
 // with the default database in %AppData%.
 func TestWindowsUnderWine(t *testing.T) {
 	d := dist(t)
-	needTools(t, "wine", "wineboot", "unzip", "pdftotext")
+	needTools(t, "wine", "wineboot", "unzip", "pdftotext", "pdftoppm")
 	tmp := t.TempDir()
-	env := winePrefix(t, tmp)
+	env, driveC := winePrefix(t, tmp)
 	folder := unzip(t, filepath.Join(d, fmt.Sprintf("zevdesk-%s-windows-amd64.zip", appVersion(t))), filepath.Join(tmp, "Programme Müller"))
 	for _, f := range []string{"zevdesk.exe", "zevdesk-cli.exe", "fonts/LiberationSans-Regular.ttf", "fonts/LiberationSans-Bold.ttf",
 		"fonts/LICENSE-LiberationSans.txt", "docs/user-guide.md", "docs/install.md"} {
@@ -354,7 +369,10 @@ func TestWindowsUnderWine(t *testing.T) {
 	}
 	wine := func(exe string) func(t *testing.T, args ...string) string {
 		return func(t *testing.T, args ...string) string {
-			return run(t, env, folder, "wine", append([]string{filepath.Join(folder, exe)}, args...)...)
+			// Run from drive C:, as from the Start menu. From a Z: folder
+			// (Wine's view of /), the Linux font paths report.FontDirs names
+			// would resolve to this machine's fonts and hide missing ones.
+			return run(t, env, driveC, "wine", append([]string{filepath.Join(folder, exe)}, args...)...)
 		}
 	}
 
