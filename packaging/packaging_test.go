@@ -34,7 +34,7 @@ var toolPackages = map[string]string{
 	"make": "make", "git": "git", "x86_64-w64-mingw32-gcc": "gcc-mingw-w64-x86-64",
 	"x86_64-w64-mingw32-windres": "binutils-mingw-w64-x86-64", "wine": "wine", "wineboot": "wine",
 	"dpkg-deb": "dpkg", "dpkg-shlibdeps": "dpkg-dev", "systemd-analyze": "systemd", "systemd-sysusers": "systemd",
-	"zip": "zip", "unzip": "unzip", "pdftotext": "poppler-utils", "pdftoppm": "poppler-utils",
+	"zip": "zip", "unzip": "unzip", "pdftotext": "poppler-utils", "pdftoppm": "poppler-utils", "apt-get": "apt",
 }
 
 // needTools skips the test where a program is not installed, and fails it in
@@ -439,6 +439,18 @@ func dpkg(t *testing.T, root string, args ...string) string {
 		"--force-not-root", "--log=/dev/null"}, args...)...)
 }
 
+// aptResolves checks that `apt install ./PACKAGE.deb` would go through on
+// this machine: apt finds every declared dependency (installed or in its
+// lists). It only simulates.
+func aptResolves(t *testing.T, deb, pkg string) {
+	t.Helper()
+	needTools(t, "apt-get")
+	out := run(t, nil, "", "apt-get", "install", "--simulate", "-q", deb)
+	if !strings.Contains(out, "Inst "+pkg+" ") {
+		t.Errorf("apt-get install --simulate %s would not install %s:\n%s", deb, pkg, out)
+	}
+}
+
 func debField(t *testing.T, deb, field string) string {
 	t.Helper()
 	return strings.TrimSpace(run(t, nil, "", "dpkg-deb", "--field", deb, field))
@@ -456,6 +468,7 @@ func TestDesktopDeb(t *testing.T) {
 			t.Errorf("Depends %q lacks %s", deps, want)
 		}
 	}
+	aptResolves(t, deb, "zevdesk")
 	root := dpkgRoot(t)
 	dpkg(t, root, "-i", deb)
 	for _, f := range []string{"usr/bin/zevdesk", "usr/share/applications/ch.zevdesk.app.desktop",
@@ -507,6 +520,7 @@ func TestGatewayDeb(t *testing.T) {
 	}
 
 	deb := filepath.Join(d, fmt.Sprintf("zevdesk-gateway_%s_amd64.deb", appVersion(t)))
+	aptResolves(t, deb, "zevdesk-gateway")
 	root := dpkgRoot(t)
 	dpkg(t, root, "-i", deb)
 
