@@ -15,8 +15,13 @@ BIN := bin
 DEB_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev \
 	libxi-dev libxxf86vm-dev sqlite3 poppler-utils zbar-tools xvfb xauth xdotool imagemagick fonts-liberation2 \
 	iproute2 util-linux libreoffice-calc-nogui chromium postgresql ca-certificates git
+# Packaging (`make package`, packaging/): gcc-mingw-w64-x86-64 cross-builds zevdesk.exe with cgo (and windres its
+# icon and version); wine64 and wine run it in the packaging tests; dpkg-dev (dpkg-shlibdeps) declares the .deb's
+# library dependencies; systemd (systemd-analyze, systemd-sysusers) verifies and installs the gateway unit; zip packs
+# the Windows download.
+DEB_PACKAGES += gcc-mingw-w64-x86-64 wine64 wine dpkg-dev systemd zip
 
-.PHONY: all deps run build build-headless test vet staticcheck gotest bench clean
+.PHONY: all deps run build build-headless test vet staticcheck gotest bench clean package
 
 all: build
 
@@ -60,4 +65,66 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 60m ./... | tee bench.txt
 
 clean:
-	rm -rf $(BIN) bench.txt
+	rm -rf $(BIN) bench.txt $(DIST) $(WIN_SYSO)
+
+## package: dist/ gets the Windows zip (zevdesk.exe, zevdesk-cli.exe, fonts, guide), the desktop .deb (amd64) and the
+## gateway .debs (amd64, arm64). Each file is rebuilt only when a source, FyneApp.toml or the commit changed.
+VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)".*/\1/p' FyneApp.toml)
+DIST := dist
+WIN_SYSO := zz_zevdesk_windows_amd64.syso
+WIN_ENV := GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc
+WIN_ZIP := $(DIST)/zevdesk-$(VERSION)-windows-amd64.zip
+DEBS := $(DIST)/zevdesk_$(VERSION)_amd64.deb $(DIST)/zevdesk-gateway_$(VERSION)_amd64.deb \
+	$(DIST)/zevdesk-gateway_$(VERSION)_arm64.deb
+# What the binaries are built from (tracked and new files; not deleted ones), and a stamp of the commit and of
+# whether the tree is modified, which the binaries carry for --version.
+PKG_SOURCES := $(filter-out %_test.go,$(shell git ls-files -co --exclude-standard -- '*.go' go.mod go.sum FyneApp.toml assets 2>/dev/null))
+PKG_STAMP := $(DIST)/.commit
+# The commit for --version, passed explicitly: Go's own stamp (vcs.revision) is off where GOFLAGS has -buildvcs=false.
+COMMIT := $(shell git rev-parse HEAD 2>/dev/null)$(if $(shell git status --porcelain 2>/dev/null),+modified)
+PKG_LDFLAGS := -s -w -X github.com/zevdesk/zevdesk/app/cli.Commit=$(or $(COMMIT),unknown)
+LIBERATION := /usr/share/fonts/truetype/liberation2
+
+# The headless binaries are pattern-rule intermediates; keep them (the tests run them).
+.SECONDARY: $(DIST)/linux-amd64-headless/zevdesk $(DIST)/linux-arm64-headless/zevdesk
+
+package: $(WIN_ZIP) $(DEBS)
+	@ls -l $(WIN_ZIP) $(DEBS)
+
+$(PKG_STAMP): FORCE
+	@mkdir -p $(DIST); s="$$(git rev-parse HEAD 2>/dev/null) $$(git status --porcelain 2>/dev/null | md5sum)"; \
+	echo "$$s" | cmp -s - $@ || echo "$$s" >$@
+
+$(WIN_SYSO): FyneApp.toml assets/icon.png packaging/windows/zevdesk.exe.manifest packaging/winres/main.go
+	$(GO) run ./packaging/winres -o $@
+
+$(DIST)/windows/zevdesk.exe: $(PKG_SOURCES) $(PKG_STAMP) $(WIN_SYSO)
+	$(WIN_ENV) $(GO) build -ldflags "$(PKG_LDFLAGS) -H=windowsgui" -o $@ .
+
+$(DIST)/windows/zevdesk-cli.exe: $(PKG_SOURCES) $(PKG_STAMP) $(WIN_SYSO)
+	$(WIN_ENV) $(GO) build -ldflags "$(PKG_LDFLAGS)" -o $@ .
+
+$(WIN_ZIP): $(DIST)/windows/zevdesk.exe $(DIST)/windows/zevdesk-cli.exe docs/user-guide.md docs/install.md
+	rm -rf $(DIST)/zip && mkdir -p $(DIST)/zip/zevdesk/fonts $(DIST)/zip/zevdesk/docs
+	cp $(DIST)/windows/zevdesk.exe $(DIST)/windows/zevdesk-cli.exe $(DIST)/zip/zevdesk/
+	cp $(LIBERATION)/LiberationSans-Regular.ttf $(LIBERATION)/LiberationSans-Bold.ttf $(DIST)/zip/zevdesk/fonts/
+	cp /usr/share/doc/fonts-liberation2/copyright $(DIST)/zip/zevdesk/fonts/LICENSE-LiberationSans.txt
+	cp -r docs/user-guide.md docs/install.md docs/images $(DIST)/zip/zevdesk/docs/
+	rm -f $@.tmp && cd $(DIST)/zip && zip -qr -X ../$(notdir $@).tmp zevdesk
+	mv $@.tmp $@ && rm -rf $(DIST)/zip
+
+$(DIST)/linux-amd64/zevdesk: $(PKG_SOURCES) $(PKG_STAMP)
+	$(GO) build -ldflags "$(PKG_LDFLAGS)" -o $@ .
+
+$(DIST)/linux-%-headless/zevdesk: $(PKG_SOURCES) $(PKG_STAMP)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -ldflags "$(PKG_LDFLAGS)" -o $@ .
+
+$(DIST)/zevdesk_$(VERSION)_amd64.deb: $(DIST)/linux-amd64/zevdesk packaging/deb/build.sh packaging/ch.zevdesk.app.desktop
+	packaging/deb/build.sh desktop amd64 $< $(VERSION) $@
+
+$(DIST)/zevdesk-gateway_$(VERSION)_%.deb: $(DIST)/linux-%-headless/zevdesk packaging/deb/build.sh \
+		packaging/zevdesk-gateway.service $(wildcard packaging/deb/gateway/*)
+	packaging/deb/build.sh gateway $* $< $(VERSION) $@
+
+.PHONY: FORCE
+FORCE:

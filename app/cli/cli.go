@@ -189,10 +189,15 @@ func Main(args []string, stdout, stderr io.Writer) (*Desktop, int) {
 	gf.SetOutput(io.Discard)
 	gf.StringVar(&env.DBPath, "db", env.DBPath, "database: a file, or postgres://USER@HOST/NAME")
 	help := gf.Bool("help", false, "show help")
+	version := gf.Bool("version", false, "print the version and commit")
 	if err := gf.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "zevdesk: %v\n\n", err)
 		printHelp(stderr)
 		return nil, 1
+	}
+	if *version || gf.NArg() > 0 && gf.Arg(0) == "version" {
+		printVersion(stdout)
+		return nil, 0
 	}
 	if *help || gf.NArg() > 0 && (gf.Arg(0) == "help" || gf.Arg(0) == "-h") {
 		printHelp(stdout)
@@ -321,6 +326,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "usage:")
 	fmt.Fprintln(w, "  zevdesk [--db FILE|URL]             open the desktop app (URL: postgres://USER@HOST/NAME)")
+	fmt.Fprintln(w, "  zevdesk --version                   print the version and the commit it was built from")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
