@@ -108,9 +108,10 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock, op
 	// On X11 the window's WM class is its title when it is created (GLFW's
 	// default, which Fyne keeps): "zevdesk", as the desktop entry's
 	// StartupWMClass says. The site's name joins the title once the window
-	// exists, which its first focus proves.
+	// exists: Show creates it before the app's loop starts, which OnStarted
+	// announces (a first focus may never come without a window manager).
 	m.deferTitle = true
-	a.Lifecycle().SetOnEnteredForeground(func() {
+	a.Lifecycle().SetOnStarted(func() {
 		if m.deferTitle {
 			m.deferTitle = false
 			m.setTitle(m.title)

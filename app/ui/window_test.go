@@ -25,7 +25,7 @@ func TestMainWindowTitleAndTabs(t *testing.T) {
 	if got := w.Title(); !strings.Contains(string(desktop), "\nStartupWMClass="+got+"\n") {
 		t.Errorf("window created with title %q, the desktop entry has no StartupWMClass=%s", got, got)
 	}
-	a.Lifecycle().(interface{ OnEnteredForeground() func() }).OnEnteredForeground()()
+	a.Lifecycle().(interface{ OnStarted() func() }).OnStarted()()
 	if got := w.Title(); got != "zevdesk – ZEV Birkenweg 12" {
 		t.Errorf("window title %q", got)
 	}

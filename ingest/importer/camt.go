@@ -435,7 +435,6 @@ func camtDate(x xDate) (core.Date, string) {
 	return d, ""
 }
 
-
 // ImportCamt books a parsed camt file's payments in one transaction
 // (collect.Book): matched to the office's invoices, payments already
 // booked by an earlier import skipped, the import audit-logged.
