@@ -76,6 +76,7 @@ type MainWindow struct {
 	gateways *Gateways
 	master   *MasterData
 	live     *Live
+	imports  *Imports
 	welcome  *Welcome
 	main     fyne.CanvasObject // the tabs with the site selector
 	collect  *collector
@@ -133,6 +134,8 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 	m.restoreSize()
 	applyTheme(m.app)
 	installDialogKeys(w)
+	// Files dropped anywhere on the window are imported into the site shown.
+	w.SetOnDropped(m.onDropped)
 	return m
 }
 
@@ -149,6 +152,7 @@ func (m *MainWindow) build() {
 	m.gateways.changed = m.collect.sync
 	m.gateways.setUp = m.openWizard
 	m.live = NewLive(st, clock)
+	m.imports = NewImports(st, clock, w, func() *core.Site { return m.site })
 	m.master = NewMasterData(st, clock, w)
 	m.master.Changed = m.onSiteChanged
 	m.welcome = newWelcome()
@@ -183,6 +187,9 @@ func (m *MainWindow) build() {
 	w.SetMainMenu(m.menu())
 	m.shortcuts()
 }
+
+// onDropped imports the files dropped on the window.
+func (m *MainWindow) onDropped(_ fyne.Position, uris []fyne.URI) { m.imports.Add(uris) }
 
 // ShowSite selects the site with the given id (the first site if empty).
 func (m *MainWindow) ShowSite(id string) error {
