@@ -117,8 +117,7 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	b := &Billing{st: st, clock: clock, win: win, figures: map[string]*widget.Label{}, text: billingText()}
 	b.spawn = func(f func()) { go f() }
 	b.chooseFolder = func(fn func(string)) {
-		var d *dialog.FileDialog
-		d = dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 			if err != nil {
 				b.status.SetText(err.Error())
 				return
