@@ -1,8 +1,8 @@
 package ui
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/user"
@@ -109,7 +109,7 @@ type Billing struct {
 	run    *billing.Run
 	locked bool
 	lock   core.Period // the billed period that locks the one shown, when locked
-	err    string // why the period could not be billed
+	err    string      // why the period could not be billed
 }
 
 // NewBilling builds the billing screen on st; dialogs open on win.

@@ -147,6 +147,7 @@ func (m *MainWindow) build() {
 	m.overview.sites.Hide() // the window's selector replaces it
 	m.energy = NewEnergy(st, clock)
 	m.quality = NewQuality(st, clock)
+	m.quality.win = w
 	m.billing = NewBilling(st, clock, w)
 	m.gateways = NewGateways(st, clock, w)
 	m.gateways.changed = m.collect.sync
