@@ -307,3 +307,20 @@ func (p *Prepared) previewReadings(rd *Readings) {
 		}
 	}
 }
+
+// Summary is the one-line preview the command line prints: "r.csv:
+// readings, 96 rows, 96 values for M1, 2026-01-01 00:00 to 2026-01-02 00:00
+// (Europe/Zurich); nothing stored".
+func (p *Prepared) Summary(loc *time.Location) string {
+	s := fmt.Sprintf("%s: %s, ", p.File, p.Kind)
+	if t := p.Tenants; t != nil {
+		s += fmt.Sprintf("%d tenancies: %d new, %d changed, %d unchanged", t.Rows, t.Added, t.Updated, t.Unchanged)
+	} else {
+		s += fmt.Sprintf("%d rows, %d values for %s", p.Rows, p.Values, strings.Join(p.Meters, ", "))
+	}
+	if !p.From.IsZero() {
+		const layout = "2006-01-02 15:04"
+		s += fmt.Sprintf(", %s to %s (%s)", p.From.In(loc).Format(layout), p.To.In(loc).Format(layout), loc)
+	}
+	return s + "; nothing stored"
+}
