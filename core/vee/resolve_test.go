@@ -68,3 +68,37 @@ func TestKeepExport(t *testing.T) {
 		}
 	})
 }
+
+// TestQualityRetiredMeter: a retired meter is counted and flagged only up
+// to its last day; what it recorded after is neither missing nor counted.
+func TestQualityRetiredMeter(t *testing.T) {
+	onStores(t, func(t *testing.T, tx store.Tx) {
+		site := testSite()
+		loc := site.Location()
+		day := core.DateOf(t0.In(loc))
+		site.Meters[3].Retired = day
+		cut := day.AddDays(1).FirstSlot(loc)
+		var vals []store.Value
+		for s := day.FirstSlot(loc); s < cut; s++ {
+			vals = append(vals, store.Value{Slot: s, Energy: kwh("0.1"), Quality: store.Measured})
+		}
+		if _, err := tx.PutIntervals(store.SeriesID{Site: site.ID, Meter: "M2", Channel: store.Import}, vals, store.KeepFirst); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.PutFlags([]store.Flag{{Site: site.ID, Meter: "M2", Slot: cut + 3, Kind: KindMaxPower, Reason: "after"}}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Quality(tx, site, core.Period{From: day, To: day.AddDays(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range rep.Meters {
+			if m.Meter != "M2" {
+				continue
+			}
+			if m.Missing != 0 || m.Measured != len(vals) || len(m.Flags) != 0 || m.Flagged != 0 {
+				t.Errorf("retired M2: %d missing, %d measured, flags %v; want 0, %d, none", m.Missing, m.Measured, m.Flags, len(vals))
+			}
+		}
+	})
+}
