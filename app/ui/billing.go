@@ -513,7 +513,9 @@ func (b *Billing) onUnlock() {
 	}
 	b.unlockForm = dialog.NewForm(lang.X("billing.unlock.title", "Unlock billed period"), lang.X("billing.unlock.confirm", "Unlock"),
 		b.text.Cancel, items, func(ok bool) {
-			if ok {
+			// The dialog's validation may not have run yet: never
+			// unlock without a reason.
+			if ok && strings.TrimSpace(b.reason.Text) != "" {
 				b.unlockWith(lock, b.reason.Text)
 			}
 		}, b.win)

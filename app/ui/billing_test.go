@@ -402,9 +402,10 @@ func TestBillingUnlockWithReason(t *testing.T) {
 		t.Error("an empty reason is accepted")
 	}
 	b.unlockForm.Submit() // refused: no reason
-	if !b.locked {
-		t.Fatal("unlocked without a reason")
+	if !b.locked || b.busy != 0 {
+		t.Fatal("unlocking without a reason")
 	}
+	test.Tap(b.unlock)
 	test.Type(b.reason, "W02 read wrongly")
 	b.unlockForm.Submit()
 	wait() // the unlock
