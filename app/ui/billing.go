@@ -271,37 +271,41 @@ func (b *Billing) setPeriod(p core.Period) {
 	b.status.SetText(b.text.Computing)
 	b.refresh()
 	site, gen := b.site, b.gen
-	b.background(func() (func(), error) {
-		var in *billing.Input
-		var run *billing.Run
-		var locked bool
-		var lock core.Period
-		err := b.st.View(func(tx store.Tx) error {
-			var err error
-			if in, run, err = billRun(tx, site, p); err != nil {
-				return err
-			}
-			lock, locked, err = lockOf(tx, site.ID, p)
+	b.background(func() (func(), error) { return b.dryRun(site, p, gen), nil })
+}
+
+// dryRun bills site over p (on the background goroutine) and returns what
+// draws the result, unless the period changed meanwhile (gen).
+func (b *Billing) dryRun(site *core.Site, p core.Period, gen int) func() {
+	var in *billing.Input
+	var run *billing.Run
+	var locked bool
+	var lock core.Period
+	err := b.st.View(func(tx store.Tx) error {
+		var err error
+		if in, run, err = billRun(tx, site, p); err != nil {
 			return err
-		})
-		return func() {
-			if gen != b.gen {
-				return // the period changed meanwhile
-			}
-			if err != nil {
-				// Shown where the warnings go: a refusal to bill missing
-				// data names the gaps at length.
-				b.err = err.Error()
-				b.status.SetText("")
-				return
-			}
-			b.in, b.run, b.locked, b.lock = in, run, locked, lock
-			b.status.SetText(b.text.DryRun)
-			if locked {
-				b.status.SetText(b.text.Locked)
-			}
-		}, nil
+		}
+		lock, locked, err = lockOf(tx, site.ID, p)
+		return err
 	})
+	return func() {
+		if gen != b.gen {
+			return // the period changed meanwhile
+		}
+		if err != nil {
+			// Shown where the warnings go: a refusal to bill missing
+			// data names the gaps at length.
+			b.err = err.Error()
+			b.status.SetText("")
+			return
+		}
+		b.in, b.run, b.locked, b.lock = in, run, locked, lock
+		b.status.SetText(b.text.DryRun)
+		if locked {
+			b.status.SetText(b.text.Locked)
+		}
+	}
 }
 
 // billRun loads and bills site over p.
@@ -523,9 +527,11 @@ func (b *Billing) onUnlock() {
 	b.unlockForm.Show()
 }
 
-// unlockWith unlocks lock with reason and bills the period shown again.
+// unlockWith unlocks lock with reason and bills the period shown again, in
+// one background job.
 func (b *Billing) unlockWith(lock core.Period, reason string) {
-	site, now := b.site, b.clock.Now()
+	site, now, p, gen := b.site, b.clock.Now(), b.period, b.gen
+	b.status.SetText(b.text.Computing)
 	b.background(func() (func(), error) {
 		err := b.st.Update(func(tx store.Tx) error {
 			return billing.Unlock(tx, site.ID, lock, desktopActor(), strings.TrimSpace(reason), now)
@@ -534,7 +540,7 @@ func (b *Billing) unlockWith(lock core.Period, reason string) {
 			return nil, fmt.Errorf("unlocking %s: %w", lock, err)
 		}
 		slog.Info("period unlocked", "site", site.ID, "period", lock.String())
-		return func() { b.setPeriod(b.period) }, nil
+		return b.dryRun(site, p, gen), nil
 	})
 }
 

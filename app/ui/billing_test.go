@@ -408,8 +408,7 @@ func TestBillingUnlockWithReason(t *testing.T) {
 	test.Tap(b.unlock)
 	test.Type(b.reason, "W02 read wrongly")
 	b.unlockForm.Submit()
-	wait() // the unlock
-	wait() // the period billed again
+	wait() // the unlock and the period billed again
 	if b.locked || b.unlock.Visible() || b.finalize.Disabled() || b.status.Text != billingText().DryRun {
 		t.Errorf("after unlocking: locked %v, unlock shown %v, finalize disabled %v, status %q",
 			b.locked, b.unlock.Visible(), b.finalize.Disabled(), b.status.Text)
