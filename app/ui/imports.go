@@ -211,7 +211,15 @@ func (im *Imports) show(name string) {
 			container.NewVScroll(im.message))
 		im.dlg = dialog.NewCustomWithoutButtons(lang.X("import.title", "Import"), content, im.win)
 		im.dlg.Resize(fyne.NewSize(640, 420))
-		im.dlg.SetOnClosed(func() { im.shown = false })
+		// Closed another way than by its buttons (Escape): whatever runs
+		// is cancelled, so nothing is stored behind the user's back.
+		im.dlg.SetOnClosed(func() {
+			im.shown = false
+			im.prepared = nil
+			if im.cancel != nil {
+				im.cancel()
+			}
+		})
 	}
 	im.shown = true
 	im.dlg.Show()
