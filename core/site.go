@@ -122,7 +122,25 @@ type Meter struct {
 	// 33-character id, "CH1007..."), by which SDAT-CH deliveries name the
 	// meter; empty if the operator delivers no data for it.
 	MeteringPoint string `json:"metering_point,omitempty"`
+	// Retired is the meter's last day in service, zero while it is in
+	// service. Billing and the plausibility checks ignore what it records
+	// after that day; the meter itself stays in the site, because billed
+	// periods refer to it.
+	Retired Date `json:"retired,omitzero"`
 }
+
+// RetiredFrom returns the first slot after the meter's last day in service
+// in loc, and false for a meter in service.
+func (m Meter) RetiredFrom(loc *time.Location) (Slot, bool) {
+	if m.Retired.IsZero() {
+		return 0, false
+	}
+	return m.Retired.AddDays(1).FirstSlot(loc), true
+}
+
+// InService reports whether the meter is in service on day d (not retired
+// before it).
+func (m Meter) InService(d Date) bool { return m.Retired.IsZero() || !d.After(m.Retired) }
 
 // DefaultMaxPowerW is the plausibility limit used where a meter has none:
 // a 3 × 40 A connection.

@@ -145,6 +145,9 @@ func (s *Site) Validate() error {
 		if m.MaxPowerW < 0 {
 			return e(el+".max_power_w", "expected a positive power in W")
 		}
+		if !m.Retired.IsZero() && !m.Retired.Valid() {
+			return e(el+".retired", "expected the meter's last day in service as a date such as 2026-06-30, got %s", m.Retired)
+		}
 	}
 	for i, o := range s.Occupancies {
 		el := fmt.Sprintf("tenants[%d]", i)

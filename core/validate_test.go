@@ -45,6 +45,7 @@ func TestValidate(t *testing.T) {
 		{"area key without area", func(s *Site) { s.Units[1].Area = 0 }, "meters[3].key", `unit "W02" has none`},
 		{"to before from", func(s *Site) { s.Occupancies[0].To = MustDate(2025, 12, 1) }, "tenants[0].to", "before the first day"},
 		{"language", func(s *Site) { s.Occupancies[0].Language = "rm" }, "tenants[0].language", "expected de, fr, it or en"},
+		{"retired not a day", func(s *Site) { s.Meters[2].Retired = Date{Year: 2026, Month: 2, Day: 30} }, "meters[2].retired", "last day in service"},
 		{"country name", func(s *Site) { s.Operator.Country = "Schweiz" }, "operator.country", `ISO 3166-1 alpha-2 country code such as CH, got "Schweiz"`},
 		{"lower-case country", func(s *Site) { s.Address.Country = "ch" }, "address.country", `got "ch"`},
 		{"tenant's country", func(s *Site) { s.Occupancies[1].Address.Country = "Suisse" }, "tenants[1].address.country", `got "Suisse"`},

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -88,14 +87,7 @@ func runMeterReplace(env *Env, args []string) error {
 	}
 	err = st.Update(func(tx store.Tx) error {
 		if *oldExp == "" {
-			if prev, err := tx.RegisterBefore(site.ID, meter, r.Time); err == nil {
-				r.OldFinal.Export = prev.Export
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			if next, err := tx.RegisterAtOrAfter(site.ID, meter, r.Time.Add(time.Nanosecond)); err == nil {
-				r.NewInitial.Export = next.Export
-			} else if !errors.Is(err, store.ErrNotFound) {
+			if err := vee.KeepExport(tx, site.ID, meter, &r); err != nil {
 				return err
 			}
 		}

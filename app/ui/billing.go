@@ -1,9 +1,13 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/user"
+	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -77,6 +81,11 @@ type Billing struct {
 	total      *widget.Label
 	finalize   *widget.Button
 	write      *widget.Button
+	unlock     *widget.Button
+	// unlockForm is the Unlock dialog last opened, reason its entry
+	// (tests).
+	unlockForm *dialog.FormDialog
+	reason     *widget.Entry
 	confirm    dialog.Dialog
 	content    fyne.CanvasObject
 	text       billingLabels
@@ -99,7 +108,8 @@ type Billing struct {
 	in     *billing.Input
 	run    *billing.Run
 	locked bool
-	err    string // why the period could not be billed
+	lock   core.Period // the billed period that locks the one shown, when locked
+	err    string      // why the period could not be billed
 }
 
 // NewBilling builds the billing screen on st; dialogs open on win.
@@ -116,6 +126,11 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 				fn(u.Path())
 			}
 		}, b.win)
+		// The dialog says what the folder is for; each write makes a folder
+		// of its own inside it (writeFolder).
+		d.SetTitleText(lang.X("billing.folder.title", "Folder for the invoice documents of {{.Period}}",
+			map[string]any{"Period": periodName(b.kind, b.period)}))
+		d.SetConfirmText(lang.X("billing.folder.confirm", "Write here"))
 		d.Resize(fyne.NewSize(820, 560))
 		d.Show()
 	}
@@ -125,6 +140,8 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	b.finalize = widget.NewButton(b.text.Finalize, b.onFinalize)
 	b.finalize.Importance = widget.HighImportance
 	b.write = widget.NewButton(b.text.Write, b.onWrite)
+	b.unlock = widget.NewButton(lang.X("billing.unlock", "Unlock…"), b.onUnlock)
+	b.unlock.Hide()
 	b.warnings = widget.NewLabel("")
 	b.warnings.Wrapping = fyne.TextWrapWord
 	b.status = widget.NewLabel("")
@@ -145,7 +162,7 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	}
 	nav := container.NewBorder(nil, nil, container.NewHBox(b.prev, b.kindSel), b.next, b.name)
 	top := container.NewVBox(nav, grid)
-	actions := container.NewBorder(nil, nil, nil, container.NewHBox(b.total, b.write, b.finalize), b.status)
+	actions := container.NewBorder(nil, nil, nil, container.NewHBox(b.total, b.write, b.unlock, b.finalize), b.status)
 	bottom := container.NewVBox(b.warnings, actions)
 	b.content = container.NewBorder(top, bottom, nil, nil, b.table)
 	return b
@@ -254,36 +271,41 @@ func (b *Billing) setPeriod(p core.Period) {
 	b.status.SetText(b.text.Computing)
 	b.refresh()
 	site, gen := b.site, b.gen
-	b.background(func() (func(), error) {
-		var in *billing.Input
-		var run *billing.Run
-		var locked bool
-		err := b.st.View(func(tx store.Tx) error {
-			var err error
-			if in, run, err = billRun(tx, site, p); err != nil {
-				return err
-			}
-			locked, err = isLocked(tx, site.ID, p)
+	b.background(func() (func(), error) { return b.dryRun(site, p, gen), nil })
+}
+
+// dryRun bills site over p (on the background goroutine) and returns what
+// draws the result, unless the period changed meanwhile (gen).
+func (b *Billing) dryRun(site *core.Site, p core.Period, gen int) func() {
+	var in *billing.Input
+	var run *billing.Run
+	var locked bool
+	var lock core.Period
+	err := b.st.View(func(tx store.Tx) error {
+		var err error
+		if in, run, err = billRun(tx, site, p); err != nil {
 			return err
-		})
-		return func() {
-			if gen != b.gen {
-				return // the period changed meanwhile
-			}
-			if err != nil {
-				// Shown where the warnings go: a refusal to bill missing
-				// data names the gaps at length.
-				b.err = err.Error()
-				b.status.SetText("")
-				return
-			}
-			b.in, b.run, b.locked = in, run, locked
-			b.status.SetText(b.text.DryRun)
-			if locked {
-				b.status.SetText(b.text.Locked)
-			}
-		}, nil
+		}
+		lock, locked, err = lockOf(tx, site.ID, p)
+		return err
 	})
+	return func() {
+		if gen != b.gen {
+			return // the period changed meanwhile
+		}
+		if err != nil {
+			// Shown where the warnings go: a refusal to bill missing
+			// data names the gaps at length.
+			b.err = err.Error()
+			b.status.SetText("")
+			return
+		}
+		b.in, b.run, b.locked, b.lock = in, run, locked, lock
+		b.status.SetText(b.text.DryRun)
+		if locked {
+			b.status.SetText(b.text.Locked)
+		}
+	}
 }
 
 // billRun loads and bills site over p.
@@ -299,18 +321,19 @@ func billRun(tx store.Tx, site *core.Site, p core.Period) (*billing.Input, *bill
 	return in, run, nil
 }
 
-// isLocked reports whether p overlaps a billed (locked) period of site.
-func isLocked(tx store.Tx, site string, p core.Period) (bool, error) {
+// lockOf returns the billed (locked) period of site that overlaps p, if
+// any: the one an unlock reopens whole.
+func lockOf(tx store.Tx, site string, p core.Period) (core.Period, bool, error) {
 	locks, err := tx.LocksOf(site)
 	if err != nil {
-		return false, fmt.Errorf("reading locks: %w", err)
+		return core.Period{}, false, fmt.Errorf("reading locks: %w", err)
 	}
 	for _, l := range locks {
 		if _, ok := l.Period.Intersect(p); ok {
-			return true, nil
+			return l.Period, true, nil
 		}
 	}
-	return false, nil
+	return core.Period{}, false, nil
 }
 
 // background runs job off the UI goroutine, then draws: the function job
@@ -395,7 +418,7 @@ func (b *Billing) onFinalizeConfirmed(ok bool, accept []billing.Missing) {
 			if gen != b.gen {
 				return
 			}
-			b.in, b.run, b.locked = in, run, true
+			b.in, b.run, b.locked, b.lock = in, run, true, p
 			b.status.SetText(b.text.Locked)
 		}, nil
 	})
@@ -413,8 +436,8 @@ func (b *Billing) onWrite() {
 	if b.run == nil || b.busy > 0 {
 		return
 	}
-	in, run, now := b.in, b.run, b.clock.Now()
-	b.chooseFolder(func(dir string) {
+	in, run, now, final := b.in, b.run, b.clock.Now(), b.locked
+	b.chooseFolder(func(parent string) {
 		b.status.SetText(b.text.Writing)
 		b.background(func() (func(), error) {
 			var issued core.Date
@@ -422,6 +445,10 @@ func (b *Billing) onWrite() {
 				issued, err = report.IssueDate(tx, in.Site, run.Period, now)
 				return err
 			})
+			if err != nil {
+				return nil, err
+			}
+			dir, err := writeFolder(parent, run, final)
 			if err != nil {
 				return nil, err
 			}
@@ -433,6 +460,87 @@ func (b *Billing) onWrite() {
 				b.status.SetText(lang.X("billing.written", "{{.N}} files written to {{.Dir}}", map[string]any{"N": len(files), "Dir": dir}))
 			}, nil
 		})
+	})
+}
+
+// writeFolder makes the folder in parent that a run's documents go to:
+// SITE_FROM_TO for a final run, SITE_FROM_TO_draft for a dry run, with _2,
+// _3, ... when that exists. Each write has a folder of its own, so that
+// writing again (after the period was unlocked and billed anew, or a draft
+// after the final run) never overwrites documents already written, which
+// may have been sent.
+func writeFolder(parent string, run *billing.Run, final bool) (string, error) {
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", fmt.Errorf("creating %s: %w", parent, err)
+	}
+	base := fmt.Sprintf("%s_%s_%s", run.Site, run.Period.From, run.Period.To)
+	if !final {
+		base += "_draft"
+	}
+	for n := 1; ; n++ {
+		dir := filepath.Join(parent, base)
+		if n > 1 {
+			dir = fmt.Sprintf("%s_%d", dir, n)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("creating %s: %w", dir, err)
+		}
+	}
+}
+
+// onUnlock asks why the billed period shown is to be reopened; the reason
+// goes to the audit log with the unlock (billing.Unlock, as `zevdesk
+// unlock` does it).
+func (b *Billing) onUnlock() {
+	if !b.locked || b.busy > 0 || b.site == nil {
+		return
+	}
+	lock := b.lock
+	b.reason = widget.NewMultiLineEntry()
+	b.reason.SetPlaceHolder(lang.X("billing.unlock.placeholder", "e.g. meter W02 read wrongly, corrected reading from the utility"))
+	b.reason.Validator = func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return errors.New(lang.X("billing.unlock.needreason", "Say why: the audit log keeps it."))
+		}
+		return nil
+	}
+	msg := widget.NewLabel(lang.X("billing.unlock.text", "Unlock {{.Period}}? Its meter data can then be corrected and the period billed again; finalizing again keeps the invoice numbers.",
+		map[string]any{"Period": period(lock)}))
+	msg.Wrapping = fyne.TextWrapWord
+	items := []*widget.FormItem{
+		widget.NewFormItem("", msg),
+		widget.NewFormItem(lang.X("billing.unlock.reason", "Reason"), b.reason),
+	}
+	b.unlockForm = dialog.NewForm(lang.X("billing.unlock.title", "Unlock billed period"), lang.X("billing.unlock.confirm", "Unlock"),
+		b.text.Cancel, items, func(ok bool) {
+			// The dialog's validation may not have run yet: never
+			// unlock without a reason.
+			if ok && strings.TrimSpace(b.reason.Text) != "" {
+				b.unlockWith(lock, b.reason.Text)
+			}
+		}, b.win)
+	b.unlockForm.Resize(fyne.NewSize(560, 320))
+	b.unlockForm.Show()
+}
+
+// unlockWith unlocks lock with reason and bills the period shown again, in
+// one background job.
+func (b *Billing) unlockWith(lock core.Period, reason string) {
+	site, now, p, gen := b.site, b.clock.Now(), b.period, b.gen
+	b.status.SetText(b.text.Computing)
+	b.background(func() (func(), error) {
+		err := b.st.Update(func(tx store.Tx) error {
+			return billing.Unlock(tx, site.ID, lock, desktopActor(), strings.TrimSpace(reason), now)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("unlocking %s: %w", lock, err)
+		}
+		slog.Info("period unlocked", "site", site.ID, "period", lock.String())
+		return b.dryRun(site, p, gen), nil
 	})
 }
 
@@ -492,6 +600,12 @@ func (b *Billing) refresh() {
 	enable(b.next, b.site != nil && b.busy == 0 && shiftPeriod(b.kind, b.period, 1).To.Before(today))
 	enable(b.finalize, r != nil && b.busy == 0 && !b.locked && len(r.Invoices) > 0)
 	enable(b.write, r != nil && b.busy == 0 && len(r.Invoices) > 0)
+	enable(b.unlock, b.locked && b.busy == 0)
+	if b.locked {
+		b.unlock.Show()
+	} else {
+		b.unlock.Hide()
+	}
 }
 
 func (b *Billing) tableSize() (int, int) {

@@ -164,10 +164,12 @@ func TestBillingDryRunAndFinalize(t *testing.T) {
 
 func TestBillingWriteDocuments(t *testing.T) {
 	b, _, _, wait := newTestBilling(t)
-	dir := filepath.Join(t.TempDir(), "out")
-	b.chooseFolder = func(fn func(string)) { fn(dir) }
+	parent := filepath.Join(t.TempDir(), "out")
+	b.chooseFolder = func(fn func(string)) { fn(parent) }
 	test.Tap(b.write)
 	wait()
+	// A dry run's documents go to a folder of their own, marked draft.
+	dir := filepath.Join(parent, "birkenweg_2026-06-01_2026-06-30_draft")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -331,5 +333,91 @@ func TestBillingFinalizeMeterWithoutValues(t *testing.T) {
 		!strings.Contains(accepted[0].Detail, "2026-05-01..2026-05-31") ||
 		!strings.Contains(accepted[0].Detail, gaps[0]+"; "+gaps[1]) {
 		t.Errorf("accepted: locks %+v, audit %+v", locks, audit)
+	}
+}
+
+// finalizeShown finalizes the period shown through its confirmation.
+func finalizeShown(t *testing.T, b *Billing, w fyne.Window, wait func()) {
+	t.Helper()
+	test.Tap(b.finalize)
+	test.Tap(findButton(w.Canvas().Overlays().Top(), billingText().Finalize))
+	wait()
+	if !b.locked {
+		t.Fatalf("not finalized: %q", b.status.Text)
+	}
+}
+
+// TestBillingFinalDocumentsNeverOverwritten: each write of a final run's
+// documents makes a folder of its own; a second write leaves the first
+// folder's files as they were.
+func TestBillingFinalDocumentsNeverOverwritten(t *testing.T) {
+	b, w, _, wait := newTestBilling(t)
+	finalizeShown(t, b, w, wait)
+	parent := t.TempDir()
+	b.chooseFolder = func(fn func(string)) { fn(parent) }
+	test.Tap(b.write)
+	wait()
+	first := filepath.Join(parent, "birkenweg_2026-06-01_2026-06-30")
+	ents, err := os.ReadDir(first)
+	if err != nil || len(ents) == 0 {
+		t.Fatalf("first write: %v %v", ents, err)
+	}
+	// Mark a file as sent: a second write must not touch it.
+	sent := filepath.Join(first, ents[0].Name())
+	if err := os.WriteFile(sent, []byte("sent"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(b.write)
+	wait()
+	second := first + "_2"
+	if got, err := os.ReadFile(sent); err != nil || string(got) != "sent" {
+		t.Errorf("the first run's %s was overwritten (%v)", ents[0].Name(), err)
+	}
+	again, err := os.ReadDir(second)
+	if err != nil || len(again) != len(ents) {
+		t.Errorf("second write into %s: %d files (%v), want %d", second, len(again), err, len(ents))
+	}
+	if want := fmt.Sprintf("%d files written to %s", len(ents), second); b.status.Text != want {
+		t.Errorf("status %q, want %q", b.status.Text, want)
+	}
+}
+
+// TestBillingUnlockWithReason: a billed period offers Unlock…, which
+// needs a reason; the unlock is in the audit log with it, and the period
+// can be billed again.
+func TestBillingUnlockWithReason(t *testing.T) {
+	b, w, st, wait := newTestBilling(t)
+	if b.unlock.Visible() {
+		t.Error("Unlock… shown for an unbilled period")
+	}
+	finalizeShown(t, b, w, wait)
+	if !b.unlock.Visible() || b.unlock.Disabled() {
+		t.Fatal("no Unlock… for a billed period")
+	}
+	test.Tap(b.unlock)
+	if b.unlockForm == nil || b.reason == nil {
+		t.Fatal("Unlock… opened no dialog")
+	}
+	if err := b.reason.Validate(); err == nil {
+		t.Error("an empty reason is accepted")
+	}
+	b.unlockForm.Submit() // refused: no reason
+	if !b.locked || b.busy != 0 {
+		t.Fatal("unlocking without a reason")
+	}
+	test.Tap(b.unlock)
+	test.Type(b.reason, "W02 read wrongly")
+	b.unlockForm.Submit()
+	wait() // the unlock and the period billed again
+	if b.locked || b.unlock.Visible() || b.finalize.Disabled() || b.status.Text != billingText().DryRun {
+		t.Errorf("after unlocking: locked %v, unlock shown %v, finalize disabled %v, status %q",
+			b.locked, b.unlock.Visible(), b.finalize.Disabled(), b.status.Text)
+	}
+	var last store.Entry
+	_ = st.View(func(tx store.Tx) error {
+		return tx.ScanAudit(0, func(e store.Entry) bool { last = e; return true })
+	})
+	if last.Action != "period.unlock" || last.Detail != "2026-06-01..2026-06-30: W02 read wrongly" || !strings.HasPrefix(last.Actor, "desktop") {
+		t.Errorf("last audit entry %+v", last)
 	}
 }

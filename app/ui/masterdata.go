@@ -29,6 +29,7 @@ type MasterData struct {
 func NewMasterData(st store.Store, clock core.Clock, win fyne.Window) *MasterData {
 	m := &MasterData{Sites: NewSites(st, clock, win), Units: NewUnits(st, clock), Tenants: NewTenants(st, clock, win),
 		Tariffs: NewTariffs(st, clock)}
+	m.Units.win = win
 	// A save in one tab gives the others the stored site: each form saves
 	// a whole site, so none may keep an older copy.
 	changed := func(from screen) func(*core.Site) {

@@ -26,7 +26,8 @@ func (m *MainWindow) menu() *fyne.MainMenu {
 	quit := fyne.NewMenuItem(lang.X("menu.file.quit", "Quit"), m.quit)
 	quit.IsQuit = true
 	quit.Shortcut = shortcutQuit
-	file := fyne.NewMenu(lang.X("menu.file", "File"), quit)
+	imp := fyne.NewMenuItem(lang.X("menu.file.import", "Import…"), m.imports.Open)
+	file := fyne.NewMenu(lang.X("menu.file", "File"), imp, fyne.NewMenuItemSeparator(), quit)
 
 	settings := fyne.NewMenuItem(lang.X("menu.edit.settings", "Settings…"), m.showSettings)
 	settings.Shortcut = shortcutSettings

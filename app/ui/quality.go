@@ -2,9 +2,11 @@ package ui
 
 import (
 	"fmt"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
@@ -27,6 +29,8 @@ func qualityColumns() []string {
 type Quality struct {
 	st    store.Store
 	clock core.Clock
+	// win is where a flag's detail opens (set by the main window).
+	win fyne.Window
 
 	prev, next *widget.Button
 	month      *widget.Label
@@ -40,6 +44,17 @@ type Quality struct {
 	from    core.Date // first day of the month shown
 	rep     vee.QualityReport
 	flagTxt []string
+	groups  []flagGroup // the flags of flagTxt, one per row
+
+	// detail is the flag detail dialog last opened and its parts (tests).
+	detail     dialog.Dialog
+	detailText *widget.Label
+	detailErr  *widget.Label
+	action     *widget.Button
+	exchange   *dialog.FormDialog
+	exTime     *widget.Entry
+	exOld      *widget.Entry
+	exNew      *widget.Entry
 }
 
 // NewQuality builds the data-quality screen on st.
@@ -58,6 +73,12 @@ func NewQuality(st store.Store, clock core.Clock) *Quality {
 		l.Truncation = fyne.TextTruncateEllipsis
 		return l
 	}, func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(q.flagTxt[i]) })
+	q.flags.OnSelected = func(i widget.ListItemID) {
+		q.flags.UnselectAll()
+		if i >= 0 && i < len(q.groups) {
+			q.openFlag(q.groups[i])
+		}
+	}
 	nav := container.NewBorder(nil, nil, q.prev, q.next, q.month)
 	top := container.NewVBox(nav, q.summary, q.balance)
 	flags := container.NewBorder(widget.NewLabelWithStyle(lang.X("quality.flags", "Flags"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, q.flags)
@@ -140,11 +161,10 @@ func (q *Quality) refresh() {
 		q.balance.SetText(lang.X("quality.nobalance", "Sub-meter balance: not available (no grid meter, or no complete interval)."))
 	}
 	q.flagTxt = q.flagTxt[:0]
-	for _, m := range r.Meters {
-		for _, f := range m.Flags {
-			t := f.Slot.Time().In(loc)
-			q.flagTxt = append(q.flagTxt, fmt.Sprintf("%s %s  %s  %s: %s", date(core.DateOf(t)), t.Format("15:04"), f.Meter, f.Kind, f.Reason))
-		}
+	q.groups = groupFlags(r.Meters)
+	for _, g := range q.groups {
+		q.flagTxt = append(q.flagTxt, fmt.Sprintf("%s  %s  %s (%s): %s", span(g.From, g.To, loc), g.Meter, kindName(g.Kind),
+			duration(time.Duration(g.To-g.From)*core.SlotDuration), g.Reasons[0]))
 	}
 	if len(q.flagTxt) == 0 {
 		q.flagTxt = append(q.flagTxt, lang.X("quality.noflags", "No flags in this month."))

@@ -70,7 +70,7 @@ func TestQualityMonth(t *testing.T) {
 	if want := "Sub-meter balance: +0.00 % of consumption over 96 complete intervals (tolerance 2 %)"; q.balance.Text != want {
 		t.Errorf("balance %q, want %q", q.balance.Text, want)
 	}
-	if len(q.flagTxt) != 1 || q.flagTxt[0] != "10.06.2026 07:30  M-W01  max-power: 30.0 kWh in 15 minutes" {
+	if len(q.flagTxt) != 1 || q.flagTxt[0] != "10.06.2026 07:30 – 07:45  M-W01  above the meter's maximum power (15 min): 30.0 kWh in 15 minutes" {
 		t.Errorf("flags %q", q.flagTxt)
 	}
 	if !q.next.Disabled() || q.prev.Disabled() {

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
@@ -22,6 +23,7 @@ import (
 type Units struct {
 	st      store.Store
 	clock   core.Clock
+	win     fyne.Window // where Retire… asks (set by the master-data tab)
 	changed func(*core.Site)
 	site    *core.Site
 
@@ -36,6 +38,10 @@ type Units struct {
 	mRole, mUnit, mKey              *widget.Select
 	status                          *widget.Label
 	content                         fyne.CanvasObject
+	// retireForm is the Retire… dialog last opened, retireDay its date
+	// (tests).
+	retireForm *dialog.FormDialog
+	retireDay  *widget.Entry
 }
 
 func roleLabels() []string {
@@ -106,7 +112,8 @@ func NewUnits(st store.Store, clock core.Clock) *Units {
 		container.NewVBox(u.mfs.grid(), u.mfs.general, container.NewHBox(
 			widget.NewButton(lang.X("forms.meter.new", "New meter"), func() { u.editMeter(-1) }),
 			widget.NewButton(lang.X("forms.meter.save", "Save meter"), u.onSaveMeter),
-			widget.NewButton(lang.X("forms.meter.remove", "Remove meter"), u.onRemoveMeter))),
+			widget.NewButton(lang.X("forms.meter.remove", "Remove meter"), u.onRemoveMeter),
+			widget.NewButton(lang.X("office.meter.retire", "Retire…"), u.onRetireMeter))),
 		nil, nil, u.meters)
 	u.content = container.NewBorder(nil, u.status, nil, nil, container.NewHSplit(unitBox, meterBox))
 	return u
@@ -152,6 +159,9 @@ func (u *Units) meterLine(i int) string {
 	}
 	if m.Key != "" && m.Role != core.RoleUnit {
 		s += " · " + keyLabels()[max(slices.Index(core.Keys, m.Key), 0)]
+	}
+	if !m.Retired.IsZero() {
+		s += "  " + lang.X("office.meter.retiredOn", "(retired after {{.Date}})", map[string]any{"Date": date(m.Retired)})
 	}
 	return s
 }
@@ -314,6 +324,7 @@ func (u *Units) onSaveMeter() {
 		s.Meters = append(s.Meters, m)
 		i = len(s.Meters) - 1
 	} else {
+		m.Retired = s.Meters[i].Retired // set by Retire… only
 		s.Meters[i] = m
 	}
 	if u.save(s, u.mfs, fmt.Sprintf("meters[%d].", i)) {
@@ -333,4 +344,45 @@ func (u *Units) onRemoveMeter() {
 		u.meters.UnselectAll()
 		u.editMeter(-1)
 	}
+}
+
+// onRetireMeter asks for the last day in service of the meter being edited
+// and stores it: billing and the checks ignore what the meter records after
+// that day, and the meter stays in the site for the periods billed before
+// (where Remove meter is refused). An empty date puts it back in service.
+func (u *Units) onRetireMeter() {
+	if u.site == nil || u.meterIdx < 0 || u.win == nil {
+		return
+	}
+	i := u.meterIdx
+	m := u.site.Meters[i]
+	u.retireDay = widget.NewEntry()
+	u.retireDay.SetPlaceHolder("30.06.2026")
+	u.retireDay.SetText(dateField(m.Retired))
+	if m.Retired.IsZero() {
+		u.retireDay.SetText(date(core.DateOf(u.clock.Now().In(u.site.Location()))))
+	}
+	u.retireDay.Validator = func(s string) error { _, err := parseDateField(s); return err }
+	msg := widget.NewLabel(lang.X("office.meter.retireText",
+		"The meter's last day in service. What it records after that day is neither billed nor counted as missing; the meter and its data stay for the periods billed before. Leave empty to put it back in service."))
+	msg.Wrapping = fyne.TextWrapWord
+	items := []*widget.FormItem{widget.NewFormItem("", msg),
+		widget.NewFormItem(lang.X("office.meter.lastDay", "Last day in service"), u.retireDay)}
+	u.retireForm = dialog.NewForm(lang.X("office.meter.retireTitle", "Retire meter {{.Meter}}", map[string]any{"Meter": m.ID}),
+		lang.X("office.meter.retireConfirm", "Retire"), lang.X("office.meter.retireCancel", "Cancel"), items, func(ok bool) {
+			if !ok {
+				return
+			}
+			d, err := parseDateField(u.retireDay.Text)
+			if err != nil {
+				return
+			}
+			s := cloneSite(u.site)
+			s.Meters[i].Retired = d
+			if u.save(s, u.mfs, fmt.Sprintf("meters[%d].", i)) {
+				u.editMeter(i)
+			}
+		}, u.win)
+	u.retireForm.Resize(fyne.NewSize(520, 300))
+	u.retireForm.Show()
 }

@@ -84,6 +84,7 @@ type MainWindow struct {
 	master   *MasterData
 	receive  *Collection
 	live     *Live
+	imports  *Imports
 	welcome  *Welcome
 	main     fyne.CanvasObject // the tabs with the site selector
 	collect  *collector
@@ -146,6 +147,8 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 	m.restoreSize()
 	applyTheme(m.app)
 	installDialogKeys(w)
+	// Files dropped anywhere on the window are imported into the site shown.
+	w.SetOnDropped(m.onDropped)
 	return m
 }
 
@@ -157,11 +160,13 @@ func (m *MainWindow) build() {
 	m.overview.sites.Hide() // the window's selector replaces it
 	m.energy = NewEnergy(st, clock)
 	m.quality = NewQuality(st, clock)
+	m.quality.win = w
 	m.billing = NewBilling(st, clock, w)
 	m.gateways = NewGateways(st, clock, w)
 	m.gateways.changed = m.collect.sync
 	m.gateways.setUp = m.openWizard
 	m.live = NewLive(st, clock)
+	m.imports = NewImports(st, clock, w, func() *core.Site { return m.site })
 	m.master = NewMasterData(st, clock, w)
 	m.master.Changed = m.onSiteChanged
 	m.master.Tenants.onLinks = m.showResidents
@@ -199,6 +204,9 @@ func (m *MainWindow) build() {
 	w.SetMainMenu(m.menu())
 	m.shortcuts()
 }
+
+// onDropped imports the files dropped on the window.
+func (m *MainWindow) onDropped(_ fyne.Position, uris []fyne.URI) { m.imports.Add(uris) }
 
 // ShowSite selects the site with the given id (the first site if empty).
 func (m *MainWindow) ShowSite(id string) error {

@@ -75,6 +75,11 @@ func Load(tx store.Tx, site *core.Site, p core.Period) (*Input, error) {
 				return nil, err
 			}
 		}
+		// What a retired meter records after its last day is not billed.
+		if cut, ok := m.RetiredFrom(loc); ok {
+			md.Import.Retire(cut)
+			md.Export.Retire(cut)
+		}
 		in.Data[m.ID] = md
 		if m.Role.Consumer() {
 			r, err := loadReadings(tx, site.ID, m.ID, from.Time(), to.Time())

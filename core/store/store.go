@@ -146,6 +146,20 @@ type Series struct {
 	Quality []Quality
 }
 
+// Retire makes the slots of s from cut on measured zeros: a retired meter
+// (core.Meter.Retired) records nothing after its last day, whatever is
+// stored for it, so that billing and the checks neither use nor miss it.
+func (s *Series) Retire(cut core.Slot) {
+	for i := range s.Quality {
+		if s.From+core.Slot(i) >= cut {
+			s.Quality[i] = Measured
+			if i < len(s.Energy) {
+				s.Energy[i] = 0
+			}
+		}
+	}
+}
+
 // PutMode says what PutIntervals does with a slot that already has a value.
 type PutMode uint8
 

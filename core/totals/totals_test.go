@@ -76,3 +76,41 @@ func TestOfSpringDay(t *testing.T) {
 		t.Errorf("missing %v, total %d", missing, tot.Missing())
 	}
 }
+
+// TestOfRetiredMeter: a meter retired the day before counts no missing
+// interval and none of what it still recorded, as in billing and Data
+// quality.
+func TestOfRetiredMeter(t *testing.T) {
+	st := mem.New()
+	day := core.MustDate(2026, 6, 2)
+	site := &core.Site{ID: "s", Name: "S", Timezone: "Europe/Zurich", Operator: core.Operator{Name: "O"},
+		Units:  []core.Unit{{ID: "W1"}},
+		Meters: []core.Meter{{ID: "W1", Role: core.RoleUnit, Unit: "W1"}, {ID: "OLD", Role: core.RoleCommon, Retired: day.AddDays(-1)}}}
+	if err := site.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p := core.Period{From: day, To: day}
+	from, to := p.Slots(site.Location())
+	err := st.Update(func(tx store.Tx) error {
+		var w1, old []store.Value
+		for s := from; s < to; s++ {
+			w1 = append(w1, store.Value{Slot: s, Energy: core.KWh, Quality: store.Measured})
+		}
+		old = append(old, store.Value{Slot: from, Energy: 5 * core.KWh, Quality: store.Measured})
+		if _, err := tx.PutIntervals(store.SeriesID{Site: "s", Meter: "W1", Channel: store.Import}, w1, store.KeepFirst); err != nil {
+			return err
+		}
+		_, err := tx.PutIntervals(store.SeriesID{Site: "s", Meter: "OLD", Channel: store.Import}, old, store.KeepFirst)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tot Totals
+	if err := st.View(func(tx store.Tx) (err error) { tot, err = Of(tx, site, p); return }); err != nil {
+		t.Fatal(err)
+	}
+	if tot.Missing() != 0 || tot.Consumption != core.Energy(to-from)*core.KWh {
+		t.Errorf("missing %d, consumption %s kWh; want 0 and W1's alone", tot.Missing(), core.FormatKWh(tot.Consumption))
+	}
+}

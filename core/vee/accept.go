@@ -758,7 +758,7 @@ func (a *acceptor) checkBalance(d core.Date, from, to core.Slot, ser [2]store.Se
 		s := ser
 		if m.ID != a.meter.ID {
 			var err error
-			if s, err = loadSeries(a.tx, a.site.ID, m.ID, from, to); err != nil {
+			if s, err = loadMeterSeries(a.tx, a.site, m, from, to); err != nil {
 				return err
 			}
 			if !complete(m, s, 0, n, hasAny(s[1-mainChannel(m)])) {

@@ -3,6 +3,7 @@ package vee
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
@@ -112,16 +113,22 @@ func Quality(tx store.Tx, site *core.Site, p core.Period) (QualityReport, error)
 	series := make([][2]store.Series, len(site.Meters))
 	useOther := make([]bool, len(site.Meters))
 	for mi, m := range site.Meters {
-		ser, err := loadSeries(tx, site.ID, m.ID, from, to)
+		ser, err := loadMeterSeries(tx, site, m, from, to)
 		if err != nil {
 			return QualityReport{}, err
 		}
 		series[mi] = ser
 		mq := MeterQuality{Meter: m.ID, Role: m.Role, Flags: flags[m.ID]}
+		// A retired meter counts and is flagged only up to its last day.
+		end := n
+		if cut, ok := m.RetiredFrom(loc); ok {
+			end = max(0, min(n, int(cut-from)))
+			mq.Flags = slices.DeleteFunc(slices.Clone(mq.Flags), func(f store.Flag) bool { return f.Slot >= cut })
+		}
 		main := mainChannel(m)
 		other := 1 - main
 		useOther[mi] = hasAny(ser[other])
-		for i := 0; i < n; i++ {
+		for i := 0; i < end; i++ {
 			q := ser[main].Quality[i]
 			if useOther[mi] {
 				q = worse(q, ser[other].Quality[i])
@@ -142,8 +149,8 @@ func Quality(tx store.Tx, site *core.Site, p core.Period) (QualityReport, error)
 		}
 		mq.Import, _ = sumKnown(ser[store.Import], 0, n)
 		mq.Export, _ = sumKnown(ser[store.Export], 0, n)
-		mainSum, known := sumKnown(ser[main], 0, n)
-		if missing := n - known; missing > 0 && known > 0 {
+		mainSum, known := sumKnown(ser[main], 0, end)
+		if missing := end - known; missing > 0 && known > 0 {
 			// A rough guess: to the Wh, not with the mWh of a measurement.
 			mq.MissingEnergyEstimate = core.Energy(core.DivRound(int64(mainSum)*int64(missing), int64(known)*int64(core.Wh))) * core.Wh
 		}
@@ -342,4 +349,21 @@ func loadSeries(tx store.Tx, site, meter string, from, to core.Slot) ([2]store.S
 		}
 	}
 	return ser, nil
+}
+
+// loadMeterSeries is loadSeries for meter m of site, with what a retired
+// meter recorded after its last day read as nothing (store.Series.Retire).
+func loadMeterSeries(tx store.Tx, site *core.Site, m core.Meter, from, to core.Slot) ([2]store.Series, error) {
+	ser, err := loadSeries(tx, site.ID, m.ID, from, to)
+	if cut, ok := m.RetiredFrom(site.Location()); ok && err == nil {
+		// The other channel is retired only where the meter used it:
+		// measured zeros would make a channel it never had count.
+		main := mainChannel(m)
+		used := hasAny(ser[1-main])
+		ser[main].Retire(cut)
+		if used {
+			ser[1-main].Retire(cut)
+		}
+	}
+	return ser, err
 }

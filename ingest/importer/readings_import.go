@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -83,10 +84,32 @@ func (r *ReadingsReport) Summary() string {
 // second time. Any error (a locked period, a store failure) rolls the whole
 // file back.
 func ImportReadings(st store.Store, site *core.Site, rd *Readings, opt vee.Options) (*ReadingsReport, error) {
+	return importReadings(context.Background(), st, site, rd, opt, nil)
+}
+
+// importReadings is ImportReadings that tells fn the series (and register
+// meters) stored so far and gives up, rolling the file back, once ctx is
+// done: a window's import can be cancelled until it commits.
+func importReadings(ctx context.Context, st store.Store, site *core.Site, rd *Readings, opt vee.Options, fn Progress) (*ReadingsReport, error) {
 	var rep *ReadingsReport
 	err := st.Update(func(tx store.Tx) error {
 		rep = &ReadingsReport{File: rd.File, Kind: rd.Kind, Rows: rd.Rows}
-		for _, k := range rd.Series() {
+		series, meters := rd.Series(), rd.RegisterMeters()
+		total, done := int64(len(series)+len(meters)), int64(0)
+		step := func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if fn != nil {
+				fn(done, total)
+			}
+			done++
+			return nil
+		}
+		for _, k := range series {
+			if err := step(); err != nil {
+				return err
+			}
 			id := store.SeriesID{Site: site.ID, Meter: k.Meter, Channel: k.Channel}
 			vr, err := vee.AcceptIntervals(tx, site, id, rd.Intervals[k], store.KeepFirst, opt)
 			if err != nil {
@@ -94,12 +117,21 @@ func ImportReadings(st store.Store, site *core.Site, rd *Readings, opt vee.Optio
 			}
 			rep.add(rd, vr, k.Meter, k.Channel, false)
 		}
-		for _, m := range rd.RegisterMeters() {
+		for _, m := range meters {
+			if err := step(); err != nil {
+				return err
+			}
 			vr, err := vee.AcceptRegisters(tx, site, m, rd.Registers[m], opt)
 			if err != nil {
 				return fmt.Errorf("storing readings of meter %s: %w", m, err)
 			}
 			rep.add(rd, vr, m, store.Import, true)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if fn != nil {
+			fn(total, total)
 		}
 		slices.SortStableFunc(rep.Conflicts, func(a, b ReadingsConflict) int { return a.Line - b.Line })
 		if rep.Written == 0 && rep.Replaced == 0 && rep.Estimated == 0 {

@@ -509,6 +509,7 @@ func (d *siteDecoder) site(root *table) *core.Site {
 		m.str("key", &key)
 		m.integer("max_power_w", "a power in W", &meter.MaxPowerW)
 		m.str("metering_point", &meter.MeteringPoint)
+		m.date("retired", &meter.Retired)
 		m.done()
 		meter.Role, meter.Key = core.Role(role), core.Key(key)
 		s.Meters = append(s.Meters, meter)

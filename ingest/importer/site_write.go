@@ -109,6 +109,7 @@ func (sw *siteWriter) site(s *core.Site) {
 		sw.str("key", string(m.Key))
 		sw.num("max_power_w", fmt.Sprint(m.MaxPowerW), m.MaxPowerW == 0)
 		sw.str("metering_point", m.MeteringPoint)
+		sw.date("retired", m.Retired)
 	}
 	for _, o := range s.Occupancies {
 		sw.line("\n[[tenants]]")

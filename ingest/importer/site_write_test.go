@@ -79,6 +79,7 @@ key = "quota"
 [[meters]]
 id = "ALLG"
 role = "common"
+retired = 2026-09-30
 
 [[tenants]]
 unit = "A"
