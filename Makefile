@@ -16,7 +16,7 @@ DEB_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev lib
 	libxi-dev libxxf86vm-dev sqlite3 poppler-utils zbar-tools xvfb xauth xdotool imagemagick fonts-liberation2 \
 	iproute2 util-linux libreoffice-calc-nogui chromium postgresql ca-certificates git
 
-.PHONY: all deps run build build-headless test vet staticcheck gotest bench clean
+.PHONY: all deps run build build-headless test vet staticcheck gotest bench screenshots clean
 
 all: build
 
@@ -58,6 +58,11 @@ gotest:
 ## bench: every benchmark, with the SQLite comparison, as a table (also written to bench.txt).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 60m ./... | tee bench.txt
+
+## screenshots: the real window on the demo site under Xvfb, every tab in English and German, into docs/images
+## (docs/images/de). Not part of test, which takes the same path into a temporary folder.
+screenshots: deps
+	$(GO) test -count=1 -run '^TestScreenshots$$' -timeout 15m . -args -screenshots "$(CURDIR)/docs/images"
 
 clean:
 	rm -rf $(BIN) bench.txt

@@ -129,9 +129,11 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 	m := &MainWindow{win: w, app: fyne.CurrentApp(), st: st, clock: clock, throttle: refreshThrottle}
 	m.collect = newCollector(st, clock)
 	m.collect.onState = func(intake.State) { m.gateways.onReload() }
+	// The theme before the widgets: text drawn in the system's theme and
+	// then switched kept the old colour in places (faint labels).
+	applyTheme(m.app)
 	m.build()
 	m.restoreSize()
-	applyTheme(m.app)
 	installDialogKeys(w)
 	return m
 }
