@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"flag"
 	"fmt"
+	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -146,10 +147,32 @@ func shootDemo(t *testing.T, bin, code, dest string) {
 		if n := colours(img); n < 8 {
 			t.Errorf("%s (Ctrl+%d) shows %d colours: nothing was drawn", name, i+1, n)
 		}
+		// The label left of the site selector (360 wide at the right
+		// edge, under the menu bar) is dark text on the light theme: the
+		// theme applied after the widgets were made left it faint.
+		b := img.Bounds()
+		if l := darkest(img, image.Rect(b.Max.X-360-160, b.Min.Y+30, b.Max.X-360, b.Min.Y+70)); l > 0x60 {
+			t.Errorf("%s: the site selector's label is faint (its darkest pixel has luminance %#x)", name, l)
+		}
 		sum := sha256.Sum256(data)
 		if sum == last {
 			t.Errorf("%s (Ctrl+%d) looks exactly like the tab before: the shortcut did not switch", name, i+1)
 		}
 		last = sum
 	}
+}
+
+// darkest returns the least luminance (0–255) of img's pixels in r.
+func darkest(img image.Image, r image.Rectangle) int {
+	least := 255
+	r = r.Intersect(img.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			if l := int(299*cr+587*cg+114*cb) / 1000 >> 8; l < least {
+				least = l
+			}
+		}
+	}
+	return least
 }
