@@ -211,6 +211,17 @@ func BenchmarkSwitchPeriod(b *testing.B) {
 	}, func(m *MainWindow) { m.energy.onStep(-1) }, func(m *MainWindow) { m.energy.onStep(1) })
 }
 
+// BenchmarkSwitchPeriodUncached steps as BenchmarkSwitchPeriod with the
+// Energy screen's loaded ranges forgotten before each step (every month
+// read again, as before the screen kept them): the baseline of the two.
+func BenchmarkSwitchPeriodUncached(b *testing.B) {
+	benchSwitches(b, func(m *MainWindow) {
+		m.tabs.SelectIndex(2)
+		m.energy.onView(viewMonth)
+	}, func(m *MainWindow) { clear(m.energy.loaded); m.energy.onStep(-1) },
+		func(m *MainWindow) { clear(m.energy.loaded); m.energy.onStep(1) })
+}
+
 // BenchmarkSwitchQualityMonth steps the Data quality screen back and
 // forth a month over 100 meters.
 func BenchmarkSwitchQualityMonth(b *testing.B) {
@@ -218,12 +229,22 @@ func BenchmarkSwitchQualityMonth(b *testing.B) {
 		func(m *MainWindow) { m.quality.onMonth(-1) }, func(m *MainWindow) { m.quality.onMonth(1) })
 }
 
-// BenchmarkSwitchYear shows the Energy screen's year view of 100 meters.
+// BenchmarkSwitchYear switches the Energy screen between the year view
+// of 100 meters and the month view, each read before.
 func BenchmarkSwitchYear(b *testing.B) {
 	benchSwitches(b, func(m *MainWindow) {
 		m.tabs.SelectIndex(2)
 		m.energy.onView(viewYear)
-	}, func(m *MainWindow) { m.energy.onLoad() })
+	}, func(m *MainWindow) { m.energy.onView(viewMonth) }, func(m *MainWindow) { m.energy.onView(viewYear) })
+}
+
+// BenchmarkLoadYear reads and shows the Energy screen's year view of 100
+// meters afresh (as after a data change): the baseline of SwitchYear.
+func BenchmarkLoadYear(b *testing.B) {
+	benchSwitches(b, func(m *MainWindow) {
+		m.tabs.SelectIndex(2)
+		m.energy.onView(viewYear)
+	}, func(m *MainWindow) { m.energy.reload(m.site) })
 }
 
 // BenchmarkSwitchSite switches the Overview between the 100-meter site and
