@@ -21,7 +21,7 @@ DEB_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev lib
 # the Windows download.
 DEB_PACKAGES += gcc-mingw-w64-x86-64 wine64 wine dpkg-dev systemd zip
 
-.PHONY: all deps run build build-headless test vet staticcheck gotest bench clean package
+.PHONY: all deps run build build-headless test vet staticcheck gotest bench screenshots clean package
 
 all: build
 
@@ -63,6 +63,11 @@ gotest:
 ## bench: every benchmark, with the SQLite comparison, as a table (also written to bench.txt).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 60m ./... | tee bench.txt
+
+## screenshots: the real window on the demo site under Xvfb, every tab in English and German, into docs/images
+## (docs/images/de). Not part of test, which takes the same path into a temporary folder.
+screenshots: deps
+	$(GO) test -count=1 -run '^TestScreenshots$$' -timeout 15m . -args -screenshots "$(CURDIR)/docs/images"
 
 clean:
 	rm -rf $(BIN) bench.txt $(DIST) $(WIN_SYSO)

@@ -138,64 +138,146 @@ func benchWindow(b *testing.B) *MainWindow {
 }
 
 // BenchmarkDrawOnly draws the Overview of the big site without loading:
-// the part of the figures above that is the test driver's software
+// the part of the figures below that is the test driver's software
 // rendering of a 1100 × 720 window.
 func BenchmarkDrawOnly(b *testing.B) {
 	m := benchWindow(b)
 	for b.Loop() {
 		m.win.Canvas().Capture()
 	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/draw")
+}
+
+// benchSwitches runs the switches in turn on the big site's window, as
+// two sub-benchmarks: "update" loads each screen's data and updates its
+// widgets (what the app does), "drawn" also has the test driver draw the
+// window after each switch in software (what a person sees; a real
+// window draws on the GPU). Both report ms per switch.
+func benchSwitches(b *testing.B, setup func(*MainWindow), switches ...func(*MainWindow)) {
+	for _, draw := range []bool{false, true} {
+		name := "update"
+		if draw {
+			name = "drawn"
+		}
+		b.Run(name, func(b *testing.B) {
+			m := benchWindow(b)
+			if setup != nil {
+				setup(m)
+			}
+			for b.Loop() {
+				for _, sw := range switches {
+					sw(m)
+					if draw {
+						m.win.Canvas().Capture()
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N*len(switches)), "ms/switch")
+		})
+	}
 }
 
 // BenchmarkSwitchTab switches from the Overview to Energy and to Data
-// quality and back, each time loading the screen afresh (as after a data
-// change) and drawing the window.
+// quality and back.
 func BenchmarkSwitchTab(b *testing.B) {
-	m := benchWindow(b)
-	for b.Loop() {
-		for _, tab := range []int{2, 3, 0} {
+	var sw []func(*MainWindow)
+	for _, tab := range []int{2, 3, 0} {
+		sw = append(sw, func(m *MainWindow) { m.tabs.SelectIndex(tab) })
+	}
+	benchSwitches(b, nil, sw...)
+}
+
+// BenchmarkReloadTab switches tabs as BenchmarkSwitchTab, each time
+// loading the screen afresh (as after a data change).
+func BenchmarkReloadTab(b *testing.B) {
+	var sw []func(*MainWindow)
+	for _, tab := range []int{2, 3, 0} {
+		sw = append(sw, func(m *MainWindow) {
 			for i := range m.shown {
 				m.shown[i] = ""
 			}
 			m.tabs.SelectIndex(tab)
-			m.win.Canvas().Capture()
-		}
+		})
 	}
+	benchSwitches(b, nil, sw...)
 }
 
 // BenchmarkSwitchPeriod steps the Energy screen's month view back and
-// forth over 100 meters, drawing each month.
+// forth over 100 meters.
 func BenchmarkSwitchPeriod(b *testing.B) {
-	m := benchWindow(b)
-	m.tabs.SelectIndex(2)
-	m.energy.onView(viewMonth)
-	for b.Loop() {
-		m.energy.onStep(-1)
-		m.win.Canvas().Capture()
-		m.energy.onStep(1)
-		m.win.Canvas().Capture()
-	}
+	benchSwitches(b, func(m *MainWindow) {
+		m.tabs.SelectIndex(2)
+		m.energy.onView(viewMonth)
+	}, func(m *MainWindow) { m.energy.onStep(-1) }, func(m *MainWindow) { m.energy.onStep(1) })
 }
 
-// BenchmarkSwitchYear shows the Energy screen's year view of 100 meters.
+// BenchmarkSwitchPeriodUncached steps as BenchmarkSwitchPeriod with the
+// Energy screen's loaded ranges forgotten before each step (every month
+// read again, as before the screen kept them): the baseline of the two.
+func BenchmarkSwitchPeriodUncached(b *testing.B) {
+	benchSwitches(b, func(m *MainWindow) {
+		m.tabs.SelectIndex(2)
+		m.energy.onView(viewMonth)
+	}, func(m *MainWindow) { clear(m.energy.loaded); m.energy.onStep(-1) },
+		func(m *MainWindow) { clear(m.energy.loaded); m.energy.onStep(1) })
+}
+
+// BenchmarkSwitchQualityMonth steps the Data quality screen back and
+// forth a month over 100 meters.
+func BenchmarkSwitchQualityMonth(b *testing.B) {
+	benchSwitches(b, func(m *MainWindow) { m.tabs.SelectIndex(3) },
+		func(m *MainWindow) { m.quality.onMonth(-1) }, func(m *MainWindow) { m.quality.onMonth(1) })
+}
+
+// BenchmarkSwitchYear switches the Energy screen between the year view
+// of 100 meters and the month view, each read before.
 func BenchmarkSwitchYear(b *testing.B) {
-	m := benchWindow(b)
-	m.tabs.SelectIndex(2)
-	m.energy.onView(viewYear)
-	for b.Loop() {
-		m.energy.onLoad()
-		m.win.Canvas().Capture()
-	}
+	benchSwitches(b, func(m *MainWindow) {
+		m.tabs.SelectIndex(2)
+		m.energy.onView(viewYear)
+	}, func(m *MainWindow) { m.energy.onView(viewMonth) }, func(m *MainWindow) { m.energy.onView(viewYear) })
+}
+
+// BenchmarkLoadYear reads and shows the Energy screen's year view of 100
+// meters afresh (as after a data change): the baseline of SwitchYear.
+func BenchmarkLoadYear(b *testing.B) {
+	benchSwitches(b, func(m *MainWindow) {
+		m.tabs.SelectIndex(2)
+		m.energy.onView(viewYear)
+	}, func(m *MainWindow) { m.energy.reload(m.site) })
 }
 
 // BenchmarkSwitchSite switches the Overview between the 100-meter site and
-// a 4-meter one, drawing each.
+// a 4-meter one.
 func BenchmarkSwitchSite(b *testing.B) {
-	m := benchWindow(b)
+	benchSwitches(b, nil, func(m *MainWindow) { m.onSite("small") }, func(m *MainWindow) { m.onSite("big") })
+}
+
+// BenchmarkColdStart opens the main window on the big database already
+// on disk, as a start does (the store opened, NewMainWindow, the first
+// frame drawn by the test driver), and closes both.
+func BenchmarkColdStart(b *testing.B) {
+	benchBig(b)
+	path := filepath.Join(bigDB.dir, "big.db")
+	bigDB.st.(*bolt.Store).Close()
+	bigDB.st = nil
+	a := test.NewTempApp(b)
+	clock := core.FixedClock(time.Date(2026, 7, 5, 9, 0, 0, 0, time.UTC))
 	for b.Loop() {
-		m.onSite("small")
-		m.win.Canvas().Capture()
-		m.onSite("big")
-		m.win.Canvas().Capture()
+		st, err := bolt.Open(path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := NewMainWindow(a, st, "big", clock, nil)
+		w.Resize(fyne.NewSize(1100, 720))
+		w.Canvas().Capture()
+		w.Close()
+		st.Close()
 	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/start")
+	st, err := bolt.Open(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bigDB.st = st
 }

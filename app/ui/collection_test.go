@@ -167,8 +167,8 @@ func TestCollectionTab(t *testing.T) {
 	if len(c.due) != 0 {
 		t.Errorf("reminders still due after writing them: %d", len(c.due))
 	}
-	if it := itemOf(c, "Ben Beispiel"); len(it.Reminders) != 1 || !strings.Contains(c.itemCell(rowOf(c, it.Number), 6), "reminded 1×") {
-		t.Errorf("Ben's reminders: %d, state %q", len(it.Reminders), c.itemCell(rowOf(c, it.Number), 6))
+	if it := itemOf(c, "Ben Beispiel"); len(it.Reminders) != 1 || !strings.Contains(c.itemCell(itemRowOf(c, it.Number), 6), "reminded 1×") {
+		t.Errorf("Ben's reminders: %d, state %q", len(it.Reminders), c.itemCell(itemRowOf(c, it.Number), 6))
 	}
 
 	c.tenant.SetSelected("Ben Beispiel")
@@ -217,7 +217,7 @@ func findSelect(o fyne.CanvasObject) *widget.Select {
 // report2 writes r as the decimal a bank file carries ("123.45").
 func report2(r core.Rappen) string { return fmt.Sprintf("%d.%02d", r/100, r%100) }
 
-func rowOf(c *Collection, number int) int {
+func itemRowOf(c *Collection, number int) int {
 	for i, it := range c.items {
 		if it.Number == number {
 			return i

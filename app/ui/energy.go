@@ -162,7 +162,21 @@ type Energy struct {
 	site     *core.Site
 	data     energyData
 	viewName []string
+	// loaded are the ranges read since the data or the site last changed,
+	// so that stepping back and forth or between views reads each once.
+	loaded map[energyKey]energyData
 }
+
+// energyKey names a loaded range as of a quarter-hour: a range that
+// reaches now counts the intervals missing up to it.
+type energyKey struct {
+	mode energyView
+	from core.Date
+	now  core.Slot
+}
+
+// maxLoaded bounds the ranges kept; beyond it the screen starts afresh.
+const maxLoaded = 64
 
 // energyFigures are the totals in display order (figureLabel names them).
 var energyFigures = []string{"Production", "Consumption", "SelfConsumed", "FromGrid", "FedIn", "Sufficiency"}
@@ -211,6 +225,7 @@ func (e *Energy) Content() fyne.CanvasObject { return e.content }
 // setSite shows site's last complete day.
 func (e *Energy) setSite(site *core.Site) {
 	e.site = site
+	clear(e.loaded)
 	e.day = core.DateOf(e.clock.Now().In(site.Location())).AddDays(-1)
 	e.onLoad()
 }
@@ -237,6 +252,7 @@ func (e *Energy) reload(site *core.Site) {
 		return
 	}
 	e.site = site
+	clear(e.loaded)
 	e.onLoad()
 }
 
@@ -251,16 +267,27 @@ func (e *Energy) onLoad() {
 	if e.site == nil {
 		return
 	}
+	now := e.clock.Now()
+	key := energyKey{mode: e.mode, from: rangeOf(e.mode, e.day).From, now: core.SlotOf(now)}
+	if data, ok := e.loaded[key]; ok {
+		e.data = data
+		e.refresh()
+		return
+	}
 	var data energyData
 	err := e.st.View(func(tx store.Tx) error {
 		var err error
-		data, err = loadEnergy(tx, e.site, e.mode, e.day, e.clock.Now())
+		data, err = loadEnergy(tx, e.site, e.mode, e.day, now)
 		return err
 	})
 	if err != nil {
 		e.status.SetText(err.Error())
 		return
 	}
+	if e.loaded == nil || len(e.loaded) >= maxLoaded {
+		e.loaded = map[energyKey]energyData{}
+	}
+	e.loaded[key] = data
 	e.data = data
 	e.refresh()
 }

@@ -143,9 +143,11 @@ func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow 
 	m.collect = newCollector(st, clock)
 	m.web = &webServer{st: st, clock: clock}
 	m.collect.onState = func(intake.State) { m.gateways.onReload() }
+	// The theme before the widgets: text drawn in the system's theme and
+	// then switched kept the old colour in places (faint labels).
+	applyTheme(m.app)
 	m.build()
 	m.restoreSize()
-	applyTheme(m.app)
 	installDialogKeys(w)
 	// Files dropped anywhere on the window are imported into the site shown.
 	w.SetOnDropped(m.onDropped)

@@ -1,11 +1,15 @@
 package web
 
 import (
+	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
+	"github.com/zevdesk/zevdesk/core/residents"
+	"github.com/zevdesk/zevdesk/core/store"
 )
 
 // summary is what the pages need of a billing run: the building's energy
@@ -99,4 +103,57 @@ func (c *runCache) get(k cacheKey, recent bool, fn func() (any, error)) (any, er
 		c.mu.Unlock()
 	}
 	return e.val, e.err
+}
+
+// Warm fills the caches with what residents open first: for every link
+// that opens now, its page's default view (the month of the stay's last
+// day, in the occupancy's language) and that view's chart. Without it the
+// first visitors after a start wait for the site's billing runs. Serve and
+// ServeTLS start it in the background; it returns when done, and a request
+// arriving meanwhile waits for the same run rather than starting another.
+// Errors are logged, not returned: a page computes again what is missing.
+func (s *Server) Warm() {
+	now := s.opt.Clock.Now()
+	var visits []*visit
+	err := s.st.View(func(tx store.Tx) error {
+		ids, err := tx.SiteIDs()
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			site, err := tx.Site(id)
+			if err != nil {
+				return fmt.Errorf("loading site %s: %w", id, err)
+			}
+			es, err := residents.List(tx, site, nil, false, now)
+			if err != nil {
+				return fmt.Errorf("listing the links of site %s: %w", id, err)
+			}
+			for _, e := range es {
+				if e.State != "active" {
+					continue
+				}
+				res := &residents.Resident{Site: site, Occupancy: e.Occupancy, Link: e.Link}
+				visits = append(visits, s.newVisit(res, "", url.Values{}, now))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("web: warming the caches", "error", err)
+		return
+	}
+	for _, v := range visits {
+		p, ok := v.period()
+		if !ok {
+			continue
+		}
+		if _, err := s.figures(v, p); err != nil {
+			s.log.Warn("web: warming the caches", "site", v.res.Site.ID, "period", p.String(), "error", err)
+			continue
+		}
+		if _, err := s.chartSVG(v); err != nil {
+			s.log.Warn("web: warming the caches", "site", v.res.Site.ID, "period", p.String(), "error", err)
+		}
+	}
 }

@@ -453,6 +453,22 @@ func (s *Server) serveChart(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.notFound(w, r)
 		return
 	}
+	svg, err := s.chartSVG(v)
+	if err != nil {
+		s.log.Warn("web: a resident's chart", "site", v.res.Site.ID, "error", err)
+	}
+	if len(svg) == 0 {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Content-Security-Policy", cspSVG)
+	w.Write(svg)
+}
+
+// chartSVG returns the visit's chart (nil when it has no bars), cached
+// per view, language and occupancy.
+func (s *Server) chartSVG(v *visit) ([]byte, error) {
 	var buckets []core.Period
 	switch v.view {
 	case "day":
@@ -482,17 +498,8 @@ func (s *Server) serveChart(w http.ResponseWriter, r *http.Request, v *visit) {
 			SolarLabel: t["solar"], GridLabel: t["grid"]})
 		return b.Bytes(), err
 	})
-	if err != nil {
-		s.log.Warn("web: a resident's chart", "site", v.res.Site.ID, "error", err)
-	}
 	b, _ := svg.([]byte)
-	if len(b) == 0 {
-		s.notFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", "image/svg+xml")
-	w.Header().Set("Content-Security-Policy", cspSVG)
-	w.Write(b)
+	return b, err
 }
 
 // bars returns the occupancy's energy per bucket: each bucket (up to

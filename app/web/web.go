@@ -139,7 +139,12 @@ func (s *Server) serve(ln net.Listener, tc *tls.Config) error {
 		return nil
 	}
 	s.srvs = append(s.srvs, hs)
+	first := len(s.srvs) == 1
 	s.mu.Unlock()
+	if first {
+		// The first visitors after a start find their month billed.
+		go s.Warm()
+	}
 	var err error
 	if tc != nil {
 		err = hs.ServeTLS(ln, "", "")
