@@ -22,9 +22,9 @@ import (
 // writes the user guide's images: English in it, German in its "de" folder.
 var screenshotsDir = flag.String("screenshots", "", "write the window's screenshots into this folder (docs/images) instead of a temporary one")
 
-// shotTabs are the main window's tabs in order (Ctrl+1 … Ctrl+7) and the
+// shotTabs are the main window's tabs in order (Ctrl+1 … Ctrl+8) and the
 // file each is saved as.
-var shotTabs = []string{"overview", "live", "energy", "quality", "billing", "gateways", "masterdata"}
+var shotTabs = []string{"overview", "live", "energy", "quality", "billing", "gateways", "masterdata", "collection"}
 
 // TestScreenshots runs the real binary's demo (the demo site with its
 // simulated gateway) under Xvfb, opens each tab with its Ctrl+N shortcut as

@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -553,10 +554,28 @@ func TestGatewayDeb(t *testing.T) {
 	if got := run(t, nil, "", bin, "--version"); !strings.HasPrefix(got, "zevdesk "+appVersion(t)+" (commit ") {
 		t.Errorf("installed zevdesk --version = %q", got)
 	}
+	// Right after the install, before the service ever ran, the pairing
+	// code is known, in files the gateway's user owns.
+	before := run(t, nil, "", bin, "gateway", "status", "--data", data)
+	if !strings.Contains(before, "pairing code: ") {
+		t.Errorf("gateway status right after the install shows no pairing code:\n%s", before)
+	}
+	if err := filepath.WalkDir(data, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := os.Stat(p)
+		if err == nil && fmt.Sprint(fi.Sys().(*syscall.Stat_t).Uid) != string(m[1]) {
+			t.Errorf("%s is not owned by zevdesk-gateway (%s)", p, m[1])
+		}
+		return err
+	}); err != nil {
+		t.Error(err)
+	}
 	code := startGateway(t, bin, data)
 	status := run(t, nil, "", bin, "gateway", "status", "--data", data)
-	if !strings.Contains(status, "pairing code: "+code+"\n") {
-		t.Errorf("gateway status does not show the pairing code %s:\n%s", code, status)
+	if !strings.Contains(status, "pairing code: "+code+"\n") || !strings.Contains(before, "pairing code: "+code+"\n") {
+		t.Errorf("the started gateway's pairing code %s is not the one status showed after the install:\n%s\n%s", code, before, status)
 	}
 
 	dpkg(t, root, "--purge", "zevdesk-gateway")

@@ -46,6 +46,13 @@ func init() {
 		Owner:   NoDatabase,
 	})
 	Register(Command{
+		Name:    "gateway init",
+		Args:    "[--data DIR]",
+		Summary: "on the gateway: make its key, certificate and pairing code now (as its first start would) and print them; an installed package runs it",
+		Run:     runGatewayInit,
+		Owner:   NoDatabase,
+	})
+	Register(Command{
 		Name: "gateway open-pairing",
 		Args: "[--data DIR]",
 		Summary: "on the gateway: let a paired gateway accept one new pairing within the next 10 minutes " +
@@ -245,6 +252,24 @@ func runGateway(env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, "gateway stopped")
+	return nil
+}
+
+func runGatewayInit(env *Env, args []string) error {
+	fs := NewFlagSet("gateway init")
+	data := fs.String("data", DefaultGatewayDir(), "data directory")
+	if pos, err := ParseFlags("gateway init", fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return Usagef("gateway init", "unexpected argument %q", pos[0])
+	}
+	info, err := gateway.Init(*data, env.Clock.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "gateway: %s\n", info.ID)
+	fmt.Fprintf(env.Stdout, "certificate fingerprint: %s\n", info.Fingerprint)
+	fmt.Fprintf(env.Stdout, "pairing code: %s\n", info.Code)
 	return nil
 }
 

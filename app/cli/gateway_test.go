@@ -17,6 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/ingest/gateway"
+	"github.com/zevdesk/zevdesk/ingest/gateway/driver"
+	"github.com/zevdesk/zevdesk/ingest/gateway/driver/simulator"
 	"github.com/zevdesk/zevdesk/ingest/importer"
 	"github.com/zevdesk/zevdesk/ingest/protocol"
 	"github.com/zevdesk/zevdesk/ingest/sim"
@@ -239,4 +245,41 @@ func firstUnit(t *testing.T) string {
 	}
 	t.Fatal("no unit meter")
 	return ""
+}
+
+// TestGatewayInit: an installer makes the gateway's identity before its first
+// start; status then shows the same code, a second init changes nothing, and
+// the gateway started afterwards keeps that identity (the label's code).
+func TestGatewayInit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gw")
+	var out, errs strings.Builder
+	if _, c := Main([]string{"gateway", "init", "--data", dir}, &out, &errs); c != 0 {
+		t.Fatalf("gateway init: exit %d, %s", c, errs.String())
+	}
+	first := out.String()
+	if !strings.Contains(first, "pairing code: ") || !strings.Contains(first, "gateway: zevgw-") {
+		t.Fatalf("gateway init printed %q", first)
+	}
+	var again strings.Builder
+	if _, c := Main([]string{"gateway", "init", "--data", dir}, &again, &errs); c != 0 || again.String() != first {
+		t.Errorf("a second init: exit %d, %q; want the same identity %q", c, again.String(), first)
+	}
+	var st strings.Builder
+	if _, c := Main([]string{"gateway", "status", "--data", dir}, &st, &errs); c != 0 {
+		t.Fatalf("gateway status: exit %d, %s", c, errs.String())
+	}
+	for _, line := range strings.Split(strings.TrimSpace(first), "\n") {
+		if !strings.Contains(st.String(), line) {
+			t.Errorf("status after init lacks %q:\n%s", line, st.String())
+		}
+	}
+	g, err := gateway.New(gateway.Config{Dir: dir, OpenStore: func(p string) (store.Store, error) { return bolt.Open(p, nil) },
+		Drivers: []driver.Driver{simulator.New(sim.New(sim.Config{Seed: 1, Units: 1}), core.SystemClock{})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if !strings.Contains(first, "pairing code: "+g.Code()) || !strings.Contains(first, "gateway: "+g.ID()) {
+		t.Errorf("the gateway started after init has id %s and code %s; init printed %q", g.ID(), g.Code(), first)
+	}
 }

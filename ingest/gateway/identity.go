@@ -201,6 +201,23 @@ type Info struct {
 //
 // now is the instant the lockouts are judged at.
 func ReadInfo(dir string, now time.Time) (Info, error) {
+	return readInfo(dir, now, false)
+}
+
+// Init makes the gateway's identity in dir (key, self-signed certificate, id
+// and pairing code) as its first start would, if it has none yet, and
+// returns its Info. An installer runs it so that the pairing code is known
+// before the service first starts; an existing identity is left unchanged.
+func Init(dir string, now time.Time) (Info, error) {
+	return readInfo(dir, now, true)
+}
+
+func readInfo(dir string, now time.Time, create bool) (Info, error) {
+	if create {
+		if _, err := loadIdentity(dir, now, true); err != nil {
+			return Info{}, err
+		}
+	}
 	if _, err := os.Stat(filepath.Join(dir, stateFile)); err != nil {
 		return Info{}, fmt.Errorf("no gateway in %s: %w", dir, err)
 	}
