@@ -482,7 +482,7 @@ func TestDesktopDeb(t *testing.T) {
 	if got := run(t, nil, "", bin, "--version"); !strings.HasPrefix(got, "zevdesk "+appVersion(t)+" (commit ") {
 		t.Errorf("installed zevdesk --version = %q", got)
 	}
-	if got := run(t, nil, "", bin, "help"); !strings.Contains(got, "zevdesk [--db FILE] bill") {
+	if got := run(t, nil, "", bin, "help"); !strings.Contains(got, "zevdesk [--db FILE|URL] bill") {
 		t.Errorf("installed zevdesk help lacks the bill command:\n%s", got)
 	}
 	if got := run(t, nil, "", "dpkg-query", "--admindir="+filepath.Join(root, "var/lib/dpkg"), "-W", "-f=${Status}", "zevdesk"); got != "install ok installed" {
