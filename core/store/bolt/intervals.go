@@ -9,13 +9,8 @@ import (
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/store/block"
 )
-
-// span is a locked slot range [from, to) with its period, for messages.
-type span struct {
-	from, to core.Slot
-	p        core.Period
-}
 
 // pendingPut is a day block waiting to be written: offsets into the arena.
 type pendingPut struct{ k0, k1, v1 int }
@@ -84,37 +79,9 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 			}
 		}
 		base := core.Slot(day * slotsPerDay)
-		changed := false
-		for _, v := range vals[i:j] {
-			if v.Quality == store.Missing {
-				continue
-			}
-			k := v.Slot - base
-			sq, se := blk.Q[k], blk.E[k]
-			switch {
-			case sq == v.Quality && se == v.Energy:
-				res.Unchanged++
-				continue
-			case sq == store.Missing || sq == store.Estimated:
-				res.Written++
-			case mode == store.Replace:
-				res.Replaced++
-			default:
-				res.Conflicts = append(res.Conflicts, store.Conflict{
-					Slot:     v.Slot,
-					Stored:   store.Value{Slot: v.Slot, Energy: se, Quality: sq},
-					Incoming: v,
-				})
-				continue
-			}
-			for _, l := range locks {
-				if v.Slot >= l.from && v.Slot < l.to {
-					return store.PutResult{}, fmt.Errorf("writing intervals of %s/%s at %s: site %s, period %s: %w",
-						id.Site, id.Meter, v.Slot, id.Site, l.p, store.ErrLocked)
-				}
-			}
-			blk.Q[k], blk.E[k] = v.Quality, v.Energy
-			changed = true
+		changed, err := block.Merge(blk, base, vals[i:j], mode, locks, id, &res)
+		if err != nil {
+			return store.PutResult{}, err
 		}
 		if changed {
 			if arena == nil {
@@ -238,7 +205,7 @@ func (t *tx) SeriesIDs(site string) ([]store.SeriesID, error) {
 // lockSpans returns the site's locked slot ranges, computed in the site's
 // time zone and cached for the transaction (LockPeriod, UnlockPeriod and
 // PutSite drop the cache).
-func (t *tx) lockSpans(site string) ([]span, error) {
+func (t *tx) lockSpans(site string) ([]block.Span, error) {
 	if s, ok := t.locks[site]; ok {
 		return s, nil
 	}
@@ -246,20 +213,16 @@ func (t *tx) lockSpans(site string) ([]span, error) {
 	if err != nil {
 		return nil, err
 	}
-	var spans []span
+	var spans []block.Span
 	if len(ls) > 0 {
 		st, err := t.Site(site)
 		if err != nil {
 			return nil, fmt.Errorf("site %s has locked periods but its definition cannot be read (needed for its time zone): %w", site, err)
 		}
-		loc := st.Location()
-		for _, l := range ls {
-			from, to := l.Period.Slots(loc)
-			spans = append(spans, span{from, to, l.Period})
-		}
+		spans = block.Spans(ls, st.Location())
 	}
 	if t.locks == nil {
-		t.locks = map[string][]span{}
+		t.locks = map[string][]block.Span{}
 	}
 	t.locks[site] = spans
 	return spans, nil
@@ -271,7 +234,7 @@ var _ store.Tx = (*tx)(nil)
 // tx is a store.Tx on a bbolt transaction.
 type tx struct {
 	btx   *bbolt.Tx
-	locks map[string][]span
+	locks map[string][]block.Span
 	blk   dayBlock
 	pend  []pendingPut
 	// Scratch of PutRecords, and the meter ids seen (see intern).

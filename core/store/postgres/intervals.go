@@ -124,37 +124,9 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 			}
 		}
 		base := core.Slot(day * slotsPerDay)
-		changed := false
-		for _, v := range vals[i:j] {
-			if v.Quality == store.Missing {
-				continue
-			}
-			k := v.Slot - base
-			sq, se := b.Q[k], b.E[k]
-			switch {
-			case sq == v.Quality && se == v.Energy:
-				res.Unchanged++
-				continue
-			case sq == store.Missing || sq == store.Estimated:
-				res.Written++
-			case mode == store.Replace:
-				res.Replaced++
-			default:
-				res.Conflicts = append(res.Conflicts, store.Conflict{
-					Slot:     v.Slot,
-					Stored:   store.Value{Slot: v.Slot, Energy: se, Quality: sq},
-					Incoming: v,
-				})
-				continue
-			}
-			for _, l := range locks {
-				if v.Slot >= l.from && v.Slot < l.to {
-					return store.PutResult{}, fmt.Errorf("writing intervals of %s/%s at %s: site %s, period %s: %w",
-						id.Site, id.Meter, v.Slot, id.Site, l.p, store.ErrLocked)
-				}
-			}
-			b.Q[k], b.E[k] = v.Quality, v.Energy
-			changed = true
+		changed, err := block.Merge(b, base, vals[i:j], mode, locks, id, &res)
+		if err != nil {
+			return store.PutResult{}, err
 		}
 		if changed {
 			enc := block.Append(nil, b)

@@ -26,18 +26,12 @@ type tx struct {
 	ctx      context.Context
 	q        pgx.Tx
 	writable bool
-	locks    map[string][]span
+	locks    map[string][]block.Span
 	blk      block.Day
 	audit    uint64 // the next audit sequence number, 0 before it is read
 }
 
 var _ store.Tx = (*tx)(nil)
-
-// span is a locked slot range [from, to) with its period, for messages.
-type span struct {
-	from, to core.Slot
-	p        core.Period
-}
 
 // scanChunk is how many rows a Scan reads per query: fn may use the Tx, which
 // a connection can only do between queries.
@@ -764,7 +758,7 @@ func (t *tx) LocksOf(site string) ([]store.Lock, error) {
 // lockSpans returns the site's locked slot ranges, computed in the site's
 // time zone and cached for the transaction (LockPeriod, UnlockPeriod and
 // PutSite drop the cache).
-func (t *tx) lockSpans(site string) ([]span, error) {
+func (t *tx) lockSpans(site string) ([]block.Span, error) {
 	if s, ok := t.locks[site]; ok {
 		return s, nil
 	}
@@ -772,20 +766,16 @@ func (t *tx) lockSpans(site string) ([]span, error) {
 	if err != nil {
 		return nil, err
 	}
-	var spans []span
+	var spans []block.Span
 	if len(ls) > 0 {
 		st, err := t.Site(site)
 		if err != nil {
 			return nil, fmt.Errorf("site %s has locked periods but its definition cannot be read (needed for its time zone): %w", site, err)
 		}
-		loc := st.Location()
-		for _, l := range ls {
-			from, to := l.Period.Slots(loc)
-			spans = append(spans, span{from, to, l.Period})
-		}
+		spans = block.Spans(ls, st.Location())
 	}
 	if t.locks == nil {
-		t.locks = map[string][]span{}
+		t.locks = map[string][]block.Span{}
 	}
 	t.locks[site] = spans
 	return spans, nil
