@@ -2,6 +2,7 @@ package block
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -66,4 +67,45 @@ func Merge(b *Day, base core.Slot, vals []store.Value, mode store.PutMode, locks
 		changed = true
 	}
 	return changed, nil
+}
+
+// CheckSlot refuses a slot whose day does not fit the 32-bit day number
+// that both stores key day blocks by.
+func CheckSlot(s core.Slot) error {
+	if d := DayOf(s); d < math.MinInt32 || d > math.MaxInt32 {
+		return fmt.Errorf("slot %d out of range", int64(s))
+	}
+	return nil
+}
+
+// StartRead checks the arguments of store.Intervals.ReadIntervals and sets
+// dst to [from, to) with every value zero (missing), reusing its storage;
+// it returns the number of slots. The store then fills in the days it has.
+func StartRead(id store.SeriesID, from, to core.Slot, dst *store.Series) (int, error) {
+	if err := id.Check(); err != nil {
+		return 0, err
+	}
+	if to < from {
+		return 0, fmt.Errorf("reading intervals of %s/%s: range end %s before start %s", id.Site, id.Meter, to, from)
+	}
+	if err := CheckSlot(from); err != nil {
+		return 0, err
+	}
+	if err := CheckSlot(to); err != nil {
+		return 0, err
+	}
+	n := int(to - from)
+	dst.From = from
+	dst.Energy = resize(dst.Energy, n)
+	dst.Quality = resize(dst.Quality, n)
+	clear(dst.Energy)
+	clear(dst.Quality)
+	return n, nil
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }

@@ -31,7 +31,7 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 	}
 	sorted := true
 	for i := range vals {
-		if err := checkSlot(vals[i].Slot); err != nil {
+		if err := block.CheckSlot(vals[i].Slot); err != nil {
 			return res, fmt.Errorf("writing intervals of %s/%s: %w", id.Site, id.Meter, err)
 		}
 		if vals[i].Quality > store.Edited {
@@ -120,24 +120,10 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 
 // ReadIntervals fills dst with the series' values for [from, to).
 func (t *tx) ReadIntervals(id store.SeriesID, from, to core.Slot, dst *store.Series) error {
-	if err := id.Check(); err != nil {
+	n, err := block.StartRead(id, from, to, dst)
+	if err != nil {
 		return err
 	}
-	if to < from {
-		return fmt.Errorf("reading intervals of %s/%s: range end %s before start %s", id.Site, id.Meter, to, from)
-	}
-	if err := checkSlot(from); err != nil {
-		return err
-	}
-	if err := checkSlot(to); err != nil {
-		return err
-	}
-	n := int(to - from)
-	dst.From = from
-	dst.Energy = resize(dst.Energy, n)
-	dst.Quality = resize(dst.Quality, n)
-	clear(dst.Energy)
-	clear(dst.Quality)
 	if n == 0 {
 		return nil
 	}
@@ -171,13 +157,6 @@ func (t *tx) ReadIntervals(id store.SeriesID, from, to core.Slot, dst *store.Ser
 		copy(dst.Quality[lo-from:hi-from], blk.Q[lo-base:hi-base])
 	}
 	return nil
-}
-
-func resize[T any](s []T, n int) []T {
-	if cap(s) >= n {
-		return s[:n]
-	}
-	return make([]T, n)
 }
 
 // SeriesIDs lists the series stored for a site, ordered by meter then

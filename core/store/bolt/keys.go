@@ -3,8 +3,6 @@ package bolt
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
-	"math"
 	"time"
 
 	"github.com/zevdesk/zevdesk/core"
@@ -39,14 +37,6 @@ func dayOf(s core.Slot) int64 {
 		d--
 	}
 	return d
-}
-
-// checkSlot rejects slots whose day does not fit a key.
-func checkSlot(s core.Slot) error {
-	if d := dayOf(s); d < math.MinInt32 || d > math.MaxInt32 {
-		return fmt.Errorf("slot %d out of range", int64(s))
-	}
-	return nil
 }
 
 // seriesName is the name of a series' bucket inside its site's bucket:

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -21,14 +20,6 @@ const slotsPerDay = block.SlotsPerDay
 // COPY instead of one INSERT: COPY costs a round trip more but writes rows
 // faster (an import of a year of a meter).
 const copyMin = 64
-
-// checkSlot rejects slots whose day does not fit the day column.
-func checkSlot(s core.Slot) error {
-	if d := block.DayOf(s); d < math.MinInt32 || d > math.MaxInt32 {
-		return fmt.Errorf("slot %d out of range", int64(s))
-	}
-	return nil
-}
 
 // dayStart names a day for messages.
 func dayStart(day int64) string {
@@ -54,7 +45,7 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 	}
 	sorted := true
 	for i := range vals {
-		if err := checkSlot(vals[i].Slot); err != nil {
+		if err := block.CheckSlot(vals[i].Slot); err != nil {
 			return res, fmt.Errorf("writing intervals of %s/%s: %w", id.Site, id.Meter, err)
 		}
 		if vals[i].Quality > store.Edited {
@@ -173,24 +164,10 @@ func (t *tx) PutIntervals(id store.SeriesID, vals []store.Value, mode store.PutM
 
 // ReadIntervals fills dst with the series' values for [from, to).
 func (t *tx) ReadIntervals(id store.SeriesID, from, to core.Slot, dst *store.Series) error {
-	if err := id.Check(); err != nil {
+	n, err := block.StartRead(id, from, to, dst)
+	if err != nil {
 		return err
 	}
-	if to < from {
-		return fmt.Errorf("reading intervals of %s/%s: range end %s before start %s", id.Site, id.Meter, to, from)
-	}
-	if err := checkSlot(from); err != nil {
-		return err
-	}
-	if err := checkSlot(to); err != nil {
-		return err
-	}
-	n := int(to - from)
-	dst.From = from
-	dst.Energy = resize(dst.Energy, n)
-	dst.Quality = resize(dst.Quality, n)
-	clear(dst.Energy)
-	clear(dst.Quality)
 	if n == 0 || checkSiteMeter(id.Site, id.Meter) != nil {
 		return nil
 	}
@@ -229,13 +206,6 @@ func (t *tx) ReadIntervals(id store.SeriesID, from, to core.Slot, dst *store.Ser
 		return fmt.Errorf("reading intervals %s/%s/%s: %w", id.Site, id.Meter, id.Channel, err)
 	}
 	return nil
-}
-
-func resize[T any](s []T, n int) []T {
-	if cap(s) >= n {
-		return s[:n]
-	}
-	return make([]T, n)
 }
 
 // SeriesIDs lists the series stored for a site, ordered by meter then
