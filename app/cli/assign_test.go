@@ -23,28 +23,7 @@ func TestAssignWithoutRepairing(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "gateways assign --gateway "+gw.g.ID()) {
 		t.Fatalf("pair without a site: exit %d, %q, %q; want the assign command named", code, out, errs)
 	}
-	st, err := bolt.Open(db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p intake.Pairing
-	err = st.Update(func(tx store.Tx) error {
-		if err := tx.PutSite(gw.b.Site("birke")); err != nil {
-			return err
-		}
-		p, err = intake.LoadPairing(tx, gw.g.ID())
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := intake.NewClient(st, p, nil)
-	n, err := c.CatchUp(context.Background())
-	c.Close()
-	st.Close()
-	if err != nil || n == 0 {
-		t.Fatalf("CatchUp = %d, %v", n, err)
-	}
+	n := catchUpUnassigned(t, db, gw)
 
 	for _, bad := range [][]string{
 		{"--gateway", gw.g.ID(), "--site", "nowhere"},
@@ -74,4 +53,34 @@ func TestAssignWithoutRepairing(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// catchUpUnassigned adds the simulated building's site to db, whose gateway
+// gw is paired without a site, and fetches the gateway's records, which stay
+// raw; it returns how many it fetched.
+func catchUpUnassigned(t *testing.T, db string, gw *gwTest) int {
+	t.Helper()
+	st, err := bolt.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p intake.Pairing
+	err = st.Update(func(tx store.Tx) error {
+		if err := tx.PutSite(gw.b.Site("birke")); err != nil {
+			return err
+		}
+		p, err = intake.LoadPairing(tx, gw.g.ID())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := intake.NewClient(st, p, nil)
+	n, err := c.CatchUp(context.Background())
+	c.Close()
+	st.Close()
+	if err != nil || n == 0 {
+		t.Fatalf("CatchUp = %d, %v", n, err)
+	}
+	return n
 }

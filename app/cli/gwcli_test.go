@@ -434,28 +434,7 @@ func TestPairLaterAssignsSite(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "not assigned to a site yet") {
 		t.Fatalf("pair without a site: exit %d, %q, %q", code, out, errs)
 	}
-	st, err := bolt.Open(db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p intake.Pairing
-	err = st.Update(func(tx store.Tx) error {
-		if err := tx.PutSite(gw.b.Site("birke")); err != nil {
-			return err
-		}
-		p, err = intake.LoadPairing(tx, gw.g.ID())
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := intake.NewClient(st, p, nil)
-	n, err := c.CatchUp(context.Background())
-	c.Close()
-	st.Close()
-	if err != nil || n == 0 {
-		t.Fatalf("CatchUp = %d, %v", n, err)
-	}
+	n := catchUpUnassigned(t, db, gw)
 	// The gateway is paired now: pairing it again takes its pairing window,
 	// opened on the gateway.
 	code, _, errs = run(t, db, "pair", "--gateway", gw.g.ID(), "--code", gw.g.Code(), "--address", gw.addr, "--site", "birke")
