@@ -84,7 +84,17 @@ type Unit struct {
 	Quota int64 `json:"quota,omitempty"`
 	// Weight is the unit's share under a custom key, any consistent scale.
 	Weight int64 `json:"weight,omitempty"`
+	// Retired is the unit's last day in service (merged with a neighbour,
+	// turned into a common room), zero while it is in service. After that
+	// day the unit has no tenants, no vacancy, no fees and no share of the
+	// shared meters; it stays in the site, because billed periods refer to
+	// it. Its unit meters must be retired by the same day.
+	Retired Date `json:"retired,omitzero"`
 }
+
+// InService reports whether the unit is in service on day d (not retired
+// before it).
+func (u Unit) InService(d Date) bool { return u.Retired.IsZero() || !d.After(u.Retired) }
 
 // KeyWeight returns the unit's weight under distribution key k: its area,
 // quota or custom weight (negative counts as 0), 1 under KeyUnits, 0 under

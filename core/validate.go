@@ -90,6 +90,9 @@ func (s *Site) Validate() error {
 		if u.Area < 0 {
 			return e(el+".area_m2", "expected a positive area")
 		}
+		if !u.Retired.IsZero() && !u.Retired.Valid() {
+			return e(el+".retired", "expected the unit's last day in service as a date such as 2026-06-30, got %s", u.Retired)
+		}
 		units[u.ID] = i
 	}
 	meters := map[string]bool{}
@@ -148,6 +151,13 @@ func (s *Site) Validate() error {
 		if !m.Retired.IsZero() && !m.Retired.Valid() {
 			return e(el+".retired", "expected the meter's last day in service as a date such as 2026-06-30, got %s", m.Retired)
 		}
+		// A retired unit has no one to bill what its meter records after
+		// its last day: the meter leaves service with it (or before).
+		if ui, ok := units[m.Unit]; ok && m.Role == RoleUnit {
+			if u := s.Units[ui]; !u.Retired.IsZero() && (m.Retired.IsZero() || m.Retired.After(u.Retired)) {
+				return e(el+".retired", "meter %q of unit %s must be retired by the unit's last day in service %s", m.ID, u.ID, u.Retired)
+			}
+		}
 	}
 	for i, o := range s.Occupancies {
 		el := fmt.Sprintf("tenants[%d]", i)
@@ -165,6 +175,14 @@ func (s *Site) Validate() error {
 		}
 		if !o.To.IsZero() && o.To.Before(o.From) {
 			return e(el+".to", "last day %s is before the first day %s", o.To, o.From)
+		}
+		if u := s.Units[units[o.Unit]]; !u.Retired.IsZero() {
+			switch {
+			case o.From.After(u.Retired):
+				return e(el+".from", "unit %s is retired after %s: a tenancy cannot start on %s", u.ID, u.Retired, o.From)
+			case o.To.IsZero() || o.To.After(u.Retired):
+				return e(el+".to", "unit %s is retired after %s: expected the tenancy of %q to end by then", u.ID, u.Retired, o.Name)
+			}
 		}
 		if o.Language == "" {
 			s.Occupancies[i].Language = "de"

@@ -53,6 +53,22 @@ func TestValidate(t *testing.T) {
 		{"owner's country", func(s *Site) { s.Owner = "Erbengemeinschaft Muster"; s.OwnerAddress.Country = "Schweiz" }, "owner.country", `got "Schweiz"`},
 		{"owner address without a name", func(s *Site) { s.OwnerAddress.Town = "Bern" }, "owner.name", "expected the owner's name"},
 		{"two grid meters", func(s *Site) { s.Meters[0].Role = RoleGrid }, "meters[1].role", "one grid meter"},
+		{"unit retired not a day", func(s *Site) { s.Units[1].Retired = Date{Year: 2026, Month: 2, Day: 30} }, "units[1].retired", "last day in service"},
+		{"retired unit's meter in service", func(s *Site) { s.Units[0].Retired = MustDate(2026, 3, 31); s.Occupancies[1].To = MustDate(2026, 3, 31) },
+			"meters[2].retired", `meter "M-W01" of unit W01 must be retired by the unit's last day in service 2026-03-31`},
+		{"retired unit's meter retired later", func(s *Site) {
+			s.Units[0].Retired = MustDate(2026, 3, 31)
+			s.Meters[2].Retired = MustDate(2026, 4, 1)
+			s.Occupancies[1].To = MustDate(2026, 3, 31)
+		}, "meters[2].retired", "must be retired by the unit's last day"},
+		{"open tenancy in a retired unit", func(s *Site) { s.Units[0].Retired = MustDate(2026, 3, 31); s.Meters[2].Retired = MustDate(2026, 3, 31) },
+			"tenants[1].to", `unit W01 is retired after 2026-03-31: expected the tenancy of "Beat Beispiel" to end by then`},
+		{"tenancy after a unit's last day", func(s *Site) {
+			s.Units[0].Retired = MustDate(2026, 2, 10)
+			s.Meters[2].Retired = MustDate(2026, 2, 10)
+			s.Occupancies[0].To = MustDate(2026, 2, 10)
+			s.Occupancies[1].To = MustDate(2026, 3, 1)
+		}, "tenants[1].from", "a tenancy cannot start on 2026-02-15"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := validSite()

@@ -165,6 +165,9 @@ func (t *texts) share(sh Share) string {
 		}
 		s += ", " + fmt.Sprintf(t.ShareOf, w, tot, Percent(sh.Weight, sh.Total))
 	}
+	if !sh.From.IsZero() {
+		s += " (" + Date(sh.From) + "–" + Date(sh.To) + ")"
+	}
 	return s + "."
 }
 

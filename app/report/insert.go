@@ -121,30 +121,49 @@ type Row struct {
 
 // Share is a unit's part of a shared meter under its key: Weight of
 // Total (areas in cm², quotas, custom weights, or 1 of the number of
-// units). Weight is 0 on invoices without a unit.
+// units). Weight is 0 on invoices without a unit. From and To are set when
+// the units in service changed during the invoice's days (a unit retired),
+// one Share per stretch; they are zero otherwise.
 type Share struct {
-	Meter  string
-	Role   core.Role
-	Key    core.Key
-	Weight int64
-	Total  int64
+	Meter    string
+	Role     core.Role
+	Key      core.Key
+	Weight   int64
+	Total    int64
+	From, To core.Date
 }
 
-// shareOf states m's key as the site defines it: the unit's weight and the
-// sum over all units (vacant units' parts go to the owner).
-func shareOf(site *core.Site, m core.Meter, unit string) Share {
-	sh := Share{Meter: m.ID, Role: m.Role, Key: m.Key}
-	if m.Key == core.KeyOwner {
-		return sh
+// sharesOf states m's key as the site defines it over the invoice's days
+// [from, to]: the unit's weight and the sum over the units in service
+// (vacant units' parts go to the owner), one Share per stretch of days in
+// which the units in service stay the same.
+func sharesOf(site *core.Site, m core.Meter, unit string, from, to core.Date) []Share {
+	if m.Key == core.KeyOwner || unit == "" {
+		return []Share{{Meter: m.ID, Role: m.Role, Key: m.Key}}
 	}
-	for _, u := range site.Units {
-		w := u.KeyWeight(m.Key)
-		sh.Total += w
-		if u.ID == unit {
-			sh.Weight = w
+	var out []Share
+	for d := from; !d.After(to); {
+		sh := Share{Meter: m.ID, Role: m.Role, Key: m.Key, From: d, To: to}
+		for _, u := range site.Units {
+			if !u.InService(d) {
+				continue
+			}
+			w := u.KeyWeight(m.Key)
+			sh.Total += w
+			if u.ID == unit {
+				sh.Weight = w
+			}
+			if !u.Retired.IsZero() && u.Retired.Before(sh.To) {
+				sh.To = u.Retired
+			}
 		}
+		out = append(out, sh)
+		d = sh.To.AddDays(1)
 	}
-	return sh
+	if len(out) == 1 {
+		out[0].From, out[0].To = core.Date{}, core.Date{}
+	}
+	return out
 }
 
 // Step is the length of a chart bar.
@@ -226,7 +245,7 @@ func FromInvoice(site *core.Site, run *billing.Run, inv *billing.Invoice, issued
 			for _, m := range site.MetersWithRole(role) {
 				if !seen[m.ID] {
 					seen[m.ID] = true
-					in.Shares = append(in.Shares, shareOf(site, m, inv.Unit))
+					in.Shares = append(in.Shares, sharesOf(site, m, inv.Unit, inv.From, inv.To)...)
 				}
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/core/store"
 )
 
 // TestUnitsRetireMeter: Retire… gives the meter being edited a last day in
@@ -54,5 +55,89 @@ func TestUnitsRetireMeter(t *testing.T) {
 	u.retireForm.Submit()
 	if got := storedSite(t, st, "birkenweg").Meter("M-W02"); !got.Retired.IsZero() {
 		t.Errorf("an empty date kept the retirement %v", got.Retired)
+	}
+}
+
+// TestUnitsRetireUnit: Retire unit… gives the unit being edited a last day
+// in service and retires its meters with it; a tenancy running past the day
+// is refused naming it, as is a day inside a billed period; an empty date
+// puts the unit and its meters back in service.
+func TestUnitsRetireUnit(t *testing.T) {
+	st, site, clock := billingStore(t)
+	m := newTestMaster(t, st, site, clock)
+	u := m.Units
+	u.units.Select(1) // W02, Ben Beispiel from 16.06.2026, open-ended
+	retire := func(day string) {
+		t.Helper()
+		test.Tap(findButton(u.Content(), "Retire unit…"))
+		if u.retireForm == nil {
+			t.Fatal("Retire unit… opened no dialog")
+		}
+		u.retireDay.SetText(day)
+		u.retireForm.Submit()
+	}
+	retire("31.07.2026")
+	if got := storedSite(t, st, "birkenweg").Unit("W02"); !got.Retired.IsZero() {
+		t.Fatalf("a unit with a running tenancy was retired: %+v", got)
+	}
+	if msg := u.ufs.general.Text; !strings.Contains(msg, `"Ben Beispiel"`) || !strings.Contains(msg, "end by then") {
+		t.Errorf("refusal %q does not name the tenancy that runs on", msg)
+	}
+
+	s := cloneSite(storedSite(t, st, "birkenweg"))
+	s.Occupancies[1].To = core.MustDate(2026, 7, 31)
+	stored, err := saveSite(st, clock, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.setSite(stored)
+	u.units.Select(1)
+	retire("31.07.2026")
+	want := core.MustDate(2026, 7, 31)
+	got := storedSite(t, st, "birkenweg")
+	if got.Unit("W02").Retired != want || got.Meter("M-W02").Retired != want || !got.Meter("M-W01").Retired.IsZero() {
+		t.Fatalf("stored unit %+v, meters %+v %+v (general %q)", got.Unit("W02"), got.Meter("M-W02"), got.Meter("M-W01"), u.ufs.general.Text)
+	}
+	if line := u.unitLine(1); !strings.HasSuffix(line, "(retired after 31.07.2026)") {
+		t.Errorf("unit line %q", line)
+	}
+	u.uName.SetText("3.5 Zimmer OG (zu W01)")
+	test.Tap(findButton(u.Content(), "Save unit"))
+	if got := storedSite(t, st, "birkenweg").Unit("W02"); got.Name != "3.5 Zimmer OG (zu W01)" || got.Retired != want {
+		t.Errorf("saving the unit's fields lost its retirement: %+v", got)
+	}
+
+	// June is billed: a last day inside it would change its invoices,
+	// even for a vacant unit (its vacancy and its share of the keys).
+	june := core.Period{From: core.MustDate(2026, 6, 1), To: core.MustDate(2026, 6, 30)}
+	if err := st.Update(func(tx store.Tx) error {
+		return tx.LockPeriod(store.Lock{Site: site.ID, Period: june, Time: clock.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s = cloneSite(storedSite(t, st, "birkenweg"))
+	s.Units = append(s.Units, core.Unit{ID: "W03", Name: "Hobbyraum"})
+	if stored, err = saveSite(st, clock, s); err != nil {
+		t.Fatal(err)
+	}
+	u.setSite(stored)
+	u.units.Select(2)
+	retire("20.06.2026")
+	if got := storedSite(t, st, "birkenweg").Unit("W03"); !got.Retired.IsZero() {
+		t.Errorf("a retirement inside the billed June was stored: %v", got.Retired)
+	}
+	if msg := u.ufs.general.Text; !strings.Contains(msg, "unlock") || !strings.Contains(msg, "2026-06-30") {
+		t.Errorf("the refusal %q does not say how to unlock June", msg)
+	}
+	retire("30.06.2026") // the billed days stay as they were
+	if got := storedSite(t, st, "birkenweg").Unit("W03"); got.Retired != core.MustDate(2026, 6, 30) {
+		t.Errorf("a retirement after the billed June was refused: %q", u.ufs.general.Text)
+	}
+
+	u.units.Select(1)
+	retire("")
+	got = storedSite(t, st, "birkenweg")
+	if !got.Unit("W02").Retired.IsZero() || !got.Meter("M-W02").Retired.IsZero() {
+		t.Errorf("an empty date kept the retirement: unit %+v, meter %+v", got.Unit("W02"), got.Meter("M-W02"))
 	}
 }

@@ -105,7 +105,8 @@ func NewUnits(st store.Store, clock core.Clock) *Units {
 		container.NewVBox(u.ufs.grid(), u.ufs.general, container.NewHBox(
 			widget.NewButton(lang.X("forms.unit.new", "New unit"), func() { u.editUnit(-1) }),
 			widget.NewButton(lang.X("forms.unit.save", "Save unit"), u.onSaveUnit),
-			widget.NewButton(lang.X("forms.unit.remove", "Remove unit"), u.onRemoveUnit))),
+			widget.NewButton(lang.X("forms.unit.remove", "Remove unit"), u.onRemoveUnit),
+			widget.NewButton(lang.X("office.unit.retire", "Retire unit…"), u.onRetireUnit))),
 		nil, nil, u.units)
 	meterBox := container.NewBorder(
 		widget.NewLabelWithStyle(lang.X("forms.meters", "Meters"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -144,6 +145,9 @@ func (u *Units) unitLine(i int) string {
 	}
 	if x.Area > 0 {
 		s += "  " + hundredthsField(x.Area) + " m²"
+	}
+	if !x.Retired.IsZero() {
+		s += "  " + lang.X("office.meter.retiredOn", "(retired after {{.Date}})", map[string]any{"Date": date(x.Retired)})
 	}
 	return s
 }
@@ -253,6 +257,7 @@ func (u *Units) onSaveUnit() {
 		i = len(s.Units) - 1
 	} else {
 		old := s.Units[i].ID
+		x.Retired = s.Units[i].Retired // set by Retire unit… only
 		s.Units[i] = x
 		if old != x.ID { // a renamed unit takes its meters and tenants along
 			for j := range s.Meters {
@@ -356,20 +361,72 @@ func (u *Units) onRetireMeter() {
 	}
 	i := u.meterIdx
 	m := u.site.Meters[i]
+	u.askLastDay(lang.X("office.meter.retireTitle", "Retire meter {{.Meter}}", map[string]any{"Meter": m.ID}),
+		lang.X("office.meter.retireText",
+			"The meter's last day in service. What it records after that day is neither billed nor counted as missing; the meter and its data stay for the periods billed before. Leave empty to put it back in service."),
+		m.Retired, func(d core.Date) {
+			s := cloneSite(u.site)
+			s.Meters[i].Retired = d
+			if u.save(s, u.mfs, fmt.Sprintf("meters[%d].", i)) {
+				u.editMeter(i)
+			}
+		})
+}
+
+// onRetireUnit asks for the last day in service of the unit being edited
+// (merged with a neighbour, turned into a common room) and stores it with
+// its unit meters retired on the same day (those retired earlier keep their
+// day). From the next day the unit has no tenancy, no vacancy, no fees, and
+// the other units share the common meters alone. A tenancy running past
+// the day is refused at the save, naming it: the move-out comes first. An
+// empty date puts the unit back in service, with the meters that were
+// retired with it.
+func (u *Units) onRetireUnit() {
+	if u.site == nil || u.unitIdx < 0 || u.win == nil {
+		return
+	}
+	i := u.unitIdx
+	x := u.site.Units[i]
+	u.askLastDay(lang.X("office.unit.retireTitle", "Retire unit {{.Unit}}", map[string]any{"Unit": x.ID}),
+		lang.X("office.unit.retireText",
+			"The unit's last day in service, for example before it is merged with a neighbour. Its tenancies must end by then; its meters are retired with it. From the next day the unit has no tenant, no vacancy and no fees, and the other units share the common meters. It stays for the periods billed before. Leave empty to put it back in service."),
+		x.Retired, func(d core.Date) {
+			s := cloneSite(u.site)
+			s.Units[i].Retired = d
+			for j, m := range s.Meters {
+				if m.Role != core.RoleUnit || m.Unit != x.ID {
+					continue
+				}
+				switch {
+				case d.IsZero() && m.Retired == x.Retired:
+					s.Meters[j].Retired = core.Date{}
+				case !d.IsZero() && (m.Retired.IsZero() || m.Retired.After(d)):
+					s.Meters[j].Retired = d
+				}
+			}
+			if u.save(s, u.ufs, fmt.Sprintf("units[%d].", i)) {
+				u.editUnit(i)
+			}
+		})
+}
+
+// askLastDay shows the dialog of Retire…: a last day in service, prefilled
+// with current or today, and calls apply with the date typed (zero when
+// the field is left empty).
+func (u *Units) askLastDay(title, text string, current core.Date, apply func(core.Date)) {
 	u.retireDay = widget.NewEntry()
 	u.retireDay.SetPlaceHolder("30.06.2026")
-	u.retireDay.SetText(dateField(m.Retired))
-	if m.Retired.IsZero() {
+	u.retireDay.SetText(dateField(current))
+	if current.IsZero() {
 		u.retireDay.SetText(date(core.DateOf(u.clock.Now().In(u.site.Location()))))
 	}
 	u.retireDay.Validator = func(s string) error { _, err := parseDateField(s); return err }
-	msg := widget.NewLabel(lang.X("office.meter.retireText",
-		"The meter's last day in service. What it records after that day is neither billed nor counted as missing; the meter and its data stay for the periods billed before. Leave empty to put it back in service."))
+	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
 	items := []*widget.FormItem{widget.NewFormItem("", msg),
 		widget.NewFormItem(lang.X("office.meter.lastDay", "Last day in service"), u.retireDay)}
-	u.retireForm = dialog.NewForm(lang.X("office.meter.retireTitle", "Retire meter {{.Meter}}", map[string]any{"Meter": m.ID}),
-		lang.X("office.meter.retireConfirm", "Retire"), lang.X("office.meter.retireCancel", "Cancel"), items, func(ok bool) {
+	u.retireForm = dialog.NewForm(title, lang.X("office.meter.retireConfirm", "Retire"),
+		lang.X("office.meter.retireCancel", "Cancel"), items, func(ok bool) {
 			if !ok {
 				return
 			}
@@ -377,12 +434,8 @@ func (u *Units) onRetireMeter() {
 			if err != nil {
 				return
 			}
-			s := cloneSite(u.site)
-			s.Meters[i].Retired = d
-			if u.save(s, u.mfs, fmt.Sprintf("meters[%d].", i)) {
-				u.editMeter(i)
-			}
+			apply(d)
 		}, u.win)
-	u.retireForm.Resize(fyne.NewSize(520, 300))
+	u.retireForm.Resize(fyne.NewSize(520, 320))
 	u.retireForm.Show()
 }

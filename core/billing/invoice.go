@@ -26,6 +26,7 @@ type fkey struct {
 	kind   LineKind
 	tariff int
 	rate   core.BasisPoints
+	count  int // meters charged (a retired meter leaves the count after its last day)
 }
 
 type monthKey struct {
@@ -38,7 +39,6 @@ type account struct {
 	buckets map[bkey]*bucket
 	fees    map[fkey]map[monthKey]int // days per month
 	adv     map[monthKey]int          // advance: days per month
-	count   map[fkey]int
 	est     core.Energy
 	d0, d1  int // day range of a unit account; d0 = -1 otherwise
 }
@@ -59,7 +59,7 @@ func (a *account) add(k bkey, en core.Energy, cost core.NanoCHF) {
 func (e *engine) newAccount(inv Invoice) *account {
 	inv.Site = e.site.ID
 	return &account{inv: inv, buckets: map[bkey]*bucket{}, fees: map[fkey]map[monthKey]int{},
-		adv: map[monthKey]int{}, count: map[fkey]int{}, d0: -1, d1: -1}
+		adv: map[monthKey]int{}, d0: -1, d1: -1}
 }
 
 func (e *engine) ownerName() string {
@@ -74,10 +74,16 @@ func (e *engine) invoices() error {
 	p := e.in.Period
 	var accts []*account
 	unitIdx := map[string]int{}
+	// dayAcct is whom a unit's energy goes to on each day of the period: a
+	// tenancy or a vacancy, nil after the unit's last day in service.
 	dayAcct := make([][]*account, len(e.site.Units)) // unit -> day -> account
 	for ui, u := range e.site.Units {
 		unitIdx[u.ID] = ui
 		dayAcct[ui] = make([]*account, nd)
+		last := nd - 1 // the unit's last day in service, as a day of the period
+		if !u.Retired.IsZero() {
+			last = min(last, p.From.DaysUntil(u.Retired))
+		}
 		var occs []core.Occupancy
 		for _, o := range e.site.Occupancies {
 			if o.Unit != u.ID {
@@ -104,7 +110,11 @@ func (e *engine) invoices() error {
 		}
 		for _, o := range occs {
 			op, _ := o.Period(p)
-			d0, d1 := p.From.DaysUntil(op.From), p.From.DaysUntil(op.To)
+			// Validate ends every tenancy of a retired unit by its last day.
+			d0, d1 := p.From.DaysUntil(op.From), min(p.From.DaysUntil(op.To), last)
+			if d0 > d1 {
+				continue
+			}
 			if d0 > cursor {
 				vacancy(cursor, d0-1)
 			}
@@ -113,8 +123,8 @@ func (e *engine) invoices() error {
 			span(a, d0, d1)
 			cursor = d1 + 1
 		}
-		if cursor < nd {
-			vacancy(cursor, nd-1)
+		if cursor <= last {
+			vacancy(cursor, last)
 		}
 	}
 	var owner *account
@@ -137,31 +147,46 @@ func (e *engine) invoices() error {
 			for d := range nd {
 				a := dayAcct[ui][d]
 				acc := &e.acc[i*nd+d]
+				if a == nil {
+					// After the unit's last day its meter is retired too
+					// (Validate), so this holds nothing; should it hold
+					// something, the owner pays rather than no one.
+					if *acc == (dayAcc{}) {
+						continue
+					}
+					a = ownerAcct()
+				}
 				e.addDay(a, srcOwn, d, acc)
 				a.est += acc.est
 			}
 		default:
-			weights := e.keyWeights(c.meter)
-			if weights == nil {
-				if c.meter.Key != core.KeyOwner {
-					e.warnf("meter %s: key %q gives every unit a zero share; billed to the owner", c.meter.ID, c.meter.Key)
-				}
-				a := ownerAcct()
-				for d := range nd {
-					e.addDay(a, c.src, d, &e.acc[i*nd+d])
-					a.est += e.acc[i*nd+d].est
-				}
-				continue
+			base := e.keyWeights(c.meter)
+			if base == nil && c.meter.Key != core.KeyOwner {
+				e.warnf("meter %s: key %q gives every unit a zero share; billed to the owner", c.meter.ID, c.meter.Key)
 			}
-			share := make([]int64, len(weights))
+			var weights, share []int64
+			wTo := -1 // weights hold for the days up to wTo
 			for d := range nd {
 				acc := &e.acc[i*nd+d]
+				if d > wTo {
+					weights, wTo = inService(base, dayAcct, d, nd)
+					share = make([]int64, len(weights))
+				}
+				if weights == nil {
+					// The owner's key, or no unit in service on the day.
+					a := ownerAcct()
+					e.addDay(a, c.src, d, acc)
+					a.est += acc.est
+					continue
+				}
 				// A unit's share of estimated energy is estimated too: the
 				// invoice says how much of what it bills was estimated.
 				if acc.est != 0 {
 					sp.split(int64(acc.est), weights, share)
 					for ui, v := range share {
-						dayAcct[ui][d].est += core.Energy(v)
+						if v != 0 { // a unit out of service has no account and no weight
+							dayAcct[ui][d].est += core.Energy(v)
+						}
 					}
 				}
 				for cls := range nClasses {
@@ -170,7 +195,9 @@ func (e *engine) invoices() error {
 					}
 					sp.split(int64(acc.e[cls]), weights, share)
 					for ui, v := range share {
-						dayAcct[ui][d].add(e.key(c.src, cls, d), core.Energy(v), 0)
+						if v != 0 {
+							dayAcct[ui][d].add(e.key(c.src, cls, d), core.Energy(v), 0)
+						}
 					}
 				}
 				for cls := clsDynHT; cls < nClasses; cls++ {
@@ -179,7 +206,9 @@ func (e *engine) invoices() error {
 					}
 					sp.splitSigned(int64(acc.cost[cls]), weights, share)
 					for ui, v := range share {
-						dayAcct[ui][d].add(e.key(c.src, cls, d), 0, core.NanoCHF(v))
+						if v != 0 {
+							dayAcct[ui][d].add(e.key(c.src, cls, d), 0, core.NanoCHF(v))
+						}
 					}
 				}
 			}
@@ -221,7 +250,7 @@ func (e *engine) invoices() error {
 			for sl := s0; sl < s1; sl++ {
 				var a *account
 				if hasUnit {
-					if t := dayAcct[ui][e.dayOf[sl]]; !t.inv.Owner && t.inv.Tenant == s.Person {
+					if t := dayAcct[ui][e.dayOf[sl]]; t != nil && !t.inv.Owner && t.inv.Tenant == s.Person {
 						a = t
 					}
 				}
@@ -283,24 +312,20 @@ func (e *engine) invoices() error {
 		if a.d0 < 0 {
 			continue
 		}
-		meters := 0
-		for _, m := range e.site.Meters {
-			if m.Role == core.RoleUnit && m.Unit == a.inv.Unit {
-				meters++
-			}
-		}
 		for d := a.d0; d <= a.d1; d++ {
 			t := e.site.Tariffs[e.tidx[d]]
 			mk := monthKey{e.days[d].Year, e.days[d].Month}
 			if t.BaseFeeMonth != 0 {
-				k := fkey{KindBaseFee, e.tidx[d], e.rate[d]}
-				addDays(a.fees, k, mk)
-				a.count[k] = 1
+				addDays(a.fees, fkey{KindBaseFee, e.tidx[d], e.rate[d], 1}, mk)
+			}
+			meters := 0
+			for _, m := range e.site.Meters {
+				if m.Role == core.RoleUnit && m.Unit == a.inv.Unit && m.InService(e.days[d]) {
+					meters++
+				}
 			}
 			if t.MeteringMonth != 0 && meters > 0 {
-				k := fkey{KindMetering, e.tidx[d], e.rate[d]}
-				addDays(a.fees, k, mk)
-				a.count[k] = meters
+				addDays(a.fees, fkey{KindMetering, e.tidx[d], e.rate[d], meters}, mk)
 			}
 			if a.inv.Occupancy.AdvanceMonth != 0 {
 				a.adv[mk]++
@@ -352,23 +377,43 @@ func (e *engine) keyWeights(m *core.Meter) []int64 {
 	w := make([]int64, len(e.site.Units))
 	var sum int64
 	for i, u := range e.site.Units {
-		switch m.Key {
-		case core.KeyArea:
-			w[i] = u.Area
-		case core.KeyQuota:
-			w[i] = u.Quota
-		case core.KeyCustom:
-			w[i] = u.Weight
-		default:
-			w[i] = 1
-		}
-		w[i] = max(w[i], 0)
+		w[i] = u.KeyWeight(m.Key)
 		sum += w[i]
 	}
 	if sum == 0 {
 		return nil
 	}
 	return w
+}
+
+// inService returns base with the weights of the units out of service on
+// day d set to zero (nil if none is left), and the last day for which that
+// holds: units only leave service, at their last day, so the weights change
+// at most once per retired unit.
+func inService(base []int64, dayAcct [][]*account, d, nd int) (w []int64, until int) {
+	until = nd - 1
+	if base == nil {
+		return nil, until
+	}
+	w = make([]int64, len(base))
+	var sum int64
+	for ui, acct := range dayAcct {
+		if acct[d] == nil {
+			continue
+		}
+		w[ui] = base[ui]
+		sum += w[ui]
+		for e := d + 1; e <= until; e++ {
+			if acct[e] == nil {
+				until = e - 1
+				break
+			}
+		}
+	}
+	if sum == 0 {
+		return nil, until
+	}
+	return w, until
 }
 
 // passThrough shares each utility bill line among the grid buckets of all
@@ -510,7 +555,7 @@ func (e *engine) finish(a *account) Invoice {
 		fks = append(fks, k)
 	}
 	slices.SortFunc(fks, func(x, y fkey) int {
-		return cmp.Or(cmp.Compare(x.kind, y.kind), cmp.Compare(x.tariff, y.tariff), cmp.Compare(x.rate, y.rate))
+		return cmp.Or(cmp.Compare(x.kind, y.kind), cmp.Compare(x.tariff, y.tariff), cmp.Compare(x.rate, y.rate), cmp.Compare(x.count, y.count))
 	})
 	for _, k := range fks {
 		t := e.site.Tariffs[k.tariff]
@@ -518,11 +563,11 @@ func (e *engine) finish(a *account) Invoice {
 		if k.kind == KindMetering {
 			fee, label = t.MeteringMonth, "Metering"
 		}
-		days, nano := proRata(a.fees[k], fee*core.Rappen(a.count[k]))
+		days, nano := proRata(a.fees[k], fee*core.Rappen(k.count))
 		if multiTariff {
 			label += fmt.Sprintf(" (tariff from %s)", t.From)
 		}
-		inv.Lines = append(inv.Lines, Line{Kind: k.kind, Label: label, Days: days, Fee: fee, Count: a.count[k],
+		inv.Lines = append(inv.Lines, Line{Kind: k.kind, Label: label, Days: days, Fee: fee, Count: k.count,
 			Rate: k.rate, Amount: nano.Rappen(), Tariff: t.From})
 	}
 

@@ -496,6 +496,7 @@ func (d *siteDecoder) site(root *table) *core.Site {
 		u.hundredths("area_m2", "an area in m² such as 62.5", &unit.Area)
 		u.integer("quota", "a value quota", &unit.Quota)
 		u.integer("weight", "a weight", &unit.Weight)
+		u.date("retired", &unit.Retired)
 		u.done()
 		s.Units = append(s.Units, unit)
 	}

@@ -61,9 +61,12 @@ func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 			if nu == nil {
 				return fail("units", fmt.Sprintf("removing unit %s", u.ID))
 			}
+			el := elemIndex("units", slices.IndexFunc(new.Units, func(x core.Unit) bool { return x.ID == u.ID }))
 			if nu.Area != u.Area || nu.Quota != u.Quota || nu.Weight != u.Weight {
-				return fail(elemIndex("units", slices.IndexFunc(new.Units, func(x core.Unit) bool { return x.ID == u.ID })),
-					fmt.Sprintf("changing the area, quota or weight of unit %s", u.ID))
+				return fail(el, fmt.Sprintf("changing the area, quota or weight of unit %s", u.ID))
+			}
+			if retirementMoves(u.Retired, nu.Retired, p) {
+				return fail(el+".retired", fmt.Sprintf("changing the last day in service of unit %s", u.ID))
 			}
 		}
 		for _, m := range old.Meters {
@@ -71,13 +74,27 @@ func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 			if nm == nil {
 				return fail("meters", fmt.Sprintf("removing meter %s", m.ID))
 			}
+			el := elemIndex("meters", slices.IndexFunc(new.Meters, func(x core.Meter) bool { return x.ID == m.ID }))
 			if nm.Role != m.Role || nm.Unit != m.Unit || nm.Key != m.Key {
-				return fail(elemIndex("meters", slices.IndexFunc(new.Meters, func(x core.Meter) bool { return x.ID == m.ID })),
-					fmt.Sprintf("changing the role, unit or key of meter %s", m.ID))
+				return fail(el, fmt.Sprintf("changing the role, unit or key of meter %s", m.ID))
+			}
+			if retirementMoves(m.Retired, nm.Retired, p) {
+				return fail(el+".retired", fmt.Sprintf("changing the last day in service of meter %s", m.ID))
 			}
 		}
 	}
 	return nil
+}
+
+// retirementMoves reports whether changing a last day in service from old
+// to new (zero: in service) changes what period p bills: it does when
+// either day falls before p's last day, since the days after it are billed
+// differently.
+func retirementMoves(old, new core.Date, p core.Period) bool {
+	if old == new {
+		return false
+	}
+	return !old.IsZero() && old.Before(p.To) || !new.IsZero() && new.Before(p.To)
 }
 
 func elemIndex(list string, i int) string {

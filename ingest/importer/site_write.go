@@ -99,6 +99,7 @@ func (sw *siteWriter) site(s *core.Site) {
 		sw.num("area_m2", core.BasisPoints(u.Area).String(), u.Area == 0)
 		sw.num("quota", fmt.Sprint(u.Quota), u.Quota == 0)
 		sw.num("weight", fmt.Sprint(u.Weight), u.Weight == 0)
+		sw.date("retired", u.Retired)
 	}
 	for _, m := range s.Meters {
 		sw.line("\n[[meters]]")

@@ -58,6 +58,12 @@ weight = 3
 id = "B"
 area_m2 = 100
 quota = 580
+[[units]]
+id = "H"
+name = "Hobbyraum, merged into B"
+area_m2 = 12
+quota = 1
+retired = 2025-12-31
 
 [[meters]]
 id = "G"
@@ -239,6 +245,12 @@ func TestImportSiteRefusesLockedChanges(t *testing.T) {
 		{"meter removed", func(s *core.Site) { s.Meters = s.Meters[:4] }, "meters"},
 		{"area", func(s *core.Site) { s.Units[1].Area = 9000 }, "units[1]"},
 		{"new unit", func(s *core.Site) { s.Units = append(s.Units, core.Unit{ID: "C", Area: 1, Quota: 1}) }, ""},
+		{"unit retired inside", func(s *core.Site) { s.Units[3].Retired = core.MustDate(2026, 3, 15) }, "units[3].retired"},
+		{"unit retired after", func(s *core.Site) { s.Units[3].Retired = core.MustDate(2026, 3, 31) }, ""},
+		{"unit's retirement moved back inside", func(s *core.Site) { s.Units[3].Retired = core.MustDate(2026, 2, 28) }, "units[3].retired"},
+		{"meter retired inside", func(s *core.Site) { s.Meters[2].Retired = core.MustDate(2026, 3, 30) }, "meters[2].retired"},
+		{"meter retired after", func(s *core.Site) { s.Meters[2].Retired = core.MustDate(2026, 7, 31) }, ""},
+		{"meter back in service", func(s *core.Site) { s.Meters[2].Retired = core.Date{} }, ""},
 		{"name", func(s *core.Site) { s.Name = "ZEV Linde" }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
