@@ -12,7 +12,8 @@ import (
 
 // randomSite generates a community of a random shape: 1-8 units with
 // random areas, tenants with gaps, common and heat-pump meters under random
-// keys, EV chargers, 1-3 tariff versions with or without HT/NT.
+// keys, EV chargers, 1-3 tariff versions with or without HT/NT, units
+// retired before or during the period.
 func randomSite(rng *rand.Rand) *core.Site {
 	s := &core.Site{ID: "prop", Name: "Prop", Timezone: "Europe/Zurich", Operator: core.Operator{Name: "Op"},
 		Allocation: core.Allocations[rng.Intn(len(core.Allocations))]}
@@ -41,6 +42,27 @@ func randomSite(rng *rand.Rand) *core.Site {
 			}
 			s.Occupancies = append(s.Occupancies, o)
 		}
+	}
+	// Some units leave service during or before the period, with their
+	// meter and tenancies.
+	for i := range s.Units {
+		if rng.Intn(4) > 0 {
+			continue
+		}
+		u := &s.Units[i]
+		u.Retired = core.MustDate(2026, 1, 1).AddDays(rng.Intn(130) - 10)
+		s.Meter("M-" + u.ID).Retired = u.Retired
+		occs := s.Occupancies[:0]
+		for _, o := range s.Occupancies {
+			if o.Unit == u.ID && o.From.After(u.Retired) {
+				continue
+			}
+			if o.Unit == u.ID && (o.To.IsZero() || o.To.After(u.Retired)) {
+				o.To = u.Retired
+			}
+			occs = append(occs, o)
+		}
+		s.Occupancies = occs
 	}
 	for i := range rng.Intn(3) {
 		s.Meters = append(s.Meters, core.Meter{ID: fmt.Sprintf("C%d", i), Role: core.RoleCommon, Key: []core.Key{core.KeyUnits, core.KeyArea, core.KeyQuota, core.KeyCustom, core.KeyOwner}[rng.Intn(5)]})
@@ -99,6 +121,12 @@ func randomInput(t *testing.T, rng *rand.Rand, s *core.Site) *fixture {
 			ex := f.series(m.ID, store.Export)
 			for i := range ex.Energy {
 				ex.Energy[i] = core.Energy(rng.Int63n(scale))
+			}
+		}
+		if cut, ok := m.RetiredFrom(f.loc); ok { // as Load gives a retired meter
+			for _, ch := range []store.Channel{store.Import, store.Export} {
+				ser := f.series(m.ID, ch) // shares its slices with the input
+				ser.Retire(cut)
 			}
 		}
 	}
