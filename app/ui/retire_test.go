@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,6 +101,16 @@ func TestUnitsRetireUnit(t *testing.T) {
 	}
 	if line := u.unitLine(1); !strings.HasSuffix(line, "(retired after 31.07.2026)") {
 		t.Errorf("unit line %q", line)
+	}
+	// Tenants shows the unit's end instead of a vacancy billed to the owner.
+	tn := m.Tenants
+	tn.unit.SetSelected("W02")
+	var rows []string
+	for _, r := range tn.rows {
+		rows = append(rows, r.text)
+	}
+	if want := []string{"16.06.2026 – 31.07.2026  Ben Beispiel", "out of service after 31.07.2026: no tenant, no vacancy, no fees"}; !slices.Equal(rows, want) {
+		t.Errorf("W02's history %q, want %q", rows, want)
 	}
 	u.uName.SetText("3.5 Zimmer OG (zu W01)")
 	test.Tap(findButton(u.Content(), "Save unit"))

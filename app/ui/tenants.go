@@ -170,6 +170,10 @@ func (t *Tenants) refreshHistory() {
 	}
 	slices.SortFunc(idx, func(a, b int) int { return t.site.Occupancies[a].From.Compare(t.site.Occupancies[b].From) })
 	owner := t.ownerName()
+	var retired core.Date // the unit's last day in service, zero while in service
+	if u := t.site.Unit(t.unit.Selected); u != nil {
+		retired = u.Retired
+	}
 	vacant := func(from, to core.Date) {
 		var text string
 		if to.IsZero() {
@@ -198,12 +202,16 @@ func (t *Tenants) refreshHistory() {
 			text += "  " + lang.X("forms.tenant.advanceShort", "advance {{.Amount}}/month", map[string]any{"Amount": chf(o.AdvanceMonth)})
 		}
 		t.rows = append(t.rows, historyRow{occ: i, text: text})
-		if k == len(idx)-1 && !o.To.IsZero() {
-			vacant(o.To.AddDays(1), core.Date{})
+		if k == len(idx)-1 && !o.To.IsZero() && (retired.IsZero() || o.To.Before(retired)) {
+			vacant(o.To.AddDays(1), retired) // up to the unit's last day, or open
 		}
 	}
 	if len(idx) == 0 {
 		t.rows = append(t.rows, historyRow{occ: -1, text: lang.X("forms.tenant.never", "no tenancy: the unit is billed to the owner ({{.Owner}})", map[string]any{"Owner": owner})})
+	}
+	if !retired.IsZero() {
+		t.rows = append(t.rows, historyRow{occ: -1, text: lang.X("office.unit.retiredHistory",
+			"out of service after {{.Date}}: no tenant, no vacancy, no fees", map[string]any{"Date": date(retired)})})
 	}
 	t.history.Refresh()
 }
@@ -287,7 +295,7 @@ func (t *Tenants) onSave() {
 	t.refreshHistory()
 	t.edit(i)
 	msg := lang.X("forms.saved", "Saved.")
-	if !o.To.IsZero() && !t.occupiedAfter(o.Unit, o.To) {
+	if u := stored.Unit(o.Unit); !o.To.IsZero() && !t.occupiedAfter(o.Unit, o.To) && (u == nil || u.InService(o.To.AddDays(1))) {
 		msg += " " + lang.X("forms.tenant.nowVacant", "Unit {{.Unit}} is vacant from {{.From}}: its energy and fees are billed to the owner ({{.Owner}}).",
 			map[string]any{"Unit": o.Unit, "From": date(o.To.AddDays(1)), "Owner": t.ownerName()})
 	}
