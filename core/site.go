@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
@@ -84,17 +85,25 @@ type Unit struct {
 	Quota int64 `json:"quota,omitempty"`
 	// Weight is the unit's share under a custom key, any consistent scale.
 	Weight int64 `json:"weight,omitempty"`
-	// Retired is the unit's last day in service (merged with a neighbour,
-	// turned into a common room), zero while it is in service. After that
-	// day the unit has no tenants, no vacancy, no fees and no share of the
+	// Since is the unit's first day in service (made by merging or
+	// splitting units, built later), zero for a unit there from the start.
+	// Retired is its last day in service (merged with a neighbour, turned
+	// into a common room), zero while it is in service. Outside these days
+	// the unit has no tenants, no vacancy, no fees and no share of the
 	// shared meters; it stays in the site, because billed periods refer to
-	// it. Its unit meters must be retired by the same day.
+	// it. Its unit meters enter service no earlier and leave no later.
+	Since   Date `json:"since,omitzero"`
 	Retired Date `json:"retired,omitzero"`
 }
 
-// InService reports whether the unit is in service on day d (not retired
-// before it).
-func (u Unit) InService(d Date) bool { return u.Retired.IsZero() || !d.After(u.Retired) }
+// InService reports whether the unit is in service on day d.
+func (u Unit) InService(d Date) bool { return inService(u.Since, u.Retired, d) }
+
+// inService reports whether d lies in [since, retired], a zero bound being
+// open.
+func inService(since, retired, d Date) bool {
+	return (since.IsZero() || !d.Before(since)) && (retired.IsZero() || !d.After(retired))
+}
 
 // KeyWeight returns the unit's weight under distribution key k: its area,
 // quota or custom weight (negative counts as 0), 1 under KeyUnits, 0 under
@@ -132,25 +141,36 @@ type Meter struct {
 	// 33-character id, "CH1007..."), by which SDAT-CH deliveries name the
 	// meter; empty if the operator delivers no data for it.
 	MeteringPoint string `json:"metering_point,omitempty"`
-	// Retired is the meter's last day in service, zero while it is in
-	// service. Billing and the plausibility checks ignore what it records
-	// after that day; the meter itself stays in the site, because billed
-	// periods refer to it.
+	// Since is the meter's first day in service (installed later, a
+	// replacement with a new id), zero for a meter there from the start.
+	// Retired is its last day in service, zero while it is in service.
+	// Billing and the plausibility checks read it as recording nothing
+	// outside these days (neither billed nor missing); the meter itself
+	// stays in the site, because billed periods refer to it.
+	Since   Date `json:"since,omitzero"`
 	Retired Date `json:"retired,omitzero"`
 }
 
-// RetiredFrom returns the first slot after the meter's last day in service
-// in loc, and false for a meter in service.
-func (m Meter) RetiredFrom(loc *time.Location) (Slot, bool) {
-	if m.Retired.IsZero() {
-		return 0, false
+// Service returns the slots of the meter's service in loc, [first, end):
+// first is the first slot of its first day (the smallest Slot without
+// one), end the first slot after its last day (the largest Slot while in
+// service).
+func (m Meter) Service(loc *time.Location) (first, end Slot) {
+	first, end = math.MinInt64, math.MaxInt64
+	if !m.Since.IsZero() {
+		first = m.Since.FirstSlot(loc)
 	}
-	return m.Retired.AddDays(1).FirstSlot(loc), true
+	if !m.Retired.IsZero() {
+		end = m.Retired.AddDays(1).FirstSlot(loc)
+	}
+	return first, end
 }
 
-// InService reports whether the meter is in service on day d (not retired
-// before it).
-func (m Meter) InService(d Date) bool { return m.Retired.IsZero() || !d.After(m.Retired) }
+// Limited reports whether the meter has a first or last day in service.
+func (m Meter) Limited() bool { return !m.Since.IsZero() || !m.Retired.IsZero() }
+
+// InService reports whether the meter is in service on day d.
+func (m Meter) InService(d Date) bool { return inService(m.Since, m.Retired, d) }
 
 // DefaultMaxPowerW is the plausibility limit used where a meter has none:
 // a 3 × 40 A connection.

@@ -90,8 +90,8 @@ func (s *Site) Validate() error {
 		if u.Area < 0 {
 			return e(el+".area_m2", "expected a positive area")
 		}
-		if !u.Retired.IsZero() && !u.Retired.Valid() {
-			return e(el+".retired", "expected the unit's last day in service as a date such as 2026-06-30, got %s", u.Retired)
+		if err := serviceDays(el, "unit", u.Since, u.Retired); err != nil {
+			return err
 		}
 		units[u.ID] = i
 	}
@@ -148,13 +148,18 @@ func (s *Site) Validate() error {
 		if m.MaxPowerW < 0 {
 			return e(el+".max_power_w", "expected a positive power in W")
 		}
-		if !m.Retired.IsZero() && !m.Retired.Valid() {
-			return e(el+".retired", "expected the meter's last day in service as a date such as 2026-06-30, got %s", m.Retired)
+		if err := serviceDays(el, "meter", m.Since, m.Retired); err != nil {
+			return err
 		}
-		// A retired unit has no one to bill what its meter records after
-		// its last day: the meter leaves service with it (or before).
+		// A unit out of service has no one to bill what its meter records:
+		// the meter enters service with it (or after) and leaves with it
+		// (or before).
 		if ui, ok := units[m.Unit]; ok && m.Role == RoleUnit {
-			if u := s.Units[ui]; !u.Retired.IsZero() && (m.Retired.IsZero() || m.Retired.After(u.Retired)) {
+			u := s.Units[ui]
+			if !u.Since.IsZero() && (m.Since.IsZero() || m.Since.Before(u.Since)) {
+				return e(el+".since", "meter %q of unit %s must enter service on or after the unit's first day in service %s", m.ID, u.ID, u.Since)
+			}
+			if !u.Retired.IsZero() && (m.Retired.IsZero() || m.Retired.After(u.Retired)) {
 				return e(el+".retired", "meter %q of unit %s must be retired by the unit's last day in service %s", m.ID, u.ID, u.Retired)
 			}
 		}
@@ -175,6 +180,9 @@ func (s *Site) Validate() error {
 		}
 		if !o.To.IsZero() && o.To.Before(o.From) {
 			return e(el+".to", "last day %s is before the first day %s", o.To, o.From)
+		}
+		if u := s.Units[units[o.Unit]]; !u.Since.IsZero() && o.From.Before(u.Since) {
+			return e(el+".from", "unit %s is in service from %s: the tenancy of %q cannot start on %s", u.ID, u.Since, o.Name, o.From)
 		}
 		if u := s.Units[units[o.Unit]]; !u.Retired.IsZero() {
 			switch {
@@ -248,6 +256,20 @@ func (s *Site) Validate() error {
 	}
 	if s.Settings.ReminderFee < 0 {
 		return e("settings.reminder_fee_chf", "%s: expected a fee of 0 or more", s.Settings.ReminderFee)
+	}
+	return nil
+}
+
+// serviceDays checks the first and last day in service of the unit or
+// meter at element el: valid dates, in order.
+func serviceDays(el, what string, since, retired Date) error {
+	switch {
+	case !since.IsZero() && !since.Valid():
+		return verr("expected the %s's first day in service as a date such as 2026-07-01, got %s", what, since)(el + ".since")
+	case !retired.IsZero() && !retired.Valid():
+		return verr("expected the %s's last day in service as a date such as 2026-06-30, got %s", what, retired)(el + ".retired")
+	case !since.IsZero() && !retired.IsZero() && retired.Before(since):
+		return verr("last day in service %s is before the first day in service %s", retired, since)(el + ".retired")
 	}
 	return nil
 }

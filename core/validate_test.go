@@ -53,6 +53,16 @@ func TestValidate(t *testing.T) {
 		{"owner's country", func(s *Site) { s.Owner = "Erbengemeinschaft Muster"; s.OwnerAddress.Country = "Schweiz" }, "owner.country", `got "Schweiz"`},
 		{"owner address without a name", func(s *Site) { s.OwnerAddress.Town = "Bern" }, "owner.name", "expected the owner's name"},
 		{"two grid meters", func(s *Site) { s.Meters[0].Role = RoleGrid }, "meters[1].role", "one grid meter"},
+		{"meter since not a day", func(s *Site) { s.Meters[2].Since = Date{Year: 2026, Month: 13, Day: 1} }, "meters[2].since", "first day in service"},
+		{"meter retired before its first day", func(s *Site) { s.Meters[3].Since = MustDate(2026, 7, 1); s.Meters[3].Retired = MustDate(2026, 6, 30) },
+			"meters[3].retired", "last day in service 2026-06-30 is before the first day in service 2026-07-01"},
+		{"new unit's meter from the start", func(s *Site) {
+			s.Units[1].Since = MustDate(2026, 7, 1)
+			s.Meters = append(s.Meters, Meter{ID: "M-W02", Role: RoleUnit, Unit: "W02"})
+		},
+			"meters[4].since", `meter "M-W02" of unit W02 must enter service on or after the unit's first day in service 2026-07-01`},
+		{"tenancy before a unit's first day", func(s *Site) { s.Units[0].Since = MustDate(2026, 2, 1); s.Meters[2].Since = MustDate(2026, 2, 1) },
+			"tenants[0].from", `unit W01 is in service from 2026-02-01: the tenancy of "Anna Muster" cannot start on 2026-01-01`},
 		{"unit retired not a day", func(s *Site) { s.Units[1].Retired = Date{Year: 2026, Month: 2, Day: 30} }, "units[1].retired", "last day in service"},
 		{"retired unit's meter in service", func(s *Site) { s.Units[0].Retired = MustDate(2026, 3, 31); s.Occupancies[1].To = MustDate(2026, 3, 31) },
 			"meters[2].retired", `meter "M-W01" of unit W01 must be retired by the unit's last day in service 2026-03-31`},

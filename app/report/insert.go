@@ -122,8 +122,8 @@ type Row struct {
 // Share is a unit's part of a shared meter under its key: Weight of
 // Total (areas in cm², quotas, custom weights, or 1 of the number of
 // units). Weight is 0 on invoices without a unit. From and To are set when
-// the units in service changed during the invoice's days (a unit retired),
-// one Share per stretch; they are zero otherwise.
+// the units in service changed during the invoice's days (a unit entered
+// or left service), one Share per stretch; they are zero otherwise.
 type Share struct {
 	Meter    string
 	Role     core.Role
@@ -146,6 +146,9 @@ func sharesOf(site *core.Site, m core.Meter, unit string, from, to core.Date) []
 		sh := Share{Meter: m.ID, Role: m.Role, Key: m.Key, From: d, To: to}
 		for _, u := range site.Units {
 			if !u.InService(d) {
+				if u.Since.After(d) && u.Since.Before(sh.To.AddDays(1)) {
+					sh.To = u.Since.AddDays(-1) // it enters service
+				}
 				continue
 			}
 			w := u.KeyWeight(m.Key)

@@ -36,6 +36,14 @@ func TestSharesOfRetiredUnit(t *testing.T) {
 	if len(own) != 1 || own[0].Weight != 2000 || own[0].Total != 12000 || !own[0].From.IsZero() {
 		t.Errorf("W03's shares %+v, want one: 20 of 120 m²", own)
 	}
+	// A unit new on 20 January starts another stretch.
+	site.Units = append(site.Units, core.Unit{ID: "W04", Area: 3000, Since: core.MustDate(2026, 1, 20)})
+	got = sharesOf(site, allg, "W02", jan1, jan31)
+	if len(got) != 3 || got[1].From != core.MustDate(2026, 1, 16) || got[1].To != core.MustDate(2026, 1, 19) || got[1].Total != 10000 ||
+		got[2].From != core.MustDate(2026, 1, 20) || got[2].Total != 13000 {
+		t.Errorf("W02's shares %+v, want stretches to 15, 19 and 31 January (120, 100 and 130 m²)", got)
+	}
+	site.Units = site.Units[:3]
 	// February: W03 weighs nothing any more.
 	feb := sharesOf(site, allg, "W02", core.MustDate(2026, 2, 1), core.MustDate(2026, 2, 28))
 	if len(feb) != 1 || feb[0].Total != 10000 {

@@ -152,3 +152,49 @@ func TestUnitsRetireUnit(t *testing.T) {
 		t.Errorf("an empty date kept the retirement: unit %+v, meter %+v", got.Unit("W02"), got.Meter("M-W02"))
 	}
 }
+
+// TestUnitsInServiceFrom: a unit made later (two merged into one) gets its
+// first day in service in the unit form; a unit meter of it without one is
+// refused at the meter's field, and moving the unit's first day moves its
+// meter's along.
+func TestUnitsInServiceFrom(t *testing.T) {
+	st, site, clock := billingStore(t)
+	m := newTestMaster(t, st, site, clock)
+	u := m.Units
+	test.Tap(findButton(u.Content(), "New unit"))
+	u.uID.SetText("W12")
+	u.uName.SetText("5.5 Zimmer (W01 und W02)")
+	u.uSince.SetText("1.8.2026")
+	test.Tap(findButton(u.Content(), "Save unit"))
+	if got := storedSite(t, st, "birkenweg").Unit("W12"); got == nil || got.Since != core.MustDate(2026, 8, 1) {
+		t.Fatalf("stored unit %+v (general %q)", got, u.ufs.general.Text)
+	}
+	if line := u.unitLine(2); !strings.HasSuffix(line, "(in service from 01.08.2026)") {
+		t.Errorf("unit line %q", line)
+	}
+
+	test.Tap(findButton(u.Content(), "New meter"))
+	u.mID.SetText("M-W12")
+	u.mRole.SetSelectedIndex(slices.Index(core.Roles, core.RoleUnit))
+	u.mUnit.SetSelected("W12")
+	test.Tap(findButton(u.Content(), "Save meter"))
+	if got := storedSite(t, st, "birkenweg").Meter("M-W12"); got != nil {
+		t.Fatalf("a meter in service before its unit was stored: %+v", got)
+	}
+	if msg := u.mfs.errorAt("since"); !strings.Contains(msg, "on or after the unit's first day in service 2026-08-01") {
+		t.Errorf("meter since field says %q", msg)
+	}
+	u.mSince.SetText("01.08.2026")
+	test.Tap(findButton(u.Content(), "Save meter"))
+	if got := storedSite(t, st, "birkenweg").Meter("M-W12"); got == nil || got.Since != core.MustDate(2026, 8, 1) {
+		t.Fatalf("stored meter %+v (since field %q)", got, u.mfs.errorAt("since"))
+	}
+
+	u.units.Select(2)
+	u.uSince.SetText("15.08.2026")
+	test.Tap(findButton(u.Content(), "Save unit"))
+	got := storedSite(t, st, "birkenweg")
+	if got.Unit("W12").Since != core.MustDate(2026, 8, 15) || got.Meter("M-W12").Since != core.MustDate(2026, 8, 15) {
+		t.Errorf("moving the unit's first day: unit %+v, meter %+v (general %q)", got.Unit("W12"), got.Meter("M-W12"), u.ufs.general.Text)
+	}
+}

@@ -31,13 +31,13 @@ type Units struct {
 	unitIdx       int // unit being edited; -1 for a new one
 	meterIdx      int
 
-	ufs                             *fieldSet
-	uID, uName, uArea, uQuota, uWgt *widget.Entry
-	mfs                             *fieldSet
-	mID, mName, mPower, mPoint      *widget.Entry
-	mRole, mUnit, mKey              *widget.Select
-	status                          *widget.Label
-	content                         fyne.CanvasObject
+	ufs                                     *fieldSet
+	uID, uName, uArea, uQuota, uWgt, uSince *widget.Entry
+	mfs                                     *fieldSet
+	mID, mName, mPower, mPoint, mSince      *widget.Entry
+	mRole, mUnit, mKey                      *widget.Select
+	status                                  *widget.Label
+	content                                 fyne.CanvasObject
 	// retireForm is the Retire… dialog last opened, retireDay its date
 	// (tests).
 	retireForm *dialog.FormDialog
@@ -86,7 +86,14 @@ func NewUnits(st store.Store, clock core.Clock) *Units {
 	u.ufs.add("area_m2", lang.X("forms.unit.area", "Area in m²"), u.uArea)
 	u.ufs.add("quota", lang.X("forms.unit.quota", "Value quota"), u.uQuota)
 	u.ufs.add("weight", lang.X("forms.unit.weight", "Custom weight"), u.uWgt)
+	// The first day in service, for a unit made later (merged, split,
+	// built); the last one is set by Retire unit….
+	u.uSince = widget.NewEntry()
+	u.uSince.SetPlaceHolder(lang.X("office.since.placeholder", "from the start"))
+	u.ufs.add("since", lang.X("office.since", "In service from"), u.uSince)
 	u.mID, u.mName, u.mPower, u.mPoint = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	u.mSince = widget.NewEntry()
+	u.mSince.SetPlaceHolder(lang.X("office.since.placeholder", "from the start"))
 	u.mPower.SetPlaceHolder(fmt.Sprint(core.DefaultMaxPowerW))
 	u.mPoint.SetPlaceHolder("CH1007…")
 	u.mRole = widget.NewSelect(roleLabels(), nil)
@@ -99,6 +106,7 @@ func NewUnits(st store.Store, clock core.Clock) *Units {
 	u.mfs.add("key", lang.X("forms.meter.key", "Key (for a shared meter)"), u.mKey)
 	u.mfs.add("max_power_w", lang.X("forms.meter.power", "Maximum power in W"), u.mPower)
 	u.mfs.add("metering_point", lang.X("forms.meter.point", "SDAT-CH metering point"), u.mPoint)
+	u.mfs.add("since", lang.X("office.since", "In service from"), u.mSince)
 
 	unitBox := container.NewBorder(
 		widget.NewLabelWithStyle(lang.X("forms.units", "Units"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -146,8 +154,18 @@ func (u *Units) unitLine(i int) string {
 	if x.Area > 0 {
 		s += "  " + hundredthsField(x.Area) + " m²"
 	}
-	if !x.Retired.IsZero() {
-		s += "  " + lang.X("office.meter.retiredOn", "(retired after {{.Date}})", map[string]any{"Date": date(x.Retired)})
+	return s + serviceNote(x.Since, x.Retired)
+}
+
+// serviceNote is what a unit's or meter's line says about its days in
+// service: nothing while it has none set.
+func serviceNote(since, retired core.Date) string {
+	s := ""
+	if !since.IsZero() {
+		s += "  " + lang.X("office.sinceOn", "(in service from {{.Date}})", map[string]any{"Date": date(since)})
+	}
+	if !retired.IsZero() {
+		s += "  " + lang.X("office.meter.retiredOn", "(retired after {{.Date}})", map[string]any{"Date": date(retired)})
 	}
 	return s
 }
@@ -164,10 +182,7 @@ func (u *Units) meterLine(i int) string {
 	if m.Key != "" && m.Role != core.RoleUnit {
 		s += " · " + keyLabels()[max(slices.Index(core.Keys, m.Key), 0)]
 	}
-	if !m.Retired.IsZero() {
-		s += "  " + lang.X("office.meter.retiredOn", "(retired after {{.Date}})", map[string]any{"Date": date(m.Retired)})
-	}
-	return s
+	return s + serviceNote(m.Since, m.Retired)
 }
 
 func (u *Units) editUnit(i int) {
@@ -184,6 +199,7 @@ func (u *Units) editUnit(i int) {
 	u.uArea.SetText(hundredthsField(x.Area))
 	u.uQuota.SetText(intField(x.Quota))
 	u.uWgt.SetText(intField(x.Weight))
+	u.uSince.SetText(dateField(x.Since))
 }
 
 func (u *Units) editMeter(i int) {
@@ -213,6 +229,7 @@ func (u *Units) editMeter(i int) {
 	}
 	u.mPower.SetText(intField(m.MaxPowerW))
 	u.mPoint.SetText(m.MeteringPoint)
+	u.mSince.SetText(dateField(m.Since))
 }
 
 // save stores s and shows the result; on an error it is shown in fs at the
@@ -247,6 +264,8 @@ func (u *Units) onSaveUnit() {
 	in.check(u.ufs.byElem["quota"], err)
 	x.Weight, err = parseIntField(u.uWgt.Text)
 	in.check(u.ufs.byElem["weight"], err)
+	x.Since, err = parseDateField(u.uSince.Text)
+	in.check(u.ufs.byElem["since"], err)
 	if in.bad {
 		return
 	}
@@ -258,6 +277,9 @@ func (u *Units) onSaveUnit() {
 	} else {
 		old := s.Units[i].ID
 		x.Retired = s.Units[i].Retired // set by Retire unit… only
+		// The unit's meters enter service with it, as they leave with it.
+		moveMeters(s, old, s.Units[i].Since, x.Since, func(m *core.Meter) *core.Date { return &m.Since },
+			func(m, u core.Date) bool { return m.Before(u) })
 		s.Units[i] = x
 		if old != x.ID { // a renamed unit takes its meters and tenants along
 			for j := range s.Meters {
@@ -320,6 +342,8 @@ func (u *Units) onSaveMeter() {
 	var err error
 	m.MaxPowerW, err = parseIntField(u.mPower.Text)
 	in.check(u.mfs.byElem["max_power_w"], err)
+	m.Since, err = parseDateField(u.mSince.Text)
+	in.check(u.mfs.byElem["since"], err)
 	if in.bad {
 		return
 	}
@@ -393,21 +417,32 @@ func (u *Units) onRetireUnit() {
 		x.Retired, func(d core.Date) {
 			s := cloneSite(u.site)
 			s.Units[i].Retired = d
-			for j, m := range s.Meters {
-				if m.Role != core.RoleUnit || m.Unit != x.ID {
-					continue
-				}
-				switch {
-				case d.IsZero() && m.Retired == x.Retired:
-					s.Meters[j].Retired = core.Date{}
-				case !d.IsZero() && (m.Retired.IsZero() || m.Retired.After(d)):
-					s.Meters[j].Retired = d
-				}
-			}
+			moveMeters(s, x.ID, x.Retired, d, func(m *core.Meter) *core.Date { return &m.Retired },
+				func(m, u core.Date) bool { return m.After(u) })
 			if u.save(s, u.ufs, fmt.Sprintf("units[%d].", i)) {
 				u.editUnit(i)
 			}
 		})
+}
+
+// moveMeters moves a day in service (field: the first or the last) of
+// unit's meters with the unit's, from old to new: a meter that had the
+// unit's old day, or none, or one outside the unit's new days (outside
+// reports m outside u), gets the new one. A day of its own inside the
+// unit's days stays.
+func moveMeters(s *core.Site, unit string, old, new core.Date, field func(*core.Meter) *core.Date, outside func(m, u core.Date) bool) {
+	if old == new {
+		return
+	}
+	for j := range s.Meters {
+		m := &s.Meters[j]
+		if m.Role != core.RoleUnit || m.Unit != unit {
+			continue
+		}
+		if d := field(m); *d == old || !new.IsZero() && (d.IsZero() || outside(*d, new)) {
+			*d = new
+		}
+	}
 }
 
 // askLastDay shows the dialog of Retire…: a last day in service, prefilled

@@ -75,15 +75,20 @@ func (e *engine) invoices() error {
 	var accts []*account
 	unitIdx := map[string]int{}
 	// dayAcct is whom a unit's energy goes to on each day of the period: a
-	// tenancy or a vacancy, nil after the unit's last day in service.
+	// tenancy or a vacancy, nil outside the unit's days in service.
 	dayAcct := make([][]*account, len(e.site.Units)) // unit -> day -> account
+	service := make([][2]int, len(e.site.Units))     // unit -> its days in service in the period, [first, last]
 	for ui, u := range e.site.Units {
 		unitIdx[u.ID] = ui
 		dayAcct[ui] = make([]*account, nd)
-		last := nd - 1 // the unit's last day in service, as a day of the period
+		first, last := 0, nd-1
+		if !u.Since.IsZero() {
+			first = max(first, p.From.DaysUntil(u.Since))
+		}
 		if !u.Retired.IsZero() {
 			last = min(last, p.From.DaysUntil(u.Retired))
 		}
+		service[ui] = [2]int{first, last}
 		var occs []core.Occupancy
 		for _, o := range e.site.Occupancies {
 			if o.Unit != u.ID {
@@ -94,7 +99,7 @@ func (e *engine) invoices() error {
 			}
 		}
 		slices.SortStableFunc(occs, func(a, b core.Occupancy) int { return a.From.Compare(b.From) })
-		cursor := 0
+		cursor := first
 		span := func(a *account, d0, d1 int) {
 			a.d0, a.d1 = d0, d1
 			a.inv.From, a.inv.To = e.days[d0], e.days[d1]
@@ -110,8 +115,8 @@ func (e *engine) invoices() error {
 		}
 		for _, o := range occs {
 			op, _ := o.Period(p)
-			// Validate ends every tenancy of a retired unit by its last day.
-			d0, d1 := p.From.DaysUntil(op.From), min(p.From.DaysUntil(op.To), last)
+			// Validate keeps every tenancy in its unit's days in service.
+			d0, d1 := max(p.From.DaysUntil(op.From), first), min(p.From.DaysUntil(op.To), last)
 			if d0 > d1 {
 				continue
 			}
@@ -148,9 +153,10 @@ func (e *engine) invoices() error {
 				a := dayAcct[ui][d]
 				acc := &e.acc[i*nd+d]
 				if a == nil {
-					// After the unit's last day its meter is retired too
-					// (Validate), so this holds nothing; should it hold
-					// something, the owner pays rather than no one.
+					// Outside the unit's days in service its meter is out
+					// of service too (Validate), so this holds nothing;
+					// should it hold something, the owner pays rather than
+					// no one.
 					if *acc == (dayAcc{}) {
 						continue
 					}
@@ -169,7 +175,7 @@ func (e *engine) invoices() error {
 			for d := range nd {
 				acc := &e.acc[i*nd+d]
 				if d > wTo {
-					weights, wTo = inService(base, dayAcct, d, nd)
+					weights, wTo = inService(base, service, d, nd)
 					share = make([]int64, len(weights))
 				}
 				if weights == nil {
@@ -388,26 +394,23 @@ func (e *engine) keyWeights(m *core.Meter) []int64 {
 
 // inService returns base with the weights of the units out of service on
 // day d set to zero (nil if none is left), and the last day for which that
-// holds: units only leave service, at their last day, so the weights change
-// at most once per retired unit.
-func inService(base []int64, dayAcct [][]*account, d, nd int) (w []int64, until int) {
+// holds: the next day a unit enters or leaves service, less one. service
+// holds each unit's days in service in the period.
+func inService(base []int64, service [][2]int, d, nd int) (w []int64, until int) {
 	until = nd - 1
 	if base == nil {
 		return nil, until
 	}
 	w = make([]int64, len(base))
 	var sum int64
-	for ui, acct := range dayAcct {
-		if acct[d] == nil {
-			continue
-		}
-		w[ui] = base[ui]
-		sum += w[ui]
-		for e := d + 1; e <= until; e++ {
-			if acct[e] == nil {
-				until = e - 1
-				break
-			}
+	for ui, sv := range service {
+		switch {
+		case d < sv[0]:
+			until = min(until, sv[0]-1)
+		case d <= sv[1]:
+			until = min(until, sv[1])
+			w[ui] = base[ui]
+			sum += w[ui]
 		}
 	}
 	if sum == 0 {

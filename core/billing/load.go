@@ -75,10 +75,11 @@ func Load(tx store.Tx, site *core.Site, p core.Period) (*Input, error) {
 				return nil, err
 			}
 		}
-		// What a retired meter records after its last day is not billed.
-		if cut, ok := m.RetiredFrom(loc); ok {
-			md.Import.Retire(cut)
-			md.Export.Retire(cut)
+		// What a meter records outside its days in service is not billed.
+		if m.Limited() {
+			first, end := m.Service(loc)
+			md.Import.KeepService(first, end)
+			md.Export.KeepService(first, end)
 		}
 		in.Data[m.ID] = md
 		if m.Role.Consumer() {

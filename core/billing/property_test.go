@@ -13,7 +13,7 @@ import (
 // randomSite generates a community of a random shape: 1-8 units with
 // random areas, tenants with gaps, common and heat-pump meters under random
 // keys, EV chargers, 1-3 tariff versions with or without HT/NT, units
-// retired before or during the period.
+// entering service or retired before or during the period.
 func randomSite(rng *rand.Rand) *core.Site {
 	s := &core.Site{ID: "prop", Name: "Prop", Timezone: "Europe/Zurich", Operator: core.Operator{Name: "Op"},
 		Allocation: core.Allocations[rng.Intn(len(core.Allocations))]}
@@ -43,22 +43,32 @@ func randomSite(rng *rand.Rand) *core.Site {
 			s.Occupancies = append(s.Occupancies, o)
 		}
 	}
-	// Some units leave service during or before the period, with their
-	// meter and tenancies.
+	// Some units enter service during the period, some leave it during or
+	// before, with their meter and tenancies.
 	for i := range s.Units {
-		if rng.Intn(4) > 0 {
+		u := &s.Units[i]
+		switch rng.Intn(6) {
+		case 0:
+			u.Since = core.MustDate(2026, 1, 1).AddDays(rng.Intn(120))
+		case 1, 2:
+			u.Retired = core.MustDate(2026, 1, 1).AddDays(rng.Intn(130) - 10)
+		default:
 			continue
 		}
-		u := &s.Units[i]
-		u.Retired = core.MustDate(2026, 1, 1).AddDays(rng.Intn(130) - 10)
-		s.Meter("M-" + u.ID).Retired = u.Retired
+		m := s.Meter("M-" + u.ID)
+		m.Since, m.Retired = u.Since, u.Retired
 		occs := s.Occupancies[:0]
 		for _, o := range s.Occupancies {
-			if o.Unit == u.ID && o.From.After(u.Retired) {
-				continue
-			}
-			if o.Unit == u.ID && (o.To.IsZero() || o.To.After(u.Retired)) {
-				o.To = u.Retired
+			if o.Unit == u.ID { // clipped to the unit's days in service
+				if !u.Since.IsZero() && o.From.Before(u.Since) {
+					o.From = u.Since
+				}
+				if !u.Retired.IsZero() && (o.To.IsZero() || o.To.After(u.Retired)) {
+					o.To = u.Retired
+				}
+				if !o.To.IsZero() && o.To.Before(o.From) {
+					continue
+				}
 			}
 			occs = append(occs, o)
 		}
@@ -123,10 +133,11 @@ func randomInput(t *testing.T, rng *rand.Rand, s *core.Site) *fixture {
 				ex.Energy[i] = core.Energy(rng.Int63n(scale))
 			}
 		}
-		if cut, ok := m.RetiredFrom(f.loc); ok { // as Load gives a retired meter
+		if m.Limited() { // as Load gives a meter out of service
+			first, end := m.Service(f.loc)
 			for _, ch := range []store.Channel{store.Import, store.Export} {
 				ser := f.series(m.ID, ch) // shares its slices with the input
-				ser.Retire(cut)
+				ser.KeepService(first, end)
 			}
 		}
 	}

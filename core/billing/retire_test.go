@@ -10,10 +10,12 @@ import (
 
 // TestLoadRetiredMeter: a meter retired on 5 January is billed up to that
 // day; what it recorded after is ignored and its absence is no missing
-// data.
+// data. The same holds for a meter in service from 7 January before that
+// day.
 func TestLoadRetiredMeter(t *testing.T) {
 	s := baseSite()
-	s.Meters = append(s.Meters, core.Meter{ID: "ALLG", Role: core.RoleCommon, Key: core.KeyArea, Retired: date("2026-01-05")})
+	s.Meters = append(s.Meters, core.Meter{ID: "ALLG", Role: core.RoleCommon, Key: core.KeyArea, Retired: date("2026-01-05")},
+		core.Meter{ID: "NEU", Role: core.RoleCommon, Key: core.KeyArea, Since: date("2026-01-07")})
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,15 @@ func TestLoadRetiredMeter(t *testing.T) {
 		if err := put("ALLG", store.Import, from, cut, kwhE("0.2")); err != nil {
 			return err
 		}
-		return put("ALLG", store.Import, cut+96, to, kwhE("9"))
+		if err := put("ALLG", store.Import, cut+96, to, kwhE("9")); err != nil {
+			return err
+		}
+		// NEU: the installer's test on the 5th is not billed; 0.3 kWh per
+		// interval from its first day.
+		if err := put("NEU", store.Import, from, from+4, kwhE("5")); err != nil {
+			return err
+		}
+		return put("NEU", store.Import, cut+96, to, kwhE("0.3"))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -68,12 +78,12 @@ func TestLoadRetiredMeter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range run.Missing {
-		if m.Meter == "ALLG" {
-			t.Errorf("the retired meter is missing data: %+v", m)
+		if m.Meter == "ALLG" || m.Meter == "NEU" {
+			t.Errorf("a meter out of service is missing data: %+v", m)
 		}
 	}
 	n := int64(to - from)
-	want := core.Energy(2*n)*kwhE("0.1") + core.Energy(cut-from)*kwhE("0.2")
+	want := core.Energy(2*n)*kwhE("0.1") + core.Energy(cut-from)*kwhE("0.2") + core.Energy(to-cut-96)*kwhE("0.3")
 	if run.Building.Consumption != want {
 		t.Errorf("consumption %s kWh, want %s (the retired meter up to its last day)", core.FormatKWh(run.Building.Consumption), core.FormatKWh(want))
 	}

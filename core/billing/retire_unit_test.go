@@ -110,3 +110,38 @@ func ownerInvoice(r *Run) (Invoice, bool) {
 	}
 	return Invoice{}, false
 }
+
+// TestMergedUnits: W02 and W03 are merged into W23 after 15 January: the
+// two leave service with their meters and tenancies, W23 enters service on
+// the 16th with a new meter and a new tenant. Before its first day W23 has
+// no vacancy and no share; from it, it shares the common meter with W01.
+func TestMergedUnits(t *testing.T) {
+	s := retiredUnitSite()
+	s.Units[1].Retired = date("2026-01-15")
+	s.Meter("M-W02").Retired = date("2026-01-15")
+	s.Occupancies[1].To = date("2026-01-15")
+	s.Units = append(s.Units, core.Unit{ID: "W23", Area: 6000, Since: date("2026-01-16")})
+	s.Meters = append(s.Meters, core.Meter{ID: "M-W23", Role: core.RoleUnit, Unit: "W23", Since: date("2026-01-16")})
+	s.Occupancies = append(s.Occupancies, core.Occupancy{Unit: "W23", Name: "Dora Daepp", From: date("2026-01-16")})
+	f := newFixture(t, s, period("2026-01-01", "2026-01-31"))
+	f.fill("ALLG", store.Import, kwhE("1")) // 96 kWh a day
+	r := f.bill()
+	for _, inv := range r.Invoices {
+		if strings.HasPrefix(inv.Key, "vacant:") {
+			t.Errorf("a vacancy was billed: %s %s–%s", inv.Key, inv.From, inv.To)
+		}
+	}
+	d := invoiceOf(t, r, "occ:W23:Dora Daepp:2026-01-16")
+	if d.From != date("2026-01-16") {
+		t.Errorf("W23's invoice starts %s, want its first day 2026-01-16", d.From)
+	}
+	// 1–15 January by 60:40:20 m², 16–31 January by 60:60.
+	wantE(t, "W01 common: 15 × 48 + 16 × 48", invoiceOf(t, r, "occ:W01:Anna Muster:2020-01-01").KWh.Grid, "1488")
+	wantE(t, "W02 common: 15 × 32", invoiceOf(t, r, "occ:W02:Beat Beispiel:2020-01-01").KWh.Grid, "480")
+	wantE(t, "W03 common: 15 × 16", invoiceOf(t, r, "occ:W03:Carla Costa:2020-01-01").KWh.Grid, "240")
+	wantE(t, "W23 common: 16 × 48", d.KWh.Grid, "768")
+	wantR(t, "W23 base fee 16/31 × 10.00", line(t, d, KindBaseFee, 0).Amount, "5.16")
+	if l := line(t, d, KindMetering, 0); l.Count != 1 || l.Days != 16 {
+		t.Errorf("W23 metering %d × %d days, want 1 meter × 16 days", l.Count, l.Days)
+	}
+}

@@ -146,12 +146,13 @@ type Series struct {
 	Quality []Quality
 }
 
-// Retire makes the slots of s from cut on measured zeros: a retired meter
-// (core.Meter.Retired) records nothing after its last day, whatever is
-// stored for it, so that billing and the checks neither use nor miss it.
-func (s *Series) Retire(cut core.Slot) {
+// KeepService makes the slots of s outside [first, end) measured zeros: a
+// meter out of service (core.Meter.Service: before its first day, after
+// its last) records nothing, whatever is stored for it, so that billing and
+// the checks neither use nor miss it.
+func (s *Series) KeepService(first, end core.Slot) {
 	for i := range s.Quality {
-		if s.From+core.Slot(i) >= cut {
+		if sl := s.From + core.Slot(i); sl < first || sl >= end {
 			s.Quality[i] = Measured
 			if i < len(s.Energy) {
 				s.Energy[i] = 0

@@ -74,10 +74,10 @@ func Of(tx store.Tx, site *core.Site, p core.Period) (Totals, error) {
 			if err := tx.ReadIntervals(store.SeriesID{Site: site.ID, Meter: m.ID, Channel: ch}, from, to, &s); err != nil {
 				return t, fmt.Errorf("reading %s %s: %w", m.ID, ch, err)
 			}
-			// A retired meter counts up to its last day, as in billing and
-			// Data quality (vee.Quality), so that the Overview agrees.
-			if cut, ok := m.RetiredFrom(site.Location()); ok {
-				s.Retire(cut)
+			// A meter counts in its days in service only, as in billing
+			// and Data quality (vee.Quality), so that the Overview agrees.
+			if m.Limited() {
+				s.KeepService(m.Service(site.Location()))
 			}
 			for i, e := range s.Energy {
 				if ch == main && s.Quality[i] == store.Missing {

@@ -119,16 +119,17 @@ func Quality(tx store.Tx, site *core.Site, p core.Period) (QualityReport, error)
 		}
 		series[mi] = ser
 		mq := MeterQuality{Meter: m.ID, Role: m.Role, Flags: flags[m.ID]}
-		// A retired meter counts and is flagged only up to its last day.
-		end := n
-		if cut, ok := m.RetiredFrom(loc); ok {
-			end = max(0, min(n, int(cut-from)))
-			mq.Flags = slices.DeleteFunc(slices.Clone(mq.Flags), func(f store.Flag) bool { return f.Slot >= cut })
+		// A meter counts and is flagged only in its days in service.
+		start, end := 0, n
+		if m.Limited() {
+			first, cut := m.Service(loc)
+			start, end = int(min(max(first, from), to)-from), int(min(max(cut, from), to)-from)
+			mq.Flags = slices.DeleteFunc(slices.Clone(mq.Flags), func(f store.Flag) bool { return f.Slot < first || f.Slot >= cut })
 		}
 		main := mainChannel(m)
 		other := 1 - main
 		useOther[mi] = hasAny(ser[other])
-		for i := 0; i < end; i++ {
+		for i := start; i < end; i++ {
 			q := ser[main].Quality[i]
 			if useOther[mi] {
 				q = worse(q, ser[other].Quality[i])
@@ -149,8 +150,8 @@ func Quality(tx store.Tx, site *core.Site, p core.Period) (QualityReport, error)
 		}
 		mq.Import, _ = sumKnown(ser[store.Import], 0, n)
 		mq.Export, _ = sumKnown(ser[store.Export], 0, n)
-		mainSum, known := sumKnown(ser[main], 0, end)
-		if missing := end - known; missing > 0 && known > 0 {
+		mainSum, known := sumKnown(ser[main], start, end)
+		if missing := end - start - known; missing > 0 && known > 0 {
 			// A rough guess: to the Wh, not with the mWh of a measurement.
 			mq.MissingEnergyEstimate = core.Energy(core.DivRound(int64(mainSum)*int64(missing), int64(known)*int64(core.Wh))) * core.Wh
 		}
@@ -351,18 +352,20 @@ func loadSeries(tx store.Tx, site, meter string, from, to core.Slot) ([2]store.S
 	return ser, nil
 }
 
-// loadMeterSeries is loadSeries for meter m of site, with what a retired
-// meter recorded after its last day read as nothing (store.Series.Retire).
+// loadMeterSeries is loadSeries for meter m of site, with what the meter
+// recorded outside its days in service read as nothing
+// (store.Series.KeepService).
 func loadMeterSeries(tx store.Tx, site *core.Site, m core.Meter, from, to core.Slot) ([2]store.Series, error) {
 	ser, err := loadSeries(tx, site.ID, m.ID, from, to)
-	if cut, ok := m.RetiredFrom(site.Location()); ok && err == nil {
-		// The other channel is retired only where the meter used it:
+	if m.Limited() && err == nil {
+		// The other channel is cut only where the meter used it:
 		// measured zeros would make a channel it never had count.
+		first, end := m.Service(site.Location())
 		main := mainChannel(m)
 		used := hasAny(ser[1-main])
-		ser[main].Retire(cut)
+		ser[main].KeepService(first, end)
 		if used {
-			ser[1-main].Retire(cut)
+			ser[1-main].KeepService(first, end)
 		}
 	}
 	return ser, err

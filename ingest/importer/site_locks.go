@@ -65,8 +65,8 @@ func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 			if nu.Area != u.Area || nu.Quota != u.Quota || nu.Weight != u.Weight {
 				return fail(el, fmt.Sprintf("changing the area, quota or weight of unit %s", u.ID))
 			}
-			if retirementMoves(u.Retired, nu.Retired, p) {
-				return fail(el+".retired", fmt.Sprintf("changing the last day in service of unit %s", u.ID))
+			if key, which := serviceMoves(u.Since, u.Retired, nu.Since, nu.Retired, p); key != "" {
+				return fail(el+"."+key, fmt.Sprintf("changing the %s day in service of unit %s", which, u.ID))
 			}
 		}
 		for _, m := range old.Meters {
@@ -78,23 +78,28 @@ func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 			if nm.Role != m.Role || nm.Unit != m.Unit || nm.Key != m.Key {
 				return fail(el, fmt.Sprintf("changing the role, unit or key of meter %s", m.ID))
 			}
-			if retirementMoves(m.Retired, nm.Retired, p) {
-				return fail(el+".retired", fmt.Sprintf("changing the last day in service of meter %s", m.ID))
+			if key, which := serviceMoves(m.Since, m.Retired, nm.Since, nm.Retired, p); key != "" {
+				return fail(el+"."+key, fmt.Sprintf("changing the %s day in service of meter %s", which, m.ID))
 			}
 		}
 	}
 	return nil
 }
 
-// retirementMoves reports whether changing a last day in service from old
-// to new (zero: in service) changes what period p bills: it does when
-// either day falls before p's last day, since the days after it are billed
-// differently.
-func retirementMoves(old, new core.Date, p core.Period) bool {
-	if old == new {
-		return false
+// serviceMoves returns the key ("since", "retired") whose change from the
+// old days in service to the new ones changes what period p bills, with
+// which day it is ("first", "last"), or "".
+// A first day changes p when either version falls after p's first day (the
+// days before it are billed differently), a last day when either falls
+// before p's last day; a zero day is an open end.
+func serviceMoves(oldSince, oldRetired, newSince, newRetired core.Date, p core.Period) (key, which string) {
+	switch {
+	case oldSince != newSince && (!oldSince.IsZero() && oldSince.After(p.From) || !newSince.IsZero() && newSince.After(p.From)):
+		return "since", "first"
+	case oldRetired != newRetired && (!oldRetired.IsZero() && oldRetired.Before(p.To) || !newRetired.IsZero() && newRetired.Before(p.To)):
+		return "retired", "last"
 	}
-	return !old.IsZero() && old.Before(p.To) || !new.IsZero() && new.Before(p.To)
+	return "", ""
 }
 
 func elemIndex(list string, i int) string {

@@ -315,7 +315,7 @@ func TestParseSiteErrors(t *testing.T) {
 		{"wrong type for a string", `name = "Immo Muster AG"`, `name = 42`, 15, "operator.name",
 			`expected a string, got integer 42`},
 		{"unknown key", "role = \"grid\"", "role = \"grid\"\ncolour = \"red\"", 34, "meters[1].colour",
-			`unknown key "colour": meters[1] has id, name, role, unit, key, max_power_w, metering_point, retired (see docs/site-file.md)`},
+			`unknown key "colour": meters[1] has id, name, role, unit, key, max_power_w, metering_point, since, retired (see docs/site-file.md)`},
 		{"unknown top-level key", `allocation = "proportional"`, `alocation = "proportional"`, 4, "alocation",
 			`unknown key "alocation": did you mean "allocation"? the top level has id, name, timezone, allocation, vat_number, owner, address, operator, units, meters, tenants, tariffs, holidays, settings (see docs/site-file.md)`},
 		{"bad window", `"sat 07:00-13:00"`, `"sat 13:00-07:00"`, 55, "tariffs[0].ht[1]",

@@ -99,6 +99,7 @@ func (sw *siteWriter) site(s *core.Site) {
 		sw.num("area_m2", core.BasisPoints(u.Area).String(), u.Area == 0)
 		sw.num("quota", fmt.Sprint(u.Quota), u.Quota == 0)
 		sw.num("weight", fmt.Sprint(u.Weight), u.Weight == 0)
+		sw.date("since", u.Since)
 		sw.date("retired", u.Retired)
 	}
 	for _, m := range s.Meters {
@@ -110,6 +111,7 @@ func (sw *siteWriter) site(s *core.Site) {
 		sw.str("key", string(m.Key))
 		sw.num("max_power_w", fmt.Sprint(m.MaxPowerW), m.MaxPowerW == 0)
 		sw.str("metering_point", m.MeteringPoint)
+		sw.date("since", m.Since)
 		sw.date("retired", m.Retired)
 	}
 	for _, o := range s.Occupancies {

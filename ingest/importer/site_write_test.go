@@ -82,6 +82,7 @@ max_power_w = 11000
 id = "WP"
 role = "heatpump"
 key = "quota"
+since = 2025-03-01
 [[meters]]
 id = "ALLG"
 role = "common"
@@ -251,6 +252,13 @@ func TestImportSiteRefusesLockedChanges(t *testing.T) {
 		{"meter retired inside", func(s *core.Site) { s.Meters[2].Retired = core.MustDate(2026, 3, 30) }, "meters[2].retired"},
 		{"meter retired after", func(s *core.Site) { s.Meters[2].Retired = core.MustDate(2026, 7, 31) }, ""},
 		{"meter back in service", func(s *core.Site) { s.Meters[2].Retired = core.Date{} }, ""},
+		{"meter's first day inside", func(s *core.Site) { s.Meters[3].Since = core.MustDate(2026, 2, 1) }, "meters[3].since"},
+		// A first day after the billed period takes the meter out of it.
+		{"meter's first day after", func(s *core.Site) { s.Meters[3].Since = core.MustDate(2026, 4, 1) }, "meters[3].since"},
+		{"meter's first day moved to the period's first", func(s *core.Site) { s.Meters[3].Since = core.MustDate(2026, 1, 1) }, ""},
+		{"new unit from after the period", func(s *core.Site) {
+			s.Units = append(s.Units, core.Unit{ID: "D", Area: 1, Quota: 1, Since: core.MustDate(2026, 5, 1)})
+		}, ""},
 		{"name", func(s *core.Site) { s.Name = "ZEV Linde" }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
