@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package packaging_test tries zevdesk's packages as a user would: it builds
 // them with `make package` (the Go build cache and make's timestamps keep a
 // repeat quick, and a changed source is always rebuilt), runs the Windows

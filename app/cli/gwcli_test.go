@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -190,6 +189,7 @@ func (w *lineWriter) String() string {
 // TestServe: `zevdesk serve` ingests everything a paired gateway buffered,
 // then stops cleanly on SIGINT.
 func TestServe(t *testing.T) {
+	needInterrupt(t)
 	gw := startTestGateway(t)
 	db := officeDB(t, gw.b)
 	if code, _, errs := run(t, db, "serve"); code != 1 || !strings.Contains(errs, "no paired gateway") {
@@ -203,7 +203,7 @@ func TestServe(t *testing.T) {
 	out := &lineWriter{onLine: func(l string) {
 		if strings.Contains(l, "caught up at record "+strconv.FormatUint(last, 10)) {
 			// What a person does at the terminal: Ctrl-C.
-			once.Do(func() { _ = syscall.Kill(os.Getpid(), syscall.SIGINT) })
+			once.Do(func() { interruptSelf(t) })
 		}
 	}}
 	var errb bytes.Buffer
@@ -350,6 +350,7 @@ func TestGatewaysAndPairByMDNS(t *testing.T) {
 // stale (a new DHCP lease); `zevdesk serve` finds it by mDNS at its new
 // address, checks the announced fingerprint against the pin, and ingests.
 func TestServeFollowsMovedGateway(t *testing.T) {
+	needInterrupt(t)
 	if !inNetns(t) {
 		return
 	}
@@ -392,7 +393,7 @@ func TestServeFollowsMovedGateway(t *testing.T) {
 	var once sync.Once
 	out := &lineWriter{onLine: func(l string) {
 		if strings.Contains(l, "caught up at record "+strconv.FormatUint(last, 10)) {
-			once.Do(func() { _ = syscall.Kill(os.Getpid(), syscall.SIGINT) })
+			once.Do(func() { interruptSelf(t) })
 		}
 	}}
 	var errb bytes.Buffer

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -81,6 +80,7 @@ func TestOwnerProcess(t *testing.T) {
 	if db == "" {
 		t.Skip("only run as a child of startOwnerProcess")
 	}
+	needInterrupt(t)
 	gw := startTestGateway(t)
 	p, err := intake.Pair(context.Background(), gw.addr, gw.g.ID(), gw.g.Code())
 	if err != nil {
@@ -111,7 +111,7 @@ func TestOwnerProcess(t *testing.T) {
 	}
 	fmt.Println("ready")
 	io.Copy(io.Discard, os.Stdin)
-	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	interruptSelf(t)
 	if code := <-done; code != 0 {
 		t.Errorf("serve: exit %d, %s", code, errb.String())
 	}

@@ -1,3 +1,7 @@
+//go:build unix
+
+// The limits are set with setrlimit and SIGXFSZ, which only Unix has.
+
 package importer
 
 import (
