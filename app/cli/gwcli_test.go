@@ -264,6 +264,52 @@ func TestServe(t *testing.T) {
 	}
 }
 
+// TestServePairedBeside: a gateway paired with `zevdesk pair` while serve
+// runs (the command runs inside serve, on its open database) is ingested at
+// once, without restarting serve.
+func TestServePairedBeside(t *testing.T) {
+	needInterrupt(t)
+	gw := startTestGateway(t)
+	db := officeDB(t, gw.b)
+	last := gw.g.Status().LastSeq
+	ready := make(chan struct{})
+	var readyOnce, stopOnce sync.Once
+	out := &lineWriter{onLine: func(l string) {
+		if strings.HasPrefix(l, "resident view at ") {
+			readyOnce.Do(func() { close(ready) })
+		}
+		if strings.Contains(l, "gateway "+gw.g.ID()+": caught up at record "+strconv.FormatUint(last, 10)) {
+			stopOnce.Do(func() { interruptSelf(t) })
+		}
+	}}
+	var errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		// No pairing yet: serve runs for the resident view alone.
+		_, code := Main([]string{"--db", db, "serve", "--web", "127.0.0.1:0", "--no-mdns"}, out, &errb)
+		done <- code
+	}()
+	select {
+	case <-ready:
+	case code := <-done:
+		t.Fatalf("serve stopped at once: exit %d: %s", code, errb.String())
+	}
+	if code, _, errs := run(t, db, "pair", "--gateway", gw.g.ID(), "--code", gw.g.Code(), "--address", gw.addr, "--site", "birke"); code != 0 {
+		t.Fatalf("pair beside serve: %s", errs)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve: exit %d: %s\n%s", code, errb.String(), out)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not ingest the gateway paired beside it; output so far:\n%s", out)
+	}
+	if !strings.Contains(out.String(), "gateway "+gw.g.ID()+" at "+gw.addr+": ingesting") {
+		t.Errorf("serve output:\n%s", out)
+	}
+}
+
 // The mDNS tests run inside a private network namespace (see
 // ingest/discover's tests): this process re-executes itself under
 // `unshare -rn`.
@@ -476,15 +522,16 @@ func TestServeKeepsAWorkingAddress(t *testing.T) {
 	if err := st.View(func(tx store.Tx) (err error) { p, err = intake.LoadPairing(tx, gw.g.ID()); return err }); err != nil {
 		t.Fatal(err)
 	}
-	c := intake.NewClient(st, p, &intake.Options{})
-	defer c.Close()
-	if _, err := c.CatchUp(context.Background()); err != nil {
+	coll := intake.NewCollector(st, &intake.Options{Poll: time.Hour})
+	if err := coll.Sync(); err != nil {
 		t.Fatal(err)
 	}
+	defer coll.Stop()
+	c := coll.Client(p.GatewayID)
 	var said []string
 	env := &Env{Clock: core.SystemClock{}}
-	m := &mover{st: st, env: env, say: func(f string, a ...any) { said = append(said, f) },
-		clients: map[string]*intake.Client{p.GatewayID: c}, pin: map[string]string{p.GatewayID: p.Fingerprint}, seen: map[string]string{}}
+	m := &mover{st: st, env: env, say: func(f string, a ...any) { said = append(said, f) }, coll: coll,
+		live: map[string]*intake.Client{}, pin: map[string]string{p.GatewayID: p.Fingerprint}, seen: map[string]string{}}
 	elsewhere := "127.0.0.1:9"
 	fp := protocol.FingerprintPrefix(p.Fingerprint)
 	m.announced([]discover.Gateway{{ID: p.GatewayID, Address: "127.0.0.1:7", FP: "0000000000000000"}}) // another certificate: ignored

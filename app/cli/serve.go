@@ -96,57 +96,61 @@ func runServe(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, format+"\n", a...)
 	}
 	var wg sync.WaitGroup
-	mv := &mover{st: st, env: env, say: say, clients: map[string]*intake.Client{}, live: map[string]*intake.Client{},
-		pin: map[string]string{}, seen: map[string]string{}}
-	for _, p := range ps {
-		opt := serveOptions
-		opt.Clock = env.Clock
-		c := intake.NewClient(st, p, &opt)
-		mv.clients[p.GatewayID], mv.pin[p.GatewayID] = c, p.Fingerprint
+	opt := serveOptions
+	opt.Clock = env.Clock
+	coll := intake.NewCollector(st, &opt)
+	mv := &mover{st: st, env: env, say: say, coll: coll, live: map[string]*intake.Client{}, pin: map[string]string{}, seen: map[string]string{}}
+	coll.OnStart = func(ctx context.Context, p intake.Pairing, c *intake.Client) {
+		mv.started(p)
 		say("gateway %s at %s: ingesting", p.GatewayID, p.Address)
 		if feed == nil || p.Site == "" {
-			continue
+			return
 		}
-		// The view's live power: the gateway's stream, on a client of
-		// its own beside the pull loop's.
+		// The view's live power: the gateway's stream, on a client of its
+		// own beside the pull loop's, for as long as the loop runs. Stop
+		// waits for every loop, and so for every Add, before wg.Wait.
 		lc := intake.NewClient(st, p, &opt)
-		mv.live[p.GatewayID] = lc
+		mv.setLive(p.GatewayID, lc)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer lc.Close()
-			if err := lc.Live(ctx, func(ev protocol.Live) { feed.Gateway(p, ev) }); err != nil {
+			defer mv.setLive(p.GatewayID, nil)
+			if err := lc.Live(ctx, func(ev protocol.Live) { feed.Gateway(p, ev) }); err != nil && ctx.Err() == nil {
 				slog.Error("serve: a gateway's live stream stopped", "gateway", p.GatewayID, "error", err)
 			}
 		}()
 	}
-	for _, p := range ps {
-		c := mv.clients[p.GatewayID]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.Close()
-			err := c.Run(ctx, func(s intake.State) {
-				switch {
-				case s.Err != "":
-					say("gateway %s: %s (retrying)", s.Gateway, s.Err)
-					mv.failing(s.Gateway)
-				case s.Behind == 0:
-					say("gateway %s: caught up at record %d", s.Gateway, s.Cursor)
-				default:
-					say("gateway %s: at record %d, %d behind", s.Gateway, s.Cursor, s.Behind)
-				}
-				if s.SkewFlag {
-					say("gateway %s: its clock is off by %s: set its time (NTP)", s.Gateway, s.ClockSkew.Round(time.Second))
-				}
-				if s.Lost != "" {
-					say("gateway %s: %s", s.Gateway, s.Lost)
-				}
-			})
-			if err != nil {
-				slog.Error("serve: gateway stopped", "gateway", p.GatewayID, "error", err)
+	coll.OnState = func(s intake.State) {
+		switch {
+		case s.Err != "":
+			say("gateway %s: %s (retrying)", s.Gateway, s.Err)
+			mv.failing(s.Gateway)
+		case s.Behind == 0:
+			say("gateway %s: caught up at record %d", s.Gateway, s.Cursor)
+		default:
+			say("gateway %s: at record %d, %d behind", s.Gateway, s.Cursor, s.Behind)
+		}
+		if s.SkewFlag {
+			say("gateway %s: its clock is off by %s: set its time (NTP)", s.Gateway, s.ClockSkew.Round(time.Second))
+		}
+		if s.Lost != "" {
+			say("gateway %s: %s", s.Gateway, s.Lost)
+		}
+	}
+	if err := coll.Sync(); err != nil {
+		return err
+	}
+	defer coll.Stop()
+	// A gateway paired or assigned by a command beside serve (which runs
+	// here, on this store) starts or restarts its loop at once.
+	if n, ok := st.(store.Notifier); ok {
+		stopNotify := n.Subscribe(func() {
+			if err := coll.Sync(); err != nil {
+				slog.Error("serve: following gateway pairings", "error", err)
 			}
-		}()
+		})
+		defer stopNotify()
 	}
 	if !*noMDNS {
 		wg.Add(1)
@@ -159,6 +163,7 @@ func runServe(env *Env, args []string) error {
 		}()
 	}
 	<-ctx.Done()
+	coll.Stop()
 	wg.Wait()
 	say("stopped")
 	return nil
@@ -171,28 +176,46 @@ func runServe(env *Env, args []string) error {
 // a working connection away; and only to an announcement whose fingerprint
 // prefix matches the pin (the pin would refuse any other anyway).
 type mover struct {
-	st      store.Store
-	env     *Env
-	say     func(string, ...any)
-	clients map[string]*intake.Client // by gateway id; fixed after start
-	live    map[string]*intake.Client // the live streams' clients, by gateway id; fixed after start
-	pin     map[string]string         // pinned fingerprints; fixed after start
+	st   store.Store
+	env  *Env
+	say  func(string, ...any)
+	coll *intake.Collector // the pull loops' clients
 
 	mu   sync.Mutex
-	seen map[string]string // gateway id → the address mDNS last announced
+	live map[string]*intake.Client // the live streams' clients, by gateway id
+	pin  map[string]string         // pinned fingerprints, by gateway id
+	seen map[string]string         // gateway id → the address mDNS last announced
+}
+
+// started notes the pin of a pairing whose loop starts.
+func (m *mover) started(p intake.Pairing) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pin[p.GatewayID] = p.Fingerprint
+}
+
+// setLive notes gateway id's live-stream client (nil: none).
+func (m *mover) setLive(id string, c *intake.Client) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c == nil {
+		delete(m.live, id)
+	} else {
+		m.live[id] = c
+	}
 }
 
 // announced takes a new mDNS list (from Browse's goroutine).
 func (m *mover) announced(gs []discover.Gateway) {
 	m.mu.Lock()
 	for _, g := range gs {
-		if _, ok := m.clients[g.ID]; ok && g.FP != "" && strings.HasPrefix(m.pin[g.ID], g.FP) {
+		if pin, ok := m.pin[g.ID]; ok && g.FP != "" && strings.HasPrefix(pin, g.FP) {
 			m.seen[g.ID] = g.Address
 		}
 	}
 	m.mu.Unlock()
 	for _, g := range gs {
-		if c, ok := m.clients[g.ID]; ok && c.State().Err != "" {
+		if c := m.coll.Client(g.ID); c != nil && c.State().Err != "" {
 			m.failing(g.ID)
 		}
 	}
@@ -204,7 +227,7 @@ func (m *mover) failing(id string) {
 	m.mu.Lock() // held throughout: the client's and Browse's goroutines both call this
 	defer m.mu.Unlock()
 	addr := m.seen[id]
-	c := m.clients[id]
+	c := m.coll.Client(id)
 	if addr == "" || c == nil || addr == c.Address() {
 		return
 	}

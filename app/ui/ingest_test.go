@@ -62,13 +62,14 @@ func TestCollectorIngests(t *testing.T) {
 	if got := cellText(g.updatePaired, 0, 5); got != "waiting for first contact" {
 		t.Errorf("before the loop: state %q", got)
 	}
-	c := newCollector(st, clock)
 	states := make(chan intake.State, 16)
-	c.onState = func(s intake.State) {
+	c := newCollector(st, clock, func(s intake.State) {
 		g.onReload()
 		states <- s
+	})
+	if err := c.Sync(); err != nil {
+		t.Fatal(err)
 	}
-	c.sync()
 	var s intake.State
 	select {
 	case s = <-states:
@@ -76,16 +77,17 @@ func TestCollectorIngests(t *testing.T) {
 		t.Fatal("no intake state within 20 s")
 	}
 	// Assigning meters changes the pairing: its loop restarts with it.
-	old := c.running[gw.ID()]
+	old := c.Client(gw.ID())
 	if _, err := intake.Assign(st, gw.ID(), "birkenweg", map[string]string{"pv": "PV"}, clock, "test"); err != nil {
 		t.Fatal(err)
 	}
-	c.sync()
-	<-old.done
-	if r, ok := c.running[gw.ID()]; !ok || string(r.pairing) == string(old.pairing) {
+	if err := c.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if now := c.Client(gw.ID()); now == nil || now == old {
 		t.Error("the loop did not restart with the changed pairing")
 	}
-	c.stop()
+	c.Stop()
 	if s.Err != "" || s.Cursor != 4 {
 		t.Errorf("state %+v, want cursor 4 and no error", s)
 	}
@@ -97,7 +99,7 @@ func TestCollectorIngests(t *testing.T) {
 	if got := cellText(g.updatePaired, 0, 4) + " | " + cellText(g.updatePaired, 0, 5); got != "11.06.2026 11:00 | up to date" {
 		t.Errorf("last contact | state: %q", got)
 	}
-	if len(c.running) != 0 {
-		t.Errorf("%d loops left after stop", len(c.running))
+	if c.Client(gw.ID()) != nil {
+		t.Error("a loop is left after Stop")
 	}
 }

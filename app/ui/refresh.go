@@ -25,6 +25,9 @@ func (m *MainWindow) subscribe() {
 	done := make(chan struct{})
 	throttle := m.throttle
 	stop := n.Subscribe(func() {
+		// A pairing made or assigned beside the window (zevdesk pair, gateways assign) starts or restarts its
+		// loop here; the loops' own commits find nothing changed.
+		m.syncCollector()
 		fyne.Do(m.onDataChanged)
 		// The hub calls again once for all commits made meanwhile.
 		select {

@@ -87,7 +87,7 @@ type MainWindow struct {
 	imports  *Imports
 	welcome  *Welcome
 	main     fyne.CanvasObject // the tabs with the site selector
-	collect  *collector
+	collect  *intake.Collector
 	screens  []screen
 	shown    []string // site id each screen last showed
 
@@ -122,7 +122,7 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock, op
 		slog.Error("showing site", "site", site, "err", err)
 		m.setStatus(err.Error())
 	}
-	m.collect.sync()
+	m.syncCollector()
 	m.subscribe()
 	m.startWebFromPrefs()
 	w.SetOnClosed(func() {
@@ -133,16 +133,15 @@ func NewMainWindow(a fyne.App, st store.Store, site string, clock core.Clock, op
 		}
 		m.live.Stop()
 		m.gateways.Stop()
-		m.collect.stop()
+		m.collect.Stop()
 	})
 	return m.win
 }
 
 func newMainWindow(w fyne.Window, st store.Store, clock core.Clock) *MainWindow {
 	m := &MainWindow{win: w, app: fyne.CurrentApp(), st: st, clock: clock, throttle: refreshThrottle}
-	m.collect = newCollector(st, clock)
+	m.collect = newCollector(st, clock, func(intake.State) { m.gateways.onReload() })
 	m.web = &webServer{st: st, clock: clock}
-	m.collect.onState = func(intake.State) { m.gateways.onReload() }
 	// The theme before the widgets: text drawn in the system's theme and
 	// then switched kept the old colour in places (faint labels).
 	applyTheme(m.app)
@@ -165,7 +164,7 @@ func (m *MainWindow) build() {
 	m.quality.win = w
 	m.billing = NewBilling(st, clock, w)
 	m.gateways = NewGateways(st, clock, w)
-	m.gateways.changed = m.collect.sync
+	m.gateways.changed = m.syncCollector
 	m.gateways.setUp = m.openWizard
 	m.live = NewLive(st, clock)
 	m.imports = NewImports(st, clock, w, func() *core.Site { return m.site })
@@ -397,7 +396,7 @@ func (m *MainWindow) afterSiteCreated(id string) {
 	if err := m.ShowSite(id); err != nil {
 		m.setStatus(err.Error())
 	}
-	m.collect.sync()
+	m.syncCollector()
 }
 
 // openWizard opens the installer's setup wizard for the current site in a
@@ -409,7 +408,7 @@ func (m *MainWindow) openWizard() {
 	w := fyne.CurrentApp().NewWindow(lang.X("wizard.window", "Set up gateways – {{.Site}}", map[string]any{"Site": m.site.Name}))
 	wz := NewWizard(m.st, m.clock, w, m.site)
 	wz.changed = func() {
-		m.collect.sync()
+		m.syncCollector()
 		m.gateways.onReload()
 		m.live.sync()
 	}
