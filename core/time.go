@@ -185,6 +185,14 @@ type SystemClock struct{}
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
 
+// ShiftedClock is the real clock moved by a fixed duration: time passes, as
+// it did at another moment (a demo shown at noon in June on a winter
+// evening).
+type ShiftedClock time.Duration
+
+// Now returns time.Now() moved by the shift.
+func (c ShiftedClock) Now() time.Time { return time.Now().Add(time.Duration(c)) }
+
 // FixedClock is a Clock that always returns the same instant; for tests.
 type FixedClock time.Time
 

@@ -41,7 +41,7 @@ func runDemo(env *Env, args []string) error {
 	const cmd = "demo"
 	fs := NewFlagSet(cmd)
 	noWindow := fs.Bool("no-window", false, "create the demo database, print a summary and exit (no window, no simulated gateway)")
-	nowFlag := fs.String("now", "", "pretend the current time is TIME (RFC 3339), for reproducible demos")
+	nowFlag := fs.String("now", "", "pretend the app starts at TIME (RFC 3339, e.g. 2026-06-16T12:00:00+02:00) and runs on from there: a new demo's history ends there and the window and simulated gateway live in that time, for reproducible demos")
 	pos, err := ParseFlags(cmd, fs, args)
 	if err != nil {
 		return err
@@ -54,6 +54,8 @@ func runDemo(env *Env, args []string) error {
 		if now, err = time.Parse(time.RFC3339, *nowFlag); err != nil {
 			return Usagef(cmd, "--now: expected a time such as 2026-03-01T12:00:00Z, got %q", *nowFlag)
 		}
+		// The window and the simulated gateway go on from there.
+		env.Clock = core.ShiftedClock(time.Until(now))
 	}
 	st, err := env.Store()
 	if err != nil {

@@ -288,3 +288,25 @@ func TestDemoBadArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoNowMovesTheApp: `demo --now` hands the desktop app a clock that
+// starts at that moment and runs on, so that the window and the simulated
+// gateway show the building at noon in June on a winter evening.
+func TestDemoNowMovesTheApp(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "z.db")
+	var out, errb bytes.Buffer
+	d, code := Main([]string{"--db", db, "demo", "--now", "2026-06-16T12:00:00+02:00"}, &out, &errb)
+	if d == nil {
+		t.Fatalf("demo did not ask for the window: exit %d: %s", code, errb.String())
+	}
+	defer d.Env.Close()
+	want := time.Date(2026, 6, 16, 10, 0, 0, 0, time.UTC)
+	got := d.Env.Clock.Now()
+	if got.Before(want) || got.After(want.Add(time.Minute)) {
+		t.Errorf("the app's clock says %s, want %s and running on", got, want)
+	}
+	later := d.Env.Clock.Now()
+	if later.Before(got) {
+		t.Errorf("the app's clock went back: %s after %s", later, got)
+	}
+}
