@@ -31,7 +31,7 @@ func Check(s string) error {
 	for i := 9; i < 21; i++ {
 		c := v[i]
 		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
-			return fail(nil, "IBAN %q: invalid character %q", s, c)
+			return fail(nil, "IBAN %q: invalid character %q", s, string(c))
 		}
 	}
 	if m, _ := Mod97(v[4:] + v[:4]); m != 1 { // characters checked above
