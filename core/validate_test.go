@@ -80,7 +80,9 @@ func TestValidate(t *testing.T) {
 			s.Occupancies[0].To = MustDate(2026, 2, 10)
 			s.Occupancies[1].To = MustDate(2026, 3, 1)
 		}, "tenants[1].from", "a tenancy cannot start on 2026-02-15"},
-		{"overlap with an open tenancy", func(s *Site) { s.Occupancies = append(s.Occupancies, Occupancy{Unit: "W01", Name: "Dora", From: MustDate(2026, 3, 1)}) },
+		{"overlap with an open tenancy", func(s *Site) {
+			s.Occupancies = append(s.Occupancies, Occupancy{Unit: "W01", Name: "Dora", From: MustDate(2026, 3, 1)})
+		},
 			"tenants[2].from", `tenancy of "Dora" in unit W01 overlaps tenants[1] ("Beat Beispiel", 2026-02-15..open)`},
 		{"unit since not a day", func(s *Site) { s.Units[0].Since = Date{Year: 2026, Month: 2, Day: 30} },
 			"units[0].since", "expected the unit's first day in service as a date such as 2026-07-01, got 2026-02-30"},

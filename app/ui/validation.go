@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2/lang"
 
@@ -41,7 +42,8 @@ func errorText(err error) string {
 }
 
 // validationArgs names a message's arguments A0, A1, … for the templates,
-// formatted for the window: a day as 31.03.2026, an amount as 1'234.50.
+// formatted for the window: a day as 31.03.2026, an amount as 1'234.50,
+// energy as 12'345.678 kWh.
 // Quotation marks are the translation's: a %q argument comes unquoted.
 func validationArgs(args []any) map[string]any {
 	m := make(map[string]any, len(args))
@@ -52,6 +54,10 @@ func validationArgs(args []any) map[string]any {
 			v = date(a)
 		case core.Rappen:
 			v = report.CHF(a)
+		case core.Energy:
+			// exact, as core gives it, with Swiss thousands
+			whole, frac, _ := strings.Cut(core.FormatKWh(a), ".")
+			v = group(whole) + "." + frac + " kWh"
 		default:
 			v = fmt.Sprint(a)
 		}

@@ -127,7 +127,8 @@ func sampleArgs(t *testing.T, format string) []any {
 // TestValidationMessagesEnglish: in English the window says exactly what
 // core says (dates written the Swiss way), for every message; in German
 // every message is translated; and the English catalogue is the code's
-// fallback, so that a missing catalogue still says the same.
+// fallback (here and in art16.go), so that a missing catalogue still says
+// the same.
 func TestValidationMessagesEnglish(t *testing.T) {
 	for f := range validationMessages {
 		args := sampleArgs(t, f)
@@ -147,15 +148,15 @@ func TestValidationMessagesEnglish(t *testing.T) {
 	}
 	n := 0
 	for _, u := range langUses(t) {
-		if strings.HasPrefix(u.pos, "validation.go:") {
+		if strings.HasPrefix(u.pos, "validation.go:") || strings.HasPrefix(u.pos, "art16.go:") {
 			n++
 			if en[u.key] != u.fallback {
 				t.Errorf("%s: core.en.json %s = %q, the code says %q", u.pos, u.key, en[u.key], u.fallback)
 			}
 		}
 	}
-	if n != len(validationMessages) {
-		t.Errorf("validation.go has %d translation calls for %d formats", n, len(validationMessages))
+	if want := len(validationMessages) + len(solarCheckTexts); n != want {
+		t.Errorf("validation.go and art16.go have %d translation calls for %d formats", n, want)
 	}
 
 	english := map[string]string{}
@@ -175,11 +176,12 @@ func TestValidationMessagesEnglish(t *testing.T) {
 	}
 }
 
-// TestValidationArgs: days show as 31.03.2026, amounts as 1'234.50, text
-// and numbers as they are (the translation quotes them).
+// TestValidationArgs: days show as 31.03.2026, amounts as 1'234.50, energy
+// as 12'345.6789 kWh (exact), text and other numbers as they are (the
+// translation quotes text).
 func TestValidationArgs(t *testing.T) {
-	got := validationArgs([]any{core.MustDate(2026, 3, 31), core.Rappen(123450), `Anna "Anni" Muster`, 3})
-	want := map[string]any{"A0": "31.03.2026", "A1": "1'234.50", "A2": `Anna "Anni" Muster`, "A3": "3"}
+	got := validationArgs([]any{core.MustDate(2026, 3, 31), core.Rappen(123450), `Anna "Anni" Muster`, 3, core.Energy(12_345_678_900), core.Price(237_820)})
+	want := map[string]any{"A0": "31.03.2026", "A1": "1'234.50", "A2": `Anna "Anni" Muster`, "A3": "3", "A4": "12'345.6789 kWh", "A5": "0.23782"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
