@@ -230,3 +230,21 @@ func TestFormsRefuseInGerman(t *testing.T) {
 		t.Errorf("a refused change was stored: %d tenancies, IBAN %q, audit %v", len(got.Occupancies), got.Operator.IBAN, auditActions(t, st))
 	}
 }
+
+// TestErrorText: the wizard's line names the element and says the rule in
+// the window's language; other errors pass as they are.
+func TestErrorText(t *testing.T) {
+	if err := setLanguage("de"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = setLanguage("en") })
+	s := &core.Site{ID: "linde", Name: "ZEV Linde", Operator: core.Operator{Name: "Linde AG"},
+		Meters: []core.Meter{{ID: "M1", Role: core.RoleUnit}}}
+	err := fmt.Errorf("saving: %w", s.Validate())
+	if got, want := errorText(err), "meters[0].unit: erwartet wird die Einheit, zu der Zähler «M1» gehört"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got := errorText(fmt.Errorf("disk full")); got != "disk full" {
+		t.Errorf("another error: %q", got)
+	}
+}
