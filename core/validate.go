@@ -16,14 +16,23 @@ import (
 // "tenants[0].to"), so that a parser can point at the file's line.
 type ValidationError struct {
 	Element string
-	Msg     string
+	// Msg is the message in English: fmt.Sprintf(Format, Args...).
+	Msg string
+	// Format and Args are the message before formatting, so that a user
+	// interface can translate it: Format is one of a fixed set of fmt
+	// formats (every word of the message is in it) and Args are data only:
+	// ids, names, numbers, and days as Date.
+	Format string
+	Args   []any
 }
 
 // Error formats e as "element: message".
 func (e *ValidationError) Error() string { return e.Element + ": " + e.Msg }
 
 func verr(format string, args ...any) func(elem string) error {
-	return func(elem string) error { return &ValidationError{Element: elem, Msg: fmt.Sprintf(format, args...)} }
+	return func(elem string) error {
+		return &ValidationError{Element: elem, Msg: fmt.Sprintf(format, args...), Format: format, Args: args}
+	}
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -72,7 +81,13 @@ func (s *Site) Validate() error {
 	}
 	if s.Operator.IBAN != "" {
 		if err := iban.Check(s.Operator.IBAN); err != nil {
-			return e("operator.iban", "%v", err)
+			// iban's messages come with their formats, to be translated
+			// like this file's.
+			var ie *iban.Error
+			if !errors.As(err, &ie) {
+				return &ValidationError{Element: "operator.iban", Msg: err.Error()}
+			}
+			return e("operator.iban", ie.Format, ie.Args...)
 		}
 	}
 	if s.Settings.CollectSelf && s.Operator.IBAN == "" {
@@ -90,7 +105,7 @@ func (s *Site) Validate() error {
 		if u.Area < 0 {
 			return e(el+".area_m2", "expected a positive area")
 		}
-		if err := serviceDays(el, "unit", u.Since, u.Retired); err != nil {
+		if err := serviceDays(el, false, u.Since, u.Retired); err != nil {
 			return err
 		}
 		units[u.ID] = i
@@ -148,7 +163,7 @@ func (s *Site) Validate() error {
 		if m.MaxPowerW < 0 {
 			return e(el+".max_power_w", "expected a positive power in W")
 		}
-		if err := serviceDays(el, "meter", m.Since, m.Retired); err != nil {
+		if err := serviceDays(el, true, m.Since, m.Retired); err != nil {
 			return err
 		}
 		// A unit out of service has no one to bill what its meter records:
@@ -199,8 +214,12 @@ func (s *Site) Validate() error {
 		}
 		for j, p := range s.Occupancies[:i] {
 			if p.Unit == o.Unit && overlaps(p, o) {
+				if p.To.IsZero() {
+					return e(el+".from", "tenancy of %q in unit %s overlaps tenants[%d] (%q, %s..open)",
+						o.Name, o.Unit, j, p.Name, p.From)
+				}
 				return e(el+".from", "tenancy of %q in unit %s overlaps tenants[%d] (%q, %s..%s)",
-					o.Name, o.Unit, j, p.Name, p.From, endString(p.To))
+					o.Name, o.Unit, j, p.Name, p.From, p.To)
 			}
 		}
 	}
@@ -260,14 +279,20 @@ func (s *Site) Validate() error {
 	return nil
 }
 
-// serviceDays checks the first and last day in service of the unit or
-// meter at element el: valid dates, in order.
-func serviceDays(el, what string, since, retired Date) error {
+// serviceDays checks the first and last day in service of the unit (or,
+// if meter, the meter) at element el: valid dates, in order. Units and
+// meters have their own formats so that "unit" and "meter" are translated
+// with the message.
+func serviceDays(el string, meter bool, since, retired Date) error {
 	switch {
+	case !since.IsZero() && !since.Valid() && meter:
+		return verr("expected the meter's first day in service as a date such as 2026-07-01, got %s", since)(el + ".since")
 	case !since.IsZero() && !since.Valid():
-		return verr("expected the %s's first day in service as a date such as 2026-07-01, got %s", what, since)(el + ".since")
+		return verr("expected the unit's first day in service as a date such as 2026-07-01, got %s", since)(el + ".since")
+	case !retired.IsZero() && !retired.Valid() && meter:
+		return verr("expected the meter's last day in service as a date such as 2026-06-30, got %s", retired)(el + ".retired")
 	case !retired.IsZero() && !retired.Valid():
-		return verr("expected the %s's last day in service as a date such as 2026-06-30, got %s", what, retired)(el + ".retired")
+		return verr("expected the unit's last day in service as a date such as 2026-06-30, got %s", retired)(el + ".retired")
 	case !since.IsZero() && !retired.IsZero() && retired.Before(since):
 		return verr("last day in service %s is before the first day in service %s", retired, since)(el + ".retired")
 	}
@@ -292,13 +317,6 @@ func overlaps(a, b Occupancy) bool {
 		bEnd = far
 	}
 	return !a.From.After(bEnd) && !b.From.After(aEnd)
-}
-
-func endString(d Date) string {
-	if d.IsZero() {
-		return "open"
-	}
-	return d.String()
 }
 
 func joinStrings[T ~string](vs []T) string {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,15 @@ func TestValidate(t *testing.T) {
 			s.Occupancies[0].To = MustDate(2026, 2, 10)
 			s.Occupancies[1].To = MustDate(2026, 3, 1)
 		}, "tenants[1].from", "a tenancy cannot start on 2026-02-15"},
+		{"overlap with an open tenancy", func(s *Site) {
+			s.Occupancies = append(s.Occupancies, Occupancy{Unit: "W01", Name: "Dora", From: MustDate(2026, 3, 1)})
+		},
+			"tenants[2].from", `tenancy of "Dora" in unit W01 overlaps tenants[1] ("Beat Beispiel", 2026-02-15..open)`},
+		{"unit since not a day", func(s *Site) { s.Units[0].Since = Date{Year: 2026, Month: 2, Day: 30} },
+			"units[0].since", "expected the unit's first day in service as a date such as 2026-07-01, got 2026-02-30"},
+		{"meter retired not a day", func(s *Site) { s.Meters[1].Retired = Date{Year: 2026, Month: 4, Day: 31} },
+			"meters[1].retired", "expected the meter's last day in service as a date such as 2026-06-30, got 2026-04-31"},
+		{"iban length", func(s *Site) { s.Operator.IBAN = "CH44 3199" }, "operator.iban", `IBAN "CH44 3199": expected 21 characters for CH or LI, got 8`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := validSite()
@@ -90,6 +100,10 @@ func TestValidate(t *testing.T) {
 			}
 			if ve.Element != tc.element || !strings.Contains(ve.Msg, tc.msg) {
 				t.Errorf("got %q: %q, want %q containing %q", ve.Element, ve.Msg, tc.element, tc.msg)
+			}
+			// A user interface translates Format and formats Args itself.
+			if ve.Format == "" || fmt.Sprintf(ve.Format, ve.Args...) != ve.Msg {
+				t.Errorf("format %q with %v does not give the message %q", ve.Format, ve.Args, ve.Msg)
 			}
 		})
 	}

@@ -130,7 +130,7 @@ func (fs *fieldSet) showErr(err error, prefix string) {
 		}
 		fs.fail(elem, lockedMessage(le))
 	case errors.As(err, &ve):
-		fs.fail(relElem(ve.Element, prefix), ve.Msg)
+		fs.fail(relElem(ve.Element, prefix), validationMessage(ve))
 	default:
 		fs.fail("", err.Error())
 	}

@@ -262,7 +262,7 @@ func TestTenantOverlapRefusedAtField(t *testing.T) {
 	tn.from.SetText("01.03.2026")
 	test.Tap(findButton(tn.Content(), "Save"))
 	msg := tn.fs.errorAt("from")
-	if !strings.Contains(msg, `tenancy of "Dora Doppelt" in unit W01 overlaps`) || !strings.Contains(msg, `"Anna Muster", 2026-01-01..open`) {
+	if !strings.Contains(msg, `tenancy of "Dora Doppelt" in unit W01 overlaps`) || !strings.Contains(msg, `"Anna Muster", 01.01.2026..open`) {
 		t.Errorf("error at the move-in field: %q (general %q)", msg, tn.fs.general.Text)
 	}
 	tn.from.SetText("1.3.26x")

@@ -181,7 +181,7 @@ func TestUnitsInServiceFrom(t *testing.T) {
 	if got := storedSite(t, st, "birkenweg").Meter("M-W12"); got != nil {
 		t.Fatalf("a meter in service before its unit was stored: %+v", got)
 	}
-	if msg := u.mfs.errorAt("since"); !strings.Contains(msg, "on or after the unit's first day in service 2026-08-01") {
+	if msg := u.mfs.errorAt("since"); !strings.Contains(msg, "on or after the unit's first day in service 01.08.2026") {
 		t.Errorf("meter since field says %q", msg)
 	}
 	u.mSince.SetText("01.08.2026")

@@ -268,7 +268,7 @@ func (t *Tariffs) refreshCheck() {
 		t.check.SetText(err.Error())
 		return
 	}
-	t.check.SetText(strings.Join(append(slices.Clone(c.Lines), c.Verdict), "\n"))
+	t.check.SetText(solarCheckLines(c))
 	if c.OK {
 		t.check.Importance = widget.SuccessImportance
 	} else {

@@ -272,7 +272,7 @@ func (t *Tenants) onSave() {
 		if errors.As(err, &ve) && ve.Element == prefix+"from" && t.overlapsLater(o) {
 			// Core reports an overlap at the first day; when this tenancy
 			// runs into a later one, its move-out is what to correct.
-			t.fs.fail("to", ve.Msg)
+			t.fs.fail("to", validationMessage(ve))
 			return
 		}
 		t.fs.showErr(err, prefix)

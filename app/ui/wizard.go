@@ -813,7 +813,7 @@ func (w *Wizard) assignment() (*core.Site, map[string]string, error) {
 		return nil, nil, errors.New(lang.X("wizard.meters.noneused", "Give at least one meter a role."))
 	}
 	if err := site.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("%s %v", lang.X("wizard.meters.invalid", "The site is not complete yet:"), err)
+		return nil, nil, fmt.Errorf("%s %s", lang.X("wizard.meters.invalid", "The site is not complete yet:"), errorText(err))
 	}
 	return site, mapping, nil
 }

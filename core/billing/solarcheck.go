@@ -48,7 +48,22 @@ type SolarPriceCheck struct {
 	OK      bool
 	Lines   []string
 	Verdict string
+	// Steps are Lines and VerdictText is Verdict before formatting, so
+	// that a user interface can translate them.
+	Steps       []Text
+	VerdictText Text
 }
+
+// Text is a line of the check before formatting: a fmt format, in which
+// every word is, and its arguments, numbers only (core.Price, core.Rappen,
+// core.BasisPoints, core.Energy, int).
+type Text struct {
+	Format string
+	Args   []any
+}
+
+// String formats t in English.
+func (t Text) String() string { return fmt.Sprintf(t.Format, t.Args...) }
 
 // ErrNoStandardPrice is returned by CheckSolarPrice when the tariff has no
 // standard product price to compare with.
@@ -65,7 +80,10 @@ func CheckSolarPrice(t core.Tariff, vat core.BasisPoints, costs *SolarCosts) (*S
 	}
 	c := &SolarPriceCheck{Standard: t.Standard}
 	c.Solar = core.Price(core.DivRound(int64(t.Solar)*int64(10000+vat), 10000))
-	add := func(format string, args ...any) { c.Lines = append(c.Lines, fmt.Sprintf(format, args...)) }
+	add := func(format string, args ...any) {
+		c.Steps = append(c.Steps, Text{format, args})
+		c.Lines = append(c.Lines, fmt.Sprintf(format, args...))
+	}
 	if vat != 0 {
 		add("solar price            %s CHF/kWh + VAT %s %% = %s CHF/kWh", t.Solar, vat, c.Solar)
 	} else {
@@ -92,16 +110,21 @@ func CheckSolarPrice(t core.Tariff, vat core.BasisPoints, costs *SolarCosts) (*S
 		c.Max = max(c.Max, c.EffectiveMax)
 	}
 	c.OK = c.Solar <= c.Max
-	method := "the flat rate"
-	if c.Max != c.FlatMax {
-		method = "the effective-cost method"
+	flat := c.Max == c.FlatMax
+	// One format per method, so that its name is translated with the line.
+	switch {
+	case c.OK && flat:
+		c.VerdictText = Text{"OK: the solar price %s CHF/kWh is within the limit of %s CHF/kWh (the flat rate)", []any{c.Solar, c.Max}}
+	case c.OK:
+		c.VerdictText = Text{"OK: the solar price %s CHF/kWh is within the limit of %s CHF/kWh (the effective-cost method)", []any{c.Solar, c.Max}}
+	case flat:
+		c.VerdictText = Text{"TOO HIGH: the solar price %s CHF/kWh exceeds the limit of %s CHF/kWh (the flat rate) by %s CHF/kWh",
+			[]any{c.Solar, c.Max, c.Solar - c.Max}}
+	default:
+		c.VerdictText = Text{"TOO HIGH: the solar price %s CHF/kWh exceeds the limit of %s CHF/kWh (the effective-cost method) by %s CHF/kWh",
+			[]any{c.Solar, c.Max, c.Solar - c.Max}}
 	}
-	if c.OK {
-		c.Verdict = fmt.Sprintf("OK: the solar price %s CHF/kWh is within the limit of %s CHF/kWh (%s)", c.Solar, c.Max, method)
-	} else {
-		c.Verdict = fmt.Sprintf("TOO HIGH: the solar price %s CHF/kWh exceeds the limit of %s CHF/kWh (%s) by %s CHF/kWh",
-			c.Solar, c.Max, method, c.Solar-c.Max)
-	}
+	c.Verdict = c.VerdictText.String()
 	return c, nil
 }
 
@@ -130,7 +153,7 @@ func (s *SolarCosts) costPrice(add func(string, ...any)) (core.Price, error) {
 		capital, s.Operation, s.Metering, s.FeedIn, year)
 	// Rappen per year over mWh per year, in µCHF per kWh.
 	cp := core.Price(core.DivRound(int64(year)*10_000*int64(core.KWh), int64(s.SelfConsumed)))
-	add("effective cost price   %s CHF / %s kWh = %s CHF/kWh", year, core.FormatKWh(s.SelfConsumed), cp)
+	add("effective cost price   %s CHF / %s = %s CHF/kWh", year, s.SelfConsumed, cp) // Energy prints "… kWh"
 	return cp, nil
 }
 

@@ -14,34 +14,54 @@ func Normalize(s string) string {
 
 // Check returns nil if s (spaces allowed) is a valid CH or LI IBAN: 21
 // characters, a known country, digits where the format has them, and ISO
-// 13616 check digits (mod 97 = 1).
+// 13616 check digits (mod 97 = 1). Its errors are *Error.
 func Check(s string) error {
 	v := Normalize(s)
 	if len(v) != 21 {
-		return fmt.Errorf("IBAN %q: expected 21 characters for CH or LI, got %d", s, len(v))
+		return fail(nil, "IBAN %q: expected 21 characters for CH or LI, got %d", s, len(v))
 	}
 	if v[:2] != "CH" && v[:2] != "LI" {
-		return fmt.Errorf("IBAN %q: expected a Swiss (CH) or Liechtenstein (LI) IBAN", s)
+		return fail(nil, "IBAN %q: expected a Swiss (CH) or Liechtenstein (LI) IBAN", s)
 	}
 	for i := 2; i < 9; i++ {
 		if v[i] < '0' || v[i] > '9' {
-			return fmt.Errorf("IBAN %q: expected digits in the check digits and bank code", s)
+			return fail(nil, "IBAN %q: expected digits in the check digits and bank code", s)
 		}
 	}
 	for i := 9; i < 21; i++ {
 		c := v[i]
 		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
-			return fmt.Errorf("IBAN %q: invalid character %q", s, c)
+			return fail(nil, "IBAN %q: invalid character %q", s, string(c))
 		}
 	}
 	if m, _ := Mod97(v[4:] + v[:4]); m != 1 { // characters checked above
-		return fmt.Errorf("IBAN %q: %w", s, ErrChecksum)
+		return fail(ErrChecksum, "IBAN %q: check digits do not match (mistyped?)", s)
 	}
 	return nil
 }
 
-// ErrChecksum is returned when an IBAN's check digits do not match.
+// ErrChecksum is wrapped by Check's error when an IBAN's check digits do
+// not match.
 var ErrChecksum = errors.New("check digits do not match (mistyped?)")
+
+// Error is an IBAN that Check refuses. Format and Args are its message
+// before formatting, so that a user interface can translate it (Args are
+// the IBAN as given, and a count or a character); Err is ErrChecksum or nil.
+type Error struct {
+	Format string
+	Args   []any
+	Err    error
+}
+
+// Error formats the message in English.
+func (e *Error) Error() string { return fmt.Sprintf(e.Format, e.Args...) }
+
+// Unwrap returns ErrChecksum for a checksum mismatch.
+func (e *Error) Unwrap() error { return e.Err }
+
+func fail(err error, format string, args ...any) error {
+	return &Error{Format: format, Args: args, Err: err}
+}
 
 // IsQRIBAN reports whether a valid IBAN s is a QR-IBAN: its institution
 // identification (positions 5-9) lies in 30000-31999. A QR-IBAN takes QRR
