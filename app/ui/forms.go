@@ -136,14 +136,6 @@ func (fs *fieldSet) showErr(err error, prefix string) {
 	}
 }
 
-// lockedMessage says which billed period a change touches and how to unlock
-// it.
-func lockedMessage(le *importer.LockedError) string {
-	return lang.X("forms.locked",
-		"Not saved: {{.What}} changes the billed period {{.Period}}. Billed data stays as it was billed; to correct it, unlock the period first (zevdesk unlock --site {{.Site}} --from {{.From}} --to {{.To}} --reason \"...\"), then bill it again.",
-		map[string]any{"What": le.What, "Period": period(le.Period), "Site": le.Site, "From": le.Period.From.String(), "To": le.Period.To.String()})
-}
-
 // relElem returns elem relative to prefix: "tenants[3].to" with prefix
 // "tenants[3]." is "to"; an element outside the form (another tenant) is
 // returned whole, which no field of the form has.

@@ -373,7 +373,7 @@ func TestLockedPeriodRefusesChange(t *testing.T) {
 	tf.list.Select(0)
 	tf.solar.SetText("0.19")
 	test.Tap(findButton(tf.Content(), "Save"))
-	if !strings.Contains(tf.fs.general.Text, "the tariff version from 2026-01-01 changes the billed period 01.06.2026 – 30.06.2026") {
+	if !strings.Contains(tf.fs.general.Text, "the tariff version from 01.01.2026 changes the billed period 01.06.2026 – 30.06.2026") {
 		t.Errorf("tariff: %q", tf.fs.general.Text)
 	}
 }

@@ -18,6 +18,10 @@ type LockedError struct {
 	Element string
 	Period  core.Period
 	What    string
+	// WhatFormat and WhatArgs are What as a fmt format and its arguments,
+	// so that a user interface can say it in its own language.
+	WhatFormat string
+	WhatArgs   []any
 }
 
 // Error names the element, the billed period and how to unlock it.
@@ -41,8 +45,9 @@ func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 	}
 	for _, l := range locks {
 		p := l.Period
-		fail := func(elem, what string) error {
-			return &LockedError{Site: new.ID, Element: elem, Period: p, What: what}
+		fail := func(elem string, format string, args ...any) error {
+			return &LockedError{Site: new.ID, Element: elem, Period: p, What: fmt.Sprintf(format, args...),
+				WhatFormat: format, WhatArgs: args}
 		}
 		if old.Allocation != new.Allocation {
 			return fail("allocation", "changing the allocation")
@@ -50,36 +55,42 @@ func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 		if old.VATNumber != new.VATNumber {
 			return fail("vat_number", "changing the VAT number")
 		}
-		if i, what := diffOccupancies(old, new, p); what != "" {
-			return fail(elemIndex("tenants", i), what)
+		if i, format, args := diffOccupancies(old, new, p); format != "" {
+			return fail(elemIndex("tenants", i), format, args...)
 		}
-		if i, what := diffTariffs(old, new, p); what != "" {
-			return fail(elemIndex("tariffs", i), what)
+		if i, format, args := diffTariffs(old, new, p); format != "" {
+			return fail(elemIndex("tariffs", i), format, args...)
 		}
 		for _, u := range old.Units {
 			nu := new.Unit(u.ID)
 			if nu == nil {
-				return fail("units", fmt.Sprintf("removing unit %s", u.ID))
+				return fail("units", "removing unit %s", u.ID)
 			}
 			el := elemIndex("units", slices.IndexFunc(new.Units, func(x core.Unit) bool { return x.ID == u.ID }))
 			if nu.Area != u.Area || nu.Quota != u.Quota || nu.Weight != u.Weight {
-				return fail(el, fmt.Sprintf("changing the area, quota or weight of unit %s", u.ID))
+				return fail(el, "changing the area, quota or weight of unit %s", u.ID)
 			}
-			if key, which := serviceMoves(u.Since, u.Retired, nu.Since, nu.Retired, p); key != "" {
-				return fail(el+"."+key, fmt.Sprintf("changing the %s day in service of unit %s", which, u.ID))
+			switch serviceMoves(u.Since, u.Retired, nu.Since, nu.Retired, p) {
+			case "since":
+				return fail(el+".since", "changing the first day in service of unit %s", u.ID)
+			case "retired":
+				return fail(el+".retired", "changing the last day in service of unit %s", u.ID)
 			}
 		}
 		for _, m := range old.Meters {
 			nm := new.Meter(m.ID)
 			if nm == nil {
-				return fail("meters", fmt.Sprintf("removing meter %s", m.ID))
+				return fail("meters", "removing meter %s", m.ID)
 			}
 			el := elemIndex("meters", slices.IndexFunc(new.Meters, func(x core.Meter) bool { return x.ID == m.ID }))
 			if nm.Role != m.Role || nm.Unit != m.Unit || nm.Key != m.Key {
-				return fail(el, fmt.Sprintf("changing the role, unit or key of meter %s", m.ID))
+				return fail(el, "changing the role, unit or key of meter %s", m.ID)
 			}
-			if key, which := serviceMoves(m.Since, m.Retired, nm.Since, nm.Retired, p); key != "" {
-				return fail(el+"."+key, fmt.Sprintf("changing the %s day in service of meter %s", which, m.ID))
+			switch serviceMoves(m.Since, m.Retired, nm.Since, nm.Retired, p) {
+			case "since":
+				return fail(el+".since", "changing the first day in service of meter %s", m.ID)
+			case "retired":
+				return fail(el+".retired", "changing the last day in service of meter %s", m.ID)
 			}
 		}
 	}
@@ -87,19 +98,18 @@ func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 }
 
 // serviceMoves returns the key ("since", "retired") whose change from the
-// old days in service to the new ones changes what period p bills, with
-// which day it is ("first", "last"), or "".
+// old days in service to the new ones changes what period p bills, or "".
 // A first day changes p when either version falls after p's first day (the
 // days before it are billed differently), a last day when either falls
 // before p's last day; a zero day is an open end.
-func serviceMoves(oldSince, oldRetired, newSince, newRetired core.Date, p core.Period) (key, which string) {
+func serviceMoves(oldSince, oldRetired, newSince, newRetired core.Date, p core.Period) string {
 	switch {
 	case oldSince != newSince && (!oldSince.IsZero() && oldSince.After(p.From) || !newSince.IsZero() && newSince.After(p.From)):
-		return "since", "first"
+		return "since"
 	case oldRetired != newRetired && (!oldRetired.IsZero() && oldRetired.Before(p.To) || !newRetired.IsZero() && newRetired.Before(p.To)):
-		return "retired", "last"
+		return "retired"
 	}
-	return "", ""
+	return ""
 }
 
 func elemIndex(list string, i int) string {
@@ -125,13 +135,14 @@ func inPeriod(s *core.Site, p core.Period) (occs []core.Occupancy, idx []int) {
 }
 
 // diffOccupancies compares the tenancies billed in p and returns the index
-// in new of the first that differs (-1 if it was removed) and a description.
-func diffOccupancies(old, new *core.Site, p core.Period) (int, string) {
+// in new of the first that differs (-1 if it was removed) and a description
+// as a format and its arguments.
+func diffOccupancies(old, new *core.Site, p core.Period) (int, string, []any) {
 	a, _ := inPeriod(old, p)
 	b, bi := inPeriod(new, p)
 	for j, o := range b {
 		if !slices.ContainsFunc(a, func(x core.Occupancy) bool { return reflect.DeepEqual(x, o) }) {
-			return bi[j], fmt.Sprintf("the tenancy of %s in unit %s", o.Name, o.Unit)
+			return bi[j], "the tenancy of %s in unit %s", []any{o.Name, o.Unit}
 		}
 	}
 	for _, o := range a {
@@ -140,13 +151,13 @@ func diffOccupancies(old, new *core.Site, p core.Period) (int, string) {
 			// is still there.
 			for i, n := range new.Occupancies {
 				if n.Unit == o.Unit && n.Name == o.Name && n.From.Compare(o.From) <= 0 {
-					return i, fmt.Sprintf("the tenancy of %s in unit %s", o.Name, o.Unit)
+					return i, "the tenancy of %s in unit %s", []any{o.Name, o.Unit}
 				}
 			}
-			return -1, fmt.Sprintf("removing the tenancy of %s in unit %s", o.Name, o.Unit)
+			return -1, "removing the tenancy of %s in unit %s", []any{o.Name, o.Unit}
 		}
 	}
-	return 0, ""
+	return 0, "", nil
 }
 
 // inForce returns the tariff versions in force on some day of p.
@@ -164,17 +175,18 @@ func inForce(s *core.Site, p core.Period) (ts []core.Tariff, idx []int) {
 	return ts, idx
 }
 
-// diffTariffs compares the tariff versions in force in p.
-func diffTariffs(old, new *core.Site, p core.Period) (int, string) {
+// diffTariffs compares the tariff versions in force in p, as
+// diffOccupancies does the tenancies.
+func diffTariffs(old, new *core.Site, p core.Period) (int, string, []any) {
 	a, _ := inForce(old, p)
 	b, bi := inForce(new, p)
 	for j, t := range b {
 		if j >= len(a) || !reflect.DeepEqual(a[j], t) {
-			return bi[j], fmt.Sprintf("the tariff version from %s", t.From)
+			return bi[j], "the tariff version from %s", []any{t.From}
 		}
 	}
 	if len(a) > len(b) {
-		return -1, fmt.Sprintf("removing the tariff version from %s", a[len(b)].From)
+		return -1, "removing the tariff version from %s", []any{a[len(b)].From}
 	}
-	return 0, ""
+	return 0, "", nil
 }
