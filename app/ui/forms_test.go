@@ -493,3 +493,83 @@ func TestMainWindowMasterDataCreatesSite(t *testing.T) {
 		t.Errorf("stored %q with units %+v", got.Name, got.Units)
 	}
 }
+
+// TestSiteFormHolidaysAndTimeZone: the site form sets the site's time zone
+// and its holidays (typed the Swiss way, or canton Bern's added by the
+// button), stored through ImportSite; with June 2026 billed, a holiday in
+// June and another time zone are refused at their fields, naming the
+// period, and nothing is stored.
+func TestSiteFormHolidaysAndTimeZone(t *testing.T) {
+	st, site, clock := billingStore(t)
+	m := newTestMaster(t, st, site, clock)
+	s := m.Sites
+	s.selected = 0
+	s.onEdit()
+	f := s.form
+	if f.zone.Selected != "Europe/Zurich" || f.holidays.Text != "" {
+		t.Fatalf("form: zone %q, holidays %q", f.zone.Selected, f.holidays.Text)
+	}
+	test.Type(f.holidays, "25.12.2026\n1.8.2026\n\n2026-12-26\n32.12.2026")
+	test.Tap(f.save)
+	if msg := f.fs.errorAt("holidays"); msg != "line 5: expected a date such as 31.03.2026" {
+		t.Fatalf("a bad date: %q (general %q)", msg, f.fs.general.Text)
+	}
+	f.holidays.SetText("25.12.2026\n1.8.2026\n\n2026-12-26\n25.12.2026")
+	test.Tap(f.save)
+	got := storedSite(t, st, site.ID)
+	want := []core.Date{core.MustDate(2026, 8, 1), core.MustDate(2026, 12, 25), core.MustDate(2026, 12, 26)}
+	if !reflect.DeepEqual(got.Holidays, want) || f.saved.Text != "Saved." {
+		t.Fatalf("stored holidays %v (saved %q, general %q)", got.Holidays, f.saved.Text, f.fs.general.Text)
+	}
+	if f.holidays.Text != "01.08.2026\n25.12.2026\n26.12.2026" {
+		t.Errorf("the form shows %q", f.holidays.Text)
+	}
+	// Canton Bern's holidays of this year (2026, by the clock), then of
+	// the next.
+	if f.addHolidays.Text != "Add the public holidays of canton Bern for 2026" {
+		t.Fatalf("button %q", f.addHolidays.Text)
+	}
+	test.Tap(f.addHolidays)
+	if f.addHolidays.Text != "Add the public holidays of canton Bern for 2027" {
+		t.Errorf("after adding 2026: button %q", f.addHolidays.Text)
+	}
+	test.Tap(f.save)
+	got = storedSite(t, st, site.ID)
+	if len(got.Holidays) != 9 || got.Holidays[0] != core.MustDate(2026, 1, 1) || got.Holidays[2] != core.MustDate(2026, 4, 3) ||
+		got.Holidays[8] != core.MustDate(2026, 12, 26) {
+		t.Errorf("canton Bern 2026: stored %v", got.Holidays)
+	}
+
+	june := core.Period{From: core.MustDate(2026, 6, 1), To: core.MustDate(2026, 6, 30)}
+	if err := st.Update(func(tx store.Tx) error {
+		return tx.LockPeriod(store.Lock{Site: site.ID, Period: june, Time: clock.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := storedSite(t, st, site.ID)
+	f.holidays.SetText(f.holidays.Text + "\n15.06.2026")
+	test.Tap(f.save)
+	msg := f.fs.errorAt("holidays")
+	for _, want := range []string{"adding the holiday 2026-06-15", "billed period 01.06.2026 – 30.06.2026",
+		"zevdesk unlock --site birkenweg --from 2026-06-01 --to 2026-06-30"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("holiday in June: %q lacks %q (general %q)", msg, want, f.fs.general.Text)
+		}
+	}
+	f.holidays.SetText(holidayLines(before.Holidays))
+	f.zone.SetSelected("Europe/Vaduz")
+	test.Tap(f.save)
+	if msg := f.fs.errorAt("timezone"); !strings.Contains(msg, "changing the time zone changes the billed period 01.06.2026 – 30.06.2026") {
+		t.Errorf("another time zone: %q (general %q)", msg, f.fs.general.Text)
+	}
+	if got := storedSite(t, st, site.ID); !reflect.DeepEqual(got, before) {
+		t.Errorf("a refused change was stored: %+v", got)
+	}
+	// A holiday after the billed period is stored.
+	f.zone.SetSelected("Europe/Zurich")
+	f.holidays.SetText(holidayLines(before.Holidays) + "\n31.12.2026")
+	test.Tap(f.save)
+	if got := storedSite(t, st, site.ID); len(got.Holidays) != 10 || f.saved.Text != "Saved." {
+		t.Errorf("a holiday after June: stored %v, %q", got.Holidays, f.fs.general.Text)
+	}
+}

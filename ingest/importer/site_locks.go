@@ -32,9 +32,11 @@ func (e *LockedError) Unwrap() error { return store.ErrLocked }
 // CheckSiteLocks returns a *LockedError when new changes what one of the
 // billed periods in locks was billed from: a tenancy's days, name, address,
 // language or advance inside the period, a tariff version in force in it,
-// a unit's key weights, a meter's role, unit or key, or a meter or unit
-// removed. Changes outside every billed period (a move-out after it, a new
-// tariff version from a later day, a new unit) pass.
+// a unit's key weights, a meter's role, unit or key, a meter or unit
+// removed, a holiday added or removed inside the period (the HT/NT tariffs
+// bill holidays at NT), or the time zone (it moves every period's
+// intervals). Changes outside every billed period (a move-out after it, a
+// new tariff version from a later day, a new unit, a holiday after it) pass.
 func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 	if old == nil {
 		return nil
@@ -49,6 +51,12 @@ func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 		}
 		if old.VATNumber != new.VATNumber {
 			return fail("vat_number", "changing the VAT number")
+		}
+		if old.Timezone != new.Timezone {
+			return fail("timezone", "changing the time zone")
+		}
+		if what := diffHolidays(old, new, p); what != "" {
+			return fail("holidays", what)
 		}
 		if i, what := diffOccupancies(old, new, p); what != "" {
 			return fail(elemIndex("tenants", i), what)
@@ -155,4 +163,19 @@ func diffTariffs(old, new *core.Site, p core.Period) (int, string) {
 		return -1, fmt.Sprintf("removing the tariff version from %s", a[len(b)].From)
 	}
 	return 0, ""
+}
+
+// diffHolidays says which holiday inside p one site has and the other not.
+func diffHolidays(old, new *core.Site, p core.Period) string {
+	for _, d := range new.Holidays {
+		if p.Contains(d) && !old.IsHoliday(d) {
+			return fmt.Sprintf("adding the holiday %s", d)
+		}
+	}
+	for _, d := range old.Holidays {
+		if p.Contains(d) && !new.IsHoliday(d) {
+			return fmt.Sprintf("removing the holiday %s", d)
+		}
+	}
+	return ""
 }

@@ -240,6 +240,10 @@ func TestImportSiteRefusesLockedChanges(t *testing.T) {
 		{"area", func(s *core.Site) { s.Units[1].Area = 9000 }, "units[1]"},
 		{"new unit", func(s *core.Site) { s.Units = append(s.Units, core.Unit{ID: "C", Area: 1, Quota: 1}) }, ""},
 		{"name", func(s *core.Site) { s.Name = "ZEV Linde" }, ""},
+		{"holiday added inside", func(s *core.Site) { s.Holidays = append(s.Holidays, core.MustDate(2026, 3, 19)) }, "holidays"},
+		{"holiday removed inside", func(s *core.Site) { s.Holidays = s.Holidays[1:] }, "holidays"},
+		{"holiday after", func(s *core.Site) { s.Holidays = append(s.Holidays, core.MustDate(2026, 12, 25)) }, ""},
+		{"time zone", func(s *core.Site) { s.Timezone = "Europe/Vaduz" }, "timezone"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var s *core.Site
