@@ -573,3 +573,65 @@ func TestSiteFormHolidaysAndTimeZone(t *testing.T) {
 		t.Errorf("a holiday after June: stored %v, %q", got.Holidays, f.fs.general.Text)
 	}
 }
+
+// TestTenantImportReplace: the Tenants screen's preview offers to replace
+// the tenant list: the preview then names the stored tenancies the list
+// leaves out, and storing removes them (as `import tenants --replace`);
+// with June billed, a replace that removes a tenancy billed in June is
+// refused and stores nothing.
+func TestTenantImportReplace(t *testing.T) {
+	st, site, clock := billingStore(t)
+	m := newTestMaster(t, st, site, clock)
+	tn := m.Tenants
+	path := filepath.Join(t.TempDir(), "tenants.csv")
+	os.WriteFile(path, []byte("unit,name,from,to,language\nW02,Ben Beispiel,2026-06-16,2026-12-31,en\nW02,Carla Rossi,2027-01-01,,it\n"), 0o600)
+	tn.previewFile(path)
+	if tn.mode.Selected != "Add and update" || strings.Contains(tn.previewText.Text, "removed") {
+		t.Fatalf("default mode %q, preview %q", tn.mode.Selected, tn.previewText.Text)
+	}
+	tn.mode.SetSelected("Replace the tenant list")
+	want := "2 rows: 1 new, 1 changed, 0 unchanged.\n" +
+		"1 stored tenancies are not in the list and are removed:\n" +
+		"W01 Anna Muster 01.01.2026 – open: removed\n" +
+		"line 2: W02 Ben Beispiel 16.06.2026 – 31.12.2026: changed\n" +
+		"line 3: W02 Carla Rossi 01.01.2027 – open: new\n"
+	if tn.previewText.Text != want {
+		t.Errorf("replace preview:\n%s\nwant\n%s", tn.previewText.Text, want)
+	}
+	if got := storedSite(t, st, site.ID); !reflect.DeepEqual(got.Occupancies, site.Occupancies) {
+		t.Fatal("the preview stored something")
+	}
+	test.Tap(findButton(tn.Content(), "Store these changes"))
+	got := storedSite(t, st, site.ID).Occupancies
+	if len(got) != 2 || got[0].Name != "Ben Beispiel" || got[0].To != core.MustDate(2026, 12, 31) || got[1].Name != "Carla Rossi" {
+		t.Errorf("stored %+v (preview %q)", got, tn.previewText.Text)
+	}
+	if tn.status.Text != "Tenant list stored: 1 new, 1 changed, 0 unchanged, 1 removed." {
+		t.Errorf("status %q", tn.status.Text)
+	}
+	if audit := auditActions(t, st); !strings.HasSuffix(audit[len(audit)-1], "1 removed") {
+		t.Errorf("audit %q", audit)
+	}
+
+	// Billed June: removing Ben's tenancy, billed in June, is refused.
+	st2, site2, _ := billingStore(t)
+	if err := st2.Update(func(tx store.Tx) error {
+		return tx.LockPeriod(store.Lock{Site: site2.ID, Period: core.Period{From: core.MustDate(2026, 6, 1), To: core.MustDate(2026, 6, 30)}, Time: clock.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m2 := newTestMaster(t, st2, site2, clock)
+	os.WriteFile(path, []byte("unit,name,from\nW01,Anna Muster,2026-01-01\n"), 0o600)
+	m2.Tenants.previewFile(path)
+	m2.Tenants.mode.SetSelected("Replace the tenant list")
+	if !strings.Contains(m2.Tenants.previewText.Text, "W02 Ben Beispiel 16.06.2026 – open: removed") {
+		t.Errorf("preview %q", m2.Tenants.previewText.Text)
+	}
+	test.Tap(findButton(m2.Tenants.Content(), "Store these changes"))
+	if msg := m2.Tenants.previewText.Text; !strings.Contains(msg, "removing the tenancy of Ben Beispiel in unit W02 changes the billed period 01.06.2026 – 30.06.2026") {
+		t.Errorf("locked: %q", msg)
+	}
+	if got := storedSite(t, st2, site2.ID); !reflect.DeepEqual(got.Occupancies, site2.Occupancies) {
+		t.Errorf("a refused replace stored %+v", got.Occupancies)
+	}
+}
