@@ -589,6 +589,9 @@ func TestTenantImportReplace(t *testing.T) {
 	if tn.mode.Selected != "Add and update" || strings.Contains(tn.previewText.Text, "removed") {
 		t.Fatalf("default mode %q, preview %q", tn.mode.Selected, tn.previewText.Text)
 	}
+	if tn.formScroll.Visible() {
+		t.Error("the tenancy form shows through the preview")
+	}
 	tn.mode.SetSelected("Replace the tenant list")
 	want := "2 rows: 1 new, 1 changed, 0 unchanged.\n" +
 		"1 stored tenancies are not in the list and are removed:\n" +
@@ -606,8 +609,8 @@ func TestTenantImportReplace(t *testing.T) {
 	if len(got) != 2 || got[0].Name != "Ben Beispiel" || got[0].To != core.MustDate(2026, 12, 31) || got[1].Name != "Carla Rossi" {
 		t.Errorf("stored %+v (preview %q)", got, tn.previewText.Text)
 	}
-	if tn.status.Text != "Tenant list stored: 1 new, 1 changed, 0 unchanged, 1 removed." {
-		t.Errorf("status %q", tn.status.Text)
+	if tn.status.Text != "Tenant list stored: 1 new, 1 changed, 0 unchanged, 1 removed." || !tn.formScroll.Visible() {
+		t.Errorf("status %q, form shown again %v", tn.status.Text, tn.formScroll.Visible())
 	}
 	if audit := auditActions(t, st); !strings.HasSuffix(audit[len(audit)-1], "1 removed") {
 		t.Errorf("audit %q", audit)

@@ -53,6 +53,9 @@ type Imports struct {
 	// mode chooses, for a tenant list, between adding and updating
 	// tenancies and replacing the site's tenant list; hidden otherwise.
 	mode *widget.RadioGroup
+	// content is the dialog's content, laid out again when mode comes
+	// or goes.
+	content *fyne.Container
 
 	queue    []fyne.URI
 	cancel   context.CancelFunc // of the running step, nil when idle
@@ -215,9 +218,9 @@ func (im *Imports) show(name string) {
 	im.mode.Hide()
 	im.title.SetText(lang.X("import.file", "Import {{.File}}", map[string]any{"File": name}))
 	if im.dlg == nil {
-		content := container.NewBorder(container.NewVBox(im.title, im.bar, im.mode), container.NewHBox(im.start, im.stop), nil, nil,
+		im.content = container.NewBorder(container.NewVBox(im.title, im.bar, im.mode), container.NewHBox(im.start, im.stop), nil, nil,
 			container.NewVScroll(im.message))
-		im.dlg = dialog.NewCustomWithoutButtons(lang.X("import.title", "Import"), content, im.win)
+		im.dlg = dialog.NewCustomWithoutButtons(lang.X("import.title", "Import"), im.content, im.win)
 		im.dlg.Resize(fyne.NewSize(640, 420))
 		// Closed another way than by its buttons (Escape): whatever runs
 		// is cancelled, so nothing is stored behind the user's back.
@@ -228,6 +231,8 @@ func (im *Imports) show(name string) {
 				im.cancel()
 			}
 		})
+	} else {
+		im.content.Refresh() // without the mode of an earlier tenant list
 	}
 	im.shown = true
 	im.dlg.Show()
@@ -241,6 +246,7 @@ func (im *Imports) preview(site *core.Site, p *importer.Prepared) {
 		im.mode.SetSelected(importModes()[0]) // adding is the default, as on the command line
 		im.mode.Enable()
 		im.mode.Show()
+		im.content.Refresh()
 	}
 	im.message.SetText(previewText(site, p))
 	im.start.Enable()

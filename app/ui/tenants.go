@@ -51,6 +51,7 @@ type Tenants struct {
 	mode        *widget.RadioGroup // add and update, or replace the tenant list
 	previewText *widget.Label
 	previewBox  fyne.CanvasObject
+	formScroll  fyne.CanvasObject // the tenancy form, hidden while a preview takes its place
 	content     fyne.CanvasObject
 }
 
@@ -124,7 +125,8 @@ func NewTenants(st store.Store, clock core.Clock, win fyne.Window) *Tenants {
 			}
 		}))
 	left := container.NewBorder(nil, nil, nil, nil, t.history)
-	right := container.NewStack(container.NewVScroll(t.form), t.previewBox)
+	t.formScroll = container.NewVScroll(t.form)
+	right := container.NewStack(t.formScroll, t.previewBox)
 	t.content = container.NewBorder(top, t.status, nil, nil, container.NewHSplit(left, right))
 	return t
 }
@@ -356,6 +358,7 @@ func (t *Tenants) onImport() {
 // would do, storing nothing.
 func (t *Tenants) previewFile(path string) {
 	t.preview = &tenantPreview{}
+	t.formScroll.Hide() // the preview has no background of its own
 	t.previewBox.Show()
 	tl, err := importer.ReadTenantsFile(path)
 	if err != nil {
@@ -474,4 +477,5 @@ func (t *Tenants) closePreview() {
 	t.preview = nil
 	t.previewText.SetText("")
 	t.previewBox.Hide()
+	t.formScroll.Show()
 }
