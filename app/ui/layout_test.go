@@ -33,7 +33,8 @@ func TestTabsFitTheWindow(t *testing.T) {
 			inLanguage(t, code)
 			w := test.NewTempWindow(t, nil)
 			m := newMainWindow(w, st, core.FixedClock(now))
-			m.gateways.browse, _ = fakeBrowse()
+			var found <-chan struct{}
+			m.gateways.browse, found = fakeBrowse()
 			t.Cleanup(m.gateways.Stop)
 			m.billing.spawn = func(f func()) { f() } // no job races the measuring
 			drawn := make(chan liveShown, 1)
@@ -56,10 +57,13 @@ func TestTabsFitTheWindow(t *testing.T) {
 			}
 			for i, it := range m.tabs.Items {
 				m.tabs.SelectIndex(i)
-				if it.Content == m.live.Content() {
+				switch it.Content {
+				case m.live.Content():
 					<-drawn
 					m.live.Stop()
 					m.live.waitStopped()
+				case m.gateways.Content():
+					<-found // the search's result is drawn on its goroutine
 				}
 				check(it.Text, it.Content.MinSize().Width)
 			}
