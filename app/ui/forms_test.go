@@ -638,3 +638,26 @@ func TestTenantImportReplace(t *testing.T) {
 		t.Errorf("a refused replace stored %+v", got.Occupancies)
 	}
 }
+
+// TestSiteFormKeepsHolidayOrder: a site file's holidays in its own order,
+// saved from the form with another change, stay as they were: the audit
+// log names only what the clerk changed.
+func TestSiteFormKeepsHolidayOrder(t *testing.T) {
+	st, site, clock := billingStore(t)
+	site.Holidays = []core.Date{core.MustDate(2026, 8, 1), core.MustDate(2026, 1, 1)}
+	if err := st.Update(func(tx store.Tx) error { return tx.PutSite(site) }); err != nil {
+		t.Fatal(err)
+	}
+	m := newTestMaster(t, st, site, clock)
+	m.Sites.selected = 0
+	m.Sites.onEdit()
+	f := m.Sites.form
+	if f.holidays.Text != "01.08.2026\n01.01.2026" {
+		t.Errorf("holidays shown %q", f.holidays.Text)
+	}
+	f.name.SetText("ZEV Birkenweg")
+	test.Tap(f.save)
+	if audit := auditActions(t, st); len(audit) != 1 || audit[0] != "site.update name changed" {
+		t.Errorf("audit %q (general %q)", audit, f.fs.general.Text)
+	}
+}

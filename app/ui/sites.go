@@ -306,16 +306,22 @@ func (f *SiteForm) onSave() {
 		f.fs.fail("holidays", err.Error())
 		return
 	}
-	s.Holidays = days
-	stored, err := saveSite(f.st, f.clock, s)
+	// The same days as stored keep the stored order: a site file's list
+	// saved unchanged is no change for the audit log.
+	stored := slices.Clone(s.Holidays)
+	slices.SortFunc(stored, core.Date.Compare)
+	if !slices.Equal(slices.Compact(stored), days) {
+		s.Holidays = days
+	}
+	saved, err := saveSite(f.st, f.clock, s)
 	if err != nil {
 		f.fs.showErr(err, "")
 		return
 	}
-	f.Edit(stored)
+	f.Edit(saved)
 	f.saved.SetText(lang.X("forms.saved", "Saved."))
 	if f.onSaved != nil {
-		f.onSaved(stored)
+		f.onSaved(saved)
 	}
 }
 
