@@ -82,6 +82,13 @@ func (fs *fieldSet) grid(fields ...*field) *fyne.Container {
 	return container.New(layout.NewFormLayout(), objs...)
 }
 
+// formButtons lays out a form's buttons two to a row: side by side, four
+// buttons with German or French labels would make the form, and the tab,
+// wider than an office window.
+func formButtons(buttons ...fyne.CanvasObject) *fyne.Container {
+	return container.NewGridWithColumns(2, buttons...)
+}
+
 // clear hides every error.
 func (fs *fieldSet) clear() {
 	for _, f := range fs.fields {

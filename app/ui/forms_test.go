@@ -493,3 +493,171 @@ func TestMainWindowMasterDataCreatesSite(t *testing.T) {
 		t.Errorf("stored %q with units %+v", got.Name, got.Units)
 	}
 }
+
+// TestSiteFormHolidaysAndTimeZone: the site form sets the site's time zone
+// and its holidays (typed the Swiss way, or canton Bern's added by the
+// button), stored through ImportSite; with June 2026 billed, a holiday in
+// June and another time zone are refused at their fields, naming the
+// period, and nothing is stored.
+func TestSiteFormHolidaysAndTimeZone(t *testing.T) {
+	st, site, clock := billingStore(t)
+	m := newTestMaster(t, st, site, clock)
+	s := m.Sites
+	s.selected = 0
+	s.onEdit()
+	f := s.form
+	if f.zone.Selected != "Europe/Zurich" || f.holidays.Text != "" {
+		t.Fatalf("form: zone %q, holidays %q", f.zone.Selected, f.holidays.Text)
+	}
+	test.Type(f.holidays, "25.12.2026\n1.8.2026\n\n2026-12-26\n32.12.2026")
+	test.Tap(f.save)
+	if msg := f.fs.errorAt("holidays"); msg != "line 5: expected a date such as 31.03.2026" {
+		t.Fatalf("a bad date: %q (general %q)", msg, f.fs.general.Text)
+	}
+	f.holidays.SetText("25.12.2026\n1.8.2026\n\n2026-12-26\n25.12.2026")
+	test.Tap(f.save)
+	got := storedSite(t, st, site.ID)
+	want := []core.Date{core.MustDate(2026, 8, 1), core.MustDate(2026, 12, 25), core.MustDate(2026, 12, 26)}
+	if !reflect.DeepEqual(got.Holidays, want) || f.saved.Text != "Saved." {
+		t.Fatalf("stored holidays %v (saved %q, general %q)", got.Holidays, f.saved.Text, f.fs.general.Text)
+	}
+	if f.holidays.Text != "01.08.2026\n25.12.2026\n26.12.2026" {
+		t.Errorf("the form shows %q", f.holidays.Text)
+	}
+	// Canton Bern's holidays of this year (2026, by the clock), then of
+	// the next.
+	if f.addHolidays.Text != "Add the public holidays of canton Bern for 2026" {
+		t.Fatalf("button %q", f.addHolidays.Text)
+	}
+	test.Tap(f.addHolidays)
+	if f.addHolidays.Text != "Add the public holidays of canton Bern for 2027" {
+		t.Errorf("after adding 2026: button %q", f.addHolidays.Text)
+	}
+	test.Tap(f.save)
+	got = storedSite(t, st, site.ID)
+	if len(got.Holidays) != 9 || got.Holidays[0] != core.MustDate(2026, 1, 1) || got.Holidays[2] != core.MustDate(2026, 4, 3) ||
+		got.Holidays[8] != core.MustDate(2026, 12, 26) {
+		t.Errorf("canton Bern 2026: stored %v", got.Holidays)
+	}
+
+	june := core.Period{From: core.MustDate(2026, 6, 1), To: core.MustDate(2026, 6, 30)}
+	if err := st.Update(func(tx store.Tx) error {
+		return tx.LockPeriod(store.Lock{Site: site.ID, Period: june, Time: clock.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := storedSite(t, st, site.ID)
+	f.holidays.SetText(f.holidays.Text + "\n15.06.2026")
+	test.Tap(f.save)
+	msg := f.fs.errorAt("holidays")
+	for _, want := range []string{"adding the holiday 15.06.2026", "billed period 01.06.2026 – 30.06.2026",
+		"zevdesk unlock --site birkenweg --from 2026-06-01 --to 2026-06-30"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("holiday in June: %q lacks %q (general %q)", msg, want, f.fs.general.Text)
+		}
+	}
+	f.holidays.SetText(holidayLines(before.Holidays))
+	f.zone.SetSelected("Europe/Vaduz")
+	test.Tap(f.save)
+	if msg := f.fs.errorAt("timezone"); !strings.Contains(msg, "changing the time zone changes the billed period 01.06.2026 – 30.06.2026") {
+		t.Errorf("another time zone: %q (general %q)", msg, f.fs.general.Text)
+	}
+	if got := storedSite(t, st, site.ID); !reflect.DeepEqual(got, before) {
+		t.Errorf("a refused change was stored: %+v", got)
+	}
+	// A holiday after the billed period is stored.
+	f.zone.SetSelected("Europe/Zurich")
+	f.holidays.SetText(holidayLines(before.Holidays) + "\n31.12.2026")
+	test.Tap(f.save)
+	if got := storedSite(t, st, site.ID); len(got.Holidays) != 10 || f.saved.Text != "Saved." {
+		t.Errorf("a holiday after June: stored %v, %q", got.Holidays, f.fs.general.Text)
+	}
+}
+
+// TestTenantImportReplace: the Tenants screen's preview offers to replace
+// the tenant list: the preview then names the stored tenancies the list
+// leaves out, and storing removes them (as `import tenants --replace`);
+// with June billed, a replace that removes a tenancy billed in June is
+// refused and stores nothing.
+func TestTenantImportReplace(t *testing.T) {
+	st, site, clock := billingStore(t)
+	m := newTestMaster(t, st, site, clock)
+	tn := m.Tenants
+	path := filepath.Join(t.TempDir(), "tenants.csv")
+	os.WriteFile(path, []byte("unit,name,from,to,language\nW02,Ben Beispiel,2026-06-16,2026-12-31,en\nW02,Carla Rossi,2027-01-01,,it\n"), 0o600)
+	tn.previewFile(path)
+	if tn.mode.Selected != "Add and update" || strings.Contains(tn.previewText.Text, "removed") {
+		t.Fatalf("default mode %q, preview %q", tn.mode.Selected, tn.previewText.Text)
+	}
+	if tn.formScroll.Visible() {
+		t.Error("the tenancy form shows through the preview")
+	}
+	tn.mode.SetSelected("Replace the tenant list")
+	want := "2 rows: 1 new, 1 changed, 0 unchanged.\n" +
+		"1 stored tenancies are not in the list and are removed:\n" +
+		"W01 Anna Muster 01.01.2026 – open: removed\n" +
+		"line 2: W02 Ben Beispiel 16.06.2026 – 31.12.2026: changed\n" +
+		"line 3: W02 Carla Rossi 01.01.2027 – open: new\n"
+	if tn.previewText.Text != want {
+		t.Errorf("replace preview:\n%s\nwant\n%s", tn.previewText.Text, want)
+	}
+	if got := storedSite(t, st, site.ID); !reflect.DeepEqual(got.Occupancies, site.Occupancies) {
+		t.Fatal("the preview stored something")
+	}
+	test.Tap(findButton(tn.Content(), "Store these changes"))
+	got := storedSite(t, st, site.ID).Occupancies
+	if len(got) != 2 || got[0].Name != "Ben Beispiel" || got[0].To != core.MustDate(2026, 12, 31) || got[1].Name != "Carla Rossi" {
+		t.Errorf("stored %+v (preview %q)", got, tn.previewText.Text)
+	}
+	if tn.status.Text != "Tenant list stored: 1 new, 1 changed, 0 unchanged, 1 removed." || !tn.formScroll.Visible() {
+		t.Errorf("status %q, form shown again %v", tn.status.Text, tn.formScroll.Visible())
+	}
+	if audit := auditActions(t, st); !strings.HasSuffix(audit[len(audit)-1], "1 removed") {
+		t.Errorf("audit %q", audit)
+	}
+
+	// Billed June: removing Ben's tenancy, billed in June, is refused.
+	st2, site2, _ := billingStore(t)
+	if err := st2.Update(func(tx store.Tx) error {
+		return tx.LockPeriod(store.Lock{Site: site2.ID, Period: core.Period{From: core.MustDate(2026, 6, 1), To: core.MustDate(2026, 6, 30)}, Time: clock.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m2 := newTestMaster(t, st2, site2, clock)
+	os.WriteFile(path, []byte("unit,name,from\nW01,Anna Muster,2026-01-01\n"), 0o600)
+	m2.Tenants.previewFile(path)
+	m2.Tenants.mode.SetSelected("Replace the tenant list")
+	if !strings.Contains(m2.Tenants.previewText.Text, "W02 Ben Beispiel 16.06.2026 – open: removed") {
+		t.Errorf("preview %q", m2.Tenants.previewText.Text)
+	}
+	test.Tap(findButton(m2.Tenants.Content(), "Store these changes"))
+	if msg := m2.Tenants.previewText.Text; !strings.Contains(msg, "removing the tenancy of Ben Beispiel in unit W02 changes the billed period 01.06.2026 – 30.06.2026") {
+		t.Errorf("locked: %q", msg)
+	}
+	if got := storedSite(t, st2, site2.ID); !reflect.DeepEqual(got.Occupancies, site2.Occupancies) {
+		t.Errorf("a refused replace stored %+v", got.Occupancies)
+	}
+}
+
+// TestSiteFormKeepsHolidayOrder: a site file's holidays in its own order,
+// saved from the form with another change, stay as they were: the audit
+// log names only what the clerk changed.
+func TestSiteFormKeepsHolidayOrder(t *testing.T) {
+	st, site, clock := billingStore(t)
+	site.Holidays = []core.Date{core.MustDate(2026, 8, 1), core.MustDate(2026, 1, 1)}
+	if err := st.Update(func(tx store.Tx) error { return tx.PutSite(site) }); err != nil {
+		t.Fatal(err)
+	}
+	m := newTestMaster(t, st, site, clock)
+	m.Sites.selected = 0
+	m.Sites.onEdit()
+	f := m.Sites.form
+	if f.holidays.Text != "01.08.2026\n01.01.2026" {
+		t.Errorf("holidays shown %q", f.holidays.Text)
+	}
+	f.name.SetText("ZEV Birkenweg")
+	test.Tap(f.save)
+	if audit := auditActions(t, st); len(audit) != 1 || audit[0] != "site.update name changed" {
+		t.Errorf("audit %q (general %q)", audit, f.fs.general.Text)
+	}
+}

@@ -108,8 +108,9 @@ func NewGateways(st store.Store, clock core.Clock, win fyne.Window) *Gateways {
 		defer c.Close()
 		return c.Meters(ctx)
 	}
-	g.paired = newTable(pairedColumns(), []float32{140, 130, 80, 135, 135, 170}, g.pairedSize, g.updatePaired)
-	g.found = newTable(foundColumns(), []float32{140, 120, 90, 170, 70}, g.foundSize, g.updateFound)
+	g.paired = newTable(pairedColumns(), nil, g.pairedSize, g.updatePaired)
+	g.found = newTable(foundColumns(), nil, g.foundSize, g.updateFound)
+	g.fitColumns()
 	g.found.OnSelected = func(id widget.TableCellID) { g.onFound(id.Row) }
 	g.paired.OnSelected = func(id widget.TableCellID) { g.onChoose(id.Row) }
 	g.meterTitle = widget.NewLabelWithStyle(lang.X("gateways.choose", "Choose a paired gateway to assign its meters to the site's meters."), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -196,6 +197,7 @@ func (g *Gateways) onBrowse(gws []discover.Gateway) {
 	} else {
 		g.search.SetText("")
 	}
+	g.fitColumns()
 	g.found.Refresh()
 }
 
@@ -252,6 +254,7 @@ func (g *Gateways) onReload() {
 			break
 		}
 	}
+	g.fitColumns()
 	g.paired.Refresh()
 	g.found.Refresh()
 }
@@ -530,5 +533,47 @@ func (g *Gateways) updateFound(id widget.TableCellID, c fyne.CanvasObject) {
 		} else {
 			l.SetText(lang.X("gateways.no", "no"))
 		}
+	}
+}
+
+// Column widths of the gateway tables: a column is as wide as its header or
+// its widest cell, in the current language, so that no header runs into the
+// next ("Liegenschaft" and "Gekoppelt" did with widths made for English);
+// cells wider than maxCellWidth are cut with an ellipsis instead.
+const (
+	minColumnWidth = 60
+	maxCellWidth   = 280
+)
+
+// fitColumns sizes the columns of both tables to the current language and
+// rows; typical ids, addresses and times keep empty tables from jumping
+// when the first row arrives.
+func (g *Gateways) fitColumns() {
+	const id, addr, stamp = "zevgw-2786067d", "192.168.100.20:8443", "05.01.2026 09:30"
+	fitColumns(g.paired, pairedColumns(), []string{id, addr, "", stamp, stamp, ""}, g.pairedSize, g.updatePaired)
+	fitColumns(g.found, foundColumns(), []string{id, "zevgw-1", "", addr, ""}, g.foundSize, g.updateFound)
+}
+
+// fitColumns sizes t's columns from headers (drawn bold), the samples'
+// texts and the texts update gives the cells of the rows size reports.
+func fitColumns(t *widget.Table, headers, samples []string, size func() (int, int), update func(widget.TableCellID, fyne.CanvasObject)) {
+	th := t.Theme()
+	textSize := th.Size(theme.SizeNameText)
+	// A label's text is inset by the inner padding on both sides; one
+	// padding more keeps the next column's text off this one's.
+	pad := 2*th.Size(theme.SizeNameInnerPadding) + th.Size(theme.SizeNamePadding)
+	rows, _ := size()
+	cell := widget.NewLabel("")
+	for col, h := range headers {
+		w := fyne.MeasureText(h, textSize, fyne.TextStyle{Bold: true}).Width + pad
+		if col < len(samples) {
+			w = max(w, fyne.MeasureText(samples[col], textSize, fyne.TextStyle{}).Width+pad)
+		}
+		for row := 0; row < rows; row++ {
+			update(widget.TableCellID{Row: row, Col: col}, cell)
+			cw := fyne.MeasureText(cell.Text, textSize, cell.TextStyle).Width + pad
+			w = max(w, min(cw, maxCellWidth))
+		}
+		t.SetColumnWidth(col, max(w, minColumnWidth))
 	}
 }

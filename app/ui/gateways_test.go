@@ -12,6 +12,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/core/store/bolt"
@@ -334,5 +336,83 @@ func TestGatewaysPairByAddressAlone(t *testing.T) {
 	}
 	if p := loadPairing(t, st, gw.ID()); p.Address != addr {
 		t.Errorf("stored pairing %+v", p)
+	}
+}
+
+// TestGatewaysHeadersFit: in every language each header of the paired and
+// the found gateways tables fits its column with room to spare, so that no
+// header runs into the next (German "Liegenschaft" ran into "Gekoppelt"),
+// and a cell's text gets the room it needs up to a limit.
+func TestGatewaysHeadersFit(t *testing.T) {
+	for _, code := range Languages {
+		t.Run(code, func(t *testing.T) {
+			test.NewTempApp(t)
+			inLanguage(t, code)
+			st, clock := testStore(t)
+			err := st.Update(func(tx store.Tx) error {
+				p := intake.Pairing{GatewayID: "zgw-cellar", Address: "192.168.1.20:8443", Site: "birkenweg",
+					PairedAt: time.Date(2026, 1, 5, 8, 30, 0, 0, time.UTC)}
+				if err := intake.SavePairing(tx, p, p.PairedAt, "test"); err != nil {
+					return err
+				}
+				s, _ := json.Marshal(intake.State{Gateway: "zgw-cellar", LastContact: time.Date(2026, 6, 11, 8, 45, 0, 0, time.UTC), Behind: 12})
+				return tx.PutMeta(intake.StateBucket, "zgw-cellar", s)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := test.NewTempWindow(t, nil)
+			g := NewGateways(st, clock, w)
+			w.SetContent(g.Content())
+			w.Resize(fyne.NewSize(1100, 700))
+			var drawn <-chan struct{}
+			g.browse, drawn = fakeBrowse(discover.Gateway{ID: "zevgw-2786067d", Model: "zevgw-1", FW: "1.4.2", Address: "192.168.1.41:8443"})
+			t.Cleanup(g.Stop)
+			g.setSite(loadSite(t, st, "birkenweg"))
+			<-drawn
+			th := g.paired.Theme()
+			pad := 2*th.Size(theme.SizeNameInnerPadding) + th.Size(theme.SizeNamePadding)
+			for _, tb := range []struct {
+				table   *widget.Table
+				headers []string
+				update  func(widget.TableCellID, fyne.CanvasObject)
+			}{{g.paired, pairedColumns(), g.updatePaired}, {g.found, foundColumns(), g.updateFound}} {
+				tb.table.Refresh()
+				labels := map[string]*widget.Label{}
+				collectLabels(tb.table, labels)
+				for col, h := range tb.headers {
+					l := labels[h]
+					if l == nil || !l.TextStyle.Bold {
+						t.Errorf("header %q is not drawn", h)
+						continue
+					}
+					need := fyne.MeasureText(h, th.Size(theme.SizeNameText), l.TextStyle).Width + pad
+					if got := l.Size().Width; got < need {
+						t.Errorf("header %q: column %.0f px wide, the header needs %.0f", h, got, need)
+					}
+					text := cellText(tb.update, 0, col)
+					if cw := fyne.MeasureText(text, th.Size(theme.SizeNameText), fyne.TextStyle{}).Width + pad; cw <= maxCellWidth && l.Size().Width < cw {
+						t.Errorf("column %q: %.0f px wide, its cell %q needs %.0f", h, l.Size().Width, text, cw)
+					}
+				}
+			}
+		})
+	}
+}
+
+// collectLabels finds the labels drawn in o's tree by their text.
+func collectLabels(o fyne.CanvasObject, into map[string]*widget.Label) {
+	if l, ok := o.(*widget.Label); ok && l.Visible() {
+		into[l.Text] = l
+	}
+	var children []fyne.CanvasObject
+	switch c := o.(type) {
+	case fyne.Widget:
+		children = test.WidgetRenderer(c).Objects()
+	case *fyne.Container:
+		children = c.Objects
+	}
+	for _, ch := range children {
+		collectLabels(ch, into)
 	}
 }

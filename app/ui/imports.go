@@ -50,10 +50,17 @@ type Imports struct {
 	stop     *widget.Button // "Cancel" (running) or "Close" (finished)
 	dlg      dialog.Dialog
 	shown    bool // the dialog is on screen
+	// mode chooses, for a tenant list, between adding and updating
+	// tenancies and replacing the site's tenant list; hidden otherwise.
+	mode *widget.RadioGroup
+	// content is the dialog's content, laid out again when mode comes
+	// or goes.
+	content *fyne.Container
 
 	queue    []fyne.URI
 	cancel   context.CancelFunc // of the running step, nil when idle
 	prepared *importer.Prepared
+	prepSite *core.Site // the site prepared was checked against
 
 	// uiCalls counts the functions the goroutine handed to the UI
 	// goroutine: an import of a large file reports in many small steps.
@@ -78,6 +85,9 @@ func NewImports(st store.Store, clock core.Clock, win fyne.Window, site func() *
 	im.start = widget.NewButton(lang.X("import.store", "Import"), im.onStore)
 	im.start.Importance = widget.HighImportance
 	im.stop = widget.NewButton(lang.X("import.cancel", "Cancel"), im.onStop)
+	im.mode = widget.NewRadioGroup(importModes(), im.onMode)
+	im.mode.Required = true
+	im.mode.Hide()
 	return im
 }
 
@@ -205,11 +215,12 @@ func (im *Imports) run(job func(ctx context.Context) func()) {
 // show opens the dialog for a file.
 func (im *Imports) show(name string) {
 	im.prepared = nil
+	im.mode.Hide()
 	im.title.SetText(lang.X("import.file", "Import {{.File}}", map[string]any{"File": name}))
 	if im.dlg == nil {
-		content := container.NewBorder(container.NewVBox(im.title, im.bar), container.NewHBox(im.start, im.stop), nil, nil,
+		im.content = container.NewBorder(container.NewVBox(im.title, im.bar, im.mode), container.NewHBox(im.start, im.stop), nil, nil,
 			container.NewVScroll(im.message))
-		im.dlg = dialog.NewCustomWithoutButtons(lang.X("import.title", "Import"), content, im.win)
+		im.dlg = dialog.NewCustomWithoutButtons(lang.X("import.title", "Import"), im.content, im.win)
 		im.dlg.Resize(fyne.NewSize(640, 420))
 		// Closed another way than by its buttons (Escape): whatever runs
 		// is cancelled, so nothing is stored behind the user's back.
@@ -220,6 +231,8 @@ func (im *Imports) show(name string) {
 				im.cancel()
 			}
 		})
+	} else {
+		im.content.Refresh() // without the mode of an earlier tenant list
 	}
 	im.shown = true
 	im.dlg.Show()
@@ -227,11 +240,32 @@ func (im *Imports) show(name string) {
 
 // preview shows what p would store and offers Import.
 func (im *Imports) preview(site *core.Site, p *importer.Prepared) {
-	im.prepared = p
+	im.prepared, im.prepSite = p, site
 	_ = im.progress.Set(1)
+	if p.Kind == importer.FileTenants {
+		im.mode.SetSelected(importModes()[0]) // adding is the default, as on the command line
+		im.mode.Enable()
+		im.mode.Show()
+		im.content.Refresh()
+	}
 	im.message.SetText(previewText(site, p))
 	im.start.Enable()
 	im.stop.SetText(lang.X("import.cancel", "Cancel"))
+}
+
+// onMode applies the chosen way of importing a tenant list to the preview.
+func (im *Imports) onMode(choice string) {
+	p := im.prepared
+	if p == nil || p.Kind != importer.FileTenants || im.cancel != nil {
+		return
+	}
+	if err := p.SetReplace(choice == importModes()[1]); err != nil {
+		im.message.SetText(lang.X("import.failed", "Nothing was stored:\n{{.Err}}", map[string]any{"Err": err.Error()}))
+		im.start.Disable()
+		return
+	}
+	im.message.SetText(previewText(im.prepSite, p))
+	im.start.Enable()
 }
 
 // previewText says what a prepared file holds, in the site's local time.
@@ -247,6 +281,9 @@ func previewText(site *core.Site, p *importer.Prepared) string {
 	if t := p.Tenants; t != nil {
 		out = append(out, lang.X("import.preview.tenants", "{{.Rows}} tenancies: {{.Added}} new, {{.Updated}} changed, {{.Unchanged}} unchanged.",
 			map[string]any{"Rows": count(t.Rows), "Added": count(t.Added), "Updated": count(t.Updated), "Unchanged": count(t.Unchanged)}))
+		if p.Replace() {
+			out = append(out, removedLines(t)...)
+		}
 	} else {
 		out = append(out, lang.X("import.preview.rows", "{{.Rows}} rows, {{.Values}} values for {{.Meters}}.",
 			map[string]any{"Rows": count(p.Rows), "Values": count(p.Values), "Meters": strings.Join(p.Meters, ", ")}))
@@ -270,6 +307,7 @@ func (im *Imports) onStore() {
 		return
 	}
 	im.message.SetText(lang.X("import.storing", "Storing…"))
+	im.mode.Disable() // the mode is the store's from here
 	opt := vee.Options{Clock: im.clock, Actor: desktopActor()}
 	im.run(func(ctx context.Context) func() {
 		sum, err := p.Store(ctx, im.st, opt, im.report)

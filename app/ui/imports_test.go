@@ -261,3 +261,47 @@ func BenchmarkImportUIStall(b *testing.B) {
 		b.ReportMetric(float64(im.uiCalls.Load()), "ui-calls")
 	}
 }
+
+// TestImportTenantListReplace: a tenant list dropped on the window offers
+// "Add and update" (the default) or "Replace the tenant list"; replacing
+// previews the stored tenancies the list leaves out, and Import removes
+// them, as `import tenants --replace` does.
+func TestImportTenantListReplace(t *testing.T) {
+	m, st, wait := importWindow(t)
+	path := filepath.Join(t.TempDir(), "mieter.csv")
+	if err := os.WriteFile(path, []byte("unit,name,from,to\nW02,Ben Beispiel,2026-06-16,2026-12-31\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(path)})
+	wait()
+	im := m.imports
+	if !im.mode.Visible() || im.mode.Selected != "Add and update" {
+		t.Fatalf("mode shown %v, chosen %q", im.mode.Visible(), im.mode.Selected)
+	}
+	if msg := im.message.Text; !strings.Contains(msg, "1 tenancies: 0 new, 1 changed, 0 unchanged.") || strings.Contains(msg, "removed") {
+		t.Errorf("add and update: %q", msg)
+	}
+	im.mode.SetSelected("Replace the tenant list")
+	if msg := im.message.Text; !strings.Contains(msg, "1 stored tenancies are not in the list and are removed:\nW01 Anna Muster 01.01.2026 – open: removed") {
+		t.Errorf("replace preview %q", msg)
+	}
+	if got := storedSite(t, st, "birkenweg").Occupancies; len(got) != 2 {
+		t.Fatalf("the preview stored %+v", got)
+	}
+	test.Tap(im.start)
+	wait()
+	got := storedSite(t, st, "birkenweg").Occupancies
+	if len(got) != 1 || got[0].Name != "Ben Beispiel" || got[0].To != core.MustDate(2026, 12, 31) {
+		t.Errorf("stored %+v", got)
+	}
+	if !strings.Contains(im.message.Text, "1 updated, 0 unchanged, 1 removed") {
+		t.Errorf("after storing: %q", im.message.Text)
+	}
+	// A readings file shows no choice.
+	test.Tap(im.stop)
+	m.onDropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(julyReadings(t, 4, "M-W01"))})
+	wait()
+	if im.mode.Visible() {
+		t.Error("a readings file offers to replace the tenant list")
+	}
+}

@@ -26,6 +26,15 @@ var lockedChanges = map[string]func(a map[string]any) string{
 	"changing the allocation": func(a map[string]any) string {
 		return lang.X("core.locked.allocation", "changing the allocation", a)
 	},
+	"changing the time zone": func(a map[string]any) string {
+		return lang.X("core.locked.timezone", "changing the time zone", a)
+	},
+	"adding the holiday %s": func(a map[string]any) string {
+		return lang.X("core.locked.holidayAdded", "adding the holiday {{.A0}}", a)
+	},
+	"removing the holiday %s": func(a map[string]any) string {
+		return lang.X("core.locked.holidayRemoved", "removing the holiday {{.A0}}", a)
+	},
 	"changing the VAT number": func(a map[string]any) string {
 		return lang.X("core.locked.vat", "changing the VAT number", a)
 	},

@@ -19,6 +19,7 @@ import (
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/ingest/importer"
 	"github.com/zevdesk/zevdesk/ingest/intake"
+	"github.com/zevdesk/zevdesk/ingest/sim"
 )
 
 // SiteForm creates or edits a site's own data: the building, the operator
@@ -42,9 +43,19 @@ type SiteForm struct {
 	opName, iban, email, phone  *widget.Entry
 	vat, owner                  *widget.Entry
 	collect, round5, refuse, rd *widget.Check
+	zone                        *widget.Select
+	holidays                    *widget.Entry // one date per line
+	addHolidays                 *widget.Button
 	save                        *widget.Button
 	saved                       *widget.Label
 }
+
+// siteZones are the time zones the site form offers: Switzerland's, and
+// those of the neighbours a community may sit in or near (Liechtenstein,
+// Büsingen); a site file may name any other IANA zone, which the form then
+// offers too.
+var siteZones = []string{"Europe/Zurich", "Europe/Vaduz", "Europe/Busingen", "Europe/Berlin", "Europe/Paris",
+	"Europe/Rome", "Europe/Vienna", "UTC"}
 
 // allocationLabels and periodLabels name the choices of the selects, in
 // the order of core.Allocations and the periods.
@@ -80,6 +91,14 @@ func NewSiteForm(st store.Store, clock core.Clock, win fyne.Window, onSaved func
 	f.round5 = widget.NewCheck(lang.X("forms.site.round5", "Round totals to 5 Rappen"), nil)
 	f.refuse = widget.NewCheck(lang.X("forms.site.refuse", "Refuse to bill a period with missing data"), nil)
 	f.rd = widget.NewCheck(lang.X("forms.site.redistribute", "Spread the difference to the grid meter over the consumers"), nil)
+	f.zone = widget.NewSelect(siteZones, nil)
+	f.holidays = widget.NewMultiLineEntry()
+	f.holidays.SetMinRowsVisible(4)
+	f.holidays.SetPlaceHolder("01.01.2026\n01.08.2026")
+	// Holiday data zevdesk has: canton Bern's (ingest/sim); other cantons'
+	// holidays are typed.
+	f.addHolidays = widget.NewButton("", f.onAddHolidays)
+	f.holidays.OnChanged = func(string) { f.refreshAddHolidays() }
 
 	building := []*field{
 		fs.add("id", lang.X("forms.site.id", "Short name (id)"), f.id),
@@ -102,6 +121,8 @@ func NewSiteForm(st store.Store, clock core.Clock, win fyne.Window, onSaved func
 	bill := []*field{
 		fs.add("allocation", lang.X("forms.site.allocation", "Solar allocation"), f.allocation),
 		fs.add("settings.period", lang.X("forms.site.period", "Billing period"), f.period),
+		fs.add("timezone", lang.X("forms.site.timezone", "Time zone"), f.zone),
+		fs.add("holidays", lang.X("forms.site.holidays", "Holidays (low tariff all day)"), container.NewVBox(f.holidays, f.addHolidays)),
 		fs.add("settings.collect_self", "", f.collect),
 		fs.add("settings.round_to_5", "", f.round5),
 		fs.add("settings.refuse_missing", "", f.refuse),
@@ -162,6 +183,80 @@ func (f *SiteForm) Edit(site *core.Site) {
 	f.round5.SetChecked(s.Settings.RoundTo5)
 	f.refuse.SetChecked(s.Settings.RefuseMissing)
 	f.rd.SetChecked(s.Settings.Redistribute)
+	zone := s.Timezone
+	if zone == "" {
+		zone = "Europe/Zurich"
+	}
+	f.zone.Options = siteZones
+	if !slices.Contains(siteZones, zone) {
+		f.zone.Options = append(slices.Clone(siteZones), zone)
+	}
+	f.zone.SetSelected(zone)
+	f.holidays.SetText(holidayLines(s.Holidays))
+	f.refreshAddHolidays()
+}
+
+// holidayLines formats days one per line, the Swiss way.
+func holidayLines(days []core.Date) string {
+	lines := make([]string, len(days))
+	for i, d := range days {
+		lines[i] = date(d)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// readHolidays parses the holidays entry: one date per line, sorted and
+// without duplicates in the result.
+func (f *SiteForm) readHolidays() ([]core.Date, error) {
+	var days []core.Date
+	for i, line := range strings.Split(f.holidays.Text, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		d, err := parseDateField(line)
+		if err != nil {
+			return nil, errors.New(lang.X("forms.site.holidayLine", "line {{.Line}}: {{.Err}}", map[string]any{"Line": i + 1, "Err": err.Error()}))
+		}
+		days = append(days, d)
+	}
+	slices.SortFunc(days, core.Date.Compare)
+	return slices.Compact(days), nil
+}
+
+// holidayYear is the first year from this one whose canton Bern holidays
+// the entry does not all list yet.
+func (f *SiteForm) holidayYear() int {
+	loc := time.UTC
+	if l, err := time.LoadLocation(f.zone.Selected); err == nil {
+		loc = l
+	}
+	y := f.clock.Now().In(loc).Year()
+	days, _ := f.readHolidays()
+	for ; ; y++ {
+		for _, d := range sim.Holidays(y) {
+			if !slices.Contains(days, d) {
+				return y
+			}
+		}
+	}
+}
+
+func (f *SiteForm) refreshAddHolidays() {
+	f.addHolidays.SetText(lang.X("forms.site.addHolidays", "Add the public holidays of canton Bern for {{.Year}}",
+		map[string]any{"Year": f.holidayYear()}))
+}
+
+// onAddHolidays adds canton Bern's public holidays of the year the button
+// names to the list.
+func (f *SiteForm) onAddHolidays() {
+	days, err := f.readHolidays()
+	if err != nil {
+		f.fs.fail("holidays", err.Error())
+		return
+	}
+	days = append(days, sim.Holidays(f.holidayYear())...)
+	slices.SortFunc(days, core.Date.Compare)
+	f.holidays.SetText(holidayLines(slices.Compact(days)))
 }
 
 // onSave validates the form through core.Site.Validate and stores it.
@@ -170,7 +265,7 @@ func (f *SiteForm) onSave() {
 	f.saved.SetText("")
 	var s *core.Site
 	if f.site == nil {
-		s = &core.Site{Timezone: "Europe/Zurich"}
+		s = &core.Site{}
 		s.ID = strings.TrimSpace(f.id.Text)
 		exists := false
 		_ = f.st.View(func(tx store.Tx) error {
@@ -205,15 +300,28 @@ func (f *SiteForm) onSave() {
 	s.Settings.RoundTo5 = f.round5.Checked
 	s.Settings.RefuseMissing = f.refuse.Checked
 	s.Settings.Redistribute = f.rd.Checked
-	stored, err := saveSite(f.st, f.clock, s)
+	s.Timezone = f.zone.Selected
+	days, err := f.readHolidays()
+	if err != nil {
+		f.fs.fail("holidays", err.Error())
+		return
+	}
+	// The same days as stored keep the stored order: a site file's list
+	// saved unchanged is no change for the audit log.
+	stored := slices.Clone(s.Holidays)
+	slices.SortFunc(stored, core.Date.Compare)
+	if !slices.Equal(slices.Compact(stored), days) {
+		s.Holidays = days
+	}
+	saved, err := saveSite(f.st, f.clock, s)
 	if err != nil {
 		f.fs.showErr(err, "")
 		return
 	}
-	f.Edit(stored)
+	f.Edit(saved)
 	f.saved.SetText(lang.X("forms.saved", "Saved."))
 	if f.onSaved != nil {
-		f.onSaved(stored)
+		f.onSaved(saved)
 	}
 }
 

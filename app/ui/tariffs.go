@@ -53,6 +53,7 @@ type Tariffs struct {
 	windows, baseFee, metering, vat, std *widget.Entry
 	pattern                              *widget.Select
 	check                                *widget.Label // the Art. 16 arithmetic
+	checkTitle                           *widget.Label // its heading, hidden while it is empty
 	status                               *widget.Label
 	content                              fyne.CanvasObject
 }
@@ -67,7 +68,11 @@ func NewTariffs(st store.Store, clock core.Clock) *Tariffs {
 			return 0
 		}
 		return len(t.site.Tariffs)
-	}, func() fyne.CanvasObject { return widget.NewLabel("") }, func(i widget.ListItemID, o fyne.CanvasObject) {
+	}, func() fyne.CanvasObject {
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis // the list may be narrower than a line
+		return l
+	}, func(i widget.ListItemID, o fyne.CanvasObject) {
 		o.(*widget.Label).SetText(t.versionLine(i))
 	})
 	t.list.OnSelected = func(i widget.ListItemID) { t.edit(i) }
@@ -85,14 +90,19 @@ func NewTariffs(st store.Store, clock core.Clock) *Tariffs {
 	t.pattern = widget.NewSelect(labels, t.onPattern)
 	t.check = widget.NewLabel("")
 	t.check.TextStyle = fyne.TextStyle{Monospace: true}
+	// The arithmetic's lines are long: below the form, across its width,
+	// they fit an office window, and in a narrower one they wrap rather
+	// than widen the window.
+	t.check.Wrapping = fyne.TextWrapWord
 	for _, w := range []*widget.Entry{t.solar, t.std, t.vat, t.from} {
 		w.OnChanged = func(string) { t.refreshCheck() }
 	}
+	t.checkTitle = widget.NewLabelWithStyle(lang.X("forms.tariff.art16", "Art. 16 check"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	t.checkTitle.Hide()
 	fs := t.fs
 	fs.add("from", lang.X("forms.tariff.from", "Valid from"), t.from)
 	fs.add("solar_chf_kwh", lang.X("forms.tariff.solar", "Solar price CHF/kWh (excl. VAT)"), t.solar)
 	fs.add("standard_chf_kwh", lang.X("forms.tariff.standard", "Utility's standard product CHF/kWh (incl. VAT)"), t.std)
-	fs.add("", lang.X("forms.tariff.art16", "Art. 16 check"), t.check)
 	fs.add("", lang.X("forms.tariff.pattern", "HT/NT schedule"), t.pattern)
 	fs.add("ht", lang.X("forms.tariff.windows", "HT windows (one per line)"), t.windows)
 	grid := fs.add("grid_chf_kwh", lang.X("forms.tariff.grid", "Grid price CHF/kWh (single rate)"), t.grid)
@@ -102,10 +112,13 @@ func NewTariffs(st store.Store, clock core.Clock) *Tariffs {
 	fs.add("metering_chf_month", lang.X("forms.tariff.metering", "Metering CHF per meter and month"), t.metering)
 	fs.add("vat_percent", lang.X("forms.tariff.vat", "VAT %"), t.vat)
 	fs.alias(".", grid) // "expected a grid price" is about the whole version
-	form := container.NewVBox(fs.grid(), fs.general, container.NewHBox(
-		widget.NewButton(lang.X("forms.tariff.new", "New version"), func() { t.list.UnselectAll(); t.edit(-1) }),
-		widget.NewButton(lang.X("forms.save", "Save"), t.onSave)))
-	t.content = container.NewBorder(nil, t.status, nil, nil, container.NewHSplit(t.list, container.NewVScroll(form)))
+	form := container.NewVBox(fs.grid(),
+		t.checkTitle, t.check, fs.general, container.NewHBox(
+			widget.NewButton(lang.X("forms.tariff.new", "New version"), func() { t.list.UnselectAll(); t.edit(-1) }),
+			widget.NewButton(lang.X("forms.save", "Save"), t.onSave)))
+	split := container.NewHSplit(t.list, container.NewVScroll(form))
+	split.Offset = 0.3 // the form, with the check's lines, needs the room
+	t.content = container.NewBorder(nil, t.status, nil, nil, split)
 	return t
 }
 
@@ -250,6 +263,7 @@ func (t *Tariffs) refreshCheck() {
 	if t.site == nil {
 		return
 	}
+	defer func() { t.checkTitle.Hidden = t.check.Text == ""; t.checkTitle.Refresh() }()
 	v, ok := t.read(false)
 	if !ok || v.Solar == 0 {
 		t.check.SetText("")

@@ -48,8 +48,10 @@ type Tenants struct {
 	onLinks func()
 
 	preview     *tenantPreview
+	mode        *widget.RadioGroup // add and update, or replace the tenant list
 	previewText *widget.Label
 	previewBox  fyne.CanvasObject
+	formScroll  fyne.CanvasObject // the tenancy form, hidden while a preview takes its place
 	content     fyne.CanvasObject
 }
 
@@ -106,8 +108,11 @@ func NewTenants(st store.Store, clock core.Clock, win fyne.Window) *Tenants {
 	))
 	t.previewText = widget.NewLabel("")
 	t.previewText.Wrapping = fyne.TextWrapWord
+	t.mode = widget.NewRadioGroup(importModes(), func(string) { t.showPreview() })
+	t.mode.Required = true
 	t.previewBox = container.NewBorder(
-		widget.NewLabelWithStyle(lang.X("forms.import.title", "Tenant list: preview (nothing is stored yet)"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewVBox(widget.NewLabelWithStyle(lang.X("forms.import.title", "Tenant list: preview (nothing is stored yet)"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+			t.mode),
 		container.NewHBox(widget.NewButton(lang.X("forms.import.store", "Store these changes"), t.onStorePreview),
 			widget.NewButton(lang.X("forms.cancel", "Cancel"), t.closePreview)),
 		nil, nil, container.NewVScroll(t.previewText))
@@ -120,7 +125,8 @@ func NewTenants(st store.Store, clock core.Clock, win fyne.Window) *Tenants {
 			}
 		}))
 	left := container.NewBorder(nil, nil, nil, nil, t.history)
-	right := container.NewStack(container.NewVScroll(t.form), t.previewBox)
+	t.formScroll = container.NewVScroll(t.form)
+	right := container.NewStack(t.formScroll, t.previewBox)
 	t.content = container.NewBorder(top, t.status, nil, nil, container.NewHSplit(left, right))
 	return t
 }
@@ -328,8 +334,16 @@ func (t *Tenants) occupiedAfter(unit string, d core.Date) bool {
 
 // tenantPreview is a parsed tenant list and what it would change.
 type tenantPreview struct {
-	list *importer.TenantList
-	ok   bool
+	list    *importer.TenantList
+	ok      bool
+	replace bool // the list replaces the site's tenancies
+}
+
+// importModes are the two ways of applying a tenant list: add and update
+// the tenancies it names (the default), or make it the complete list
+// (`import tenants --replace`).
+func importModes() []string {
+	return []string{lang.X("forms.import.modeAdd", "Add and update"), lang.X("forms.import.modeReplace", "Replace the tenant list")}
 }
 
 func (t *Tenants) onImport() {
@@ -352,6 +366,7 @@ func (t *Tenants) onImport() {
 // would do, storing nothing.
 func (t *Tenants) previewFile(path string) {
 	t.preview = &tenantPreview{}
+	t.formScroll.Hide() // the preview has no background of its own
 	t.previewBox.Show()
 	tl, err := importer.ReadTenantsFile(path)
 	if err != nil {
@@ -359,8 +374,25 @@ func (t *Tenants) previewFile(path string) {
 		return
 	}
 	t.preview.list = tl
-	merged, rep, err := importer.MergeTenants(t.site, tl, false)
+	if t.mode.Selected == importModes()[0] {
+		t.showPreview()
+	} else {
+		t.mode.SetSelected(importModes()[0]) // shows it
+	}
+}
+
+// showPreview shows what storing the previewed list would do in the mode
+// chosen: each row new, changed or unchanged, and with replace the stored
+// tenancies the list removes.
+func (t *Tenants) showPreview() {
+	if t.preview == nil || t.preview.list == nil {
+		return
+	}
+	tl := t.preview.list
+	t.preview.replace = t.mode.Selected == importModes()[1]
+	merged, rep, err := importer.MergeTenants(t.site, tl, t.preview.replace)
 	if err != nil {
+		t.preview.ok = false
 		t.previewText.SetText(lang.X("forms.import.error", "The list cannot be imported; nothing was stored:") + "\n" + err.Error())
 		return
 	}
@@ -369,6 +401,11 @@ func (t *Tenants) previewFile(path string) {
 	b.WriteString(lang.X("forms.import.summary", "{{.Rows}} rows: {{.Added}} new, {{.Updated}} changed, {{.Unchanged}} unchanged.",
 		map[string]any{"Rows": rep.Rows, "Added": rep.Added, "Updated": rep.Updated, "Unchanged": rep.Unchanged}))
 	b.WriteString("\n")
+	if t.preview.replace {
+		for _, l := range removedLines(rep) {
+			b.WriteString(l + "\n")
+		}
+	}
 	for _, r := range tl.Rows {
 		o := r.Occupancy
 		what := lang.X("forms.import.new", "new")
@@ -380,15 +417,34 @@ func (t *Tenants) previewFile(path string) {
 				what = lang.X("forms.import.changed", "changed")
 			}
 		}
-		end := lang.X("forms.tenant.openEnd", "open")
-		if !o.To.IsZero() {
-			end = date(o.To)
-		}
 		b.WriteString(lang.X("forms.import.row", "line {{.Line}}: {{.Unit}} {{.Name}} {{.From}} – {{.To}}: {{.What}}",
-			map[string]any{"Line": r.Line, "Unit": o.Unit, "Name": o.Name, "From": date(o.From), "To": end, "What": what}))
+			map[string]any{"Line": r.Line, "Unit": o.Unit, "Name": o.Name, "From": date(o.From), "To": tenancyEnd(o), "What": what}))
 		b.WriteString("\n")
 	}
 	t.previewText.SetText(b.String())
+}
+
+// removedLines say which stored tenancies a tenant list replacing the
+// site's removes (the File › Import preview says it too).
+func removedLines(rep *importer.TenantsReport) []string {
+	if rep.Removed == 0 {
+		return []string{lang.X("forms.import.noneRemoved", "The list names every stored tenancy: none is removed.")}
+	}
+	out := []string{lang.X("forms.import.removedSummary", "{{.Removed}} stored tenancies are not in the list and are removed:",
+		map[string]any{"Removed": rep.Removed})}
+	for _, o := range rep.RemovedTenancies {
+		out = append(out, lang.X("forms.import.removedRow", "{{.Unit}} {{.Name}} {{.From}} – {{.To}}: removed",
+			map[string]any{"Unit": o.Unit, "Name": o.Name, "From": date(o.From), "To": tenancyEnd(o)}))
+	}
+	return out
+}
+
+// tenancyEnd is o's last day, or "open".
+func tenancyEnd(o core.Occupancy) string {
+	if o.To.IsZero() {
+		return lang.X("forms.tenant.openEnd", "open")
+	}
+	return date(o.To)
 }
 
 // onStorePreview imports the previewed list in one transaction.
@@ -396,7 +452,7 @@ func (t *Tenants) onStorePreview() {
 	if t.preview == nil || !t.preview.ok {
 		return
 	}
-	rep, err := importer.ImportTenants(t.st, t.site.ID, t.preview.list, false, formsActor(), t.clock.Now())
+	rep, err := importer.ImportTenants(t.st, t.site.ID, t.preview.list, t.preview.replace, formsActor(), t.clock.Now())
 	if err != nil {
 		var le *importer.LockedError
 		if errors.As(err, &le) {
@@ -414,8 +470,12 @@ func (t *Tenants) onStorePreview() {
 	t.closePreview()
 	t.site = stored
 	t.refreshHistory()
-	t.status.SetText(lang.X("forms.import.stored", "Tenant list stored: {{.Added}} new, {{.Updated}} changed, {{.Unchanged}} unchanged.",
-		map[string]any{"Added": rep.Added, "Updated": rep.Updated, "Unchanged": rep.Unchanged}))
+	counts := map[string]any{"Added": rep.Added, "Updated": rep.Updated, "Unchanged": rep.Unchanged, "Removed": rep.Removed}
+	if rep.Removed > 0 {
+		t.status.SetText(lang.X("forms.import.storedRemoved", "Tenant list stored: {{.Added}} new, {{.Updated}} changed, {{.Unchanged}} unchanged, {{.Removed}} removed.", counts))
+	} else {
+		t.status.SetText(lang.X("forms.import.stored", "Tenant list stored: {{.Added}} new, {{.Updated}} changed, {{.Unchanged}} unchanged.", counts))
+	}
 	if t.changed != nil {
 		t.changed(stored)
 	}
@@ -425,4 +485,5 @@ func (t *Tenants) closePreview() {
 	t.preview = nil
 	t.previewText.SetText("")
 	t.previewBox.Hide()
+	t.formScroll.Show()
 }

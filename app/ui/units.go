@@ -110,7 +110,7 @@ func NewUnits(st store.Store, clock core.Clock) *Units {
 
 	unitBox := container.NewBorder(
 		widget.NewLabelWithStyle(lang.X("forms.units", "Units"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewVBox(u.ufs.grid(), u.ufs.general, container.NewHBox(
+		container.NewVBox(u.ufs.grid(), u.ufs.general, formButtons(
 			widget.NewButton(lang.X("forms.unit.new", "New unit"), func() { u.editUnit(-1) }),
 			widget.NewButton(lang.X("forms.unit.save", "Save unit"), u.onSaveUnit),
 			widget.NewButton(lang.X("forms.unit.remove", "Remove unit"), u.onRemoveUnit),
@@ -118,7 +118,7 @@ func NewUnits(st store.Store, clock core.Clock) *Units {
 		nil, nil, u.units)
 	meterBox := container.NewBorder(
 		widget.NewLabelWithStyle(lang.X("forms.meters", "Meters"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewVBox(u.mfs.grid(), u.mfs.general, container.NewHBox(
+		container.NewVBox(u.mfs.grid(), u.mfs.general, formButtons(
 			widget.NewButton(lang.X("forms.meter.new", "New meter"), func() { u.editMeter(-1) }),
 			widget.NewButton(lang.X("forms.meter.save", "Save meter"), u.onSaveMeter),
 			widget.NewButton(lang.X("forms.meter.remove", "Remove meter"), u.onRemoveMeter),

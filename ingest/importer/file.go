@@ -134,6 +134,36 @@ type Prepared struct {
 
 	site  *core.Site
 	store func(ctx context.Context, st store.Store, opt vee.Options, fn Progress) (string, error)
+	// tenants is a tenant list's rows; replace says whether Store replaces
+	// the site's tenancies with them (SetReplace).
+	tenants *TenantList
+	replace bool
+}
+
+// ErrNotTenantList is SetReplace's refusal for a file that is not a tenant
+// list.
+var ErrNotTenantList = errors.New("only a tenant list can replace the tenancies")
+
+// Replace reports whether Store replaces the site's tenancies with the
+// tenant list (SetReplace).
+func (p *Prepared) Replace() bool { return p.replace }
+
+// SetReplace chooses how Store applies a tenant list: with replace, the list
+// is the site's complete list of tenancies and the stored ones it does not
+// name are removed (as `import tenants --replace`); without, the default, it
+// adds and updates tenancies only. Tenants then says what Store would do in
+// that mode. An error (the merge's own, naming the line) leaves the
+// previous mode in place.
+func (p *Prepared) SetReplace(replace bool) error {
+	if p.Kind != FileTenants || p.tenants == nil {
+		return ErrNotTenantList
+	}
+	_, rep, err := MergeTenants(p.site, p.tenants, replace)
+	if err != nil {
+		return err
+	}
+	p.Tenants, p.replace = rep, replace
+	return nil
 }
 
 // Prepare reads the file name (its contents data) of the given kind and
@@ -246,12 +276,12 @@ func Prepare(ctx context.Context, st store.Store, site *core.Site, kind FileKind
 		if err != nil {
 			return nil, err
 		}
-		p.Rows, p.Tenants = len(tl.Rows), rep
+		p.Rows, p.Tenants, p.tenants = len(tl.Rows), rep, tl
 		p.store = func(ctx context.Context, st store.Store, opt vee.Options, _ Progress) (string, error) {
 			if err := ctx.Err(); err != nil {
 				return "", err
 			}
-			rep, err := ImportTenants(st, site.ID, tl, false, opt.Actor, optNow(opt))
+			rep, err := ImportTenants(st, site.ID, tl, p.replace, opt.Actor, optNow(opt))
 			if err != nil {
 				return "", err
 			}
@@ -315,6 +345,9 @@ func (p *Prepared) Summary(loc *time.Location) string {
 	s := fmt.Sprintf("%s: %s, ", p.File, p.Kind)
 	if t := p.Tenants; t != nil {
 		s += fmt.Sprintf("%d tenancies: %d new, %d changed, %d unchanged", t.Rows, t.Added, t.Updated, t.Unchanged)
+		if t.Removed > 0 {
+			s += fmt.Sprintf(", %d removed", t.Removed)
+		}
 	} else {
 		s += fmt.Sprintf("%d rows, %d values for %s", p.Rows, p.Values, strings.Join(p.Meters, ", "))
 	}

@@ -36,9 +36,11 @@ func (e *LockedError) Unwrap() error { return store.ErrLocked }
 // CheckSiteLocks returns a *LockedError when new changes what one of the
 // billed periods in locks was billed from: a tenancy's days, name, address,
 // language or advance inside the period, a tariff version in force in it,
-// a unit's key weights, a meter's role, unit or key, or a meter or unit
-// removed. Changes outside every billed period (a move-out after it, a new
-// tariff version from a later day, a new unit) pass.
+// a unit's key weights, a meter's role, unit or key, a meter or unit
+// removed, a holiday added or removed inside the period (the HT/NT tariffs
+// bill holidays at NT), or the time zone (it moves every period's
+// intervals). Changes outside every billed period (a move-out after it, a
+// new tariff version from a later day, a new unit, a holiday after it) pass.
 func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 	if old == nil {
 		return nil
@@ -54,6 +56,12 @@ func CheckSiteLocks(old, new *core.Site, locks []store.Lock) error {
 		}
 		if old.VATNumber != new.VATNumber {
 			return fail("vat_number", "changing the VAT number")
+		}
+		if old.Timezone != new.Timezone {
+			return fail("timezone", "changing the time zone")
+		}
+		if format, args := diffHolidays(old, new, p); format != "" {
+			return fail("holidays", format, args...)
 		}
 		if i, format, args := diffOccupancies(old, new, p); format != "" {
 			return fail(elemIndex("tenants", i), format, args...)
@@ -189,4 +197,20 @@ func diffTariffs(old, new *core.Site, p core.Period) (int, string, []any) {
 		return -1, "removing the tariff version from %s", []any{a[len(b)].From}
 	}
 	return 0, "", nil
+}
+
+// diffHolidays says which holiday inside p one site has and the other not,
+// as a format and its arguments ("" if none).
+func diffHolidays(old, new *core.Site, p core.Period) (string, []any) {
+	for _, d := range new.Holidays {
+		if p.Contains(d) && !old.IsHoliday(d) {
+			return "adding the holiday %s", []any{d}
+		}
+	}
+	for _, d := range old.Holidays {
+		if p.Contains(d) && !new.IsHoliday(d) {
+			return "removing the holiday %s", []any{d}
+		}
+	}
+	return "", nil
 }

@@ -260,6 +260,10 @@ func TestImportSiteRefusesLockedChanges(t *testing.T) {
 			s.Units = append(s.Units, core.Unit{ID: "D", Area: 1, Quota: 1, Since: core.MustDate(2026, 5, 1)})
 		}, ""},
 		{"name", func(s *core.Site) { s.Name = "ZEV Linde" }, ""},
+		{"holiday added inside", func(s *core.Site) { s.Holidays = append(s.Holidays, core.MustDate(2026, 3, 19)) }, "holidays"},
+		{"holiday removed inside", func(s *core.Site) { s.Holidays = s.Holidays[1:] }, "holidays"},
+		{"holiday after", func(s *core.Site) { s.Holidays = append(s.Holidays, core.MustDate(2026, 12, 25)) }, ""},
+		{"time zone", func(s *core.Site) { s.Timezone = "Europe/Vaduz" }, "timezone"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var s *core.Site

@@ -150,6 +150,9 @@ type TenantsReport struct {
 	// Unchanged count them by what they did to the site; Removed counts
 	// stored tenancies missing from the file (replace mode only).
 	Rows, Added, Updated, Unchanged, Removed int
+	// RemovedTenancies are the Removed tenancies as stored, in the site's
+	// order, so that a preview can name them.
+	RemovedTenancies []core.Occupancy
 }
 
 // Summary is the one-line result printed per file.
@@ -192,6 +195,7 @@ func MergeTenants(site *core.Site, tl *TenantList, replace bool) (*core.Site, *T
 	for i, o := range site.Occupancies {
 		if replace && !used[i] {
 			rep.Removed++
+			rep.RemovedTenancies = append(rep.RemovedTenancies, o)
 			continue
 		}
 		ns.Occupancies = append(ns.Occupancies, o)

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
+	"github.com/zevdesk/zevdesk/core/vee"
 )
 
 const tenHeader = "unit,name,from,to,language,reference,email,street,number,postcode,town,country,advance_chf_month\n"
@@ -141,6 +143,9 @@ func TestMergeTenants(t *testing.T) {
 	if err != nil || rep.Removed != 2 || len(ns2.Occupancies) != 1 || rep.Summary() != "t.csv: 1 tenancies: 0 added, 0 updated, 1 unchanged, 2 removed" {
 		t.Errorf("replace: %v %s", err, rep.Summary())
 	}
+	if len(rep.RemovedTenancies) != 2 || rep.RemovedTenancies[0] != ns.Occupancies[0] || rep.RemovedTenancies[1].Name != "Bob" {
+		t.Errorf("replace removes %+v", rep.RemovedTenancies)
+	}
 
 	for _, c := range []struct{ name, src, want string }{
 		{"overlaps stored", "unit,name,from\nW1,Bob,2026-02-01\n",
@@ -230,5 +235,49 @@ func TestImportTenantsRefusesBilledPeriod(t *testing.T) {
 	later := tenParse(t, "unit,name,from,to\nW2,Cleo,2026-01-15,2026-06-30\n")
 	if _, err := ImportTenants(st, "test", later, false, "office", now); err != nil {
 		t.Errorf("a move-out after the billed period: %v", err)
+	}
+}
+
+// TestPreparedTenantsReplace: a tenant list prepared for the window adds
+// and updates by default; SetReplace makes it the complete list, its
+// preview names the tenancies it removes, and Store removes them.
+func TestPreparedTenantsReplace(t *testing.T) {
+	st := openStore(t)
+	site := tenSite(t)
+	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	if _, err := ImportSite(st, site, "test", now); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Prepare(context.Background(), st, site, FileTenants, "t.csv", []byte("unit,name,from\nW2,Cleo,2026-01-15\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Tenants.Added != 1 || p.Tenants.Removed != 0 {
+		t.Fatalf("add and update: %+v", p.Tenants)
+	}
+	if err := p.SetReplace(true); err != nil {
+		t.Fatal(err)
+	}
+	if p.Tenants.Removed != 1 || len(p.Tenants.RemovedTenancies) != 1 || p.Tenants.RemovedTenancies[0].Name != "Anna" ||
+		p.Summary(time.UTC) != "t.csv: tenants, 1 tenancies: 1 new, 0 changed, 0 unchanged, 1 removed; nothing stored" {
+		t.Fatalf("replace: %+v; %s", p.Tenants, p.Summary(time.UTC))
+	}
+	sum, err := p.Store(context.Background(), st, vee.Options{Actor: "office", Clock: core.FixedClock(now)}, nil)
+	if err != nil || sum != "t.csv: 1 tenancies: 1 added, 0 updated, 0 unchanged, 1 removed" {
+		t.Fatalf("store: %q, %v", sum, err)
+	}
+	var got *core.Site
+	if err := st.View(func(tx store.Tx) (err error) { got, err = tx.Site("test"); return }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Occupancies) != 1 || got.Occupancies[0].Name != "Cleo" {
+		t.Errorf("stored %+v", got.Occupancies)
+	}
+	r, err := Prepare(context.Background(), st, got, FileReadings, "r.csv", []byte("meter,start,kwh_in\nM1,2026-01-01T00:00:00Z,1\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetReplace(true); !errors.Is(err, ErrNotTenantList) {
+		t.Errorf("readings: %v", err)
 	}
 }

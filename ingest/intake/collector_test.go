@@ -90,7 +90,9 @@ func TestCollectorFollowsPairings(t *testing.T) {
 	noStart("a Sync without changes")
 	// mDNS found GW-TWO elsewhere (the same server under another name):
 	// the running loop moves, without a restart.
-	if err := st.Update(func(tx store.Tx) error { return UpdateAddress(tx, "GW-TWO", "localhost"+addr2[len("127.0.0.1"):], testClock.Now()) }); err != nil {
+	if err := st.Update(func(tx store.Tx) error {
+		return UpdateAddress(tx, "GW-TWO", "localhost"+addr2[len("127.0.0.1"):], testClock.Now())
+	}); err != nil {
 		t.Fatal(err)
 	}
 	sync()
