@@ -314,6 +314,12 @@ func (e *engine) invoices() error {
 	}
 
 	// Fixed fees and advance payments of unit accounts, pro rata by day.
+	unitMeters := map[string][]core.Meter{}
+	for _, m := range e.site.Meters {
+		if m.Role == core.RoleUnit {
+			unitMeters[m.Unit] = append(unitMeters[m.Unit], m)
+		}
+	}
 	for _, a := range accts {
 		if a.d0 < 0 {
 			continue
@@ -325,8 +331,8 @@ func (e *engine) invoices() error {
 				addDays(a.fees, fkey{KindBaseFee, e.tidx[d], e.rate[d], 1}, mk)
 			}
 			meters := 0
-			for _, m := range e.site.Meters {
-				if m.Role == core.RoleUnit && m.Unit == a.inv.Unit && m.InService(e.days[d]) {
+			for _, m := range unitMeters[a.inv.Unit] {
+				if m.InService(e.days[d]) {
 					meters++
 				}
 			}
