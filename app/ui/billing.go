@@ -136,7 +136,7 @@ func NewBilling(st store.Store, clock core.Clock, win fyne.Window) *Billing {
 	}
 	b.prev, b.next = navButtons(b.text.Previous, b.text.Next, func() { b.onStep(-1) }, func() { b.onStep(1) })
 	b.name = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	b.kindSel = widget.NewSelect(b.text.Kinds, func(string) { b.onKind(kindKeys[b.kindSel.SelectedIndex()]) })
+	b.kindSel = newSelect(b.text.Kinds, func(string) { b.onKind(kindKeys[b.kindSel.SelectedIndex()]) })
 	b.finalize = widget.NewButton(b.text.Finalize, b.onFinalize)
 	b.finalize.Importance = widget.HighImportance
 	b.write = widget.NewButton(b.text.Write, b.onWrite)

@@ -94,7 +94,7 @@ func NewCollection(st store.Store, clock core.Clock, win fyne.Window) *Collectio
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(c.dueText(i)) })
 
-	c.tenant = widget.NewSelect(nil, func(string) { c.refreshStatement() })
+	c.tenant = newSelect(nil, func(string) { c.refreshStatement() })
 	c.tenant.PlaceHolder = lang.X("collection.statement.choose", "Choose a recipient")
 	sheads := []string{lang.X("collection.col.date", "Date"), lang.X("collection.col.text", "Booking"),
 		lang.X("collection.col.debit", "Debit"), lang.X("collection.col.credit", "Credit"),
@@ -324,7 +324,7 @@ func (c *Collection) onAssign() {
 	for _, it := range open {
 		names = append(names, fmt.Sprintf("%d  %s  %s", it.Number, it.Tenant, chf(it.Open)))
 	}
-	sel := widget.NewSelect(names, nil)
+	sel := newSelect(names, nil)
 	amount := widget.NewEntry()
 	amount.SetPlaceHolder(report.CHF(p.Unassigned()))
 	form := widget.NewForm(widget.NewFormItem(lang.X("collection.assign.invoice", "Invoice"), sel),

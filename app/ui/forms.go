@@ -370,3 +370,11 @@ func (a *addressFields) get() core.Address {
 	return core.Address{Street: t(a.street.Text), Number: t(a.number.Text), Postcode: t(a.postcode.Text),
 		Town: t(a.town.Text), Country: strings.ToUpper(t(a.country.Text))}
 }
+
+// newSelect is widget.NewSelect with its placeholder, Fyne's English
+// "(Select one)", in the window's language.
+func newSelect(options []string, changed func(string)) *widget.Select {
+	s := widget.NewSelect(options, changed)
+	s.PlaceHolder = lang.X("window.select", "(Select one)")
+	return s
+}

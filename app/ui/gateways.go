@@ -387,7 +387,7 @@ func (g *Gateways) refreshMeters() {
 		opts = append(opts, m.ID)
 	}
 	for _, m := range g.gwMeters {
-		sel := widget.NewSelect(opts, nil)
+		sel := newSelect(opts, nil)
 		sel.PlaceHolder = lang.X("gateways.unassigned", "(not assigned)")
 		if sm := g.chosen.SiteMeter(m.ID); g.site.Meter(sm) != nil && (g.chosen.Site == "" || g.chosen.Site == g.site.ID) {
 			sel.SetSelected(sm)

@@ -125,7 +125,7 @@ func NewOverview(st store.Store, clock core.Clock) *Overview {
 	o.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	o.day = widget.NewLabel("")
 	o.status = widget.NewLabel("")
-	o.sites = widget.NewSelect(nil, func(id string) {
+	o.sites = newSelect(nil, func(id string) {
 		if o.site == nil || o.site.ID != id {
 			o.onSite(id)
 		}

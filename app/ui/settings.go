@@ -139,7 +139,7 @@ func (m *MainWindow) showSettings() {
 	for _, l := range Languages {
 		langOpts = append(langOpts, languageNames[l])
 	}
-	langSel := widget.NewSelect(langOpts, nil)
+	langSel := newSelect(langOpts, nil)
 	langSel.SetSelectedIndex(0)
 	for i, l := range Languages {
 		if p.String(prefLanguage) == l {
@@ -161,7 +161,7 @@ func (m *MainWindow) showSettings() {
 		widget.NewFormItem(lang.X("settings.theme", "Theme"), themeSel),
 	)
 	backupKeys := []string{"daily", "weekly", "off"}
-	backupSel := widget.NewSelect([]string{lang.X("settings.backup.daily", "Every day"),
+	backupSel := newSelect([]string{lang.X("settings.backup.daily", "Every day"),
 		lang.X("settings.backup.weekly", "Every week"), lang.X("settings.backup.off", "Off")}, nil)
 	backupSel.SetSelectedIndex(0)
 	for i, k := range backupKeys {
@@ -232,7 +232,7 @@ func (m *MainWindow) backupList() fyne.CanvasObject {
 	status := widget.NewLabel("")
 	status.Wrapping = fyne.TextWrapWord
 	var backups []bolt.Backup
-	sel := widget.NewSelect(nil, nil)
+	sel := newSelect(nil, nil)
 	sel.PlaceHolder = lang.X("settings.backups.choose", "Choose a backup")
 	list := func() {
 		bs, err := bolt.Backups(m.opts.BackupDir)

@@ -87,7 +87,7 @@ func NewTariffs(st store.Store, clock core.Clock) *Tariffs {
 	for i, p := range htPatterns {
 		labels[i] = p.label()
 	}
-	t.pattern = widget.NewSelect(labels, t.onPattern)
+	t.pattern = newSelect(labels, t.onPattern)
 	t.check = widget.NewLabel("")
 	t.check.TextStyle = fyne.TextStyle{Monospace: true}
 	// The arithmetic's lines are long: below the form, across its width,

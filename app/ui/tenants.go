@@ -71,7 +71,7 @@ func NewTenants(st store.Store, clock core.Clock, win fyne.Window) *Tenants {
 	t := &Tenants{st: st, clock: clock, win: win, idx: -1, fs: newFieldSet()}
 	t.status = widget.NewLabel("")
 	t.status.Wrapping = fyne.TextWrapWord
-	t.unit = widget.NewSelect(nil, func(string) { t.refreshHistory(); t.edit(-1) })
+	t.unit = newSelect(nil, func(string) { t.refreshHistory(); t.edit(-1) })
 	t.history = widget.NewList(func() int { return len(t.rows) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
@@ -92,7 +92,7 @@ func NewTenants(st store.Store, clock core.Clock, win fyne.Window) *Tenants {
 		widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	t.from.SetPlaceHolder("01.04.2026")
 	t.to.SetPlaceHolder(lang.X("forms.tenant.open", "open-ended"))
-	t.language = widget.NewSelect(languageLabels(), nil)
+	t.language = newSelect(languageLabels(), nil)
 	fs := t.fs
 	fs.add("name", lang.X("forms.tenant.name", "Name"), t.name)
 	fs.add("from", lang.X("forms.tenant.from", "Move-in (first day)"), t.from)

@@ -190,7 +190,7 @@ func (m *MainWindow) build() {
 		container.NewTabItem(lang.X("collection.tab", "Collection"), m.receive.Content()),
 	)
 	m.tabs.OnSelected = func(*container.TabItem) { m.refreshTab() }
-	m.sites = widget.NewSelect(nil, func(string) {
+	m.sites = newSelect(nil, func(string) {
 		i := m.sites.SelectedIndex()
 		if i >= 0 && i < len(m.ids) && (m.site == nil || m.site.ID != m.ids[i]) {
 			m.onSite(m.ids[i])

@@ -645,8 +645,8 @@ func (w *Wizard) drawMeters() {
 	w.roleSel, w.unitSel, w.powerLbl = nil, nil, nil
 	names := roleNames()
 	for i, m := range w.gwMeters {
-		role := widget.NewSelect(names, nil)
-		unit := widget.NewSelect(w.unitOptions(), nil)
+		role := newSelect(names, nil)
+		unit := newSelect(w.unitOptions(), nil)
 		unit.PlaceHolder = lang.X("wizard.meters.unit", "unit")
 		role.OnChanged = func(string) { w.refreshUnit(i) }
 		unit.OnChanged = func(s string) {
