@@ -74,9 +74,9 @@ func xsetup(conn net.Conn) (*xshot, error) {
 
 // image returns the pixels of r on the screen (the whole screen for an
 // empty r), top row first, 4 bytes each (blue, green, red, unused at depth
-// 24), and the time the request was sent: the picture is the server's at
-// some moment after it.
-func (x *xshot) image(r image.Rectangle) ([]byte, time.Time, error) {
+// 24), in dst if it has the room, and the time the request was sent: the
+// picture is the server's at some moment after it.
+func (x *xshot) image(r image.Rectangle, dst []byte) ([]byte, time.Time, error) {
 	if r.Empty() {
 		r = image.Rect(0, 0, x.width, x.height)
 	}
@@ -102,7 +102,12 @@ func (x *xshot) image(r image.Rectangle) ([]byte, time.Time, error) {
 	if head[0] != 1 {
 		return nil, at, fmt.Errorf("reading the screen %v: X error %d", r, head[1])
 	}
-	pix := make([]byte, int(binary.LittleEndian.Uint32(head[4:]))*4)
+	n := int(binary.LittleEndian.Uint32(head[4:])) * 4
+	pix := dst[:0]
+	if cap(pix) < n {
+		pix = make([]byte, n)
+	}
+	pix = pix[:n]
 	if _, err := io.ReadFull(x.conn, pix); err != nil {
 		return nil, at, fmt.Errorf("reading the screen: %w", err)
 	}
