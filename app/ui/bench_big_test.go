@@ -160,6 +160,15 @@ func BenchmarkSwitchQualityMonth(b *testing.B) {
 		func(m *MainWindow) { m.quality.onMonth(-1) }, func(m *MainWindow) { m.quality.onMonth(1) })
 }
 
+// BenchmarkSwitchQualityMonthUncached steps as BenchmarkSwitchQualityMonth
+// with the screen's loaded months forgotten before each step (each month's
+// quality computed again, as before the screen kept them): the baseline.
+func BenchmarkSwitchQualityMonthUncached(b *testing.B) {
+	benchSwitches(b, func(m *MainWindow) { m.tabs.SelectIndex(3) },
+		func(m *MainWindow) { clear(m.quality.loaded); m.quality.onMonth(-1) },
+		func(m *MainWindow) { clear(m.quality.loaded); m.quality.onMonth(1) })
+}
+
 // BenchmarkSwitchYear switches the Energy screen between the year view
 // of 100 meters and the month view, each read before.
 func BenchmarkSwitchYear(b *testing.B) {

@@ -152,7 +152,7 @@ func (q *Quality) resolved(err error) {
 		return
 	}
 	q.detail.Hide()
-	q.onLoad()
+	q.reload(q.site)
 }
 
 func (q *Quality) opts() vee.Options { return vee.Options{Clock: q.clock, Actor: desktopActor()} }
