@@ -53,12 +53,19 @@ type Quality struct {
 	// detail is the flag detail dialog last opened and its parts (tests).
 	detail     dialog.Dialog
 	detailText *widget.Label
-	detailErr  *widget.Label
 	action     *widget.Button
-	exchange   *dialog.FormDialog
-	exTime     *widget.Entry
-	exOld      *widget.Entry
-	exNew      *widget.Entry
+	// busy is set while an action's transaction runs; failed is the last
+	// action's error (nil after a success) and failure the dialog showing
+	// it; done, when set, is called on Fyne's goroutine after each action's
+	// outcome is shown (tests wait on it).
+	busy     bool
+	failed   error
+	failure  dialog.Dialog
+	done     func()
+	exchange *dialog.FormDialog
+	exTime   *widget.Entry
+	exOld    *widget.Entry
+	exNew    *widget.Entry
 }
 
 // NewQuality builds the data-quality screen on st.
