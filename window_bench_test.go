@@ -25,6 +25,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/zevdesk/zevdesk/app/ui"
@@ -254,6 +255,12 @@ func find[T fyne.CanvasObject](o fyne.CanvasObject, match func(T) bool) T {
 	case *container.AppTabs:
 		for _, it := range c.Items {
 			children = append(children, it.Content)
+		}
+	case fyne.Widget:
+		// A widget that holds a screen (the tabs' contents) shows it
+		// through its renderer.
+		if r := test.WidgetRenderer(c); r != nil && len(r.Objects()) == 1 {
+			children = r.Objects()
 		}
 	}
 	for _, c := range children {
