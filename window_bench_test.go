@@ -36,9 +36,15 @@ import (
 
 // The real-window benchmarks measure the speed requirement as an office sees
 // it: Fyne's GLFW driver drawing with OpenGL (Mesa's llvmpipe under Xvfb)
-// into a 1100 × 720 window of the main window on internal/benchdata's
-// database (5 years of 100 meters). app/ui's benchmarks of the same names
+// the main window on internal/benchdata's database (5 years of 100 meters),
+// sized 1100 × 720 as app/ui's benchmarks (the window keeps at least its
+// content's minimum size, 800 high). app/ui's benchmarks of the same names
 // without "Window" measure the same switches on Fyne's test driver.
+//
+// A switch is timed from its request, made on Fyne's goroutine as a click's
+// event is handled there, until the X server shows the tab's content settled
+// on its new pixels (waitDrawn): what a person sees, not when the app's code
+// returns. The benchmarks fail when a switch shows nothing new.
 //
 // Fyne's GLFW driver runs on the process's main goroutine (its init locks
 // it to the main OS thread). So when -bench selects one of these benchmarks,
