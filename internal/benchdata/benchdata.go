@@ -32,7 +32,7 @@ var built struct {
 }
 
 // File returns the path of the big database, a bbolt file written on the
-// first call (a minute or so) into a temporary folder of this process and
+// first call (a few seconds) into a temporary folder of this process and
 // closed; later calls return the same file. Remove deletes the folder. The
 // file is meant to be read: bbolt lets one opener at a time have it.
 func File() (string, error) {
