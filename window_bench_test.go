@@ -66,8 +66,10 @@ var glwin struct {
 	// both empty the window is open.
 	skip string
 	err  error
-	// home is the process's home (a temporary folder), db the database.
+	// home is the window's home, tmp a temporary folder of the process,
+	// db the database.
 	home string
+	tmp  string
 	db   string
 	// x reads the screen of the window's display.
 	x    *xshot
@@ -134,12 +136,25 @@ func needWindow(b *testing.B) {
 // returns m's exit code.
 func runWithWindow(m *testing.M) int {
 	var err error
-	if glwin.home, err = os.MkdirTemp("", "zevdesk-window-bench-"); err != nil {
+	if glwin.tmp, err = os.MkdirTemp("", "zevdesk-window-bench-"); err != nil {
 		glwin.err = err
 		return m.Run()
 	}
-	defer os.RemoveAll(glwin.home)
+	defer os.RemoveAll(glwin.tmp)
 	defer benchdata.Remove()
+	// The window's home is a folder in the user's cache, emptied here and
+	// left at the end: Fyne's settings watcher makes its folders again
+	// when they are deleted under the running app.
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		glwin.err = err
+		return m.Run()
+	}
+	glwin.home = filepath.Join(cache, "zevdesk", "window-bench")
+	if err := errors.Join(os.RemoveAll(glwin.home), os.MkdirAll(glwin.home, 0o700)); err != nil {
+		glwin.err = err
+		return m.Run()
+	}
 	display, stop, err := startXvfb()
 	if err != nil {
 		glwin.err = err
@@ -532,7 +547,7 @@ var zevdesk struct {
 func BenchmarkWindowColdStart(b *testing.B) {
 	needWindow(b)
 	zevdesk.once.Do(func() {
-		zevdesk.path = filepath.Join(glwin.home, "zevdesk")
+		zevdesk.path = filepath.Join(glwin.tmp, "zevdesk")
 		if out, err := exec.Command("go", "build", "-o", zevdesk.path, ".").CombinedOutput(); err != nil {
 			zevdesk.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}
