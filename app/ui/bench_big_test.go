@@ -1,9 +1,6 @@
 package ui
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,15 +11,16 @@ import (
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/store"
 	"github.com/zevdesk/zevdesk/core/store/bolt"
+	"github.com/zevdesk/zevdesk/internal/benchdata"
 )
 
-// The big database of the switching benchmarks: site "big" has 100
-// meters (one PV, one grid meter, 98 units) with 15-minute data for the five
-// years 2022–2026, site "small" four meters for June 2026. It is built once
-// per test binary, in a folder removeBenchDB deletes.
+// The big database of the switching benchmarks (internal/benchdata): site
+// "big" has 100 meters with 15-minute data for the five years 2022–2026,
+// site "small" four meters for June 2026. Its file is built once per test
+// binary; bigDB is it opened, and removeBenchDB closes and deletes it.
 var bigDB struct {
 	once sync.Once
-	dir  string
+	path string
 	st   store.Store
 	err  error
 }
@@ -31,90 +29,23 @@ func removeBenchDB() {
 	if bigDB.st != nil {
 		bigDB.st.(*bolt.Store).Close()
 	}
-	if bigDB.dir != "" {
-		os.RemoveAll(bigDB.dir)
-	}
+	benchdata.Remove()
 }
 
 func benchBig(b *testing.B) store.Store {
 	b.Helper()
 	bigDB.once.Do(func() {
 		start := time.Now()
-		bigDB.dir, bigDB.err = os.MkdirTemp("", "zevdesk-bench-")
-		if bigDB.err != nil {
+		if bigDB.path, bigDB.err = benchdata.File(); bigDB.err != nil {
 			return
 		}
-		st, err := bolt.Open(filepath.Join(bigDB.dir, "big.db"), nil)
-		if err != nil {
-			bigDB.err = err
-			return
-		}
-		bigDB.st = st
-		bigDB.err = fillBig(b, st)
 		b.Logf("built the 5-year 100-meter database in %v", time.Since(start).Round(time.Second))
+		bigDB.st, bigDB.err = bolt.Open(bigDB.path, nil)
 	})
 	if bigDB.err != nil {
 		b.Fatal(bigDB.err)
 	}
 	return bigDB.st
-}
-
-func fillBig(b *testing.B, st store.Store) error {
-	big := &core.Site{ID: "big", Name: "ZEV Grosshof", Timezone: "Europe/Zurich",
-		Operator: core.Operator{Name: "Immo Muster AG"},
-		Meters:   []core.Meter{{ID: "PV", Role: core.RoleProduction}, {ID: "GRID", Role: core.RoleGrid}}}
-	for i := 1; i <= 98; i++ {
-		u := fmt.Sprintf("W%02d", i)
-		big.Units = append(big.Units, core.Unit{ID: u})
-		big.Meters = append(big.Meters, core.Meter{ID: "M-" + u, Role: core.RoleUnit, Unit: u})
-	}
-	small := &core.Site{ID: "small", Name: "ZEV Birkenweg 12", Timezone: "Europe/Zurich",
-		Operator: core.Operator{Name: "Immo Muster AG"}, Units: []core.Unit{{ID: "W01"}, {ID: "W02"}},
-		Meters: []core.Meter{{ID: "PV", Role: core.RoleProduction}, {ID: "GRID", Role: core.RoleGrid},
-			{ID: "M-W01", Role: core.RoleUnit, Unit: "W01"}, {ID: "M-W02", Role: core.RoleUnit, Unit: "W02"}}}
-	for _, s := range []*core.Site{big, small} {
-		if err := s.Validate(); err != nil {
-			return err
-		}
-	}
-	if err := st.Update(func(tx store.Tx) error {
-		if err := tx.PutSite(small); err != nil {
-			return err
-		}
-		for d := core.MustDate(2026, 6, 1); d.Month == 6; d = d.AddDays(1) {
-			putDayTB(b, tx, small, d)
-		}
-		return tx.PutSite(big)
-	}); err != nil {
-		return err
-	}
-	from, to := core.Period{From: core.MustDate(2022, 1, 1), To: core.MustDate(2026, 12, 31)}.Slots(big.Location())
-	for mi, m := range big.Meters {
-		ch := store.Import
-		if m.Role == core.RoleProduction {
-			ch = store.Export
-		}
-		vals := make([]store.Value, 0, to-from)
-		for s := from; s < to; s++ {
-			i := int(s-from) % 96
-			e := core.Energy(50+mi) * core.Wh
-			if m.Role == core.RoleProduction {
-				e = 0
-				if i >= 28 && i < 68 {
-					e = 20 * core.KWh
-				}
-			}
-			vals = append(vals, store.Value{Slot: s, Energy: e, Quality: store.Measured})
-		}
-		err := st.Update(func(tx store.Tx) error {
-			_, err := tx.PutIntervals(store.SeriesID{Site: big.ID, Meter: m.ID, Channel: ch}, vals, store.KeepFirst)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // benchWindow is the main window on the big database, drawn at a usual
@@ -127,7 +58,7 @@ func benchWindow(b *testing.B) *MainWindow {
 	m.gateways.browse, _ = fakeBrowse()
 	b.Cleanup(func() { m.gateways.Stop() })
 	w.Resize(fyne.NewSize(1100, 720))
-	if err := m.ShowSite("big"); err != nil {
+	if err := m.ShowSite(benchdata.Big); err != nil {
 		b.Fatal(err)
 	}
 	// 40 sunny slots of 20 kWh on 4 July: the data is there.
@@ -229,6 +160,15 @@ func BenchmarkSwitchQualityMonth(b *testing.B) {
 		func(m *MainWindow) { m.quality.onMonth(-1) }, func(m *MainWindow) { m.quality.onMonth(1) })
 }
 
+// BenchmarkSwitchQualityMonthUncached steps as BenchmarkSwitchQualityMonth
+// with the screen's loaded months forgotten before each step (each month's
+// quality computed again, as before the screen kept them): the baseline.
+func BenchmarkSwitchQualityMonthUncached(b *testing.B) {
+	benchSwitches(b, func(m *MainWindow) { m.tabs.SelectIndex(3) },
+		func(m *MainWindow) { clear(m.quality.loaded); m.quality.onMonth(-1) },
+		func(m *MainWindow) { clear(m.quality.loaded); m.quality.onMonth(1) })
+}
+
 // BenchmarkSwitchYear switches the Energy screen between the year view
 // of 100 meters and the month view, each read before.
 func BenchmarkSwitchYear(b *testing.B) {
@@ -250,7 +190,7 @@ func BenchmarkLoadYear(b *testing.B) {
 // BenchmarkSwitchSite switches the Overview between the 100-meter site and
 // a 4-meter one.
 func BenchmarkSwitchSite(b *testing.B) {
-	benchSwitches(b, nil, func(m *MainWindow) { m.onSite("small") }, func(m *MainWindow) { m.onSite("big") })
+	benchSwitches(b, nil, func(m *MainWindow) { m.onSite(benchdata.Small) }, func(m *MainWindow) { m.onSite(benchdata.Big) })
 }
 
 // BenchmarkColdStart opens the main window on the big database already
@@ -258,7 +198,7 @@ func BenchmarkSwitchSite(b *testing.B) {
 // frame drawn by the test driver), and closes both.
 func BenchmarkColdStart(b *testing.B) {
 	benchBig(b)
-	path := filepath.Join(bigDB.dir, "big.db")
+	path := bigDB.path
 	bigDB.st.(*bolt.Store).Close()
 	bigDB.st = nil
 	a := test.NewTempApp(b)
@@ -268,7 +208,7 @@ func BenchmarkColdStart(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		w := NewMainWindow(a, st, "big", clock, nil)
+		w := NewMainWindow(a, st, benchdata.Big, clock, nil)
 		w.Resize(fyne.NewSize(1100, 720))
 		w.Canvas().Capture()
 		w.Close()

@@ -40,21 +40,32 @@ type Quality struct {
 	flags      *widget.List
 	content    fyne.CanvasObject
 
-	site    *core.Site
-	from    core.Date // first day of the month shown
-	rep     vee.QualityReport
+	site *core.Site
+	from core.Date // first day of the month shown
+	rep  vee.QualityReport
+	// loaded are the reports read since the data or the site last
+	// changed, by period (the current month's ends with its last complete
+	// day), so that stepping back and forth reads each month once.
+	loaded  map[core.Period]vee.QualityReport
 	flagTxt []string
 	groups  []flagGroup // the flags of flagTxt, one per row
 
 	// detail is the flag detail dialog last opened and its parts (tests).
 	detail     dialog.Dialog
 	detailText *widget.Label
-	detailErr  *widget.Label
 	action     *widget.Button
-	exchange   *dialog.FormDialog
-	exTime     *widget.Entry
-	exOld      *widget.Entry
-	exNew      *widget.Entry
+	// busy is set while an action's transaction runs; failed is the last
+	// action's error (nil after a success) and failure the dialog showing
+	// it; done, when set, is called on Fyne's goroutine after each action's
+	// outcome is shown (tests wait on it).
+	busy     bool
+	failed   error
+	failure  dialog.Dialog
+	done     func()
+	exchange *dialog.FormDialog
+	exTime   *widget.Entry
+	exOld    *widget.Entry
+	exNew    *widget.Entry
 }
 
 // NewQuality builds the data-quality screen on st.
@@ -92,6 +103,7 @@ func (q *Quality) Content() fyne.CanvasObject { return q.content }
 // setSite shows site's current month (the month of its last complete day).
 func (q *Quality) setSite(site *core.Site) {
 	q.site = site
+	clear(q.loaded)
 	d := core.DateOf(q.clock.Now().In(site.Location())).AddDays(-1)
 	q.from = core.Date{Year: d.Year, Month: d.Month, Day: 1}
 	q.onLoad()
@@ -104,6 +116,7 @@ func (q *Quality) reload(site *core.Site) {
 		return
 	}
 	q.site = site
+	clear(q.loaded)
 	q.onLoad()
 }
 
@@ -122,6 +135,11 @@ func (q *Quality) onLoad() {
 	if last := core.DateOf(q.clock.Now().In(q.site.Location())).AddDays(-1); p.Contains(last) {
 		p.To = last
 	}
+	if rep, ok := q.loaded[p]; ok {
+		q.rep = rep
+		q.refresh()
+		return
+	}
 	var rep vee.QualityReport
 	err := q.st.View(func(tx store.Tx) error {
 		var err error
@@ -132,6 +150,10 @@ func (q *Quality) onLoad() {
 		q.summary.SetText(err.Error())
 		return
 	}
+	if q.loaded == nil || len(q.loaded) >= maxLoaded {
+		q.loaded = map[core.Period]vee.QualityReport{}
+	}
+	q.loaded[p] = rep
 	q.rep = rep
 	q.refresh()
 }

@@ -127,8 +127,6 @@ func (q *Quality) openFlag(g flagGroup) {
 	}
 	q.detailText = widget.NewLabel(lines(text))
 	q.detailText.Wrapping = fyne.TextWrapWord
-	q.detailErr = widget.NewLabel("")
-	q.detailErr.Wrapping = fyne.TextWrapWord
 	switch g.Kind {
 	case vee.KindRegisterBackwards:
 		q.action = widget.NewButton(lang.X("quality.exchange", "Confirm meter exchange…"), func() { q.openExchange(g) })
@@ -138,54 +136,86 @@ func (q *Quality) openFlag(g flagGroup) {
 		q.action = widget.NewButton(lang.X("quality.accept", "Accept the values"), func() { q.accept(g) })
 	}
 	q.action.Importance = widget.HighImportance
-	body := container.NewBorder(nil, container.NewVBox(q.detailErr, container.NewHBox(q.action)), nil, nil,
+	body := container.NewBorder(nil, container.NewHBox(q.action), nil, nil,
 		container.NewVScroll(q.detailText))
 	q.detail = dialog.NewCustom(lang.X("quality.detail.title", "Flag"), lang.X("quality.detail.close", "Close"), body, q.win)
 	q.detail.Resize(fyne.NewSize(640, 420))
 	q.detail.Show()
 }
 
-// resolved closes the detail after an action and shows the month again.
+// act runs work, an action's store transaction, on a goroutine of its own
+// (a transaction can wait for an import's or a gateway's, and the window
+// stays responsive meanwhile) with the detail's action disabled; then, on
+// Fyne's goroutine, resolved shows its outcome.
+func (q *Quality) act(work func() error) {
+	if q.busy {
+		return
+	}
+	q.busy = true
+	q.action.Disable()
+	go func() {
+		err := work()
+		fyne.Do(func() {
+			q.busy = false
+			q.action.Enable()
+			q.resolved(err)
+			if q.done != nil {
+				q.done()
+			}
+		})
+	}()
+}
+
+// resolved closes the detail after an action and shows the month again
+// with the stored data, or shows the action's error in a dialog over the
+// detail, which stays open.
 func (q *Quality) resolved(err error) {
+	q.failed, q.failure = err, nil
 	if err != nil {
-		q.detailErr.SetText("⛔ " + err.Error())
+		q.failure = dialog.NewError(err, q.win)
+		q.failure.Show()
 		return
 	}
 	q.detail.Hide()
-	q.onLoad()
+	q.reload(q.site)
 }
 
 func (q *Quality) opts() vee.Options { return vee.Options{Clock: q.clock, Actor: desktopActor()} }
 
 // estimate fills the run's missing intervals, both channels, as `zevdesk
-// meter estimate` does (vee.Estimate). It is one small transaction, run on
-// the UI goroutine.
+// meter estimate` does (vee.Estimate), in one small transaction.
 func (q *Quality) estimate(g flagGroup) {
-	site := q.site
-	filled := 0
-	err := q.st.Update(func(tx store.Tx) error {
-		for _, ch := range []store.Channel{store.Import, store.Export} {
-			n, err := vee.Estimate(tx, site, store.SeriesID{Site: site.ID, Meter: g.Meter, Channel: ch}, g.From, g.To, q.opts())
-			if err != nil {
-				return err
+	st, site, opts := q.st, q.site, q.opts()
+	none := lang.X("quality.estimate.none", "Nothing to estimate: the intervals have values, or no readings enclose them.")
+	q.act(func() error {
+		filled := 0
+		err := st.Update(func(tx store.Tx) error {
+			filled = 0
+			for _, ch := range []store.Channel{store.Import, store.Export} {
+				n, err := vee.Estimate(tx, site, store.SeriesID{Site: site.ID, Meter: g.Meter, Channel: ch}, g.From, g.To, opts)
+				if err != nil {
+					return err
+				}
+				filled += n
 			}
-			filled += n
+			return nil
+		})
+		if err == nil && filled == 0 {
+			err = errors.New(none)
 		}
-		return nil
+		return err
 	})
-	if err == nil && filled == 0 {
-		err = errors.New(lang.X("quality.estimate.none", "Nothing to estimate: the intervals have values, or no readings enclose them."))
-	}
-	q.resolved(err)
 }
 
 // accept accepts the run's values as stored (vee.AcceptFlags, logged).
 func (q *Quality) accept(g flagGroup) {
-	site := q.site
-	q.resolved(q.st.Update(func(tx store.Tx) error {
-		_, err := vee.AcceptFlags(tx, site, g.Meter, g.Kind, g.From, g.To, "", q.opts())
-		return err
-	}))
+	st, site, opts := q.st, q.site, q.opts()
+	q.act(func() error {
+		return st.Update(func(tx store.Tx) error {
+			_, err := vee.AcceptFlags(tx, site, g.Meter, g.Kind, g.From, g.To, "", opts)
+			return err
+		})
+	})
 }
 
 // openExchange asks for the exchange's time (local, prefilled with the
@@ -246,12 +276,15 @@ func (q *Quality) confirmExchange(meter string) {
 		return
 	}
 	r := store.Replacement{Time: at.UTC(), OldFinal: store.Register{Import: oldE}, NewInitial: store.Register{Import: newE}}
-	q.resolved(q.st.Update(func(tx store.Tx) error {
-		if err := vee.KeepExport(tx, site.ID, meter, &r); err != nil {
-			return err
-		}
-		return vee.ConfirmReplacement(tx, site, meter, r, q.opts())
-	}))
+	st, opts := q.st, q.opts()
+	q.act(func() error {
+		return st.Update(func(tx store.Tx) error {
+			if err := vee.KeepExport(tx, site.ID, meter, &r); err != nil {
+				return err
+			}
+			return vee.ConfirmReplacement(tx, site, meter, r, opts)
+		})
+	})
 }
 
 // parseKWh reads a kWh figure as an office writes it: 12'345.6 or 12345,6.

@@ -48,6 +48,21 @@ func rowOf(t *testing.T, q *Quality, meter, kind string) int {
 	return -1
 }
 
+// acted runs request (a click on an action) and waits until the action's
+// transaction, which runs on a goroutine of its own, has ended and its
+// outcome is shown; it fails if that is an error.
+func acted(t *testing.T, q *Quality, request func()) {
+	t.Helper()
+	done := make(chan struct{}, 1)
+	q.done = func() { done <- struct{}{} }
+	request()
+	<-done
+	q.done = nil
+	if q.failed != nil {
+		t.Fatalf("the action failed: %v", q.failed)
+	}
+}
+
 // TestQualityGapDetailAndEstimate: a gap of 13 intervals is one row; its
 // detail gives the span in local time and the duration as people write
 // it; Estimate fills it between the readings around it.
@@ -83,10 +98,7 @@ func TestQualityGapDetailAndEstimate(t *testing.T) {
 	if q.action.Text != "Estimate the gap" {
 		t.Fatalf("action %q", q.action.Text)
 	}
-	test.Tap(q.action)
-	if q.detailErr.Text != "" {
-		t.Fatalf("estimate: %s", q.detailErr.Text)
-	}
+	acted(t, q, func() { test.Tap(q.action) })
 	var s store.Series
 	_ = st.View(func(tx store.Tx) error {
 		return tx.ReadIntervals(store.SeriesID{Site: site.ID, Meter: "M-W02", Channel: store.Import}, local(site, 8, 0), local(site, 11, 15), &s)
@@ -135,10 +147,7 @@ func TestQualityMeterExchange(t *testing.T) {
 	q.exTime.SetText("09.06.2026 10:20")
 	test.Type(q.exOld, "1'000.6")
 	test.Type(q.exNew, "1,9")
-	q.exchange.Submit()
-	if q.detailErr.Text != "" {
-		t.Fatalf("exchange: %s", q.detailErr.Text)
-	}
+	acted(t, q, q.exchange.Submit)
 	var repl []store.Replacement
 	var s store.Series
 	_ = st.View(func(tx store.Tx) (err error) {
@@ -176,10 +185,7 @@ func TestQualityAcceptValue(t *testing.T) {
 	if q.action.Text != "Accept the values" {
 		t.Fatalf("action %q", q.action.Text)
 	}
-	test.Tap(q.action)
-	if q.detailErr.Text != "" {
-		t.Fatal(q.detailErr.Text)
-	}
+	acted(t, q, func() { test.Tap(q.action) })
 	if len(q.groups) != 0 {
 		t.Errorf("flags still listed: %q", q.flagTxt)
 	}
@@ -195,5 +201,106 @@ func TestQualityAcceptValue(t *testing.T) {
 	}
 	if a := auditActions(t, st); !strings.HasPrefix(a[len(a)-1], "flag.accept ") {
 		t.Errorf("audit %v", a)
+	}
+}
+
+// gapScreen is Data quality with a gap of M-W02 from 08:00 to 11:15 on 9
+// June, enclosed by register readings when readings is set.
+func gapScreen(t *testing.T, readings bool) (*Quality, store.Store, *core.Site) {
+	t.Helper()
+	return qualityScreen(t, func(tx store.Tx, site *core.Site) {
+		if readings {
+			if _, err := tx.PutRegisters(site.ID, "M-W02", []store.Register{
+				{Time: local(site, 8, 0).Time(), Import: 100 * core.KWh},
+				{Time: local(site, 11, 15).Time(), Import: 113 * core.KWh},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var fs []store.Flag
+		for s := local(site, 8, 0); s < local(site, 11, 15); s++ {
+			fs = append(fs, store.Flag{Site: site.ID, Meter: "M-W02", Slot: s, Kind: vee.KindGap, Reason: "import: no value for this interval"})
+		}
+		if err := tx.PutFlags(fs); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestQualityActionOffUIGoroutine: while another transaction holds the
+// database (an import, a gateway's batch), clicking Estimate returns at
+// once with the button disabled; the estimate is stored when the other
+// transaction ends, and the detail closes.
+func TestQualityActionOffUIGoroutine(t *testing.T) {
+	q, st, site := gapScreen(t, true)
+	q.flags.Select(rowOf(t, q, "M-W02", vee.KindGap))
+	held, release, other := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		other <- st.Update(func(store.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	done := make(chan struct{}, 1)
+	q.done = func() { done <- struct{}{} }
+	tapped := make(chan struct{})
+	go func() {
+		test.Tap(q.action)
+		close(tapped)
+	}()
+	select {
+	case <-tapped:
+	case <-time.After(30 * time.Second): // only a guard: a click returns at once
+		close(release)
+		t.Fatal("the click on Estimate waited for the other transaction: the window was blocked")
+	}
+	if !q.action.Disabled() {
+		t.Error("Estimate is enabled while its transaction waits")
+	}
+	close(release)
+	if err := <-other; err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if q.failed != nil || q.action.Disabled() {
+		t.Fatalf("after the estimate: error %v, button disabled %v", q.failed, q.action.Disabled())
+	}
+	var s store.Series
+	if err := st.View(func(tx store.Tx) error {
+		return tx.ReadIntervals(store.SeriesID{Site: site.ID, Meter: "M-W02", Channel: store.Import}, local(site, 8, 0), local(site, 11, 15), &s)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for k, qu := range s.Quality {
+		if qu != store.Estimated {
+			t.Fatalf("slot %d: quality %v, want estimated", k, qu)
+		}
+	}
+	if n := len(q.win.Canvas().Overlays().List()); n != 0 {
+		t.Errorf("%d dialogs open after the estimate, want the detail closed", n)
+	}
+}
+
+// TestQualityActionError: an action that fails (a gap without readings
+// around it cannot be estimated) says why in a dialog over the detail,
+// which stays open with its button enabled to try again.
+func TestQualityActionError(t *testing.T) {
+	q, _, _ := gapScreen(t, false)
+	q.flags.Select(rowOf(t, q, "M-W02", vee.KindGap))
+	overlays := len(q.win.Canvas().Overlays().List())
+	done := make(chan struct{}, 1)
+	q.done = func() { done <- struct{}{} }
+	test.Tap(q.action)
+	<-done
+	if q.failed == nil || !strings.Contains(q.failed.Error(), "Nothing to estimate") {
+		t.Fatalf("error %v, want nothing to estimate", q.failed)
+	}
+	if q.failure == nil || len(q.win.Canvas().Overlays().List()) != overlays+1 {
+		t.Errorf("no error dialog over the detail (%d overlays, %d before)", len(q.win.Canvas().Overlays().List()), overlays)
+	}
+	if q.action.Disabled() || len(q.groups) != 1 {
+		t.Errorf("after the error: button disabled %v, %d flag rows", q.action.Disabled(), len(q.groups))
 	}
 }
