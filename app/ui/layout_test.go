@@ -57,7 +57,11 @@ func TestTabsFitTheWindow(t *testing.T) {
 			}
 			for i, it := range m.tabs.Items {
 				m.tabs.SelectIndex(i)
-				switch it.Content {
+				content := it.Content
+				if tc, ok := content.(*tabContent); ok { // the window's wrapper of each tab's screen
+					content = tc.content
+				}
+				switch content {
 				case m.live.Content():
 					<-drawn
 					m.live.Stop()
