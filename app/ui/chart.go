@@ -315,7 +315,7 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	}
 }
 
-func (r *chartRenderer) MinSize() fyne.Size { return fyne.NewSize(400, 180) }
+func (r *chartRenderer) MinSize() fyne.Size { return fyne.NewSize(400, 140) }
 
 func (r *chartRenderer) Refresh() {
 	r.rebuild()

@@ -121,7 +121,7 @@ func arrowWidth(w float64) float32 {
 // the grid bottom left, the building bottom right.
 type flowLayout struct{ f *flowPicture }
 
-func (l *flowLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(420, 260) }
+func (l *flowLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(420, 200) }
 
 func (l *flowLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	f := l.f

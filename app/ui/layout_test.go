@@ -14,10 +14,15 @@ import (
 // window is 1,100 px wide, and a tab wider than its window widens it.
 const maxTabWidth = 1000
 
+// maxWindowHeight is the highest the window's content may need: an office
+// laptop's 768 px screen, less a taskbar and the window's title bar.
+const maxWindowHeight = 690
+
 // TestTabsFitTheWindow: on the demo site, every tab of the main window and
 // every tab of Master data (with a tariff version chosen, whose Art. 16
 // check shows its arithmetic, and with the site form open) needs at most
-// 1,000 px, in each of the four languages.
+// 1,000 px, in each of the four languages; and the window fits a laptop's
+// screen in height.
 func TestTabsFitTheWindow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("creates the demo building")
@@ -86,6 +91,9 @@ func TestTabsFitTheWindow(t *testing.T) {
 			check("the site form", md.Sites.Content().MinSize().Width)
 			check("Master data", md.Content().MinSize().Width)
 			check("the window", m.main.MinSize().Width)
+			if h := m.main.MinSize().Height; h > maxWindowHeight {
+				t.Errorf("the window needs %.0f px in height, more than %d", h, maxWindowHeight)
+			}
 		})
 	}
 }
