@@ -627,13 +627,8 @@ func (s *Sites) importFrom(path string) {
 	if err == nil {
 		site, err = saveSite(s.st, s.clock, site)
 	}
-	var le *importer.LockedError
-	switch {
-	case errors.As(err, &le):
-		s.status.SetText(lockedMessage(le))
-		return
-	case err != nil:
-		s.status.SetText(err.Error())
+	if err != nil {
+		s.status.SetText(errorText(err))
 		return
 	}
 	s.status.SetText(lang.X("forms.sites.imported", "Site {{.ID}} imported from {{.Path}}.", map[string]any{"ID": site.ID, "Path": path}))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/zevdesk/zevdesk/app/report"
 	"github.com/zevdesk/zevdesk/core"
+	"github.com/zevdesk/zevdesk/ingest/importer"
 )
 
 // validationMessage returns ve's message in the window's language; a
@@ -32,13 +33,25 @@ func validationMessage(ve *core.ValidationError) string {
 }
 
 // errorText is err's message for the window: a validation error as
-// "element: message" in the window's language, anything else as it is.
+// "element: message" in the window's language (with the file and line in
+// front when it comes from a site file), a billed period's refusal as
+// lockedMessage says it, anything else as it is.
 func errorText(err error) string {
-	var ve *core.ValidationError
-	if errors.As(err, &ve) {
-		return ve.Element + ": " + validationMessage(ve)
+	var le *importer.LockedError
+	if errors.As(err, &le) {
+		return lockedMessage(le)
 	}
-	return err.Error()
+	var ve *core.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	var ie *importer.Error
+	if errors.As(err, &ie) {
+		located := *ie
+		located.Msg, located.Err = validationMessage(ve), nil
+		return located.Error()
+	}
+	return ve.Element + ": " + validationMessage(ve)
 }
 
 // validationArgs names a message's arguments A0, A1, … for the templates,

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -246,5 +248,37 @@ func TestErrorText(t *testing.T) {
 	}
 	if got := errorText(fmt.Errorf("disk full")); got != "disk full" {
 		t.Errorf("another error: %q", got)
+	}
+}
+
+// TestSiteFileErrorInGerman: a site file that breaks a rule is refused with
+// its file, line and element, and the rule in the window's language.
+func TestSiteFileErrorInGerman(t *testing.T) {
+	if err := setLanguage("de"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = setLanguage("en") })
+	st, site, clock := billingStore(t)
+	m := newTestMaster(t, st, site, clock)
+	path := filepath.Join(t.TempDir(), "birkenweg.toml")
+	m.Sites.exportTo(site, path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(data), "CH44 3199 9123 0008 8901 2", "CH44 3199 9123 0008 8901 3", 1)
+	if bad == string(data) {
+		t.Fatal("the exported site has no IBAN to mistype")
+	}
+	line := strings.Count(bad[:strings.Index(bad, "8901 3")], "\n") + 1
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := openStore(t)
+	m2 := newTestMaster(t, other, nil, clock)
+	m2.Sites.importFrom(path)
+	want := fmt.Sprintf("%s:%d: operator.iban: IBAN «CH44 3199 9123 0008 8901 3»: die Prüfziffern stimmen nicht (Tippfehler?)", path, line)
+	if got := m2.Sites.status.Text; got != want {
+		t.Errorf("status\n got  %q\n want %q", got, want)
 	}
 }

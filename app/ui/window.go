@@ -410,7 +410,7 @@ func (m *MainWindow) importSite(name string, r io.Reader) {
 		_, err = importer.ImportSite(m.st, site, "desktop", m.clock.Now())
 	}
 	if err != nil {
-		m.welcome.setBusy(false, lang.X("welcome.open.failed", "This site file cannot be used: {{.Err}}", map[string]any{"Err": err.Error()}))
+		m.welcome.setBusy(false, lang.X("welcome.open.failed", "This site file cannot be used: {{.Err}}", map[string]any{"Err": errorText(err)}))
 		return
 	}
 	m.afterSiteCreated(site.ID)
