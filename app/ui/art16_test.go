@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/zevdesk/zevdesk/core"
 	"github.com/zevdesk/zevdesk/core/billing"
+	"github.com/zevdesk/zevdesk/core/store"
 )
 
 // solarCheckFormats returns the formats of core/billing/solarcheck.go: the
@@ -137,5 +139,33 @@ func TestTariffArt16InGerman(t *testing.T) {
 	tf.solar.SetText("0.25")
 	if want := "ZU HOCH: der Solarstrompreis 0.27025 CHF/kWh übersteigt die Grenze von 0.24 CHF/kWh (Pauschale) um 0.03025 CHF/kWh"; !strings.HasSuffix(tf.check.Text, "\n"+want) {
 		t.Errorf("too high:\n%s\nwant the verdict %q", tf.check.Text, want)
+	}
+}
+
+// TestTariffIncompleteCostsInGerman: stored solar costs without their
+// depreciation period say what is missing, and how to store them, in the
+// window's language.
+func TestTariffIncompleteCostsInGerman(t *testing.T) {
+	if err := setLanguage("de"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = setLanguage("en") })
+	st, site, clock := billingStore(t)
+	costs, err := json.Marshal(billing.SolarCosts{Investment: 3_000_000, SelfConsumed: 20_000 * core.KWh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(func(tx store.Tx) error { return tx.PutMeta(billing.BucketSolarCosts, site.ID, costs) }); err != nil {
+		t.Fatal(err)
+	}
+	m := newTestMaster(t, st, site, clock)
+	tf := m.Tariffs
+	test.Tap(findButton(tf.Content(), "Neue Version"))
+	tf.from.SetText("01.01.2027")
+	tf.solar.SetText("0.22")
+	tf.std.SetText("0.30")
+	want := "In den gespeicherten Solarkosten fehlt die Abschreibungsdauer in Jahren: bitte mit zevdesk tariff costs --site birkenweg DATEI.toml neu speichern."
+	if tf.check.Text != want {
+		t.Errorf("check %q, want %q", tf.check.Text, want)
 	}
 }

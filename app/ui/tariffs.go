@@ -278,6 +278,12 @@ func (t *Tariffs) refreshCheck() {
 	case errors.Is(err, billing.ErrNoStandardPrice):
 		t.check.SetText(lang.X("forms.tariff.noStandard", "Enter the utility's standard product price to check the solar price (Art. 16 EnV)."))
 		return
+	case errors.Is(err, billing.ErrNoSelfConsumed):
+		t.check.SetText(lang.X("forms.tariff.noSelfConsumed", "The stored solar costs lack the yearly self-consumed energy (or a cost price): store them again with zevdesk tariff costs --site {{.Site}} FILE.toml.", map[string]any{"Site": t.site.ID}))
+		return
+	case errors.Is(err, billing.ErrNoYears):
+		t.check.SetText(lang.X("forms.tariff.noYears", "The stored solar costs lack the depreciation period in years: store them again with zevdesk tariff costs --site {{.Site}} FILE.toml.", map[string]any{"Site": t.site.ID}))
+		return
 	case err != nil:
 		t.check.SetText(err.Error())
 		return

@@ -69,6 +69,13 @@ func (t Text) String() string { return fmt.Sprintf(t.Format, t.Args...) }
 // standard product price to compare with.
 var ErrNoStandardPrice = errors.New("the tariff has no standard product price (standard_chf_kwh)")
 
+// ErrNoSelfConsumed and ErrNoYears are returned by CheckSolarPrice when the
+// stored solar costs lack what the cost price is computed from.
+var (
+	ErrNoSelfConsumed = errors.New("solar costs: expected the yearly self-consumed energy (or a cost price)")
+	ErrNoYears        = errors.New("solar costs: expected the depreciation period in years")
+)
+
 // CheckSolarPrice checks tariff t's solar price against Energy Ordinance
 // Art. 16: a flat rate of at most 80 % of the standard electricity product,
 // or, with costs, the effective cost price plus at most half of the saving,
@@ -134,12 +141,12 @@ func (s *SolarCosts) costPrice(add func(string, ...any)) (core.Price, error) {
 		return s.CostPrice, nil
 	}
 	if s.SelfConsumed <= 0 {
-		return 0, errors.New("solar costs: expected the yearly self-consumed energy (or a cost price)")
+		return 0, ErrNoSelfConsumed
 	}
 	var capital core.Rappen
 	if s.Investment > 0 {
 		if s.Years <= 0 {
-			return 0, errors.New("solar costs: expected the depreciation period in years")
+			return 0, ErrNoYears
 		}
 		net := s.Investment - s.Subsidy
 		dep := core.Rappen(core.DivRound(int64(net), int64(s.Years)))
