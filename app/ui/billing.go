@@ -457,7 +457,7 @@ func (b *Billing) onWrite() {
 				return nil, fmt.Errorf("writing documents to %s: %w", dir, err)
 			}
 			return func() {
-				b.status.SetText(lang.X("billing.written", "{{.N}} files written to {{.Dir}}", map[string]any{"N": len(files), "Dir": dir}))
+				b.status.SetText(lang.XN("billing.written", "{{.N}} files written to {{.Dir}}", len(files), map[string]any{"N": len(files), "Dir": dir}))
 			}, nil
 		})
 	})
@@ -561,7 +561,7 @@ func (b *Billing) refresh() {
 		for _, inv := range r.Invoices {
 			sum += inv.Total
 		}
-		b.total.SetText(lang.X("billing.sum", "{{.N}} invoices, {{.Total}}", map[string]any{"N": len(r.Invoices), "Total": chf(sum)}))
+		b.total.SetText(lang.XN("billing.sum", "{{.N}} invoices, {{.Total}}", len(r.Invoices), map[string]any{"N": len(r.Invoices), "Total": chf(sum)}))
 		bl := r.Building
 		set := func(name string, e core.Energy) { b.figures[name].SetText(kwh(e)) }
 		set("Production", bl.Production)

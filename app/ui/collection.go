@@ -166,7 +166,7 @@ func (c *Collection) reload(site *core.Site) {
 	c.assignBtn.Disable()
 	c.today = c.ledger.Today(site.ID, c.clock.Now())
 	c.due = c.ledger.DueReminders(site.ID, c.today)
-	c.dueLabel.SetText(lang.X("collection.due", "{{.N}} reminders due on {{.Date}}",
+	c.dueLabel.SetText(lang.XN("collection.due", "{{.N}} reminders due on {{.Date}}", len(c.due),
 		map[string]any{"N": len(c.due), "Date": date(c.today)}))
 	if !site.Settings.CollectSelf {
 		c.dueLabel.SetText(lang.X("collection.noself", "This site does not collect itself: no reminders."))
@@ -393,7 +393,7 @@ func (c *Collection) writeReminders(dir string) []string {
 		files = append(files, name)
 	}
 	c.reload(c.site)
-	c.status.SetText(lang.X("collection.reminded.written", "{{.N}} reminders written into {{.Dir}}.",
+	c.status.SetText(lang.XN("collection.reminded.written", "{{.N}} reminders written into {{.Dir}}.", len(files),
 		map[string]any{"N": len(files), "Dir": dir}))
 	return files
 }

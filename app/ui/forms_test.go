@@ -594,7 +594,7 @@ func TestTenantImportReplace(t *testing.T) {
 	}
 	tn.mode.SetSelected("Replace the tenant list")
 	want := "2 rows: 1 new, 1 changed, 0 unchanged.\n" +
-		"1 stored tenancies are not in the list and are removed:\n" +
+		"1 stored tenancy is not in the list and is removed:\n" +
 		"W01 Anna Muster 01.01.2026 – open: removed\n" +
 		"line 2: W02 Ben Beispiel 16.06.2026 – 31.12.2026: changed\n" +
 		"line 3: W02 Carla Rossi 01.01.2027 – open: new\n"

@@ -279,7 +279,7 @@ func previewText(site *core.Site, p *importer.Prepared) string {
 	}
 	out := []string{kinds[p.Kind]}
 	if t := p.Tenants; t != nil {
-		out = append(out, lang.X("import.preview.tenants", "{{.Rows}} tenancies: {{.Added}} new, {{.Updated}} changed, {{.Unchanged}} unchanged.",
+		out = append(out, lang.XN("import.preview.tenants", "{{.Rows}} tenancies: {{.Added}} new, {{.Updated}} changed, {{.Unchanged}} unchanged.", t.Rows,
 			map[string]any{"Rows": count(t.Rows), "Added": count(t.Added), "Updated": count(t.Updated), "Unchanged": count(t.Unchanged)}))
 		if p.Replace() {
 			out = append(out, removedLines(t)...)

@@ -278,11 +278,11 @@ func TestImportTenantListReplace(t *testing.T) {
 	if !im.mode.Visible() || im.mode.Selected != "Add and update" {
 		t.Fatalf("mode shown %v, chosen %q", im.mode.Visible(), im.mode.Selected)
 	}
-	if msg := im.message.Text; !strings.Contains(msg, "1 tenancies: 0 new, 1 changed, 0 unchanged.") || strings.Contains(msg, "removed") {
+	if msg := im.message.Text; !strings.Contains(msg, "1 tenancy: 0 new, 1 changed, 0 unchanged.") || strings.Contains(msg, "removed") {
 		t.Errorf("add and update: %q", msg)
 	}
 	im.mode.SetSelected("Replace the tenant list")
-	if msg := im.message.Text; !strings.Contains(msg, "1 stored tenancies are not in the list and are removed:\nW01 Anna Muster 01.01.2026 – open: removed") {
+	if msg := im.message.Text; !strings.Contains(msg, "1 stored tenancy is not in the list and is removed:\nW01 Anna Muster 01.01.2026 – open: removed") {
 		t.Errorf("replace preview %q", msg)
 	}
 	if got := storedSite(t, st, "birkenweg").Occupancies; len(got) != 2 {

@@ -33,6 +33,7 @@ func TestMain(m *testing.M) {
 type langUse struct {
 	key, fallback string
 	pos           string
+	plural        bool // lang.XN and the like: the catalogues give plural forms
 }
 
 // langUses parses every non-test Go file of this package for translation
@@ -90,14 +91,14 @@ func langUses(t *testing.T) []langUse {
 					return true
 				}
 				fb, _ := str(1)
-				uses = append(uses, langUse{key: key, fallback: fb, pos: pos})
+				uses = append(uses, langUse{key: key, fallback: fb, pos: pos, plural: sel.Sel.Name == "XN" || sel.Sel.Name == "LocalizePluralKey"})
 			case "L", "N", "Localize", "LocalizePlural":
 				key, ok := str(0)
 				if !ok {
 					t.Errorf("%s: lang.%s with a text that is not a constant string", pos, sel.Sel.Name)
 					return true
 				}
-				uses = append(uses, langUse{key: key, fallback: key, pos: pos})
+				uses = append(uses, langUse{key: key, fallback: key, pos: pos, plural: sel.Sel.Name != "L" && sel.Sel.Name != "Localize"})
 			}
 			return true
 		})
@@ -124,8 +125,14 @@ func concat(b *ast.BinaryExpr) (string, bool) {
 // catalogue is one translations/<area>.<lang>.json file.
 type catalogue struct {
 	name, area, lang string
-	msgs             map[string]string
+	msgs             map[string]string // a text, or a plural's "other" form
+	// plurals holds the forms of the texts given by plural category (go-i18n's
+	// {"one": …, "other": …}), for lang.XN.
+	plurals map[string]map[string]string
 }
+
+// pluralForms are the CLDR plural categories go-i18n reads.
+var pluralForms = []string{"zero", "one", "two", "few", "many", "other"}
 
 func catalogues(t *testing.T) []catalogue {
 	t.Helper()
@@ -145,10 +152,28 @@ func catalogues(t *testing.T) []catalogue {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := catalogue{name: name, area: parts[0], lang: parts[1]}
-		if err := json.Unmarshal(b, &c.msgs); err != nil {
-			t.Errorf("assets/translations/%s: want a flat JSON object of strings: %v", name, err)
+		c := catalogue{name: name, area: parts[0], lang: parts[1], msgs: map[string]string{}, plurals: map[string]map[string]string{}}
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
+			t.Errorf("assets/translations/%s: want a JSON object: %v", name, err)
 			continue
+		}
+		for k, v := range raw {
+			var text string
+			var forms map[string]string
+			switch {
+			case json.Unmarshal(v, &text) == nil:
+				c.msgs[k] = text
+			case json.Unmarshal(v, &forms) == nil && forms["other"] != "":
+				for f := range forms {
+					if !slices.Contains(pluralForms, f) {
+						t.Errorf("assets/translations/%s: %q has the plural form %q; want one of %v", name, k, f, pluralForms)
+					}
+				}
+				c.msgs[k], c.plurals[k] = forms["other"], forms
+			default:
+				t.Errorf("assets/translations/%s: %q: want a text, or plural forms with \"other\"", name, k)
+			}
 		}
 		cats = append(cats, c)
 	}
@@ -170,7 +195,9 @@ func placeholders(s string) string {
 // TestCatalogues checks the translations against the code: every key the
 // code uses is in every language, every catalogue key is used, each area
 // has its four files with the same keys, and a text's placeholders are the
-// same in every language (and the same as the code's fallback).
+// same in every language (and the same as the code's fallback). A key used
+// with a count (lang.XN) has plural forms in every language, whose
+// placeholders are among its "other" form's; any other key is a text.
 func TestCatalogues(t *testing.T) {
 	uses := langUses(t)
 	cats := catalogues(t)
@@ -179,6 +206,7 @@ func TestCatalogues(t *testing.T) {
 	}
 	// key → lang → text, and key → area.
 	texts := map[string]map[string]string{}
+	plural := map[string]map[string]bool{} // key → lang → has plural forms
 	areaOf := map[string]string{}
 	areas := map[string]map[string]bool{}
 	for _, c := range cats {
@@ -198,6 +226,20 @@ func TestCatalogues(t *testing.T) {
 			if strings.TrimSpace(v) == "" {
 				t.Errorf("%s: %q is empty", c.name, k)
 			}
+			if forms, ok := c.plurals[k]; ok {
+				if plural[k] == nil {
+					plural[k] = map[string]bool{}
+				}
+				plural[k][c.lang] = true
+				other := strings.Split(placeholders(v), ",")
+				for f, text := range forms {
+					for _, p := range strings.Split(placeholders(text), ",") {
+						if p != "" && !slices.Contains(other, p) {
+							t.Errorf("%s: %q: the %s form has {%s}, which the other form lacks", c.name, k, f, p)
+						}
+					}
+				}
+			}
 		}
 	}
 	for a, ls := range areas {
@@ -213,6 +255,8 @@ func TestCatalogues(t *testing.T) {
 		for _, l := range Languages {
 			if _, ok := texts[u.key][l]; !ok {
 				t.Errorf("%s: %q has no %s translation", u.pos, u.key, l)
+			} else if plural[u.key][l] != u.plural {
+				t.Errorf("%s: %q is used with a count: %v, but the %s catalogue gives plural forms: %v", u.pos, u.key, u.plural, l, plural[u.key][l])
 			}
 		}
 		if en, ok := texts[u.key]["en"]; ok && u.fallback != "" && placeholders(en) != placeholders(u.fallback) {

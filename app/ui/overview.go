@@ -255,13 +255,13 @@ func (o *Overview) refresh() {
 	}
 	switch missing := t.Missing(); {
 	case missing > 0:
-		o.status.SetText(lang.X("overview.missing", "{{.N}} intervals without data on this day.", map[string]any{"N": count(missing)}))
+		o.status.SetText(lang.XN("overview.missing", "{{.N}} intervals without data on this day.", missing, map[string]any{"N": count(missing)}))
 	case estimated > 0 || flagged > 0:
 		o.status.SetText(lang.X("overview.flagged",
 			"{{.Meters}} meters: {{.Estimated}} intervals estimated, {{.Flagged}} flagged on this day (see Data quality).",
 			map[string]any{"Meters": len(t.Meters), "Estimated": count(estimated), "Flagged": count(flagged)}))
 	default:
-		o.status.SetText(lang.X("overview.allmeasured", "{{.N}} meters, all intervals measured.", map[string]any{"N": len(t.Meters)}))
+		o.status.SetText(lang.XN("overview.allmeasured", "{{.N}} meters, all intervals measured.", len(t.Meters), map[string]any{"N": len(t.Meters)}))
 	}
 	o.table.Refresh()
 }

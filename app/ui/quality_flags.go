@@ -60,11 +60,8 @@ func duration(d time.Duration) string {
 	h := int(d % (24 * time.Hour) / time.Hour)
 	m := int(d % time.Hour / time.Minute)
 	var parts []string
-	switch {
-	case days == 1:
-		parts = append(parts, lang.X("quality.dur.day", "1 day"))
-	case days > 1:
-		parts = append(parts, lang.X("quality.dur.days", "{{.N}} days", map[string]any{"N": days}))
+	if days > 0 {
+		parts = append(parts, lang.XN("quality.dur.days", "{{.N}} days", days, map[string]any{"N": days}))
 	}
 	if h > 0 {
 		parts = append(parts, strconv.Itoa(h)+" h")

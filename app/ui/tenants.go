@@ -398,7 +398,7 @@ func (t *Tenants) showPreview() {
 	}
 	t.preview.ok = true
 	var b strings.Builder
-	b.WriteString(lang.X("forms.import.summary", "{{.Rows}} rows: {{.Added}} new, {{.Updated}} changed, {{.Unchanged}} unchanged.",
+	b.WriteString(lang.XN("forms.import.summary", "{{.Rows}} rows: {{.Added}} new, {{.Updated}} changed, {{.Unchanged}} unchanged.", rep.Rows,
 		map[string]any{"Rows": rep.Rows, "Added": rep.Added, "Updated": rep.Updated, "Unchanged": rep.Unchanged}))
 	b.WriteString("\n")
 	if t.preview.replace {
@@ -430,7 +430,7 @@ func removedLines(rep *importer.TenantsReport) []string {
 	if rep.Removed == 0 {
 		return []string{lang.X("forms.import.noneRemoved", "The list names every stored tenancy: none is removed.")}
 	}
-	out := []string{lang.X("forms.import.removedSummary", "{{.Removed}} stored tenancies are not in the list and are removed:",
+	out := []string{lang.XN("forms.import.removedSummary", "{{.Removed}} stored tenancies are not in the list and are removed:", rep.Removed,
 		map[string]any{"Removed": rep.Removed})}
 	for _, o := range rep.RemovedTenancies {
 		out = append(out, lang.X("forms.import.removedRow", "{{.Unit}} {{.Name}} {{.From}} – {{.To}}: removed",

@@ -559,9 +559,9 @@ func waitText(d time.Duration) string {
 	case d <= 0:
 		return lang.X("wizard.wait.while", "a while")
 	case d < time.Minute:
-		return lang.X("wizard.wait.seconds", "{{.N}} seconds", map[string]any{"N": int(d / time.Second)})
+		return lang.XN("wizard.wait.seconds", "{{.N}} seconds", int(d/time.Second), map[string]any{"N": int(d / time.Second)})
 	}
-	return lang.X("wizard.wait.minutes", "{{.N}} minutes", map[string]any{"N": int((d + time.Minute - 1) / time.Minute)})
+	return lang.XN("wizard.wait.minutes", "{{.N}} minutes", int((d+time.Minute-1)/time.Minute), map[string]any{"N": int((d + time.Minute - 1) / time.Minute)})
 }
 
 func (w *Wizard) stamp(t time.Time) string {
