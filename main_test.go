@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -46,12 +45,11 @@ func TestDesktopWindow(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	display := fmt.Sprintf(":%d", 90+os.Getpid()%100)
-	xvfb := exec.CommandContext(ctx, "Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	if err := xvfb.Start(); err != nil {
-		t.Fatalf("starting Xvfb: %v", err)
+	display, stopX, err := startXvfb("1024x768x24")
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { xvfb.Process.Kill(); xvfb.Wait() })
+	t.Cleanup(stopX)
 	env := append(os.Environ(), "DISPLAY="+display, "LANG=en_US.UTF-8", "LIBGL_ALWAYS_SOFTWARE=1")
 
 	var stderr bytes.Buffer

@@ -83,12 +83,11 @@ func shootDemo(t *testing.T, bin, code, dest string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	display := fmt.Sprintf(":%d", 300+os.Getpid()%100)
-	xvfb := exec.CommandContext(ctx, "Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	if err := xvfb.Start(); err != nil {
-		t.Fatalf("starting Xvfb: %v", err)
+	display, stopX, err := startXvfb("1280x800x24")
+	if err != nil {
+		t.Fatal(err)
 	}
-	defer func() { xvfb.Process.Kill(); xvfb.Wait() }()
+	defer stopX()
 	env := append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"LANG=en_US.UTF-8", "LANGUAGE="+code, "LC_ALL=", "LC_MESSAGES=", "LIBGL_ALWAYS_SOFTWARE=1")
 	run := func(args ...string) ([]byte, error) {

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -155,7 +154,7 @@ func runWithWindow(m *testing.M) int {
 		glwin.err = err
 		return m.Run()
 	}
-	display, stop, err := startXvfb()
+	display, stop, err := startXvfb("1280x800x24")
 	if err != nil {
 		glwin.err = err
 		return m.Run()
@@ -224,42 +223,6 @@ func desktopEnv(display, home string) []string {
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Run()
 	return env
-}
-
-// startXvfb starts an X server on a free display (Xvfb -displayfd names
-// it once it accepts clients) and returns the display and how to stop it.
-func startXvfb() (string, func(), error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return "", nil, err
-	}
-	defer r.Close()
-	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	x.ExtraFiles = []*os.File{w}
-	var stderr bytes.Buffer
-	x.Stderr = &stderr
-	err = x.Start()
-	w.Close()
-	if err != nil {
-		return "", nil, fmt.Errorf("starting Xvfb: %w", err)
-	}
-	stop := func() { x.Process.Kill(); x.Wait() }
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if _, err := strconv.Atoi(n); err != nil {
-			stop()
-			return "", nil, fmt.Errorf("starting Xvfb: no display number (%q): %s", n, stderr.String())
-		}
-		return ":" + n, stop, nil
-	case <-time.After(30 * time.Second):
-		stop()
-		return "", nil, fmt.Errorf("starting Xvfb: no display within 30 s: %s", stderr.String())
-	}
 }
 
 // find returns the first object of type T in o's tree of containers (and
@@ -575,7 +538,7 @@ func BenchmarkWindowColdStart(b *testing.B) {
 // screen is complete, then ends it.
 func coldStart(b *testing.B, dir, db string) (painted, settled time.Duration) {
 	b.Helper()
-	display, stop, err := startXvfb()
+	display, stop, err := startXvfb("1280x800x24")
 	if err != nil {
 		b.Fatal(err)
 	}
