@@ -115,7 +115,7 @@ func runServe(env *Env, args []string) error {
 		go func() {
 			defer wg.Done()
 			defer lc.Close()
-			defer mv.setLive(p.GatewayID, nil)
+			defer mv.endLive(p.GatewayID, lc)
 			if err := lc.Live(ctx, func(ev protocol.Live) { feed.Gateway(p, ev) }); err != nil && ctx.Err() == nil {
 				slog.Error("serve: a gateway's live stream stopped", "gateway", p.GatewayID, "error", err)
 			}
@@ -194,14 +194,20 @@ func (m *mover) started(p intake.Pairing) {
 	m.pin[p.GatewayID] = p.Fingerprint
 }
 
-// setLive notes gateway id's live-stream client (nil: none).
+// setLive notes gateway id's live-stream client.
 func (m *mover) setLive(id string, c *intake.Client) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if c == nil {
+	m.live[id] = c
+}
+
+// endLive forgets gateway id's live-stream client c when its stream ended,
+// unless a restarted loop's stream has replaced it meanwhile.
+func (m *mover) endLive(id string, c *intake.Client) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.live[id] == c {
 		delete(m.live, id)
-	} else {
-		m.live[id] = c
 	}
 }
 
