@@ -103,10 +103,7 @@ func TestSolarCheckTextsEnglish(t *testing.T) {
 	if got := solarCheckText(billing.Text{Format: "a line from a %s billing", Args: []any{"newer"}}); got != "a line from a newer billing" {
 		t.Errorf("an unknown format gives %q", got)
 	}
-	if err := setLanguage("de"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setLanguage("en") })
+	inLanguage(t, "de")
 	for f := range solarCheckTexts {
 		if got := solarCheckText(sample(f)); got == english[f] {
 			t.Errorf("format %q: the German text is the English one: %q", f, got)
@@ -117,10 +114,7 @@ func TestSolarCheckTextsEnglish(t *testing.T) {
 // TestTariffArt16InGerman: in German the Tariffs form shows the Art. 16
 // check in German, its numbers in one column.
 func TestTariffArt16InGerman(t *testing.T) {
-	if err := setLanguage("de"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setLanguage("en") })
+	inLanguage(t, "de")
 	st, site, clock := billingStore(t)
 	m := newTestMaster(t, st, site, clock)
 	tf := m.Tariffs
@@ -146,10 +140,7 @@ func TestTariffArt16InGerman(t *testing.T) {
 // depreciation period say what is missing, and how to store them, in the
 // window's language.
 func TestTariffIncompleteCostsInGerman(t *testing.T) {
-	if err := setLanguage("de"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setLanguage("en") })
+	inLanguage(t, "de")
 	st, site, clock := billingStore(t)
 	costs, err := json.Marshal(billing.SolarCosts{Investment: 3_000_000, SelfConsumed: 20_000 * core.KWh})
 	if err != nil {

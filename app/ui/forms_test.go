@@ -332,12 +332,7 @@ func TestTariffArt16Arithmetic(t *testing.T) {
 // move-out after June is accepted.
 func TestLockedPeriodRefusesChange(t *testing.T) {
 	st, site, clock := billingStore(t)
-	june := core.Period{From: core.MustDate(2026, 6, 1), To: core.MustDate(2026, 6, 30)}
-	if err := st.Update(func(tx store.Tx) error {
-		return tx.LockPeriod(store.Lock{Site: site.ID, Period: june, Time: clock.Now()})
-	}); err != nil {
-		t.Fatal(err)
-	}
+	lockJune(t, st, site, clock)
 	m := newTestMaster(t, st, site, clock)
 	tn := m.Tenants
 	tn.unit.SetSelected("W02")
@@ -540,12 +535,7 @@ func TestSiteFormHolidaysAndTimeZone(t *testing.T) {
 		t.Errorf("canton Bern 2026: stored %v", got.Holidays)
 	}
 
-	june := core.Period{From: core.MustDate(2026, 6, 1), To: core.MustDate(2026, 6, 30)}
-	if err := st.Update(func(tx store.Tx) error {
-		return tx.LockPeriod(store.Lock{Site: site.ID, Period: june, Time: clock.Now()})
-	}); err != nil {
-		t.Fatal(err)
-	}
+	lockJune(t, st, site, clock)
 	before := storedSite(t, st, site.ID)
 	f.holidays.SetText(f.holidays.Text + "\n15.06.2026")
 	test.Tap(f.save)

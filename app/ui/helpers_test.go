@@ -157,3 +157,16 @@ func waitDone(t *testing.T) (func(), func()) {
 }
 
 func widgetCell(row, col int) widget.TableCellID { return widget.TableCellID{Row: row, Col: col} }
+
+// lockJune locks June 2026 of site in st, as finalizing its billing does,
+// and returns the period.
+func lockJune(t *testing.T, st store.Store, site *core.Site, clock core.Clock) core.Period {
+	t.Helper()
+	june := core.Period{From: core.MustDate(2026, 6, 1), To: core.MustDate(2026, 6, 30)}
+	if err := st.Update(func(tx store.Tx) error {
+		return tx.LockPeriod(store.Lock{Site: site.ID, Period: june, Time: clock.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return june
+}

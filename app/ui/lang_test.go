@@ -280,10 +280,7 @@ func TestCatalogues(t *testing.T) {
 // TestCataloguesParse loads the catalogues the way fyne does, so that a
 // file go-i18n cannot read fails here rather than at start-up.
 func TestCataloguesParse(t *testing.T) {
-	if err := setLanguage("de"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setLanguage("en") })
+	inLanguage(t, "de")
 	if got := currentLanguage(); got != "de" {
 		t.Errorf("after choosing German, lang speaks %q", got)
 	}

@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/zevdesk/zevdesk/core"
-	"github.com/zevdesk/zevdesk/core/store"
 )
 
 // lockedFormats returns the descriptions importer.CheckSiteLocks can give:
@@ -92,17 +91,9 @@ func TestLockedChangesCoverImporter(t *testing.T) {
 // TestLockedRefusalInGerman: with June billed, moving a tenant's move-in
 // into June is refused in German, what changes included.
 func TestLockedRefusalInGerman(t *testing.T) {
-	if err := setLanguage("de"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setLanguage("en") })
+	inLanguage(t, "de")
 	st, site, clock := billingStore(t)
-	june := core.Period{From: core.MustDate(2026, 6, 1), To: core.MustDate(2026, 6, 30)}
-	if err := st.Update(func(tx store.Tx) error {
-		return tx.LockPeriod(store.Lock{Site: site.ID, Period: june, Time: clock.Now()})
-	}); err != nil {
-		t.Fatal(err)
-	}
+	lockJune(t, st, site, clock)
 	m := newTestMaster(t, st, site, clock)
 	tn := m.Tenants
 	tn.unit.SetSelected("W02")

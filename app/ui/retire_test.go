@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/zevdesk/zevdesk/core"
-	"github.com/zevdesk/zevdesk/core/store"
 )
 
 // TestUnitsRetireMeter: Retire… gives the meter being edited a last day in
@@ -120,12 +119,7 @@ func TestUnitsRetireUnit(t *testing.T) {
 
 	// June is billed: a last day inside it would change its invoices,
 	// even for a vacant unit (its vacancy and its share of the keys).
-	june := core.Period{From: core.MustDate(2026, 6, 1), To: core.MustDate(2026, 6, 30)}
-	if err := st.Update(func(tx store.Tx) error {
-		return tx.LockPeriod(store.Lock{Site: site.ID, Period: june, Time: clock.Now()})
-	}); err != nil {
-		t.Fatal(err)
-	}
+	lockJune(t, st, site, clock)
 	s = cloneSite(storedSite(t, st, "birkenweg"))
 	s.Units = append(s.Units, core.Unit{ID: "W03", Name: "Hobbyraum"})
 	if stored, err = saveSite(st, clock, s); err != nil {

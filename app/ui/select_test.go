@@ -11,10 +11,7 @@ import (
 // window's language, not Fyne's English "(Select one)"; and every select
 // of the window is made by newSelect, so that none is left out.
 func TestSelectsSpeakTheLanguage(t *testing.T) {
-	if err := setLanguage("de"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setLanguage("en") })
+	inLanguage(t, "de")
 	st, site, clock := billingStore(t)
 	m := newTestMaster(t, st, site, clock)
 	u := m.Units

@@ -166,10 +166,7 @@ func TestValidationMessagesEnglish(t *testing.T) {
 		args := sampleArgs(t, f)
 		english[f] = validationMessage(&core.ValidationError{Format: f, Args: args})
 	}
-	if err := setLanguage("de"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setLanguage("en") })
+	inLanguage(t, "de")
 	for f := range validationMessages {
 		args := sampleArgs(t, f)
 		if got := validationMessage(&core.ValidationError{Format: f, Args: args}); got == english[f] {
@@ -193,10 +190,7 @@ func TestValidationArgs(t *testing.T) {
 // form and a mistyped IBAN in the site form are explained in German at
 // their fields, and nothing is stored.
 func TestFormsRefuseInGerman(t *testing.T) {
-	if err := setLanguage("de"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setLanguage("en") })
+	inLanguage(t, "de")
 	st, site, clock := billingStore(t)
 	audit := len(auditActions(t, st))
 	m := newTestMaster(t, st, site, clock)
@@ -236,10 +230,7 @@ func TestFormsRefuseInGerman(t *testing.T) {
 // TestErrorText: the wizard's line names the element and says the rule in
 // the window's language; other errors pass as they are.
 func TestErrorText(t *testing.T) {
-	if err := setLanguage("de"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setLanguage("en") })
+	inLanguage(t, "de")
 	s := &core.Site{ID: "linde", Name: "ZEV Linde", Operator: core.Operator{Name: "Linde AG"},
 		Meters: []core.Meter{{ID: "M1", Role: core.RoleUnit}}}
 	err := fmt.Errorf("saving: %w", s.Validate())
@@ -254,10 +245,7 @@ func TestErrorText(t *testing.T) {
 // TestSiteFileErrorInGerman: a site file that breaks a rule is refused with
 // its file, line and element, and the rule in the window's language.
 func TestSiteFileErrorInGerman(t *testing.T) {
-	if err := setLanguage("de"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = setLanguage("en") })
+	inLanguage(t, "de")
 	st, site, clock := billingStore(t)
 	m := newTestMaster(t, st, site, clock)
 	path := filepath.Join(t.TempDir(), "birkenweg.toml")
